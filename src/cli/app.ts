@@ -1,0 +1,58 @@
+/**
+ * The glue every command uses: read the config once (flags override env and file), open the
+ * store, apply or check migrations, run the pipeline, print its summary, close the store.
+ */
+import type { Command } from 'commander';
+import { loadConfig, type Config, type ConfigOverrides } from '../config.ts';
+import type { StageContext } from '../context.ts';
+import { ensureMigrated } from '../db/migrate.ts';
+import { openStore } from '../db/store.ts';
+import { createOutput, type Output } from './output.ts';
+
+export interface GlobalOptions {
+  json: boolean;
+  config?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export function globalOptions(cmd: Command): GlobalOptions {
+  return cmd.optsWithGlobals<GlobalOptions>();
+}
+
+export interface RunCommandOptions {
+  /** Config values that come from this command's flags. */
+  overrides?: ConfigOverrides;
+  /**
+   * Stages that write (ingest, scrub, check-mx) apply pending migrations themselves; readers and
+   * the push (`build`, `plan`, `status`, `explain`) refuse with exit 3 and say to run `audience migrate`.
+   */
+  migrations: 'apply' | 'require';
+  /** Tests inject env and cwd; the CLI uses the process's. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  now?: () => Date;
+  out?: Output;
+}
+
+/** Runs `body` with a ready StageContext and prints the summary it returns. */
+export async function runCommand<S extends object>(
+  cmd: Command,
+  opts: RunCommandOptions,
+  body: (ctx: StageContext) => Promise<S>,
+  human?: (s: S) => string,
+): Promise<S> {
+  const g = globalOptions(cmd);
+  const out = opts.out ?? createOutput({ json: Boolean(g.json), verbose: Boolean(g.verbose), quiet: Boolean(g.quiet) });
+  const config: Config = loadConfig({ env: opts.env, cwd: opts.cwd, configPath: g.config, overrides: opts.overrides });
+  const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir });
+  try {
+    const applied = await ensureMigrated(store, { apply: opts.migrations === 'apply' });
+    if (applied.length) out.info(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
+    const summary = await body({ config, store, out, now: opts.now ?? (() => new Date()) });
+    out.result(summary, human as ((s: object) => string) | undefined);
+    return summary;
+  } finally {
+    await store.close();
+  }
+}

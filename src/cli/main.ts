@@ -1,0 +1,53 @@
+/**
+ * The `audience` program: global flags, the subcommands, and the one top-level error handler that
+ * maps typed errors to exit codes (0 ok, 1 failed, 2 usage/configuration, 3 refused by a gate).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, InternalError, isAudienceError } from '../errors.ts';
+import { COMMANDS } from '../commands/index.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('audience')
+    .description('FMCSA census -> clean, deliverable e-mail segments -> Listmonk, within the warmup ramp')
+    .addOption(new Option('--json', 'print exactly one JSON object (the run summary) on stdout; logs go to stderr'))
+    .addOption(new Option('--config <file>', 'configuration file (default ./audience.config.json; env AUDIENCE_CONFIG)'))
+    .addOption(new Option('-v, --verbose', 'debug logs on stderr'))
+    .addOption(new Option('-q, --quiet', 'no progress or info logs on stderr'))
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true });
+  for (const register of COMMANDS) register(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+function commandName(argv: string[]): string {
+  return argv.slice(2).find((a) => !a.startsWith('-')) ?? 'audience';
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+      if (json) process.stdout.write(JSON.stringify({ command: commandName(argv), ok: false, exitCode: EXIT.usage, error: { phase: 'usage', message: e.message } }) + '\n');
+      return EXIT.usage;
+    }
+    const err = isAudienceError(e) ? e : new InternalError(e instanceof Error ? e.message : String(e), { cause: e });
+    process.stderr.write(`audience: ${err.message}\n`);
+    if (err instanceof InternalError) {
+      const stack = e instanceof Error ? e.stack : undefined;
+      if (stack) process.stderr.write(stack + '\n');
+      process.stderr.write('This is a bug in audience: please report it with the command you ran and the lines above.\n');
+    }
+    if (json)
+      process.stdout.write(
+        JSON.stringify({ command: commandName(argv), ok: false, exitCode: err.exitCode, error: { phase: err.phase, message: err.message, ...('gate' in err ? { gate: err.gate } : {}) } }) + '\n',
+      );
+    return err.exitCode;
+  }
+}

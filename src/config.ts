@@ -1,0 +1,155 @@
+/**
+ * Configuration, read once at the edge. Precedence: defaults < audience.config.json < env < flags.
+ * Only this module reads process.env; everything else receives the frozen Config.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { buildConfigSchema } from './build/config.ts';
+import { censusConfigSchema } from './census/config.ts';
+import { emailConfigSchema } from './email/config.ts';
+import { ConfigError } from './errors.ts';
+import { listmonkConfigSchema } from './listmonk/config.ts';
+import { maillogConfigSchema } from './maillog/config.ts';
+import { mxConfigSchema } from './mx/config.ts';
+import { segmentsConfigSchema } from './segments/config.ts';
+import { warmupConfigSchema } from './warmup/config.ts';
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone (e.g. America/Chicago)');
+
+export const configSchema = z.strictObject({
+  database: z
+    .strictObject({
+      /** DATABASE_URL. Absent: embedded PostgreSQL (PGlite) in dataDir. */
+      url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres://').optional(),
+      /** AUDIENCE_DATA_DIR: folder of the embedded database. */
+      dataDir: z.string().min(1).default('./.audience'),
+    })
+    .prefault({}),
+  /** AUDIENCE_TZ: the firm's calendar; "today" and send hours are in this zone. */
+  timezone: timeZone.default('America/Chicago'),
+  census: censusConfigSchema.prefault({}),
+  email: emailConfigSchema.prefault({}),
+  maillog: maillogConfigSchema.prefault({}),
+  mx: mxConfigSchema.prefault({}),
+  warmup: warmupConfigSchema.prefault({}),
+  segments: segmentsConfigSchema.prefault({}),
+  build: buildConfigSchema.prefault({}),
+  listmonk: listmonkConfigSchema.prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+type ConfigInput = z.input<typeof configSchema>;
+export type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type ConfigOverrides = DeepPartial<ConfigInput>;
+
+/** Environment variables we read, and where each lands. Unknown AUDIENCE_* variables are errors. */
+const ENV_MAP: Record<string, (v: string) => ConfigOverrides> = {
+  DATABASE_URL: (v) => ({ database: { url: v } }),
+  AUDIENCE_DATA_DIR: (v) => ({ database: { dataDir: v } }),
+  AUDIENCE_TZ: (v) => ({ timezone: v }),
+  AUDIENCE_MAILLOG: (v) => ({ maillog: { path: v } }),
+  AUDIENCE_DNS_SERVERS: (v) => ({ mx: { dnsServers: splitList(v) } }),
+  AUDIENCE_WARMUP_START: (v) => ({ warmup: { start: v } }),
+  LISTMONK_URL: (v) => ({ listmonk: { url: v } }),
+  LISTMONK_API_USER: (v) => ({ listmonk: { apiUser: v } }),
+  LISTMONK_API_TOKEN: (v) => ({ listmonk: { apiToken: v } }),
+};
+/** Read by loadConfig itself, or by the test harness; not configuration values. */
+const ENV_META = new Set(['AUDIENCE_CONFIG', 'AUDIENCE_TEST_BACKEND', 'AUDIENCE_LOG']);
+
+export function splitList(v: string): string[] {
+  return v
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** --config FILE; else AUDIENCE_CONFIG; else ./audience.config.json when it exists. */
+  configPath?: string;
+  /** From command-line flags: the highest precedence. */
+  overrides?: ConfigOverrides;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+
+  const explicit = opts.configPath ?? env.AUDIENCE_CONFIG;
+  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'audience.config.json');
+  let fromFile: ConfigOverrides = {};
+  if (existsSync(file)) {
+    try {
+      fromFile = JSON.parse(readFileSync(file, 'utf8')) as ConfigOverrides;
+    } catch (e) {
+      throw new ConfigError(`${file} is not valid JSON (${(e as Error).message}). Fix the file or point AUDIENCE_CONFIG elsewhere.`);
+    }
+  } else if (explicit) {
+    throw new ConfigError(`config file ${file} does not exist. Create it, or unset AUDIENCE_CONFIG / drop --config.`);
+  }
+
+  let fromEnv: ConfigOverrides = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue;
+    const map = ENV_MAP[name];
+    if (map) fromEnv = deepMerge(fromEnv, map(value));
+    else if (name.startsWith('AUDIENCE_') && !ENV_META.has(name))
+      throw new ConfigError(
+        `unknown environment variable ${name}. Known: ${[...Object.keys(ENV_MAP), ...ENV_META].filter((n) => n.startsWith('AUDIENCE_')).join(', ')}.`,
+      );
+  }
+
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}${hintFor(i.path)}`);
+    throw new ConfigError(`invalid configuration (${existsSync(file) ? file + ', ' : ''}environment, flags):\n${lines.join('\n')}`);
+  }
+  return deepFreeze(parsed.data);
+}
+
+function hintFor(p: PropertyKey[]): string {
+  const key = p.join('.');
+  const envName = Object.entries({
+    'database.url': 'DATABASE_URL',
+    'database.dataDir': 'AUDIENCE_DATA_DIR',
+    timezone: 'AUDIENCE_TZ',
+    'maillog.path': 'AUDIENCE_MAILLOG',
+    'warmup.start': 'AUDIENCE_WARMUP_START',
+    'listmonk.url': 'LISTMONK_URL',
+  }).find(([k]) => key.startsWith(k))?.[1];
+  return envName ? ` (set ${envName} or the key in audience.config.json)` : '';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars from `b` replace those of `a`; undefined never overrides. */
+export function deepMerge<T>(a: T, b: unknown): T {
+  if (!isPlainObject(a) || !isPlainObject(b)) return (b === undefined ? a : b) as T;
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}

@@ -1,0 +1,8 @@
+/**
+ * The Kysely type of the whole database: each area declares its own tables beside its code and
+ * they are assembled here. Migrations in sql/ are the truth; these types follow them.
+ */
+import type { CensusTables } from '../census/tables.ts';
+import type { CoreTables } from './core-tables.ts';
+
+export interface Database extends CoreTables, CensusTables {}

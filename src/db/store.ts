@@ -1,0 +1,224 @@
+/**
+ * The store: one handle on PostgreSQL for the whole program. With DATABASE_URL it is a real server
+ * (kysely + pg, COPY through pg-copy-streams); without it, an embedded PostgreSQL (PGlite) in
+ * AUDIENCE_DATA_DIR, so a new user needs no server. Everything above this module is the same SQL
+ * on both; the differences (COPY transport, locks, type parsers) are closed here.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
+import { ExternalServiceError } from '../errors.ts';
+import type { Database } from './database.ts';
+
+export type CopyEncoding = 'UTF8' | 'WIN1252';
+
+export interface CopyTarget {
+  /** Table to load (optionally schema-qualified, already safe to inline). */
+  table: string;
+  columns: readonly string[];
+  /** Encoding of the bytes in `chunks`. PostgreSQL decodes them; on PGlite we decode in Node. */
+  encoding: CopyEncoding;
+}
+
+export interface Store {
+  readonly kind: 'pg' | 'pglite';
+  readonly db: Kysely<Database>;
+  /**
+   * Bulk-loads CSV (FORMAT csv, no header) into `target`. Every chunk must hold whole records:
+   * PGlite loads chunk groups as separate COPY statements. Returns the number of rows copied.
+   */
+  copyCsv(target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  /**
+   * Runs `fn` while holding the session-level advisory lock `name` (one per stage or resource),
+   * so two processes never run it at once. With `wait: false`, returns `{ acquired: false }` at once
+   * when another session holds it.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>, opts?: { wait?: boolean }): Promise<{ acquired: true; value: T } | { acquired: false }>;
+  /**
+   * Runs a multi-statement SQL script (a migration) on `executor`, inside its transaction when it is
+   * one. pg sends it with the simple query protocol; PGlite runs it with exec() on its one session.
+   */
+  runScript(executor: Kysely<Database>, script: string): Promise<void>;
+  /** PGlite only: a gzipped tarball of the data dir (tests start each file from a migrated copy). */
+  dumpDataDir?(): Promise<Blob>;
+  close(): Promise<void>;
+}
+
+// int8 (counts, ids) as numbers on both backends: ours stay far below 2^53. Dates stay 'YYYY-MM-DD'
+// strings: a census date is a calendar day, and a JS Date would shift it by the local offset.
+const INT8 = 20;
+const DATE = 1082;
+const NUMERIC = 1700;
+
+export interface OpenStoreOptions {
+  url?: string | undefined;
+  dataDir: string;
+  /** PGlite only: start from a dumped data dir (tests load a migrated template this way). */
+  loadDataDir?: Blob;
+  /** PGlite only: keep the database in memory (tests). */
+  inMemory?: boolean;
+  poolSize?: number;
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  return opts.url ? openPg(opts.url, opts.poolSize ?? 8) : openPglite(opts);
+}
+
+async function openPg(url: string, poolSize: number): Promise<Store> {
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') => {
+      if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
+      if (oid === DATE) return (v: string) => v;
+      return pg.types.getTypeParser(oid, format);
+    },
+  } as pg.CustomTypesConfig;
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: 'audience' });
+  // An idle client that errors (server restart) must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new ExternalServiceError(
+      'postgresql',
+      `cannot connect to PostgreSQL at ${redactUrl(url)}: ${(e as Error).message}. Check that the server runs and DATABASE_URL is right, or unset DATABASE_URL to use the embedded database.`,
+      { cause: e, retryable: true },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+
+  return {
+    kind: 'pg',
+    db,
+    async copyCsv(target, chunks) {
+      const client = await pool.connect();
+      try {
+        const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}')`;
+        const stream = client.query(copyFromStdin(copySql));
+        await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+        return Number(stream.rowCount ?? 0);
+      } finally {
+        client.release();
+      }
+    },
+    async withLock(name, fn, opts) {
+      const client = await pool.connect();
+      try {
+        if (opts?.wait === false) {
+          const r = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [name]);
+          if (!r.rows[0]?.ok) return { acquired: false };
+        } else {
+          await client.query('select pg_advisory_lock(hashtext($1))', [name]);
+        }
+        try {
+          return { acquired: true, value: await fn() };
+        } finally {
+          await client.query('select pg_advisory_unlock(hashtext($1))', [name]).catch(() => {});
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async runScript(executor, script) {
+      await sql.raw(script).execute(executor);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPglite(opts: OpenStoreOptions): Promise<Store> {
+  const [{ PGlite, types }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+  const parsers = { [types.INT8]: Number, [types.NUMERIC]: Number, [types.DATE]: (v: string) => v };
+  let dataDir: string | undefined;
+  if (!opts.inMemory) {
+    dataDir = path.resolve(opts.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+  }
+  let pglite;
+  try {
+    pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}), parsers });
+  } catch (e) {
+    throw new ExternalServiceError(
+      'pglite',
+      `cannot open the embedded database in ${dataDir}: ${(e as Error).message}. Is another audience process using it? Or set DATABASE_URL to use a PostgreSQL server.`,
+      { cause: e },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  // PGlite is one session in this process: locks between processes are impossible (the data dir is
+  // ours alone while open), and inside the process we serialize by name.
+  const held = new Map<string, Promise<unknown>>();
+
+  return {
+    kind: 'pglite',
+    db,
+    async copyCsv(target, chunks) {
+      const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
+      // PGlite's WASM build has no encoding conversion procs, so WIN1252 is decoded here.
+      const decoder = target.encoding === 'WIN1252' ? new TextDecoder('windows-1252') : null;
+      const maxBatch = 32 * 1024 * 1024;
+      let parts: (string | Uint8Array)[] = [];
+      let size = 0;
+      let rows = 0;
+      const flush = async () => {
+        if (size === 0) return;
+        const r = await pglite.query(copySql, [], { blob: new Blob(parts as ConstructorParameters<typeof Blob>[0]) });
+        rows += r.affectedRows ?? 0;
+        parts = [];
+        size = 0;
+      };
+      for await (const chunk of chunks) {
+        const part = decoder ? decoder.decode(chunk) : chunk;
+        parts.push(part);
+        size += chunk.byteLength;
+        if (size >= maxBatch) await flush();
+      }
+      await flush();
+      return rows;
+    },
+    async withLock(name, fn, opts) {
+      const prev = held.get(name);
+      if (prev && opts?.wait === false) return { acquired: false };
+      const run = (async () => {
+        if (prev) await prev.catch(() => {});
+        return fn();
+      })();
+      held.set(name, run);
+      try {
+        return { acquired: true, value: await run };
+      } finally {
+        if (held.get(name) === run) held.delete(name);
+      }
+    },
+    async runScript(_executor, script) {
+      await pglite.exec(script);
+    },
+    async dumpDataDir() {
+      return pglite.dumpDataDir('gzip');
+    },
+    async close() {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+export function quoteIdent(name: string): string {
+  return '"' + name.replace(/"/g, '""') + '"';
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
+}
+
+/** `select 1` that proves the store answers; used by status and tests. */
+export async function ping(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}

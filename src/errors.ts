@@ -1,0 +1,71 @@
+/**
+ * The few typed errors of the program, one per phase that can fail. The CLI's single top-level
+ * handler (src/cli/main.ts) maps them to exit codes; only InternalError prints a stack.
+ * Every message says what to do next, not only what went wrong.
+ */
+export type Phase = 'usage' | 'config' | 'input' | 'external' | 'gate' | 'internal';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
+
+export abstract class AudienceError extends Error {
+  abstract readonly phase: Phase;
+  abstract readonly exitCode: number;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad command line: unknown flag, wrong value. Exit 2. */
+export class UsageError extends AudienceError {
+  readonly phase = 'usage';
+  readonly exitCode = EXIT.usage;
+}
+
+/** Bad or missing configuration (env, audience.config.json). Exit 2. */
+export class ConfigError extends AudienceError {
+  readonly phase = 'config';
+  readonly exitCode = EXIT.usage;
+}
+
+/** The input (a census file, a mail.log, an import CSV) cannot be used as a whole. Exit 1. */
+export class InputError extends AudienceError {
+  readonly phase = 'input';
+  readonly exitCode = EXIT.failed;
+}
+
+/** A service we depend on (PostgreSQL, DNS, Listmonk) failed. `retryable` tells whether a later
+ *  run may succeed without anyone changing anything. Exit 1. */
+export class ExternalServiceError extends AudienceError {
+  readonly phase = 'external';
+  readonly exitCode = EXIT.failed;
+  readonly service: string;
+  readonly retryable: boolean;
+  constructor(service: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options);
+    this.service = service;
+    this.retryable = options?.retryable ?? false;
+  }
+}
+
+/** A safety gate refused the run: warmup cap reached, a hold, DKIM coverage, pending migrations.
+ *  Nothing was pushed. Exit 3. */
+export class SafetyGateError extends AudienceError {
+  readonly phase = 'gate';
+  readonly exitCode = EXIT.refused;
+  readonly gate: string;
+  constructor(gate: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.gate = gate;
+  }
+}
+
+/** A bug: an invariant of our own code was broken. Exit 1 with a stack. */
+export class InternalError extends AudienceError {
+  readonly phase = 'internal';
+  readonly exitCode = EXIT.failed;
+}
+
+export function isAudienceError(e: unknown): e is AudienceError {
+  return e instanceof AudienceError;
+}

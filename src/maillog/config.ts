@@ -1,0 +1,23 @@
+import { z } from 'zod';
+
+/** `maillog` section: where mail.log is, who injects campaign mail, and the suppression/hold policy. */
+export const maillogConfigSchema = z.strictObject({
+  /** AUDIENCE_MAILLOG. Rotations `.1`, `.N.gz` beside it are read too, oldest first. */
+  path: z.string().min(1).default('/var/log/mail.log'),
+  /** Injecting client IP -> Listmonk instance/stream name (campaign mail). */
+  campaignClients: z.record(z.string(), z.string()).default({ '172.18.0.5': 'trucking', '172.18.0.25': 'healthcare' }),
+  /** The firm's own domains: bounces to them are reported apart, never recipient reputation. */
+  ownDomains: z.array(z.string()).default([]),
+  /** DKIM coverage of campaign mail below this sets a global hold. */
+  dkimCoverageMin: z.number().min(0).max(1).default(0.95),
+  /** Days a provider hold lasts after a reputation/content/rate/policy signal. */
+  holdDays: z.number().int().positive().default(3),
+  /** Days after which a suppression expires by itself (null = never). */
+  suppressionExpiryDays: z.number().int().positive().nullable().default(null),
+  /** mailbox_full must repeat on this many distinct days before the address is suppressed. */
+  mailboxFullDays: z.number().int().positive().default(3),
+  /** A domain is suppressed after failures to this many distinct recipients with no success in the window. */
+  domainFailureRecipients: z.number().int().positive().default(3),
+  domainFailureWindowDays: z.number().int().positive().default(14),
+});
+export type MaillogConfig = z.infer<typeof maillogConfigSchema>;

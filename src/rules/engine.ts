@@ -1,0 +1,51 @@
+/**
+ * Evaluates every exclusion rule against a candidate set in one transaction. The candidates and the
+ * hits live in temp tables dropped at commit, so the build, `plan` and `explain` share one path.
+ */
+import { sql, type RawBuilder, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { ReasonCode } from './reason-codes.ts';
+import type { ExclusionRule, RuleContext } from './rule.ts';
+
+/**
+ * Creates `candidates (email_id, email, domain)` from `select` (which must yield those three
+ * columns) and returns how many there are. Must run inside a transaction (temp tables are
+ * per session, and dropped at commit).
+ */
+export async function createCandidates(
+  trx: Transaction<Database>,
+  select: RawBuilder<{ email_id: number; email: string; domain: string }>,
+): Promise<number> {
+  await sql`drop table if exists pg_temp.candidates`.execute(trx);
+  await sql`create temp table candidates on commit drop as ${select}`.execute(trx);
+  await sql`create unique index on pg_temp.candidates (email_id)`.execute(trx);
+  await sql`analyze pg_temp.candidates`.execute(trx);
+  const r = await sql<{ n: number }>`select count(*)::int as n from pg_temp.candidates`.execute(trx);
+  return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * Runs every rule over `candidates` into the temp table `exclusion_hits (email_id, code, detail,
+ * since)`. Returns the number of excluded addresses per code (an address can count under
+ * several codes).
+ */
+export async function evaluateExclusions(
+  trx: Transaction<Database>,
+  ctx: RuleContext,
+  rules: readonly ExclusionRule[],
+): Promise<Partial<Record<ReasonCode, number>>> {
+  await sql`drop table if exists pg_temp.exclusion_hits`.execute(trx);
+  await sql`create temp table exclusion_hits (email_id bigint not null, code text not null, detail text, since timestamptz) on commit drop`.execute(trx);
+  for (const rule of rules) {
+    await sql`insert into pg_temp.exclusion_hits (email_id, code, detail, since)
+      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h`.execute(trx);
+  }
+  await sql`create index on pg_temp.exclusion_hits (email_id)`.execute(trx);
+  const counts = await sql<{ code: ReasonCode; n: number }>`
+    select code, count(distinct email_id)::int as n from pg_temp.exclusion_hits group by code order by code`.execute(trx);
+  return Object.fromEntries(counts.rows.map((r) => [r.code, r.n]));
+}
+
+/** The candidates no rule excludes, as SQL to build on (`select ... from eligible_candidates`). */
+export const eligibleCandidates = sql`(select c.* from pg_temp.candidates c
+  where not exists (select 1 from pg_temp.exclusion_hits h where h.email_id = c.email_id))`;

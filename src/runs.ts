@@ -1,0 +1,89 @@
+/**
+ * The run ledger. Every stage runs inside withRun(): it holds the stage's lock (two runs of one stage
+ * never overlap), marks runs that crashed before it as abandoned, records start, end, status,
+ * counts and error. A stage that commits its work in one transaction should call finishRun() in
+ * that same transaction, so the ledger can never disagree with the data.
+ */
+import { hostname } from 'node:os';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './db/database.ts';
+import type { RunStatus } from './db/core-tables.ts';
+import type { Store } from './db/store.ts';
+import { isAudienceError, SafetyGateError } from './errors.ts';
+
+export interface RunHandle {
+  readonly id: number;
+  readonly stage: string;
+}
+
+type Executor = Kysely<Database> | Transaction<Database>;
+type Json = Record<string, unknown>;
+
+export async function withRun<T extends Json>(
+  store: Store,
+  stage: string,
+  args: Json,
+  fn: (run: RunHandle) => Promise<T>,
+  opts: { lockName?: string } = {},
+): Promise<T> {
+  const locked = await store.withLock(opts.lockName ?? `stage:${stage}`, async () => {
+    await store.db
+      .updateTable('runs')
+      .set({ status: 'abandoned', finished_at: new Date(), error: 'the process ended without finishing (crash or kill); a later run redid its work' })
+      .where('stage', '=', stage)
+      .where('status', '=', 'running')
+      .execute();
+    const row = await store.db
+      .insertInto('runs')
+      .values({ stage, args: JSON.stringify(redactArgs(args)), status: 'running', pid: process.pid, host: hostname() })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const run: RunHandle = { id: row.id, stage };
+    try {
+      const result = await fn(run);
+      await finishRun(store.db, run, 'ok', result, null, { onlyIfRunning: true });
+      return result;
+    } catch (e) {
+      const status: RunStatus = e instanceof SafetyGateError ? 'refused' : 'failed';
+      const message = isAudienceError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      await finishRun(store.db, run, status, {}, message, { onlyIfRunning: true }).catch(() => {});
+      throw e;
+    }
+  });
+  if (!locked.acquired) throw new SafetyGateError('lock', `another ${stage} run holds the lock. Wait for it to finish.`);
+  return locked.value;
+}
+
+/** Closes the run row. Call it inside the transaction that commits the run's work. */
+export async function finishRun(
+  db: Executor,
+  run: RunHandle,
+  status: RunStatus,
+  counts: Json,
+  error: string | null,
+  opts: { onlyIfRunning?: boolean } = {},
+): Promise<void> {
+  let q = db
+    .updateTable('runs')
+    .set({ status, finished_at: new Date(), counts: JSON.stringify(counts), error })
+    .where('id', '=', run.id);
+  if (opts.onlyIfRunning) q = q.where('status', '=', 'running');
+  await q.execute();
+}
+
+const SECRET_KEY = /token|password|secret|authorization/i;
+/** Secrets never reach the ledger. */
+export function redactArgs(args: Json): Json {
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : v]));
+}
+
+/** The last run of each stage, newest first (for `audience status`). */
+export async function lastRuns(db: Executor) {
+  return db
+    .selectFrom('runs')
+    .distinctOn('stage')
+    .select(['id', 'stage', 'status', 'started_at', 'finished_at', 'counts', 'error'])
+    .orderBy('stage')
+    .orderBy('started_at', 'desc')
+    .execute();
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { ConfigError } from '../src/errors.ts';
+
+describe('loadConfig', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'audience-config-'));
+
+  it('has working defaults with no file and no env', () => {
+    const c = loadConfig({ env: {}, cwd: dir });
+    expect(c.database.url).toBeUndefined();
+    expect(c.database.dataDir).toBe('./.audience');
+    expect(c.warmup.hardCeiling).toBe(4000);
+    expect(Object.isFrozen(c.warmup.ramp)).toBe(true);
+  });
+
+  it('applies precedence defaults < file < env < flags', () => {
+    const file = path.join(dir, 'a.json');
+    writeFileSync(file, JSON.stringify({ timezone: 'UTC', mx: { concurrency: 10, timeoutMs: 500 } }));
+    const c = loadConfig({ env: { AUDIENCE_TZ: 'America/New_York', AUDIENCE_DNS_SERVERS: '127.0.0.1:5353, 10.0.0.1' }, cwd: dir, configPath: file, overrides: { mx: { concurrency: 3 } } });
+    expect(c.timezone).toBe('America/New_York');
+    expect(c.mx.concurrency).toBe(3);
+    expect(c.mx.timeoutMs).toBe(500);
+    expect(c.mx.dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.1']);
+  });
+
+  it('rejects unknown keys, unknown AUDIENCE_* variables and values above the hard ceiling', () => {
+    const file = path.join(dir, 'b.json');
+    writeFileSync(file, JSON.stringify({ mx: { concurency: 10 } }));
+    expect(() => loadConfig({ env: {}, cwd: dir, configPath: file })).toThrow(/concurency/);
+    expect(() => loadConfig({ env: { AUDIENCE_DATADIR: 'x' }, cwd: dir })).toThrow(/unknown environment variable AUDIENCE_DATADIR/);
+    expect(() => loadConfig({ env: {}, cwd: dir, overrides: { warmup: { hardCeiling: 9000 } } })).toThrow(ConfigError);
+  });
+
+  it('names the variable to set when a value is invalid', () => {
+    expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, cwd: dir })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ env: { AUDIENCE_TZ: 'Mars/Olympus' }, cwd: dir })).toThrow(/AUDIENCE_TZ/);
+  });
+
+  it('reports a missing explicit config file and bad JSON with what to do', () => {
+    expect(() => loadConfig({ env: { AUDIENCE_CONFIG: 'nope.json' }, cwd: dir })).toThrow(/does not exist/);
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '{ nope');
+    expect(() => loadConfig({ env: {}, cwd: dir, configPath: bad })).toThrow(/not valid JSON/);
+  });
+});

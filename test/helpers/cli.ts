@@ -1,0 +1,40 @@
+/**
+ * Runs the real `audience` binary (bin/audience.mjs) in a child process, for end-to-end tests of
+ * flags, exit codes and the --json contract.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { REPO_ROOT } from './samples.ts';
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON when it is exactly one JSON object, else undefined. */
+  json: Record<string, unknown> | undefined;
+}
+
+export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AUDIENCE_') && k !== 'DATABASE_URL' && !k.startsWith('VITEST')) env[k] = v;
+  for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/audience.mjs'), ...args], { cwd: opts.cwd ?? REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.stdin.end(opts.input ?? '');
+    child.on('close', (code) => {
+      let json: Record<string, unknown> | undefined;
+      try {
+        const parsed: unknown = JSON.parse(stdout);
+        if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}

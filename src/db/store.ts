@@ -154,7 +154,7 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   // PGlite is one session in this process: locks between processes are impossible (the data dir is
   // ours alone while open), and inside the process we serialize by name.
-  const held = new Map<string, Promise<unknown>>();
+  const held = new Map<string, Promise<void>>();
 
   return {
     kind: 'pglite',
@@ -186,15 +186,16 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
     async withLock(name, fn, opts) {
       const prev = held.get(name);
       if (prev && opts?.wait === false) return { acquired: false };
-      const run = (async () => {
-        if (prev) await prev.catch(() => {});
-        return fn();
-      })();
-      held.set(name, run);
+      // Register before fn starts: fn may ask for the same lock synchronously.
+      let release!: () => void;
+      const mine = new Promise<void>((r) => (release = r));
+      held.set(name, mine);
       try {
-        return { acquired: true, value: await run };
+        if (prev) await prev;
+        return { acquired: true, value: await fn() };
       } finally {
-        if (held.get(name) === run) held.delete(name);
+        release();
+        if (held.get(name) === mine) held.delete(name);
       }
     },
     async runScript(_executor, script) {

@@ -1,0 +1,58 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli.ts';
+
+function commandPaths(cmd: Command, prefix: string[] = []): string[][] {
+  return cmd.commands.flatMap((c) => {
+    const p = [...prefix, c.name()];
+    return c.commands.length ? [p, ...commandPaths(c, p)] : [p];
+  });
+}
+
+describe('audience CLI', () => {
+  it('prints help for the program and exits 0', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: audience/);
+    expect(r.stdout).toMatch(/--json/);
+  });
+
+  it('has --help on every command, with examples', async () => {
+    const paths = commandPaths(buildProgram());
+    expect(paths.length).toBeGreaterThan(0);
+    for (const p of paths) {
+      const r = await runCli([...p, '--help']);
+      expect(r.code, `audience ${p.join(' ')} --help`).toBe(0);
+      expect(r.stdout, `audience ${p.join(' ')} --help`).toMatch(/Usage: audience/);
+    }
+  });
+
+  it('rejects an unknown flag with exit 2, and with --json prints one JSON error object on stdout', async () => {
+    const r = await runCli(['migrate', '--no-such-flag', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ command: 'migrate', ok: false, exitCode: 2, error: { phase: 'usage' } });
+    expect(r.stderr).toMatch(/unknown option '--no-such-flag'/);
+  });
+
+  it('reports bad configuration with exit 2 and names the variable to fix', async () => {
+    const r = await runCli(['migrate', '--json'], { env: { DATABASE_URL: 'mysql://nope' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/DATABASE_URL/);
+    expect(r.json).toMatchObject({ ok: false, exitCode: 2, error: { phase: 'config' } });
+  });
+
+  it('migrates an embedded database: stdout holds exactly the JSON summary, logs go to stderr', async () => {
+    const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'audience-cli-')), 'db');
+    const r = await runCli(['migrate', '--json'], { env: { AUDIENCE_DATA_DIR: dataDir } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(r.json).toMatchObject({ command: 'migrate', database: `embedded (${dataDir})` });
+    expect((r.json!.applied as string[])[0]).toBe('0001_runs.sql');
+    const again = await runCli(['migrate', '--json'], { env: { AUDIENCE_DATA_DIR: dataDir } });
+    expect(again.json).toMatchObject({ applied: [] });
+  });
+});

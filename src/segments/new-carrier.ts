@@ -1,0 +1,23 @@
+/**
+ * `new-carrier`: active carriers added to the census in the last N days (default 30). New entrants
+ * face the safety audit, drug and alcohol, ELD and UCR obligations in their first months.
+ */
+import { sql } from 'kysely';
+import type { Segment } from './segment.ts';
+
+export const newCarrier: Segment = {
+  name: 'new-carrier',
+  description: 'active carriers whose census ADD_DATE is within the last `days` days (the send date included)',
+  configSection: 'new-carrier',
+  carriers(ctx) {
+    const days = ctx.config.segments['new-carrier'].days;
+    // add_date in (date - days, date]: "within the last 30 days" counts the send date as day 1.
+    // The partial index carriers_active_add_date_idx serves this range.
+    return sql<{ dot_number: number; note: string }>`
+      select c.dot_number, 'added ' || c.add_date as note
+      from carriers c
+      where c.status = 'active'
+        and c.add_date > ${ctx.date}::date - ${days}::int
+        and c.add_date <= ${ctx.date}::date`;
+  },
+};

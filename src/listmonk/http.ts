@@ -1,0 +1,170 @@
+/**
+ * The one place that talks HTTP to Listmonk: auth header, per-attempt timeout, retries with
+ * exponential backoff and jitter (network errors, timeouts, 429 and 5xx only; never 4xx), a
+ * client-side concurrency bound, and typed errors. Logs carry method, path and status, never the
+ * Authorization header; no Cookie is ever sent (a `session=` cookie makes Listmonk ignore the
+ * Authorization header).
+ */
+import pLimit, { type LimitFunction } from 'p-limit';
+import { ListmonkApiError, ListmonkAuthError, ListmonkPermissionError, ListmonkUnavailableError, serverMessage } from './errors.ts';
+
+export type AuthScheme = 'token' | 'basic';
+export type QueryValue = string | number | boolean | undefined | ReadonlyArray<string | number>;
+
+export interface HttpOptions {
+  baseUrl: string;
+  user: string;
+  token: string;
+  timeoutMs: number;
+  retries: number;
+  concurrency: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Debug lines (`GET /api/lists -> 200 (12 ms)`); never given a credential. */
+  log?: (line: string) => void;
+  /** Injected by tests to skip real waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface RequestOptions {
+  query?: Record<string, QueryValue>;
+  json?: unknown;
+  form?: FormData;
+  /** false for non-idempotent calls whose caller re-checks the server before trying again. */
+  retry?: boolean;
+}
+
+export interface RawResponse {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500;
+
+export const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class ListmonkHttp {
+  scheme: AuthScheme = 'token';
+  readonly limit: LimitFunction;
+  private readonly base: URL;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly o: HttpOptions) {
+    this.base = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : o.baseUrl + '/');
+    this.limit = pLimit(o.concurrency);
+    this.sleep = o.sleep ?? realSleep;
+    this.random = o.random ?? Math.random;
+  }
+
+  /** The `data` of a 200 answer; throws the typed error otherwise. */
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    if (res.status >= 200 && res.status < 300) return unwrap<T>(res.body);
+    throw toApiError(method, path, res);
+  }
+
+  /** Every attempt's outcome but the last is retried as configured; the last answer is returned
+   *  whatever its status, so callers such as version detection can branch on 401 vs 403. */
+  async send(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const url = this.url(path, opts.query);
+    const shown = this.shown(url);
+    const attempts = opts.retry === false ? 1 : this.o.retries + 1;
+    let lastReason = '';
+    let lastCause: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) await this.sleep(this.backoff(attempt - 1));
+      const started = Date.now();
+      try {
+        const res = await this.limit(() => this.once(method, url, opts));
+        this.o.log?.(`listmonk ${method} ${shown} -> ${res.status} (${Date.now() - started} ms)${attempt > 1 ? ` attempt ${attempt}` : ''}`);
+        if (RETRYABLE_STATUS(res.status) && attempt < attempts) {
+          lastReason = `HTTP ${res.status}`;
+          continue;
+        }
+        return res;
+      } catch (e) {
+        lastCause = e;
+        lastReason = describeNetworkError(e, this.o.timeoutMs);
+        this.o.log?.(`listmonk ${method} ${shown} -> ${lastReason} (${Date.now() - started} ms)${attempt < attempts ? ', retrying' : ''}`);
+      }
+    }
+    throw new ListmonkUnavailableError({ method, path: shown, attempts, reason: lastReason }, { cause: lastCause });
+  }
+
+  private async once(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
+    const headers = new Headers({ Accept: 'application/json', Authorization: this.authorization() });
+    let body: string | FormData | undefined;
+    if (opts.json !== undefined) {
+      headers.set('Content-Type', 'application/json; charset=utf-8');
+      body = JSON.stringify(opts.json);
+    } else if (opts.form) {
+      body = opts.form; // fetch sets the multipart boundary itself
+    }
+    const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs), redirect: 'manual' });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if (text.length > 0) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // HTML 404 pages outside /api, proxies' error pages: keep the text.
+      }
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  private authorization(): string {
+    if (this.scheme === 'token') return `token ${this.o.user}:${this.o.token}`;
+    return 'Basic ' + Buffer.from(`${this.o.user}:${this.o.token}`, 'utf8').toString('base64');
+  }
+
+  /** Exponential (base·2^n, capped) with jitter in [50%, 100%] so parallel clients spread out. */
+  backoff(retryNumber: number): number {
+    const ceiling = Math.min(this.o.retryMaxMs, this.o.retryBaseMs * 2 ** (retryNumber - 1));
+    return Math.round(ceiling * (0.5 + this.random() * 0.5));
+  }
+
+  url(path: string, query?: Record<string, QueryValue>): URL {
+    const url = new URL(path.replace(/^\//, ''), this.base);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined) continue;
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
+      else url.searchParams.set(k, String(v));
+    }
+    return url;
+  }
+
+  /** Path and query only: the base URL is configuration, and the query never holds a secret. */
+  private shown(url: URL): string {
+    return url.pathname + url.search;
+  }
+}
+
+function unwrap<T>(body: unknown): T {
+  if (body && typeof body === 'object' && 'data' in body) return (body as { data: T }).data;
+  return body as T;
+}
+
+/** Maps a final non-2xx answer to its typed error. Branches on status only: messages are localised. */
+export function toApiError(method: string, path: string, res: RawResponse): ListmonkApiError {
+  const init = { method, path, status: res.status, body: res.body };
+  if (res.status === 401) return new ListmonkAuthError(init);
+  if (res.status === 403) {
+    const msg = serverMessage(res.body) ?? '';
+    // "permission denied: <perm>" (auth middleware) or the localised "Permission denied: <name>".
+    const perm = /:\s*([a-z_]+(?::[a-z_]+)?)\s*$/i.exec(msg)?.[1];
+    if (perm && /denied/i.test(msg)) return new ListmonkPermissionError({ ...init, permission: perm === 'lists' ? 'lists:manage_all' : perm });
+    return new ListmonkAuthError(init);
+  }
+  return new ListmonkApiError(init);
+}
+
+function describeNetworkError(e: unknown, timeoutMs: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  const code = err?.cause?.code;
+  return code ? `network error ${code}` : `network error (${err?.cause?.message ?? err?.message ?? String(e)})`;
+}

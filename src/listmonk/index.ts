@@ -1,0 +1,11 @@
+/** Public surface of the Listmonk client; see client.ts for the API overview. */
+export { createListmonkClient, ListmonkClient, type ListmonkClientOptions, type PushResult, type PushStrategy } from './client.ts';
+export type { CampaignInput, EnsuredCampaign } from './campaigns.ts';
+export { listmonkConfigSchema, type ListmonkConfig } from './config.ts';
+export { ListmonkApiError, ListmonkAuthError, ListmonkImportError, ListmonkPermissionError, ListmonkUnavailableError } from './errors.ts';
+export type { ImportOptions } from './import.ts';
+export type { EnsuredList, EnsureListOptions } from './lists.ts';
+export { parseGoDuration, slidingWindowPerHour, slidingWindowWarning, type ThrottleSettings } from './settings.ts';
+export { canonicalEmail, isOnList, type AddOptions, type PushOutcome, type PushStatus, type SubscriberInput } from './subscribers.ts';
+export type * from './types.ts';
+export type { ServerVersion } from './version.ts';

@@ -1,0 +1,202 @@
+/**
+ * Subscribers, one call per address (research/listmonk.md §3.2–3.5). Listmonk has no upsert, so:
+ * POST with the list and preconfirmed; on 409 look the address up and PUT it onto the list.
+ * Every step is idempotent, so a re-run after a crash (or a retried POST whose answer was lost)
+ * converges without duplicates. Blocklisted subscribers and unsubscribed subscriptions are
+ * reported, never re-enabled.
+ */
+import type { ListmonkCore } from './core.ts';
+import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';
+import type { ListmonkSubscriber, PageResults } from './types.ts';
+import { atLeast } from './version.ts';
+
+export interface SubscriberInput {
+  email: string;
+  name?: string;
+  attribs?: Record<string, unknown>;
+}
+
+/**
+ * - created: new subscriber, subscribed (confirmed) to the list.
+ * - added: existed; now subscribed (confirmed) to the list.
+ * - already_member: existed and was already confirmed on the list (a re-run).
+ * - blocklisted: the subscriber is blocklisted in Listmonk; not touched, will not be mailed.
+ * - unsubscribed: the subscriber had unsubscribed from this very list; not re-subscribed.
+ * - rejected: Listmonk refused this address (400: invalid e-mail, blocklisted domain, …).
+ * - missing: (import path) not found on the list after the import (skipped as invalid by Listmonk).
+ */
+export type PushStatus = 'created' | 'added' | 'already_member' | 'blocklisted' | 'unsubscribed' | 'rejected' | 'missing';
+
+export interface PushOutcome {
+  email: string;
+  status: PushStatus;
+  subscriberId: number | null;
+  /** Listmonk's message for `rejected`. */
+  message?: string;
+}
+
+/** Whether an outcome means "this address will receive the list's campaigns". */
+export const isOnList = (o: PushOutcome) => o.status === 'created' || o.status === 'added' || o.status === 'already_member';
+
+export interface AddOptions {
+  /** Called as soon as each address is settled with Listmonk, so the caller can record it. */
+  onOutcome?: (o: PushOutcome) => void | Promise<void>;
+}
+
+/** Listmonk stores e-mails trimmed and lowercased (and enforces uniqueness on LOWER(email)). */
+export const canonicalEmail = (email: string) => email.trim().toLowerCase();
+
+/**
+ * Puts every address on the list. Runs concurrently up to the client's bound. On a fatal error
+ * (permission, auth, Listmonk down) no new address is started; those in flight finish and are
+ * reported through onOutcome; then the first error is thrown.
+ */
+export async function addSubscribersToList(core: ListmonkCore, listId: number, subscribers: readonly SubscriberInput[], opts: AddOptions = {}): Promise<PushOutcome[]> {
+  await core.version();
+  let fatal: unknown;
+  const outcomes: (PushOutcome | undefined)[] = new Array(subscribers.length);
+  await Promise.all(
+    subscribers.map(async (s, i) => {
+      // Wait for a slot before deciding to start, so a fatal error stops the queued rest.
+      await core.http.limit(async () => {});
+      if (fatal !== undefined) return;
+      try {
+        const o = await addOne(core, listId, s);
+        outcomes[i] = o;
+        await opts.onOutcome?.(o);
+      } catch (e) {
+        fatal ??= e;
+      }
+    }),
+  );
+  if (fatal !== undefined) throw fatal;
+  return outcomes as PushOutcome[];
+}
+
+async function addOne(core: ListmonkCore, listId: number, s: SubscriberInput): Promise<PushOutcome> {
+  const email = s.email;
+  let created: ListmonkSubscriber;
+  try {
+    created = await core.http.request<ListmonkSubscriber>('POST', '/api/subscribers', {
+      json: { email: canonicalEmail(email), name: s.name ?? '', status: 'enabled', lists: [listId], attribs: s.attribs ?? {}, preconfirm_subscriptions: true },
+    });
+  } catch (e) {
+    if (e instanceof ListmonkApiError && e.status === 409) return addExisting(core, listId, email);
+    // Per-address validation (bad syntax, blocklisted domain): report it, keep going.
+    if (e instanceof ListmonkApiError && e.status === 400) return { email, status: 'rejected', subscriberId: null, message: e.serverMessage ?? 'rejected' };
+    throw e;
+  }
+  const v = await core.version();
+  if (!atLeast(v, 2, 2) && !(created.lists ?? []).some((l) => l.id === listId)) {
+    // v2.0–2.1 answer 200 with the existing row instead of 409, without touching its lists.
+    return addExisting(core, listId, email, created);
+  }
+  const ref = (created.lists ?? []).find((l) => l.id === listId);
+  if (!ref) await explainDroppedList(core, listId, 'POST', '/api/subscribers', created);
+  if (created.status === 'blocklisted') return { email, status: 'blocklisted', subscriberId: created.id };
+  return { email, status: 'created', subscriberId: created.id };
+}
+
+async function addExisting(core: ListmonkCore, listId: number, email: string, known?: ListmonkSubscriber): Promise<PushOutcome> {
+  const sub = known ?? (await findSubscriberByEmail(core, email));
+  if (!sub) {
+    // 409 then not found: deleted in between, or invisible to this user. Not a transient state.
+    throw new ListmonkApiError({
+      method: 'GET',
+      path: '/api/subscribers',
+      status: 409,
+      body: null,
+      hint: `Listmonk says ${canonicalEmail(email)} exists but the API user cannot find it; grant subscribers:get_all.`,
+    });
+  }
+  if (sub.status === 'blocklisted') return { email, status: 'blocklisted', subscriberId: sub.id };
+  const ref = (sub.lists ?? []).find((l) => l.id === listId);
+  if (ref?.subscription_status === 'unsubscribed') return { email, status: 'unsubscribed', subscriberId: sub.id };
+  if (ref?.subscription_status === 'confirmed') return { email, status: 'already_member', subscriberId: sub.id };
+  // One target list: Listmonk answers 403 when it is not manageable, so no silent drop here.
+  await core.http.request<boolean>('PUT', '/api/subscribers/lists', {
+    json: { ids: [sub.id], action: 'add', target_list_ids: [listId], status: 'confirmed' },
+  });
+  return { email, status: 'added', subscriberId: sub.id };
+}
+
+/** Listmonk accepted the subscriber but not the list: the list is gone, or not the user's to manage. */
+async function explainDroppedList(core: ListmonkCore, listId: number, method: string, path: string, body: unknown): Promise<never> {
+  try {
+    await core.http.request('GET', `/api/lists/${listId}`);
+  } catch (e) {
+    if (e instanceof ListmonkApiError && e.status === 400)
+      throw new ListmonkApiError({ method, path, status: 400, body: e.body, hint: `List ${listId} does not exist in Listmonk (deleted?). Re-run the build to recreate it.` });
+    if (!(e instanceof ListmonkPermissionError) && !(e instanceof ListmonkApiError && e.status === 403)) throw e;
+  }
+  throw new ListmonkPermissionError({
+    method,
+    path,
+    status: 200,
+    body,
+    permission: 'lists:manage_all',
+    listIds: [listId],
+    detail: 'Listmonk answered 200 but silently dropped the list from the subscription.',
+  });
+}
+
+/**
+ * The subscriber with exactly this address, or null. `query=subscribers.email='…'` needs
+ * `subscribers:sql_query` from v5; when refused we switch (for this client) to the v5+ `search=`
+ * regex, which matches name OR email case-insensitively, so the exact match is checked here.
+ */
+export async function findSubscriberByEmail(core: ListmonkCore, email: string): Promise<ListmonkSubscriber | null> {
+  const wanted = canonicalEmail(email);
+  const v = await core.version();
+  if (core.lookupMode === 'query') {
+    try {
+      const page = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
+        query: { query: `subscribers.email='${wanted.replaceAll("'", "''")}'`, per_page: 'all' },
+      });
+      return (page.results ?? []).find((r) => canonicalEmail(r.email) === wanted) ?? null;
+    } catch (e) {
+      if (!(e instanceof ListmonkApiError && e.status === 403 && atLeast(v, 5))) throw e;
+      core.lookupMode = 'search';
+      core.log('listmonk: subscribers:sql_query not granted; looking subscribers up with search= instead');
+    }
+  }
+  const page = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
+    query: { search: `^${escapePosixRegex(wanted)}$`, per_page: 'all' },
+  });
+  return (page.results ?? []).find((r) => canonicalEmail(r.email) === wanted) ?? null;
+}
+
+/** Escapes the POSIX ERE metacharacters `\.^$|?*+()[]{}` for Postgres' `~*`. */
+export function escapePosixRegex(s: string): string {
+  return s.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&');
+}
+
+export async function getSubscriber(core: ListmonkCore, id: number): Promise<ListmonkSubscriber> {
+  await core.version();
+  return core.http.request<ListmonkSubscriber>('GET', `/api/subscribers/${id}`);
+}
+
+/** Every subscriber on a list, paged (`per_page` has no upper bound, but pages keep answers small). */
+export async function getListMembers(core: ListmonkCore, listId: number, perPage = 1000): Promise<ListmonkSubscriber[]> {
+  await core.version();
+  const out: ListmonkSubscriber[] = [];
+  for (let page = 1; ; page++) {
+    const res = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
+      // e-mail is unique, so pages never overlap or skip; `order` must be lowercase.
+      query: { list_id: listId, page, per_page: perPage, order_by: 'email', order: 'asc' },
+    });
+    out.push(...(res.results ?? []));
+    if ((res.results ?? []).length === 0 || page * perPage >= res.total) return out;
+  }
+}
+
+/**
+ * Blocklists subscribers by id (PUT /api/subscribers/blocklist): Listmonk then stops mailing them
+ * from every list. Idempotent.
+ */
+export async function blocklistSubscribers(core: ListmonkCore, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await core.version();
+  for (let i = 0; i < ids.length; i += 1000)
+    await core.http.request<boolean>('PUT', '/api/subscribers/blocklist', { json: { ids: ids.slice(i, i + 1000) } });
+}

@@ -9,14 +9,20 @@ export const mxConfigSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1024).default(64),
   /** Optional cap on queries per second sent to the resolver (null = no cap). */
   qps: z.number().positive().nullable().default(null),
+  /** Deadline of one query attempt (UDP; a TCP retry after truncation gets its own). */
   timeoutMs: z.number().int().min(50).default(2000),
+  /** Attempts after the first, on timeout, network error, SERVFAIL or REFUSED (next server each time). */
   retries: z.number().int().min(0).max(10).default(2),
+  /** First retry waits about this long; each further retry doubles it (with jitter). */
+  backoffMs: z.number().int().min(0).default(100),
   /** Positive verdicts live for the record TTL, bounded to [minTtlSeconds, maxTtlSeconds]. */
   minTtlSeconds: z.number().int().positive().default(86_400),
   maxTtlSeconds: z.number().int().positive().default(7 * 86_400),
+  /** A dead verdict is checked again after this long (a lapsed domain may be renewed). */
   deadRecheckHours: z.number().positive().default(24),
+  /** An unknown verdict (SERVFAIL, timeout...) is checked again by any run after this long. */
   unknownRecheckMinutes: z.number().positive().default(15),
-  /** Unknown on this many distinct days in a row becomes `unresolvable`. */
+  /** Unknown on this many distinct days (UTC) with no answer in between becomes `unresolvable`. */
   unresolvableAfterDays: z.number().int().positive().default(7),
 });
 export type MxConfig = z.infer<typeof mxConfigSchema>;

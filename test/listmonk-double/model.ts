@@ -1,0 +1,185 @@
+/**
+ * In-memory data of the Listmonk test double: what Listmonk keeps in PostgreSQL (lists,
+ * subscribers, subscriptions, campaigns, settings) plus the importer's in-process state.
+ * A test fixture: it reproduces the behaviour documented in ../shared/research/listmonk.md.
+ */
+import { randomUUID } from 'node:crypto';
+
+export type SubStatus = 'enabled' | 'disabled' | 'blocklisted';
+export type SubscriptionStatus = 'unconfirmed' | 'confirmed' | 'unsubscribed';
+export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'cancelled' | 'finished';
+
+export interface ListRow {
+  id: number;
+  uuid: string;
+  name: string;
+  type: string;
+  optin: string;
+  status: string;
+  tags: string[];
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriberRow {
+  id: number;
+  uuid: string;
+  email: string;
+  name: string;
+  attribs: Record<string, unknown>;
+  status: SubStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriptionRow {
+  status: SubscriptionStatus;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CampaignRow {
+  id: number;
+  uuid: string;
+  type: string;
+  name: string;
+  subject: string;
+  from_email: string;
+  body: string;
+  altbody: string | null;
+  send_at: string | null;
+  status: CampaignStatus;
+  content_type: string;
+  tags: string[];
+  headers: unknown[];
+  template_id: number | null;
+  messenger: string;
+  lists: { id: number; name: string }[];
+  created_at: string;
+  updated_at: string;
+}
+
+export const nowIso = () => new Date().toISOString();
+
+export class Model {
+  lists = new Map<number, ListRow>();
+  subscribers = new Map<number, SubscriberRow>();
+  /** subscriber id → list id → subscription */
+  subscriptions = new Map<number, Map<number, SubscriptionRow>>();
+  campaigns = new Map<number, CampaignRow>();
+  settings: Record<string, unknown> = {
+    'app.root_url': 'http://localhost:9000',
+    'app.from_email': 'listmonk <noreply@listmonk.example>',
+    'app.concurrency': 10,
+    'app.message_rate': 10,
+    'app.batch_size': 1000,
+    'app.max_send_errors': 1000,
+    'app.message_sliding_window': false,
+    'app.message_sliding_window_duration': '1h',
+    'app.message_sliding_window_rate': 10000,
+    'smtp': [{ uuid: randomUUID(), enabled: true, host: 'localhost', password: '••••••••' }],
+  };
+  private seq = { list: 0, subscriber: 0, campaign: 0 };
+
+  addList(l: Partial<ListRow> & { name: string }): ListRow {
+    const t = nowIso();
+    const row: ListRow = {
+      id: ++this.seq.list,
+      uuid: randomUUID(),
+      type: 'private',
+      optin: 'single',
+      status: 'active',
+      tags: [],
+      description: '',
+      created_at: t,
+      updated_at: t,
+      ...l,
+    };
+    this.lists.set(row.id, row);
+    return row;
+  }
+
+  deleteList(id: number): void {
+    this.lists.delete(id);
+    for (const subs of this.subscriptions.values()) subs.delete(id); // ON DELETE CASCADE
+    for (const c of this.campaigns.values()) c.lists = c.lists.map((l) => (l.id === id ? { id: 0, name: l.name } : l));
+  }
+
+  findByEmail(email: string): SubscriberRow | undefined {
+    const e = email.toLowerCase();
+    for (const s of this.subscribers.values()) if (s.email.toLowerCase() === e) return s;
+    return undefined;
+  }
+
+  addSubscriber(s: { email: string; name: string; attribs?: Record<string, unknown>; status?: SubStatus }): SubscriberRow {
+    const t = nowIso();
+    const row: SubscriberRow = { id: ++this.seq.subscriber, uuid: randomUUID(), attribs: {}, status: 'enabled', created_at: t, updated_at: t, ...s };
+    this.subscribers.set(row.id, row);
+    this.subscriptions.set(row.id, new Map());
+    return row;
+  }
+
+  /** `ON CONFLICT DO UPDATE`: `status` undefined keeps an existing subscription's status. */
+  subscribe(subId: number, listId: number, status: SubscriptionStatus | undefined, newStatus: SubscriptionStatus = 'unconfirmed'): void {
+    if (!this.lists.has(listId) || !this.subscribers.has(subId)) return; // FK: unknown ids are ignored
+    const subs = this.subscriptions.get(subId)!;
+    const existing = subs.get(listId);
+    const t = nowIso();
+    if (existing) {
+      if (status) subs.set(listId, { ...existing, status, updated_at: t });
+    } else subs.set(listId, { status: status ?? newStatus, created_at: t, updated_at: t });
+  }
+
+  blocklist(subId: number): void {
+    const s = this.subscribers.get(subId);
+    if (!s) return;
+    s.status = 'blocklisted';
+    s.updated_at = nowIso();
+    for (const [listId, sub] of this.subscriptions.get(subId) ?? []) this.subscriptions.get(subId)!.set(listId, { ...sub, status: 'unsubscribed' });
+  }
+
+  subscriberJson(s: SubscriberRow, visibleList: (id: number) => boolean = () => true) {
+    const lists = [...(this.subscriptions.get(s.id) ?? new Map<number, SubscriptionRow>())]
+      .filter(([id]) => visibleList(id) && this.lists.has(id))
+      .map(([id, sub]) => {
+        const l = this.lists.get(id)!;
+        return {
+          id,
+          uuid: l.uuid,
+          name: l.name,
+          type: l.type,
+          optin: l.optin,
+          status: l.status,
+          tags: l.tags,
+          description: l.description,
+          subscription_status: sub.status,
+          subscription_created_at: sub.created_at,
+          subscription_updated_at: sub.updated_at,
+          subscription_meta: {},
+          created_at: l.created_at,
+          updated_at: l.updated_at,
+        };
+      });
+    return { ...s, lists };
+  }
+
+  listJson(l: ListRow) {
+    const statuses: Record<string, number> = {};
+    let count = 0;
+    for (const subs of this.subscriptions.values()) {
+      const sub = subs.get(l.id);
+      if (!sub) continue;
+      count++;
+      statuses[sub.status] = (statuses[sub.status] ?? 0) + 1;
+    }
+    return { ...l, subscriber_count: count, subscriber_statuses: statuses };
+  }
+
+  addCampaign(c: Omit<CampaignRow, 'id' | 'uuid' | 'created_at' | 'updated_at'>): CampaignRow {
+    const t = nowIso();
+    const row: CampaignRow = { ...c, id: ++this.seq.campaign, uuid: randomUUID(), created_at: t, updated_at: t };
+    this.campaigns.set(row.id, row);
+    return row;
+  }
+}

@@ -1,0 +1,182 @@
+/** /api/subscribers (research/listmonk.md §3.2–3.6). */
+import type { Env, Req, Route } from './context.ts';
+import { badRequest, HttpError, intArray, paging, pathId, slice, sortRows, str } from './http-util.ts';
+import type { SubscriberRow, SubStatus, SubscriptionStatus } from './model.ts';
+import { atLeast } from './version.ts';
+
+const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+
+/** importer.ValidateFields + SanitizeEmail: trimmed, lowercased, bare address, domain policy. */
+export function validateEmail(raw: string, env: Env): string {
+  const email = raw.trim().toLowerCase();
+  if (email.length < 1 || email.length > 1000 || !EMAIL.test(email)) throw badRequest('Invalid email.');
+  const domain = email.slice(email.lastIndexOf('@') + 1);
+  if (env.domainBlocklist.includes(domain)) throw badRequest('The e-mail domain is blocklisted.');
+  return email;
+}
+
+/** An empty name is derived from the local part: `john.doe@x` → `John Doe`. */
+export function nameFromEmail(email: string): string {
+  return email
+    .slice(0, email.indexOf('@'))
+    .split(/[._\-+]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+const visible = (req: Req) => (id: number) => req.principal.canSeeList(id);
+
+function getSub(env: Env, id: number): SubscriberRow {
+  const s = env.model.subscribers.get(id);
+  if (!s) throw badRequest('Subscriber not found');
+  return s;
+}
+
+/** The only `query=` shape the double understands: an exact e-mail match. */
+function sqlQueryFilter(query: string): (s: SubscriberRow) => boolean {
+  const m = /^\s*\(?\s*subscribers\.email\s*=\s*'((?:[^']|'')*)'\s*\)?\s*$/i.exec(query);
+  if (!m) throw badRequest(`Error preparing subscriber query: the test double only understands subscribers.email='…', got: ${query}`);
+  const wanted = m[1]!.replaceAll("''", "'");
+  return (s) => s.email === wanted;
+}
+
+export const subscriberRoutes: Route[] = [
+  {
+    method: 'GET',
+    pattern: '/api/subscribers',
+    perms: ['subscribers:get_all', 'subscribers:get'],
+    handler(req, env) {
+      const query = (req.query.get('query') ?? '').trim();
+      if (query && atLeast(env.version, 5) && !req.principal.hasPerm('subscribers:sql_query')) throw new HttpError(403, 'Permission denied: subscribers:sql_query');
+      const listIds = req.principal.filterLists(['get'], req.query.getAll('list_id').map(Number).filter((n) => n > 0));
+      if (req.query.getAll('list_id').length > 0 && listIds.length === 0) throw new HttpError(403, 'Permission denied: lists');
+      const subStatus = req.query.get('subscription_status') ?? '';
+      // `search` arrived in v5: older versions ignore the parameter.
+      const search = atLeast(env.version, 5) ? (req.query.get('search') ?? '').trim() : '';
+      let re: RegExp | null = null;
+      if (search) {
+        try {
+          re = new RegExp(search, 'i'); // Postgres `~*`: POSIX regex, case-insensitive
+        } catch {
+          throw new HttpError(500, 'Error fetching subscribers: pq: invalid regular expression');
+        }
+      }
+      const byQuery = query ? sqlQueryFilter(query) : () => true;
+      const rows = [...env.model.subscribers.values()].filter((s) => {
+        if (!byQuery(s)) return false;
+        if (re && !re.test(s.name) && !re.test(s.email)) return false;
+        if (listIds.length === 0) return true;
+        const subs = env.model.subscriptions.get(s.id)!;
+        return listIds.some((id) => subs.has(id) && (!subStatus || subs.get(id)!.status === subStatus));
+      });
+      const sorted = sortRows(rows, req.query.get('order_by'), ['email', 'status', 'name', 'created_at', 'updated_at'], 'id', req.query.get('order'), (s, f) =>
+        f === 'id' || f === 'created_at' ? s.id : String(s[f as keyof SubscriberRow]),
+      );
+      const p = paging(req.query);
+      const results = slice(sorted, p).map((s) => env.model.subscriberJson(s, visible(req)));
+      return { results, query, search, total: rows.length, page: p.page, per_page: p.perPage };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/api/subscribers/:id',
+    perms: ['subscribers:get_all', 'subscribers:get'],
+    handler: (req, env) => env.model.subscriberJson(getSub(env, pathId(req.params.id)), visible(req)),
+  },
+  {
+    method: 'POST',
+    pattern: '/api/subscribers',
+    perms: ['subscribers:manage'],
+    handler(req, env) {
+      const b = req.json();
+      const email = validateEmail(str(b, 'email'), env);
+      const name = str(b, 'name').trim() || nameFromEmail(email);
+      if (name.length > 2000) throw badRequest('Invalid length for name.');
+      const status = (str(b, 'status') || 'enabled') as SubStatus;
+      const sent = intArray(b, 'lists');
+      const lists = req.principal.filterLists(['manage'], sent);
+      if (sent.length > 0 && lists.length === 0) throw new HttpError(403, 'Permission denied: lists');
+      if (!['enabled', 'disabled', 'blocklisted'].includes(status))
+        throw new HttpError(500, `Error creating subscriber: pq: invalid input value for enum subscriber_status: "${status}"`);
+      const existing = env.model.findByEmail(email);
+      if (existing) {
+        // v2.0–2.1 returned the existing row with 200; from v2.2 a 409 and nothing changes.
+        if (!atLeast(env.version, 2, 2)) return env.model.subscriberJson(existing, visible(req));
+        throw new HttpError(409, 'E-mail already exists.');
+      }
+      const attribs = b.attribs && typeof b.attribs === 'object' && !Array.isArray(b.attribs) ? (b.attribs as Record<string, unknown>) : {};
+      const row = env.model.addSubscriber({ email, name, attribs, status });
+      const subStatus: SubscriptionStatus = status === 'blocklisted' ? 'unsubscribed' : b.preconfirm_subscriptions === true ? 'confirmed' : 'unconfirmed';
+      for (const id of lists) env.model.subscribe(row.id, id, subStatus);
+      env.subscriberWrite();
+      return env.model.subscriberJson(row, visible(req));
+    },
+  },
+  ...(['/api/subscribers/lists', '/api/subscribers/lists/:id'].map((pattern) => ({
+    method: 'PUT',
+    pattern,
+    perms: ['subscribers:manage'],
+    handler(req: Req, env: Env) {
+      const ids: number[] = [];
+      if (req.params.id !== undefined) ids.push(pathId(req.params.id));
+      const b = req.json();
+      const bodyIds = intArray(b, 'ids');
+      if (bodyIds.length === 0) throw badRequest('No IDs given.'); // even with an {id} in the path
+      if (ids.length === 0) ids.push(...bodyIds);
+      const targets = intArray(b, 'target_list_ids');
+      if (targets.length === 0) throw badRequest('No lists given.');
+      if (!req.principal.hasPerm('subscribers:get_all'))
+        for (const id of ids) if (!env.model.subscribers.has(id)) throw new HttpError(403, `Permission denied: subscriber: ${id}`);
+      const lists = req.principal.filterLists(['manage'], targets);
+      if (lists.length === 0) throw new HttpError(403, 'Permission denied: lists');
+      const action = str(b, 'action');
+      const status = str(b, 'status') as SubscriptionStatus | '';
+      if (action === 'add') {
+        for (const s of ids)
+          for (const l of lists) {
+            // v2.0/2.1: ON CONFLICT DO NOTHING with unconfirmed; `status` arrived in v2.2.
+            if (atLeast(env.version, 2, 2)) env.model.subscribe(s, l, status || undefined);
+            else if (!env.model.subscriptions.get(s)?.has(l)) env.model.subscribe(s, l, undefined);
+          }
+        env.subscriberWrite();
+      } else if (action === 'remove') {
+        for (const s of ids) for (const l of lists) env.model.subscriptions.get(s)?.delete(l);
+      } else if (action === 'unsubscribe') {
+        for (const s of ids) for (const l of lists) if (env.model.subscriptions.get(s)?.has(l)) env.model.subscribe(s, l, 'unsubscribed');
+      } else throw badRequest('Invalid action.');
+      return true;
+    },
+  })) as Route[]),
+  {
+    method: 'PUT',
+    pattern: '/api/subscribers/blocklist',
+    perms: ['subscribers:manage'],
+    handler(req, env) {
+      const ids = intArray(req.json(), 'ids');
+      if (ids.length === 0) throw badRequest('Invalid ID(s)');
+      for (const id of ids) env.model.blocklist(id);
+      return true;
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: '/api/subscribers/:id/blocklist',
+    perms: ['subscribers:manage'],
+    handler(req, env) {
+      env.model.blocklist(pathId(req.params.id));
+      return true;
+    },
+  },
+  {
+    method: 'DELETE',
+    pattern: '/api/subscribers/:id',
+    perms: ['subscribers:manage'],
+    handler(req, env) {
+      const id = pathId(req.params.id);
+      env.model.subscribers.delete(id);
+      env.model.subscriptions.delete(id);
+      return true; // also for ids that do not exist
+    },
+  },
+];

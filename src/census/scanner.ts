@@ -1,0 +1,425 @@
+/**
+ * The hot path of the census ingest: a byte-level pre-check that splits a census file into
+ * records, and routes each one either to PostgreSQL COPY (good) or to the rejects (bad), without
+ * parsing a value. PostgreSQL then does the CSV parsing and decoding, which is several times faster
+ * than csv-parse in JavaScript (see docs/architecture.md).
+ *
+ * What it guarantees to COPY: every record it passes has exactly the header's field count, RFC 4180
+ * quoting (no stray quote PostgreSQL would read differently), a DOT number of digits, no NUL and
+ * no byte undecodable in the file's encoding. CRs outside quotes are stripped, so CRLF and LF files
+ * load alike. An unterminated quote cannot swallow the file: a record may span at most
+ * MAX_RECORD_LINES physical lines; on any error only the first physical line of the record is
+ * rejected and the scan resumes at the next one.
+ *
+ * Output rows (FORMAT csv) into the staging table (line_no, reject, raw, f1..fN):
+ *   good:   `LINE,,,` + record bytes
+ *   reject: `LINE,"reason","raw text"` + N commas (the fields stay null)
+ * so one COPY carries both, and no reject is held in memory.
+ */
+import { isUtf8 } from 'node:buffer';
+import { InputError } from '../errors.ts';
+import type { CopyEncoding } from '../db/store.ts';
+
+export interface ScanOptions {
+  /** Fields per record, from the header. */
+  fieldCount: number;
+  /** Zero-based index of DOT_NUMBER. */
+  dotIndex: number;
+  encoding: CopyEncoding;
+  /** Physical line number of the first byte given to the scanner (the header is line 1). */
+  firstLine: number;
+  /** Target size of an output chunk. */
+  chunkBytes?: number;
+}
+
+export interface ScanStats {
+  /** Records seen (good + rejected), blank lines excluded. */
+  read: number;
+  accepted: number;
+  rejected: number;
+  /** DOT numbers seen on more than one accepted line: the SQL keeps the last line of each. */
+  duplicateDots: Set<number>;
+}
+
+/** Reject reason codes of the pre-check (the SQL typing adds bad_date, bad_number, bad_flag, ...). */
+export type ScanRejectCode = 'field_count' | 'bad_dot_number' | 'broken_quoting' | 'undecodable_bytes';
+
+export const MAX_RECORD_LINES = 20;
+export const MAX_RECORD_BYTES = 1 << 20;
+/** A "line" this long is not census data; holding more would break the flat-memory promise. */
+export const MAX_LINE_BYTES = 16 << 20;
+/** Raw text kept per reject: enough to see the problem, bounded for a runaway line. */
+export const MAX_RAW_BYTES = 4096;
+
+// Byte classes for the state machine.
+const ORD = 0;
+const QUOTE = 1;
+const COMMA = 2;
+const LF = 3;
+const CR = 4;
+const BAD = 5;
+const HIGH = 6;
+
+function classTable(encoding: CopyEncoding): Uint8Array {
+  const t = new Uint8Array(256);
+  t[0x22] = QUOTE;
+  t[0x2c] = COMMA;
+  t[0x0a] = LF;
+  t[0x0d] = CR;
+  t[0x00] = BAD;
+  if (encoding === 'WIN1252') {
+    // The five bytes Windows-1252 leaves undefined: PostgreSQL refuses them, so would the whole COPY.
+    for (const b of [0x81, 0x8d, 0x8f, 0x90, 0x9d]) t[b] = BAD;
+  } else {
+    for (let b = 0x80; b < 0x100; b++) t[b] = HIGH;
+  }
+  return t;
+}
+
+const S_FIELD_START = 0;
+const S_UNQUOTED = 1;
+const S_QUOTED = 2;
+const S_QUOTE_IN_QUOTED = 3;
+
+const NEED_MORE = -1;
+
+/** Why the last scanned record failed (valid when scanRecord returned an error). */
+interface RecordError {
+  code: ScanRejectCode;
+  detail: string;
+}
+
+export class CensusScanner {
+  readonly stats: ScanStats = { read: 0, accepted: 0, rejected: 0, duplicateDots: new Set() };
+  private readonly table: Uint8Array;
+  private readonly chunkBytes: number;
+  private readonly nullFields: Buffer;
+  private line: number;
+  private carry: Buffer | null = null;
+  private out: Buffer;
+  private outPos = 0;
+  private readonly ready: Buffer[] = [];
+  // Seen DOT numbers: a bitmap covers every real one (< 2^26) in 8 MB; a Set takes the rest.
+  private readonly seen = new Uint8Array(1 << 23);
+  private readonly seenBig = new Set<number>();
+  // Set by scanRecord for the caller.
+  private recEnd = 0;
+  private recLines = 0;
+  private recHasCr = false;
+  private recDot = 0;
+  private err: RecordError | null = null;
+
+  constructor(private readonly opts: ScanOptions) {
+    if (opts.dotIndex < 0 || opts.dotIndex >= opts.fieldCount) throw new RangeError('dotIndex outside the header');
+    this.table = classTable(opts.encoding);
+    this.chunkBytes = opts.chunkBytes ?? 1 << 20;
+    this.nullFields = Buffer.from(','.repeat(opts.fieldCount));
+    this.line = opts.firstLine;
+    this.out = Buffer.allocUnsafe(this.chunkBytes);
+  }
+
+  /** Feeds the next bytes of the file; returns output chunks that are complete. */
+  push(data: Buffer): Buffer[] {
+    const buf = this.carry ? Buffer.concat([this.carry, data]) : data;
+    this.carry = null;
+    this.consume(buf, false);
+    return this.take();
+  }
+
+  /** End of file: flushes the last record (a missing final newline is fine) and the output. */
+  end(): Buffer[] {
+    if (this.carry) {
+      const buf = this.carry;
+      this.carry = null;
+      this.consume(buf, true);
+    }
+    if (this.outPos > 0) this.flush();
+    return this.take();
+  }
+
+  private take(): Buffer[] {
+    return this.ready.splice(0, this.ready.length);
+  }
+
+  private consume(buf: Buffer, final: boolean): void {
+    let pos = 0;
+    const len = buf.length;
+    while (pos < len) {
+      const c = buf[pos]!;
+      // Blank lines are not records.
+      if (c === 0x0a) {
+        pos++;
+        this.line++;
+        continue;
+      }
+      if (c === 0x0d) {
+        if (pos + 1 >= len && !final) {
+          this.carry = buf.subarray(pos);
+          return;
+        }
+        if (pos + 1 >= len || buf[pos + 1] === 0x0a) {
+          pos += 2;
+          this.line++;
+          continue;
+        }
+      }
+      const r = this.scanRecord(buf, pos, len, final);
+      if (r === NEED_MORE) {
+        if (len - pos > MAX_LINE_BYTES)
+          throw new InputError(`line ${this.line} is longer than ${MAX_LINE_BYTES >> 20} MB without a line break: this is not a census file. Check the file you passed.`);
+        this.carry = buf.subarray(pos);
+        return;
+      }
+      this.stats.read++;
+      if (this.err) {
+        // Reject exactly one physical line and resume after it.
+        // scanRecord made sure the line break is in the buffer unless this is the end of the file.
+        const lf = buf.indexOf(0x0a, pos);
+        let lineEnd = lf < 0 ? len : lf;
+        if (lineEnd > pos && buf[lineEnd - 1] === 0x0d) lineEnd--;
+        this.emitReject(buf, pos, lineEnd, this.err);
+        this.err = null;
+        pos = lf < 0 ? len : lf + 1;
+        this.line++;
+        continue;
+      }
+      this.emitGood(buf, pos, this.recEnd);
+      this.line += this.recLines;
+      pos = this.recEnd < len ? this.recEnd + 1 : len;
+    }
+  }
+
+  /**
+   * Scans the record starting at `start`. Returns NEED_MORE when it does not end in `buf`, else 0
+   * with recEnd (index of its terminating LF, or len at EOF), recLines (LFs consumed including the
+   * terminator) and err (null when good).
+   */
+  private scanRecord(buf: Buffer, start: number, len: number, final: boolean): number {
+    const table = this.table;
+    const { fieldCount, dotIndex } = this.opts;
+    let state = S_FIELD_START;
+    let field = 0;
+    let lines = 0;
+    let hasCr = false;
+    let high = false;
+    let dotStart = -1;
+    let dotEnd = -1;
+    let err: RecordError | null = null;
+    let i = start;
+    let ended = false;
+    for (; i < len; i++) {
+      const k = table[buf[i]!]!;
+      if (k === ORD) {
+        if (state === S_FIELD_START) state = S_UNQUOTED;
+        else if (state === S_QUOTE_IN_QUOTED) {
+          err = { code: 'broken_quoting', detail: `text after a closing quote in field ${field + 1}` };
+          break;
+        }
+        continue;
+      }
+      if (k === COMMA) {
+        if (state === S_QUOTED) continue;
+        if (field === dotIndex) dotEnd = i;
+        field++;
+        if (field === dotIndex) dotStart = i + 1;
+        state = S_FIELD_START;
+        continue;
+      }
+      if (k === QUOTE) {
+        if (state === S_FIELD_START) state = S_QUOTED;
+        else if (state === S_QUOTED) state = S_QUOTE_IN_QUOTED;
+        else if (state === S_QUOTE_IN_QUOTED) state = S_QUOTED;
+        else {
+          err = { code: 'broken_quoting', detail: `quote inside an unquoted field ${field + 1}` };
+          break;
+        }
+        continue;
+      }
+      if (k === LF) {
+        lines++;
+        if (state === S_QUOTED) {
+          if (lines >= MAX_RECORD_LINES || i - start > MAX_RECORD_BYTES) {
+            err = { code: 'broken_quoting', detail: `quoted field ${field + 1} is not closed` };
+            break;
+          }
+          continue;
+        }
+        ended = true;
+        break;
+      }
+      if (k === CR) {
+        if (state !== S_QUOTED) hasCr = true;
+        continue;
+      }
+      if (k === BAD) {
+        err = {
+          code: 'undecodable_bytes',
+          detail: buf[i] === 0 ? `NUL byte in field ${field + 1}` : `byte 0x${buf[i]!.toString(16).toUpperCase()} is undefined in Windows-1252 (field ${field + 1})`,
+        };
+        break;
+      }
+      // HIGH (UTF-8 files): validated once per record below.
+      high = true;
+      if (state === S_FIELD_START) state = S_UNQUOTED;
+      else if (state === S_QUOTE_IN_QUOTED) {
+        err = { code: 'broken_quoting', detail: `text after a closing quote in field ${field + 1}` };
+        break;
+      }
+    }
+    if (!err && !ended) {
+      if (!final) return NEED_MORE;
+      if (state === S_QUOTED) err = { code: 'broken_quoting', detail: `quoted field ${field + 1} is not closed at the end of the file` };
+    }
+    if (err && lines > 0 && err.code === 'broken_quoting')
+      err = { code: 'broken_quoting', detail: 'a quoted field is not closed before the end of the line' };
+    if (err) {
+      // The error may be decided before the first line break is in the buffer.
+      if (!final && buf.indexOf(0x0a, start) < 0) return NEED_MORE;
+      this.err = err;
+      return 0;
+    }
+    const end = i; // LF index, or len at EOF
+    if (field === dotIndex) dotEnd = end;
+    if (dotIndex === 0) dotStart = start;
+    if (field + 1 !== fieldCount) {
+      this.err = { code: 'field_count', detail: `${field + 1} fields, the header has ${fieldCount}` };
+      return 0;
+    }
+    if (high && !isUtf8(buf.subarray(start, end))) {
+      this.err = { code: 'undecodable_bytes', detail: 'invalid UTF-8' };
+      return 0;
+    }
+    const dot = parseDot(buf, dotStart, dotEnd);
+    if (dot <= 0) {
+      this.err = { code: 'bad_dot_number', detail: 'DOT_NUMBER must be 1 to 15 digits, not zero' };
+      return 0;
+    }
+    this.recEnd = end;
+    this.recLines = lines;
+    this.recHasCr = hasCr;
+    this.recDot = dot;
+    return 0;
+  }
+
+  private emitGood(buf: Buffer, start: number, end: number): void {
+    const dot = this.recDot;
+    if (dot < 1 << 26) {
+      const byte = dot >>> 3;
+      const bit = 1 << (dot & 7);
+      if (this.seen[byte]! & bit) this.stats.duplicateDots.add(dot);
+      else this.seen[byte]! |= bit;
+    } else if (this.seenBig.has(dot)) this.stats.duplicateDots.add(dot);
+    else this.seenBig.add(dot);
+
+    let body = buf.subarray(start, end);
+    if (this.recHasCr) body = stripCrOutsideQuotes(body);
+    this.reserve(body.length + 24);
+    this.outPos = writeInt(this.out, this.outPos, this.line);
+    this.out[this.outPos++] = 0x2c;
+    this.out[this.outPos++] = 0x2c;
+    this.out[this.outPos++] = 0x2c;
+    this.outPos += body.copy(this.out, this.outPos);
+    this.out[this.outPos++] = 0x0a;
+    this.stats.accepted++;
+  }
+
+  private emitReject(buf: Buffer, start: number, end: number, err: RecordError): void {
+    const raw = rawText(buf.subarray(start, end), this.opts.encoding);
+    const reason = Buffer.from(`"${err.code}: ${err.detail}"`, 'latin1');
+    this.reserve(raw.length + reason.length + this.nullFields.length + 32);
+    this.outPos = writeInt(this.out, this.outPos, this.line);
+    this.out[this.outPos++] = 0x2c;
+    this.outPos += reason.copy(this.out, this.outPos);
+    this.out[this.outPos++] = 0x2c;
+    this.outPos += raw.copy(this.out, this.outPos);
+    this.outPos += this.nullFields.copy(this.out, this.outPos);
+    this.out[this.outPos++] = 0x0a;
+    this.stats.rejected++;
+  }
+
+  private reserve(n: number): void {
+    if (this.outPos + n <= this.out.length) return;
+    if (this.outPos > 0) this.flush();
+    if (n > this.out.length) this.out = Buffer.allocUnsafe(n);
+  }
+
+  private flush(): void {
+    this.ready.push(this.out.subarray(0, this.outPos));
+    // A fresh buffer: the consumer may still hold the previous one.
+    this.out = Buffer.allocUnsafe(this.chunkBytes);
+    this.outPos = 0;
+  }
+}
+
+/** DOT number of bytes [s, e) (optionally quoted), or 0 when it is not 1-15 digits. */
+export function parseDot(buf: Uint8Array, s: number, e: number): number {
+  if (e - s >= 2 && buf[s] === 0x22 && buf[e - 1] === 0x22) {
+    s++;
+    e--;
+  }
+  if (e <= s || e - s > 15) return 0;
+  let v = 0;
+  for (let i = s; i < e; i++) {
+    const d = buf[i]! - 0x30;
+    if (d < 0 || d > 9) return 0;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+function writeInt(out: Buffer, pos: number, n: number): number {
+  const s = String(n);
+  for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
+  return pos;
+}
+
+function stripCrOutsideQuotes(body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(body.length);
+  let n = 0;
+  let quoted = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x0d && !quoted) continue;
+    out[n++] = c;
+  }
+  return out.subarray(0, n);
+}
+
+/**
+ * The rejected line as a quoted CSV field in the COPY's encoding: bytes PostgreSQL would refuse
+ * (NUL, undefined Windows-1252 bytes, invalid UTF-8) become visible `\xHH` escapes, and a runaway
+ * line is cut at MAX_RAW_BYTES.
+ */
+export function rawText(line: Buffer, encoding: CopyEncoding): Buffer {
+  let text: Buffer;
+  if (encoding === 'WIN1252') {
+    const cut = line.length > MAX_RAW_BYTES ? line.subarray(0, MAX_RAW_BYTES) : line;
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (let i = 0; i < cut.length; i++) {
+      const b = cut[i]!;
+      if (b === 0 || b === 0x81 || b === 0x8d || b === 0x8f || b === 0x90 || b === 0x9d) {
+        parts.push(cut.subarray(from, i), Buffer.from(`\\x${b.toString(16).toUpperCase().padStart(2, '0')}`));
+        from = i + 1;
+      }
+    }
+    parts.push(cut.subarray(from));
+    text = Buffer.concat(parts);
+  } else {
+    let s = new TextDecoder('utf-8').decode(line.length > MAX_RAW_BYTES ? line.subarray(0, MAX_RAW_BYTES) : line);
+    s = s.replace(/\0/g, '\\x00');
+    text = Buffer.from(s, 'utf8');
+  }
+  if (line.length > MAX_RAW_BYTES) text = Buffer.concat([text, Buffer.from(' [truncated]')]);
+  const escaped = text.includes(0x22) ? Buffer.from(text.toString('latin1').replace(/"/g, '""'), 'latin1') : text;
+  return Buffer.concat([Buffer.from('"'), escaped, Buffer.from('"')]);
+}
+
+/** Streams a file's records (after its header line) through the scanner. */
+export async function* scanStream(source: AsyncIterable<Buffer>, scanner: CensusScanner): AsyncGenerator<Buffer> {
+  for await (const data of source) {
+    for (const chunk of scanner.push(data)) yield chunk;
+  }
+  for (const chunk of scanner.end()) yield chunk;
+}

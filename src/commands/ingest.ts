@@ -1,0 +1,42 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { runCommand } from '../cli/app.ts';
+
+function rate(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('a share between 0 and 1, e.g. 0.01 for 1%');
+  return n;
+}
+
+export function register(program: Command): void {
+  const ingest = program.command('ingest').description('load source data into the database');
+  ingest
+    .command('census')
+    .description(
+      'load FMCSA census files into carriers: FMCSA_CENSUS1 text (26/42 columns, Windows-1252), its Socrata export, or the Company Census File; plain, .gz or .zip',
+    )
+    .argument('<file...>', 'census files, merged in the order given (a later file wins for a DOT number)')
+    .option('--snapshot', 'the file is a full census: carriers it does not list become inactive (never deleted); one file only')
+    .option('--rejects <file.csv>', 'also write the rejected rows (file, line, reason, raw) to this CSV')
+    .option('--max-reject-rate <r>', 'fail and merge nothing when more than this share of a file is bad (default: config census.maxRejectRate, 0.01)', rate)
+    .addHelpText(
+      'after',
+      `
+Bad rows (wrong field count, bad DOT number, unparseable dates, broken quoting, undecodable bytes,
+duplicate DOT numbers) are rejected with their line and reason into census_rejects; the run goes on.
+Running the same file twice changes nothing; a killed run, re-run, ends as one clean run.
+
+Examples:
+  audience ingest census FMCSA_CENSUS1_2026Nov.zip --snapshot
+  audience ingest census data-samples/census/bad_rows.txt --rejects rejects.csv --max-reject-rate 0.5
+  audience --json ingest census Company_Census_File.csv.gz`,
+    )
+    .action(async (files: string[], opts: { snapshot?: boolean; rejects?: string; maxRejectRate?: number }, cmd: Command) => {
+      const { runCensusIngest, describeCensusIngest } = await import('../../pipelines/census-ingest.ts');
+      await runCommand(
+        cmd,
+        { migrations: 'apply' },
+        (ctx) => runCensusIngest(ctx, { files, snapshot: Boolean(opts.snapshot), rejectsFile: opts.rejects, maxRejectRate: opts.maxRejectRate }),
+        describeCensusIngest,
+      );
+    });
+}

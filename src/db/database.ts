@@ -4,5 +4,6 @@
  */
 import type { CensusTables } from '../census/tables.ts';
 import type { CoreTables } from './core-tables.ts';
+import type { EmailTables } from '../email/tables.ts';
 
-export interface Database extends CoreTables, CensusTables {}
+export interface Database extends CoreTables, CensusTables, EmailTables {}

@@ -4,6 +4,7 @@
  */
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { normalizeAddress } from '../email/normalize.ts';
 import type { ReasonCode } from './reason-codes.ts';
 import type { ExclusionRule, RuleContext } from './rule.ts';
 
@@ -25,6 +26,28 @@ export async function createCandidates(
 }
 
 /**
+ * Codes an email.allowlist entry can never override: what protects the IP and the law (Yahoo
+ * family, FMCSA test data, suppressions and operator blocks, dead domains, provider holds,
+ * cooldown) and what no MTA would accept (invalid syntax). The allowlist skips only the soft,
+ * heuristic rules: typo_domain, shared_address, disposable, role_account, mx_unknown.
+ */
+export const ALLOWLIST_NEVER_OVERRIDES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'yahoo_family',
+  'fmcsa_test_record',
+  'suppressed_address',
+  'suppressed_domain',
+  'mx_dead',
+  'provider_hold',
+  'cooldown',
+  'invalid_syntax',
+]);
+
+/** The allowlist entries as normalized addresses (the form of candidates.email); invalid ones match nothing. */
+export function allowlistedAddresses(ctx: RuleContext): string[] {
+  return ctx.config.email.allowlist.map(normalizeAddress).filter((a) => a.valid).map((a) => a.address);
+}
+
+/**
  * Runs every rule over `candidates` into the temp table `exclusion_hits (email_id, code, detail,
  * since)`. Returns the number of excluded addresses per code (an address can count under
  * several codes).
@@ -36,9 +59,14 @@ export async function evaluateExclusions(
 ): Promise<Partial<Record<ReasonCode, number>>> {
   await sql`drop table if exists pg_temp.exclusion_hits`.execute(trx);
   await sql`create temp table exclusion_hits (email_id bigint not null, code text not null, detail text, since timestamptz) on commit drop`.execute(trx);
+  const allowlist = allowlistedAddresses(ctx);
   for (const rule of rules) {
+    const skipAllowlisted =
+      allowlist.length && !ALLOWLIST_NEVER_OVERRIDES.has(rule.code)
+        ? sql`where not exists (select 1 from pg_temp.candidates a where a.email_id = h.email_id and a.email = any(${allowlist}::text[]))`
+        : sql``;
     await sql`insert into pg_temp.exclusion_hits (email_id, code, detail, since)
-      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h`.execute(trx);
+      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h ${skipAllowlisted}`.execute(trx);
   }
   await sql`create index on pg_temp.exclusion_hits (email_id)`.execute(trx);
   const counts = await sql<{ code: ReasonCode; n: number }>`

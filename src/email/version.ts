@@ -1,0 +1,6 @@
+/**
+ * Version of the normalizer and of the verdicts it stores (splitting, cleaning, IDNA, validation,
+ * typo table). Bump it whenever one of those changes: the next `audience normalize` then re-splits
+ * every carrier's field and re-judges every stored address, instead of only the changed carriers.
+ */
+export const NORMALIZER_VERSION = 1;

@@ -1,0 +1,177 @@
+/**
+ * Stores a NormalizeBatch in one transaction with a fixed number of set-based statements
+ * (unnest arrays into temp tables, then merges), whatever the batch size: addresses upserted,
+ * static reasons replaced, carrier links replaced, carrier counts recomputed for every address
+ * whose links changed, and the carriers' state rows recorded. Every statement writes only rows
+ * that differ, so writing the same batch twice reports zero changes.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { NormalizeBatch } from './batch.ts';
+import { NORMALIZER_VERSION } from './version.ts';
+
+export interface BatchCounts {
+  addresses_new: number;
+  addresses_rejudged: number;
+  reasons_added: number;
+  reasons_changed: number;
+  reasons_removed: number;
+  links_added: number;
+  links_changed: number;
+  links_removed: number;
+  carrier_counts_changed: number;
+  sources_recorded: number;
+  sources_removed: number;
+}
+
+export function zeroCounts(): BatchCounts {
+  return {
+    addresses_new: 0,
+    addresses_rejudged: 0,
+    reasons_added: 0,
+    reasons_changed: 0,
+    reasons_removed: 0,
+    links_added: 0,
+    links_changed: 0,
+    links_removed: 0,
+    carrier_counts_changed: 0,
+    sources_recorded: 0,
+    sources_removed: 0,
+  };
+}
+
+export function addCounts(a: BatchCounts, b: BatchCounts): BatchCounts {
+  const out = { ...a };
+  for (const k of Object.keys(b) as (keyof BatchCounts)[]) out[k] += b[k];
+  return out;
+}
+
+/** Codes whose rows normalize owns in email_reasons (it deletes them when they no longer apply). */
+export const STATIC_REASON_CODES = ['invalid_syntax', 'typo_domain'] as const;
+
+type Trx = Transaction<Database>;
+
+async function count(trx: Trx, query: ReturnType<typeof sql>): Promise<{ a: number; b: number }> {
+  const r = await sql<{ a: number; b: number }>`${query}`.execute(trx);
+  return { a: Number(r.rows[0]?.a ?? 0), b: Number(r.rows[0]?.b ?? 0) };
+}
+
+export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }): Promise<BatchCounts> {
+  const c = zeroCounts();
+  const A = batch.addresses;
+  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
+  await sql`create temp table nb_addr on commit drop as
+    select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
+                         ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[])
+      as t(address, local_part, domain, valid, problem, typo)`.execute(trx);
+  await sql`create temp table nb_link on commit drop as
+    select * from unnest(${batch.links.map((l) => l.dot_number)}::bigint[], ${batch.links.map((l) => l.address)}::text[],
+                         ${batch.links.map((l) => l.position)}::int[]) as t(dot_number, address, position)`.execute(trx);
+  await sql`create temp table nb_carrier on commit drop as
+    select dot_number, email_raw, false as removed
+      from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
+    union all
+    select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
+
+  // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.
+  const up = await count(
+    trx,
+    sql`with up as (
+      insert into emails (address, local_part, domain, valid, normalizer_version)
+      select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int from pg_temp.nb_addr
+      on conflict (address) do update
+        set local_part = excluded.local_part, domain = excluded.domain, valid = excluded.valid, normalizer_version = excluded.normalizer_version
+        where (emails.local_part, emails.domain, emails.valid, emails.normalizer_version)
+              is distinct from (excluded.local_part, excluded.domain, excluded.valid, excluded.normalizer_version)
+      returning (xmax = 0) as inserted)
+    select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
+  );
+  c.addresses_new = up.a;
+  c.addresses_rejudged = up.b;
+
+  // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
+  await sql`create temp table nb_reason on commit drop as
+    select e.id as email_id, r.code, r.detail
+    from pg_temp.nb_addr a join emails e on e.address = a.address
+    cross join lateral (values
+      ('invalid_syntax', a.problem),
+      ('typo_domain', case when a.typo is not null then
+         a.domain || ' is a known misspelling of ' || a.typo || ': did you mean ' || a.local_part || '@' || a.typo || '? (not corrected automatically)' end)
+    ) as r(code, detail)
+    where r.detail is not null`.execute(trx);
+  const removedReasons = await count(
+    trx,
+    sql`with d as (
+      delete from email_reasons er using pg_temp.nb_addr a, emails e
+      where e.address = a.address and er.email_id = e.id and er.code in (${sql.join([...STATIC_REASON_CODES])})
+        and not exists (select 1 from pg_temp.nb_reason r where r.email_id = er.email_id and r.code = er.code)
+      returning 1)
+    select count(*) as a, 0 as b from d`,
+  );
+  c.reasons_removed = removedReasons.a;
+  const reasons = await count(
+    trx,
+    sql`with up as (
+      insert into email_reasons (email_id, code, detail, since)
+      select email_id, code, detail, ${opts.now}::timestamptz from pg_temp.nb_reason
+      on conflict (email_id, code) do update set detail = excluded.detail where email_reasons.detail is distinct from excluded.detail
+      returning (xmax = 0) as inserted)
+    select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
+  );
+  c.reasons_added = reasons.a;
+  c.reasons_changed = reasons.b;
+
+  // Links of these carriers replaced; every address that gained or lost one gets its count recomputed.
+  await sql`create temp table nb_affected on commit drop as
+    select ce.email_id from carrier_emails ce join pg_temp.nb_carrier k on k.dot_number = ce.dot_number
+    union
+    select e.id from pg_temp.nb_link l join emails e on e.address = l.address`.execute(trx);
+  const removedLinks = await count(
+    trx,
+    sql`with d as (
+      delete from carrier_emails ce using pg_temp.nb_carrier k
+      where ce.dot_number = k.dot_number
+        and not exists (select 1 from pg_temp.nb_link l join emails e on e.address = l.address
+                        where l.dot_number = ce.dot_number and e.id = ce.email_id)
+      returning 1)
+    select count(*) as a, 0 as b from d`,
+  );
+  c.links_removed = removedLinks.a;
+  const links = await count(
+    trx,
+    sql`with up as (
+      insert into carrier_emails (dot_number, email_id, position)
+      select l.dot_number, e.id, l.position from pg_temp.nb_link l join emails e on e.address = l.address
+      on conflict (dot_number, email_id) do update set position = excluded.position where carrier_emails.position <> excluded.position
+      returning (xmax = 0) as inserted)
+    select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
+  );
+  c.links_added = links.a;
+  c.links_changed = links.b;
+  const counts = await count(
+    trx,
+    sql`with n as (
+      select a.email_id, (select count(*) from carrier_emails ce where ce.email_id = a.email_id)::int as n from pg_temp.nb_affected a),
+    u as (update emails e set carrier_count = n.n from n where e.id = n.email_id and e.carrier_count <> n.n returning 1)
+    select count(*) as a, 0 as b from u`,
+  );
+  c.carrier_counts_changed = counts.a;
+
+  // State: the field each carrier was normalized from, in the same transaction as its links.
+  const sources = await count(
+    trx,
+    sql`with up as (
+      insert into email_sources (dot_number, email_raw, normalizer_version, run_id, normalized_at)
+      select dot_number, email_raw, ${NORMALIZER_VERSION}::int, ${opts.runId}::bigint, ${opts.now}::timestamptz
+      from pg_temp.nb_carrier where not removed
+      on conflict (dot_number) do update
+        set email_raw = excluded.email_raw, normalizer_version = excluded.normalizer_version, run_id = excluded.run_id, normalized_at = excluded.normalized_at
+        where (email_sources.email_raw, email_sources.normalizer_version) is distinct from (excluded.email_raw, excluded.normalizer_version)
+      returning 1),
+    d as (delete from email_sources s using pg_temp.nb_carrier k where k.removed and s.dot_number = k.dot_number returning 1)
+    select (select count(*) from up) as a, (select count(*) from d) as b`,
+  );
+  c.sources_recorded = sources.a;
+  c.sources_removed = sources.b;
+  return c;
+}

@@ -1,0 +1,33 @@
+/**
+ * Shared SQL for rules that match a candidate's domain, or any parent of it, against a list held in
+ * code (Yahoo family, disposable lists, blocked domains). The list travels as array parameters, so
+ * the rule judges any address in `candidates` — one from the census or one typed into `explain` —
+ * with no table to keep in sync, and a package upgrade changes the verdicts at once.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import type { RuleHit } from './rule.ts';
+
+/**
+ * Hits for every candidate whose domain is `domains[i]` or under it, one per candidate (the most
+ * specific listed suffix), with detail `describe(matchedDomain, candidateDomain, notes[i])`
+ * computed in SQL from the three text expressions it is given.
+ */
+export function domainListHits(
+  domains: readonly string[],
+  notes: readonly string[],
+  describe: (listed: RawBuilder<string>, domain: RawBuilder<string>, note: RawBuilder<string>) => RawBuilder<string>,
+): RawBuilder<RuleHit> {
+  const listed = sql<string>`l.domain`;
+  const domain = sql<string>`c.domain`;
+  const note = sql<string>`l.note`;
+  return sql<RuleHit>`
+    select distinct on (c.email_id) c.email_id, ${describe(listed, domain, note)} as detail, null::timestamptz as since
+    from pg_temp.candidates c
+    cross join lateral (
+      select array_to_string(p.parts[i:], '.') as suffix, i
+      from (select string_to_array(c.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
+    ) s
+    join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = s.suffix
+    where c.domain is not null
+    order by c.email_id, s.i`;
+}

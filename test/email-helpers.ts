@@ -1,0 +1,39 @@
+/**
+ * Fixtures for the e-mail tests: carriers inserted straight into `carriers` (the ingest stage is
+ * not needed to test normalization), and a StageContext on a test store.
+ */
+import { sql } from 'kysely';
+import { createOutput } from '../src/cli/output.ts';
+import { loadConfig, type ConfigOverrides } from '../src/config.ts';
+import type { StageContext } from '../src/context.ts';
+import type { Store } from '../src/db/store.ts';
+
+export interface TestCarrier {
+  dot: number;
+  email: string | null;
+  testRecord?: boolean;
+  status?: 'active' | 'inactive' | 'pending';
+}
+
+/** Inserts or updates carriers (one statement), as ingest would leave them. */
+export async function upsertCarriers(store: Store, carriers: readonly TestCarrier[]): Promise<void> {
+  if (!carriers.length) return;
+  await sql`
+    insert into carriers (dot_number, legal_name, status, email_raw, is_test_record, source_format, source_file, source_line, row_hash, first_run_id, changed_run_id)
+    select d, 'CARRIER ' || d, s, e, t, 'test', 'test', 1, md5(coalesce(e, '')), 0, 0
+    from unnest(${carriers.map((c) => c.dot)}::bigint[], ${carriers.map((c) => c.email)}::text[],
+                ${carriers.map((c) => c.testRecord ?? false)}::boolean[], ${carriers.map((c) => c.status ?? 'active')}::text[]) as t(d, e, t, s)
+    on conflict (dot_number) do update set email_raw = excluded.email_raw, is_test_record = excluded.is_test_record, status = excluded.status,
+      row_hash = excluded.row_hash`.execute(store.db);
+}
+
+/** A StageContext on `store` with a quiet output, a pinned clock and config overrides (no env, no file). */
+export function testContext(store: Store, overrides: ConfigOverrides = {}, now = new Date('2026-11-20T15:00:00Z')): StageContext {
+  const config = loadConfig({ env: {}, cwd: '/nonexistent', overrides });
+  const out = createOutput({ json: true, quiet: true, stdout: devNull(), stderr: devNull() });
+  return { config, store, out, now: () => now };
+}
+
+function devNull(): NodeJS.WritableStream {
+  return { write: () => true } as unknown as NodeJS.WritableStream;
+}

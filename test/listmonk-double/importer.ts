@@ -168,5 +168,6 @@ export class Importer {
   private restore(s: ReturnType<Importer['snapshot']>): void {
     this.model.subscribers = s.subscribers;
     this.model.subscriptions = s.subscriptions;
+    this.model.reindex();
   }
 }

@@ -106,16 +106,30 @@ export class Model {
     for (const c of this.campaigns.values()) c.lists = c.lists.map((l) => (l.id === id ? { id: 0, name: l.name } : l));
   }
 
+  /** The unique index on LOWER(email). Rebuilt by `reindex()` after a rollback. */
+  private byEmail = new Map<string, number>();
+
   findByEmail(email: string): SubscriberRow | undefined {
-    const e = email.toLowerCase();
-    for (const s of this.subscribers.values()) if (s.email.toLowerCase() === e) return s;
-    return undefined;
+    const id = this.byEmail.get(email.toLowerCase());
+    return id === undefined ? undefined : this.subscribers.get(id);
+  }
+
+  reindex(): void {
+    this.byEmail = new Map([...this.subscribers.values()].map((s) => [s.email.toLowerCase(), s.id]));
+  }
+
+  deleteSubscriber(id: number): void {
+    const s = this.subscribers.get(id);
+    if (s) this.byEmail.delete(s.email.toLowerCase());
+    this.subscribers.delete(id);
+    this.subscriptions.delete(id); // ON DELETE CASCADE
   }
 
   addSubscriber(s: { email: string; name: string; attribs?: Record<string, unknown>; status?: SubStatus }): SubscriberRow {
     const t = nowIso();
     const row: SubscriberRow = { id: ++this.seq.subscriber, uuid: randomUUID(), attribs: {}, status: 'enabled', created_at: t, updated_at: t, ...s };
     this.subscribers.set(row.id, row);
+    this.byEmail.set(row.email.toLowerCase(), row.id);
     this.subscriptions.set(row.id, new Map());
     return row;
   }

@@ -174,8 +174,7 @@ export const subscriberRoutes: Route[] = [
     perms: ['subscribers:manage'],
     handler(req, env) {
       const id = pathId(req.params.id);
-      env.model.subscribers.delete(id);
-      env.model.subscriptions.delete(id);
+      env.model.deleteSubscriber(id);
       return true; // also for ids that do not exist
     },
   },

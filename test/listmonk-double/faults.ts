@@ -1,6 +1,7 @@
 /**
  * Fault injection for the double: latency, 5xx for the next N requests or a fraction of them,
- * hung requests (never answered, so the client times out) and a crash point (the connection is
+ * hung requests (never answered, so the client times out), lost answers (handled, then the
+ * connection dropped) and a crash point (the connection is
  * dropped after the K-th committed subscriber write, and every later request fails until
  * `recover()`, like a server that died after committing).
  */
@@ -14,6 +15,7 @@ export class Faults {
   private failQueue: { remaining: number; status: number; match: FaultMatch }[] = [];
   private fraction: { p: number; status: number; match: FaultMatch; rand: () => number } | null = null;
   private hangQueue: { remaining: number; match: FaultMatch }[] = [];
+  private dropQueue: { remaining: number; match: FaultMatch }[] = [];
   private crashAt: number | null = null;
   crashed = false;
   subscriberWrites = 0;
@@ -39,6 +41,19 @@ export class Faults {
     this.hangQueue.push({ remaining: n, match });
   }
 
+  /** Handle (and commit) the next N matching requests, then drop the connection: a lost answer. */
+  dropAfterHandlingNext(n: number, match: FaultMatch = {}): void {
+    this.dropQueue.push({ remaining: n, match });
+  }
+
+  /** After a successful handler: true when this answer must be lost. */
+  dropAfter(routeKey: string): boolean {
+    const d = this.dropQueue.find((q) => q.remaining > 0 && (!q.match.route || q.match.route.test(routeKey)));
+    if (!d) return false;
+    d.remaining--;
+    return true;
+  }
+
   crashAfterSubscriberWrites(k: number): void {
     this.crashAt = this.subscriberWrites + k;
   }
@@ -53,6 +68,7 @@ export class Faults {
     this.failQueue = [];
     this.fraction = null;
     this.hangQueue = [];
+    this.dropQueue = [];
     this.recover();
   }
 

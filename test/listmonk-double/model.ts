@@ -153,11 +153,13 @@ export class Model {
     for (const [listId, sub] of this.subscriptions.get(subId) ?? []) this.subscriptions.get(subId)!.set(listId, { ...sub, status: 'unsubscribed' });
   }
 
+  /** `visibleList` false: masked like maskRestrictedSubLists (`*Unknown`, restricted, no description). */
   subscriberJson(s: SubscriberRow, visibleList: (id: number) => boolean = () => true) {
     const lists = [...(this.subscriptions.get(s.id) ?? new Map<number, SubscriptionRow>())]
-      .filter(([id]) => visibleList(id) && this.lists.has(id))
+      .filter(([id]) => this.lists.has(id))
       .map(([id, sub]) => {
         const l = this.lists.get(id)!;
+        const masked = visibleList(id) ? {} : { name: '*Unknown', restricted: true, description: undefined };
         return {
           id,
           uuid: l.uuid,
@@ -173,6 +175,7 @@ export class Model {
           subscription_meta: {},
           created_at: l.created_at,
           updated_at: l.updated_at,
+          ...masked,
         };
       });
     return { ...s, lists };

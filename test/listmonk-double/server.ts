@@ -57,6 +57,9 @@ export class ListmonkDouble {
   domainBlocklist: string[];
   version: Version;
   url = '';
+  /** Requests being handled right now, and the most seen at once (client concurrency bound). */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
   private readonly routes: Route[];
@@ -156,6 +159,26 @@ export class ListmonkDouble {
     this.requests.push(entry);
 
     if (this.faults.crashed) return this.drop(res, entry);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.serve(req, res, url, method, raw, entry, route, params, pathKnown);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    raw: Buffer,
+    entry: LoggedRequest,
+    route: Route | null,
+    params: Record<string, string>,
+    pathKnown: boolean,
+  ): Promise<void> {
     if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
     const fault = this.faults.decide(`${method} ${url.pathname}`);
     if (fault === 'hang') {
@@ -186,6 +209,7 @@ export class ListmonkDouble {
         principal: principal!,
       };
       const data = await route.handler(r, this.env());
+      if (this.faults.dropAfter(`${method} ${url.pathname}`)) return this.drop(res, entry);
       this.send(res, entry, 200, data instanceof Unwrapped ? data.body : { data });
     } catch (e) {
       if (e instanceof CrashSignal) return this.drop(res, entry);

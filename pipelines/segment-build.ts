@@ -1,0 +1,166 @@
+/**
+ * The main job: segment selection → eligibility → warmup cap → Listmonk lists (and campaigns).
+ * Gates first (warmup start, global hold, Listmonk configured), then the cap decision in one locked
+ * transaction (src/build/reserve.ts), then the push from the ledger, campaigns, blocklist sync,
+ * --out files and the summary. Safe to re-run, to crash, and to start twice at once.
+ */
+import type { StageContext } from '../src/context.ts';
+import { assertNoGlobalHold, capReached } from '../src/build/gates.ts';
+import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/build/campaign.ts';
+import { syncBlocklist } from '../src/build/blocklist-sync.ts';
+import { writeOut } from '../src/build/export.ts';
+import { exportRows, ledgerCounts, listRecords, saveCampaign } from '../src/build/ledger.ts';
+import { listName } from '../src/build/names.ts';
+import { pushReserved } from '../src/build/push.ts';
+import { reserve, type ReserveResult } from '../src/build/reserve.ts';
+import type { BuildSummary, SegmentSummary } from '../src/build/summary.ts';
+import { createListmonkClient, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
+import { RULES } from '../src/rules/index.ts';
+import type { ExclusionRule } from '../src/rules/rule.ts';
+import { withRun } from '../src/runs.ts';
+import { selectSegments } from '../src/segments/index.ts';
+import { localDate, parseIsoDate } from '../src/warmup/calendar.ts';
+import { dayCap } from '../src/warmup/ramp.ts';
+import { resolveWarmupStart } from '../src/warmup/start.ts';
+
+export interface BuildOptions {
+  onlySegments?: string[];
+  maxPerSegment?: number | null;
+  date?: string;
+  sendHour?: number | null;
+  dryRun?: boolean;
+  outDir?: string | null;
+  /** Tests and the benchmark inject a client; the CLI builds one from config.listmonk. */
+  listmonk?: ListmonkClient;
+  /** Tests may narrow the rules; the product always runs the full registry. */
+  rules?: readonly ExclusionRule[];
+  cwd?: string;
+}
+
+export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): Promise<BuildSummary> {
+  const { config, store, out } = ctx;
+  const now = ctx.now();
+  const tz = config.timezone;
+  const date = opts.date ?? localDate(now, tz);
+  parseIsoDate(date);
+  const dryRun = Boolean(opts.dryRun);
+  const segments = selectSegments(opts.onlySegments);
+  const maxPerSegment = opts.maxPerSegment ?? null;
+
+  // Gates, before any lock or write: each refusal says how to clear it.
+  const start = resolveWarmupStart(config.warmup.start, tz);
+  const cap = dayCap(config.warmup, start, date);
+  await assertNoGlobalHold(store.db, now);
+  const sendAt = opts.sendHour === undefined || opts.sendHour === null ? null : sendAtFor(date, opts.sendHour, tz, now);
+  const lm = dryRun ? null : (opts.listmonk ?? createListmonkClient(config.listmonk, { log: (l) => out.debug(l), now: ctx.now }));
+
+  const args = { date, onlySegments: opts.onlySegments ?? null, maxPerSegment, sendHour: opts.sendHour ?? null, dryRun, outDir: opts.outDir ?? null };
+  return withRun(store, 'build', args, async (run) => {
+    const warnings: string[] = [];
+    const warn = (m: string) => {
+      warnings.push(m);
+      out.warn(m);
+    };
+    if (lm) {
+      try {
+        const w = slidingWindowWarning(await lm.readSettings(), cap.hourly);
+        if (w) warn(w);
+      } catch (e) {
+        warn(`could not read Listmonk's settings to check the sliding window (${(e as Error).message.split('\n')[0]}); grant the API user settings:get to get this check.`);
+      }
+    }
+
+    const names = segments.map((s) => s.name);
+    let picks: Awaited<ReturnType<typeof exportRows>> = [];
+    const r: ReserveResult = await store.db.transaction().execute(async (trx) => {
+      const res = await reserve(trx, {
+        date,
+        cap: cap.daily,
+        runId: run.id,
+        segments,
+        maxPerSegment,
+        providerTiers: config.build.providerTiers,
+        dryRun,
+        rules: opts.rules ?? RULES,
+        ruleCtx: { config, date, now },
+      });
+      if (dryRun && opts.outDir) picks = await exportRows(trx, date, names, true);
+      return res;
+    });
+    const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
+    if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
+    out.info(
+      `${date}: warmup day ${cap.warmupDay}, cap ${cap.daily}, ${r.used} already reserved/pushed; ${r.candidates} candidate address(es), ` +
+        `${Object.values(r.picked).reduce((a, b) => a + b, 0)} ${dryRun ? 'would be' : 'newly'} reserved`,
+    );
+
+    let failed = 0;
+    let blocklisted = 0;
+    const campaigns: Record<string, { id: number; sendAt: string }> = {};
+    if (lm) {
+      const bar = out.progress('push', 0);
+      try {
+        const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch }, (d, t) => bar.update(d, t));
+        failed = report.failed;
+      } finally {
+        bar.stop();
+      }
+      const counts = await ledgerCounts(store.db, date);
+      const lists = await listRecords(store.db, date);
+      if (sendAt) {
+        for (const seg of names) {
+          const list = lists.find((l) => l.segment === seg);
+          if (!list || !(counts[seg]?.pushed ?? 0)) continue;
+          const template = config.build.campaigns[seg];
+          if (!template) {
+            warn(`no campaign template for segment ${seg} (build.campaigns.${seg} in audience.config.json): list "${list.list_name}" was filled, but no campaign scheduled.`);
+            continue;
+          }
+          const content = campaignContent(template, config.listmonk, opts.cwd ?? process.cwd());
+          const c = await scheduleSegmentCampaign(lm, list.list_name, list.list_id, content, sendAt, [config.listmonk.listPrefix, seg, date].filter(Boolean), tz);
+          await saveCampaign(store.db, date, seg, c.id, list.list_name, new Date(c.sendAt));
+          campaigns[seg] = c;
+        }
+      }
+      blocklisted = await syncBlocklist(store.db, lm, run.id, now);
+    }
+
+    const after = dryRun ? r.before : await ledgerCounts(store.db, date);
+    const lists = await listRecords(store.db, date);
+    const segSummaries: SegmentSummary[] = names.map((name) => {
+      const c = after[name] ?? { reserved: 0, pushed: 0, failed: 0 };
+      const rec = lists.find((l) => l.segment === name);
+      const camp = campaigns[name] ?? (rec?.campaign_id && rec.campaign_send_at ? { id: rec.campaign_id, sendAt: rec.campaign_send_at.toISOString() } : null);
+      return {
+        name,
+        eligible: r.eligible[name] ?? 0,
+        selected: c.reserved + c.pushed + (dryRun ? (r.picked[name] ?? 0) : 0),
+        pushed: c.pushed,
+        list: rec ? { id: rec.list_id, name: rec.list_name } : dryRun ? { id: null, name: listName(config.listmonk.listPrefix, name, date) } : null,
+        campaign: camp,
+      };
+    });
+    const summary: BuildSummary = {
+      command: 'build',
+      date,
+      warmupDay: cap.warmupDay,
+      dailyCap: cap.daily,
+      hourlyCap: cap.hourly,
+      alreadyPushed: r.used,
+      dryRun,
+      segments: segSummaries,
+      excluded: r.excluded,
+      failed,
+      blocklisted,
+      warnings,
+      out: null,
+      runId: run.id,
+    };
+    if (opts.outDir) {
+      const rows = dryRun ? picks : await exportRows(store.db, date, names, false);
+      summary.out = writeOut(opts.outDir, date, names, rows, run.id, summary);
+    }
+    return summary;
+  });
+}
+

@@ -1,0 +1,137 @@
+/**
+ * Pushes the date's reserved ledger rows to Listmonk, one list per segment, and records each
+ * address's outcome as Listmonk confirms it. Reserved rows of any run are pushed: a crashed run's
+ * reservations already count against the cap, so finishing them is the only way to keep it exact.
+ * Listmonk calls are idempotent (409 → look up → add to list), so an address confirmed by Listmonk
+ * just before a crash is found on the list again, never duplicated.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { ExternalServiceError } from '../errors.ts';
+import type { ListmonkClient, PushOutcome, SubscriberInput } from '../listmonk/index.ts';
+import { recordOutcomes, reservedRows, saveList, type Outcome, type PushRow } from './ledger.ts';
+import { listName } from './names.ts';
+
+export interface PushInput {
+  date: string;
+  runId: number;
+  listPrefix: string;
+  batchSize: number;
+}
+
+export interface PushReport {
+  lists: Record<string, { id: number; name: string }>;
+  pushed: number;
+  failed: number;
+}
+
+export function subscriberOf(row: PushRow, runId: number): SubscriberInput {
+  return {
+    email: row.address,
+    name: row.legal_name ?? row.dba_name ?? '',
+    attribs: {
+      dot_number: row.dot_number,
+      legal_name: row.legal_name,
+      dba_name: row.dba_name,
+      state: row.state,
+      power_units: row.power_units,
+      mcs150_date: row.mcs150_date,
+      add_date: row.add_date,
+      segment: row.segment,
+      segment_note: row.note,
+      run_id: runId,
+    },
+  };
+}
+
+const ON_LIST = new Set(['created', 'added', 'already_member']);
+
+function toOutcome(id: number, o: PushOutcome): Outcome {
+  const ok = ON_LIST.has(o.status);
+  return { id, status: ok ? 'pushed' : 'failed', outcome: o.status, error: ok ? null : (o.message ?? `Listmonk reports the subscriber ${o.status}`), subscriberId: o.subscriberId };
+}
+
+/**
+ * Buffers outcomes and writes them in batches, one statement per batch, one batch at a time, so
+ * the push never waits on the database and the database never sees a write per address.
+ */
+class OutcomeWriter {
+  private buf: Outcome[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly runId: number,
+    private readonly listId: number,
+    private readonly batchSize: number,
+  ) {}
+  add(o: Outcome): void {
+    this.buf.push(o);
+    if (this.buf.length >= this.batchSize) this.kick();
+  }
+  private kick(): void {
+    const batch = this.buf;
+    this.buf = [];
+    this.chain = this.chain.then(() => recordOutcomes(this.db, this.runId, this.listId, batch)).catch((e) => {
+      this.failure ??= e;
+    });
+  }
+  async close(): Promise<void> {
+    this.kick();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
+
+export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: PushInput, onProgress?: (done: number, total: number) => void): Promise<PushReport> {
+  const rows = await reservedRows(db, p.date);
+  const bySegment = new Map<string, PushRow[]>();
+  for (const r of rows) (bySegment.get(r.segment) ?? bySegment.set(r.segment, []).get(r.segment)!).push(r);
+
+  const report: PushReport = { lists: {}, pushed: 0, failed: 0 };
+  let done = 0;
+  for (const [segment, segRows] of bySegment) {
+    const name = listName(p.listPrefix, segment, p.date);
+    const list = await lm.ensureList(name, {
+      tags: [p.listPrefix, segment, p.date].filter(Boolean),
+      description: `audience build: segment ${segment} for ${p.date}`,
+    });
+    await saveList(db, p.date, segment, list.id, list.name);
+    report.lists[segment] = { id: list.id, name: list.name };
+
+    const idByEmail = new Map(segRows.map((r) => [r.address, r.id!]));
+    const writer = new OutcomeWriter(db, p.runId, list.id, p.batchSize);
+    try {
+      await lm.pushSubscribers(
+        list.id,
+        segRows.map((r) => subscriberOf(r, p.runId)),
+        {
+          // One call per address: each outcome is exact and lands in the ledger as it happens,
+          // which is what makes a crash mid-push resumable without guessing.
+          strategy: 'api',
+          onOutcome: (o) => {
+            const id = idByEmail.get(o.email);
+            if (id === undefined) return;
+            const out = toOutcome(id, o);
+            if (out.status === 'pushed') report.pushed++;
+            else report.failed++;
+            writer.add(out);
+            onProgress?.(++done, rows.length);
+          },
+        },
+      );
+    } catch (e) {
+      await writer.close().catch(() => {});
+      const left = rows.length - done;
+      if (e instanceof ExternalServiceError)
+        throw new ExternalServiceError(
+          e.service,
+          `${e.message}\n${left} address(es) stay reserved for ${p.date} (they count against its cap); re-run \`audience build --date ${p.date}\` to finish the push.`,
+          { cause: e, retryable: e.retryable },
+        );
+      throw e;
+    }
+    await writer.close();
+  }
+  return report;
+}

@@ -1,0 +1,53 @@
+/** The `build --json` summary (contract) and its human rendering. */
+import type { ReasonCode } from '../rules/reason-codes.ts';
+
+export type SegmentSummary = {
+  name: string;
+  /** Candidates of the segment that pass every rule on the date (already selected ones included). */
+  eligible: number;
+  /** Addresses in the date's selection for the segment: reserved + pushed (+ would-be picks in a dry run). */
+  selected: number;
+  /** Confirmed by Listmonk as on the list. */
+  pushed: number;
+  /** The segment's list for the date; id null in a dry run (nothing is created). */
+  list: { id: number | null; name: string } | null;
+  campaign: { id: number; sendAt: string } | null;
+};
+
+// Type aliases (not interfaces): the run ledger stores summaries as Record<string, unknown>.
+export type BuildSummary = {
+  command: 'build';
+  date: string;
+  warmupDay: number;
+  dailyCap: number;
+  hourlyCap: number;
+  /** Reserved or pushed for the date before this run, all segments. */
+  alreadyPushed: number;
+  dryRun: boolean;
+  segments: SegmentSummary[];
+  excluded: Partial<Record<ReasonCode, number>>;
+  /** Addresses Listmonk refused or will not mail (invalid, blocklisted, unsubscribed) in this run. */
+  failed: number;
+  /** Suppressed addresses blocklisted in Listmonk by this run. */
+  blocklisted: number;
+  warnings: string[];
+  out: { csv: Record<string, string>; summary: string } | null;
+  runId: number;
+};
+
+export function renderBuild(s: BuildSummary): string {
+  const lines = [
+    `${s.dryRun ? 'DRY RUN — nothing reserved or pushed. ' : ''}build for ${s.date}: warmup day ${s.warmupDay}, cap ${s.dailyCap}/day (${s.hourlyCap}/h), already pushed ${s.alreadyPushed}`,
+  ];
+  for (const g of s.segments) {
+    const list = g.list ? ` → list "${g.list.name}"${g.list.id !== null ? ` (#${g.list.id})` : ''}` : '';
+    const camp = g.campaign ? `, campaign #${g.campaign.id} at ${g.campaign.sendAt}` : '';
+    lines.push(`  ${g.name.padEnd(12)} eligible ${g.eligible}, selected ${g.selected}, pushed ${g.pushed}${list}${camp}`);
+  }
+  const ex = Object.entries(s.excluded).sort((a, b) => b[1] - a[1]);
+  if (ex.length) lines.push(`  excluded: ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);
+  if (s.blocklisted) lines.push(`  suppressed addresses blocklisted in Listmonk: ${s.blocklisted}`);
+  if (s.out) lines.push(`  wrote ${Object.values(s.out.csv).join(', ')} and ${s.out.summary}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { DateString } from '../census/tables.ts';
+
+/** sql/0006_build.sql. */
+export type PushStatus = 'reserved' | 'pushed' | 'failed';
+
+export interface PushLedgerTable {
+  id: Generated<number>;
+  send_date: DateString;
+  segment: string;
+  address: string;
+  email_id: number;
+  dot_number: number;
+  provider: string | null;
+  rank: number;
+  note: string | null;
+  status: ColumnType<PushStatus, PushStatus | undefined, PushStatus>;
+  outcome: string | null;
+  error: string | null;
+  run_id: number;
+  push_run_id: number | null;
+  list_id: number | null;
+  subscriber_id: number | null;
+  reserved_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  pushed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface BuildListsTable {
+  send_date: DateString;
+  segment: string;
+  list_id: number;
+  list_name: string;
+  campaign_id: number | null;
+  campaign_name: string | null;
+  campaign_send_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ListmonkBlocklistSyncTable {
+  address: string;
+  subscriber_id: number;
+  run_id: number;
+  synced_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface BuildTables {
+  push_ledger: PushLedgerTable;
+  build_lists: BuildListsTable;
+  listmonk_blocklist_sync: ListmonkBlocklistSyncTable;
+}

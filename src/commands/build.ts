@@ -1,0 +1,60 @@
+import { Option, type Command } from 'commander';
+import { renderBuild } from '../build/summary.ts';
+import { runCommand } from '../cli/app.ts';
+import { UsageError } from '../errors.ts';
+import { SEGMENTS } from '../segments/index.ts';
+
+interface BuildFlags {
+  onlySegment?: string[];
+  maxPerSegment?: string;
+  date?: string;
+  sendHour?: string;
+  dryRun?: boolean;
+  out?: string;
+}
+
+function intFlag(name: string, v: string | undefined, min: number, max: number): number | null {
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('build')
+    .description("select today's best eligible carriers per segment within the warmup cap and push them to Listmonk lists (and campaigns)")
+    .addOption(new Option('--only-segment <name...>', `only these segments (${SEGMENTS.map((s) => s.name).join(', ')}); repeatable or comma-separated`))
+    .addOption(new Option('--max-per-segment <n>', "at most N addresses per segment for the date (the date's total, re-runs included)"))
+    .addOption(new Option('--date <YYYY-MM-DD>', 'send date (default: today in AUDIENCE_TZ)'))
+    .addOption(new Option('--send-hour <h>', 'schedule a campaign per segment list at this hour (0–23, AUDIENCE_TZ) on --date'))
+    .addOption(new Option('--dry-run', 'decide and report, but reserve nothing and make no Listmonk call (only the run row and --out files are written)'))
+    .addOption(new Option('--out <dir>', 'write each segment as a Listmonk import CSV (email,name,attributes) and the summary JSON'))
+    .addHelpText(
+      'after',
+      `
+The daily cap (warmup day of AUDIENCE_WARMUP_START, config warmup.ramp, never above 4,000) is shared
+by every segment and counts everything already pushed for the date; re-runs, crashes and two builds
+at once never exceed it. Exit 3 when a gate refuses: warmup start missing, global hold (DKIM
+coverage), pending migrations, or the cap already reached.
+
+Examples:
+  audience build --dry-run --out out/today
+  audience build --only-segment mcs150 --max-per-segment 100
+  audience build --date 2026-12-01 --send-hour 9 --json`,
+    )
+    .action(async (opts: BuildFlags, cmd: Command) => {
+      const maxPerSegment = intFlag('--max-per-segment', opts.maxPerSegment, 1, 1_000_000);
+      const sendHour = intFlag('--send-hour', opts.sendHour, 0, 23);
+      const onlySegments = opts.onlySegment?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+      await runCommand(
+        cmd,
+        { migrations: 'require' },
+        async (ctx) => {
+          const { segmentBuild } = await import('../../pipelines/segment-build.ts');
+          return segmentBuild(ctx, { onlySegments, maxPerSegment, date: opts.date, sendHour, dryRun: Boolean(opts.dryRun), outDir: opts.out ?? null });
+        },
+        renderBuild,
+      );
+    });
+}

@@ -19,5 +19,18 @@ export const maillogConfigSchema = z.strictObject({
   /** A domain is suppressed after failures to this many distinct recipients with no success in the window. */
   domainFailureRecipients: z.number().int().positive().default(3),
   domainFailureWindowDays: z.number().int().positive().default(14),
+  /** Sender-side classes that put the recipient's provider on hold (the runbook's STOP signals). */
+  holdClasses: z
+    .array(z.enum(['reputation_block', 'content_spam', 'rate_limited', 'policy_auth']))
+    .default(['reputation_block', 'content_spam', 'rate_limited', 'policy_auth']),
+  /** DKIM coverage is judged only on a day with at least this many campaign messages (noise guard). */
+  dkimMinMessages: z.number().int().positive().default(20),
+  /** Days a DKIM-coverage global hold lasts unless a later covered day lifts it sooner. */
+  dkimHoldDays: z.number().int().positive().default(7),
+  /** Lines per committed batch: a kill loses at most this much work (it is redone by the next run). */
+  batchLines: z.number().int().positive().default(200_000),
+  /** Bounded memory: open messages kept at most, and their maximal age in log time. */
+  maxOpenMessages: z.number().int().positive().default(200_000),
+  maxOpenAgeDays: z.number().int().positive().default(7),
 });
 export type MaillogConfig = z.infer<typeof maillogConfigSchema>;

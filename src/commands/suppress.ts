@@ -1,0 +1,34 @@
+import { Option, type Command } from 'commander';
+import { runCommand } from '../cli/app.ts';
+import { UsageError } from '../errors.ts';
+
+export function register(program: Command): void {
+  program
+    .command('suppress')
+    .description('suppress an address or a whole domain by hand (never mailed while the suppression is active)')
+    .argument('<subject>', 'an address (driver@example.com) or a domain (example.com)')
+    .requiredOption('--reason <text>', 'why: kept as evidence (ticket, complaint, request)')
+    .addOption(new Option('--days <n>', 'expire after N days (default: never)'))
+    .addHelpText(
+      'after',
+      `
+The row is kept with the operator's name and reason; \`audience unsuppress\` lifts it (history stays).
+Re-suppressing a subject that is already suppressed replaces its evidence with yours.
+
+Examples:
+  audience suppress dispatch@blue-ox-hauling.test --reason "asked to be removed, ticket 4411"
+  audience suppress sunset-haulers.test --reason "company closed" --days 365 --json`,
+    )
+    .action(async (subject: string, opts: { reason: string; days?: string }, cmd: Command) => {
+      let days: number | null = null;
+      if (opts.days !== undefined) {
+        days = Number(opts.days);
+        if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days must be a positive integer, got "${opts.days}"`);
+      }
+      if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept as evidence)');
+      const { operatorSuppress } = await import('../maillog/operator.ts');
+      await runCommand(cmd, { migrations: 'apply' }, (ctx) => operatorSuppress(ctx, subject, { reason: opts.reason, days }), (s) =>
+        `suppressed ${s.kind} ${s.value}${s.expiresAt ? ` until ${s.expiresAt}` : ''}${s.replaced ? ' (replaced the previous suppression)' : ''}`,
+      );
+    });
+}

@@ -1,0 +1,123 @@
+/**
+ * Bounce/deferral classification (research/maillog.md §4–§5, ../shared/domain.md).
+ *
+ * Order of evidence: Postfix's own texts (DNS, connect, TLS), then provider texts, then generic
+ * wording, then the enhanced status code (dsn, or a `#5.1.1` written in the text), then the SMTP
+ * stage. Provider text beats the code because providers misuse codes: Gmail's 550-5.7.1 is an IP
+ * or content block (the sender's problem), Microsoft's 550 5.4.1 "Access denied" is a missing
+ * recipient. Only recipient-level wording or codes make `recipient_invalid`/`domain_dead`; the
+ * policies then suppress only on *bounced* (5xx, final) events of those classes.
+ */
+import { smtpStage } from './delivery.ts';
+import { PATTERN_RULES } from './classify-rules.ts';
+
+export const CLASSES = [
+  'recipient_invalid',
+  'domain_dead',
+  'mailbox_full',
+  'reputation_block',
+  'content_spam',
+  'rate_limited',
+  'policy_auth',
+  'transient_network',
+  'expired',
+  'unknown',
+] as const;
+export type BounceClass = (typeof CLASSES)[number];
+
+/** Classes about the sender (IP, content, volume, authentication): holds and alerts, never a recipient suppression. */
+export const SENDER_SIDE: ReadonlySet<BounceClass> = new Set(['reputation_block', 'content_spam', 'rate_limited', 'policy_auth']);
+
+export interface Classification {
+  class: BounceClass;
+  /** Which rule decided, for `explain` and the conformance report. */
+  rule: string;
+}
+
+/**
+ * Joins a multi-line SMTP reply the way KumoMTA's to_single_line does: `550-5.1.1 a 550-5.1.1 b
+ * 550 5.1.1 c` -> `550 5.1.1 a b c`. Also strips qmgr's `delivery temporarily suspended: ` prefix,
+ * whose remainder is the earlier reason.
+ */
+export function normalizeReason(reason: string): string {
+  let r = reason;
+  if (r.startsWith('delivery temporarily suspended: ')) r = r.slice(32);
+  const first = /\b(\d{3})[ -](\d\.\d{1,3}\.\d{1,3})\s+/.exec(r);
+  if (first) {
+    const head = r.slice(0, first.index) + `${first[1]} ${first[2]} `;
+    const tail = r.slice(first.index + first[0].length).replace(/\b\d{3}[ -]\d\.\d{1,3}\.\d{1,3}\s+/g, '').replace(/\b\d{3}-(?=\S)/g, '');
+    r = head + tail;
+  } else {
+    // `550-Too many 550-lines` without enhanced codes: keep the first reply code, drop the rest.
+    let seen = false;
+    r = r.replace(/\b(\d{3})-(?=\S)/g, (_m, code: string) => {
+      if (seen) return '';
+      seen = true;
+      return `${code} `;
+    });
+  }
+  return r.replace(/\s+/g, ' ');
+}
+
+const CODE_IN_TEXT = /(?:^|[\s(#\[])#?([245])\.(\d{1,3})\.(\d{1,3})\b/;
+
+/** The enhanced status code: dsn unless it is the X.0.0 Postfix writes when the reply had none. */
+export function effectiveCode(dsn: string, text: string): string {
+  if (dsn && !/^\d\.0\.0$/.test(dsn)) return dsn;
+  const m = CODE_IN_TEXT.exec(text);
+  if (m) return `${m[1]}.${m[2]}.${m[3]}`;
+  return dsn;
+}
+
+function byCode(code: string, stage: string | null): Classification | null {
+  const m = /^([245])\.(\d{1,3})\.(\d{1,3})$/.exec(code);
+  if (!m) return null;
+  const [cls, subj, det] = [m[1]!, Number(m[2]), Number(m[3])];
+  const at = (c: BounceClass, r: string): Classification => ({ class: c, rule: `code ${code}${r}` });
+  if (subj === 1) {
+    if (det === 2 || det === 10) return at('domain_dead', '');
+    if ([0, 1, 3, 6].includes(det)) return at('recipient_invalid', '');
+    if (det === 7 || det === 8) return at('policy_auth', ' (sender address)');
+  }
+  if (subj === 2) {
+    if (det === 2) return at('mailbox_full', '');
+    if (det === 1) return at('recipient_invalid', ' (mailbox disabled)');
+    if (det === 3) return at('content_spam', ' (message too big)');
+  }
+  if (subj === 4) {
+    if (det === 4 && cls === '5') return at('domain_dead', '');
+    if (det === 6) return at('domain_dead', ' (mail loops)');
+    if (det === 7) return at('expired', '');
+    return at('transient_network', '');
+  }
+  if (subj === 3) return at(det === 4 ? 'content_spam' : 'transient_network', '');
+  if (subj === 5 && det === 3) return at('rate_limited', ' (too many recipients)');
+  if (subj === 7) {
+    if ([4, 10, 23, 24, 25, 26, 27, 32, 9].includes(det)) return at('policy_auth', '');
+    if (det === 28) return at('rate_limited', '');
+    if (det === 1) {
+      if (stage === 'end of DATA' || stage === 'DATA') return at('content_spam', ' at DATA');
+      if (stage === 'MAIL FROM' || stage === 'greeting' || stage === 'HELO' || stage === 'EHLO') return at('reputation_block', ' before RCPT');
+      return at('policy_auth', '');
+    }
+    return at('policy_auth', '');
+  }
+  return null;
+}
+
+export function classify(status: string, dsn: string, reason: string): Classification {
+  const text = normalizeReason(reason);
+  for (const rule of PATTERN_RULES) {
+    if (rule.re.test(text)) {
+      if (rule.onlyPermanent && !(dsn.startsWith('5') || /^5\d\d\b/.test(text))) continue;
+      return { class: rule.class, rule: rule.name };
+    }
+  }
+  const stage = smtpStage(text);
+  const code = effectiveCode(dsn, text);
+  const c = byCode(code, stage);
+  if (c) return c;
+  if (code.startsWith('4') || status === 'deferred') return { class: 'transient_network', rule: 'temporary (4xx) without a known cause' };
+  if (stage === 'RCPT TO' && /\b(user|recipient|mailbox|address)\b/i.test(text)) return { class: 'recipient_invalid', rule: 'recipient wording at RCPT TO' };
+  return { class: 'unknown', rule: 'no rule matched' };
+}

@@ -1,0 +1,75 @@
+/**
+ * Daily health (firm's time zone): delivery mix, volume per transport, classes, top deferral and
+ * bounce causes, the firm's own mail apart, and DKIM coverage of campaign mail. Days whose inputs
+ * changed are marked stale by the batch writer and recomputed here from the stored events and sent
+ * counts, so the numbers never depend on how the log was split into runs.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { DailyHealth } from './tables.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+const TOP = 5;
+
+export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<number> {
+  const r = await sql`
+    with stale as (select day from maillog_daily_health where stale),
+    ev as (
+      select e.day, e.status, e.class, e.dsn, e.own_domain, e.transport, coalesce(e.relay_provider, e.relay_host, e.domain) as target, e.reason
+      from delivery_events e join stale s on s.day = e.day
+    ),
+    mix as (
+      select s.day,
+        coalesce((select sum(sent) from maillog_sent_daily m where m.day = s.day and not m.own_domain), 0) as sent,
+        coalesce((select sum(sent) from maillog_sent_daily m where m.day = s.day and m.own_domain), 0) as own_sent,
+        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'deferred') as deferred,
+        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'bounced') as bounced,
+        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'expired') as expired,
+        (select count(*) from ev where ev.day = s.day and own_domain and status in ('bounced', 'expired')) as own_failed
+      from stale s
+    ),
+    transports as (
+      select day, jsonb_object_agg(transport, n order by transport) as by_transport from (
+        select day, transport, sum(n) as n from (
+          select m.day, m.transport, m.sent as n from maillog_sent_daily m join stale s on s.day = m.day
+          union all
+          select day, transport, count(*) from ev group by day, transport
+        ) x group by day, transport
+      ) y group by day
+    ),
+    classes as (
+      select day, jsonb_object_agg(class, n order by class) as by_class
+      from (select day, class, count(*) as n from ev where not own_domain group by day, class) x group by day
+    ),
+    causes as (
+      select day, status, class, dsn, target, count(*) as n, min(reason) as sample,
+        row_number() over (partition by day, status order by count(*) desc, class, dsn, target) as rk
+      from ev where not own_domain and status in ('deferred', 'bounced') group by day, status, class, dsn, target
+    ),
+    tops as (
+      select day,
+        coalesce(jsonb_agg(jsonb_build_object('class', class, 'dsn', dsn, 'target', target, 'count', n, 'sample', left(sample, 200)) order by rk)
+                 filter (where status = 'deferred'), '[]') as top_deferrals,
+        coalesce(jsonb_agg(jsonb_build_object('class', class, 'dsn', dsn, 'target', target, 'count', n, 'sample', left(sample, 200)) order by rk)
+                 filter (where status = 'bounced'), '[]') as top_bounces
+      from causes where rk <= ${TOP} group by day
+    )
+    update maillog_daily_health h set
+      sent = m.sent, deferred = m.deferred, bounced = m.bounced, expired = m.expired,
+      own_domain_sent = m.own_sent, own_domain_failed = m.own_failed,
+      by_transport = coalesce(t.by_transport, '{}'), by_class = coalesce(c.by_class, '{}'),
+      top_deferrals = coalesce(tp.top_deferrals, '[]'), top_bounces = coalesce(tp.top_bounces, '[]'),
+      stale = false, updated_at = now()
+    from mix m
+    left join transports t on t.day = m.day
+    left join classes c on c.day = m.day
+    left join tops tp on tp.day = m.day
+    where h.day = m.day`.execute(trx);
+  return Number(r.numAffectedRows ?? 0);
+}
+
+/** Health of the last `days` days that have any mail, newest first (for `status` and reports). */
+export async function recentHealth(db: Executor, days = 7): Promise<DailyHealth[]> {
+  return db.selectFrom('maillog_daily_health').selectAll().orderBy('day', 'desc').limit(days).execute();
+}

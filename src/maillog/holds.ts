@@ -1,0 +1,163 @@
+/**
+ * Holds: the STOP rule of the runbook. Sender-side outcomes (reputation_block, content_spam,
+ * rate_limited, policy_auth) put the recipient's provider on hold for `holdDays` after the last
+ * signal; unsigned campaign mail (DKIM coverage below `dkimCoverageMin` on the latest day with
+ * enough campaign mail) puts everything on hold until a later day is covered again.
+ *
+ * Provider: the recipient domain's provider from the MX data (view domain_providers, read only
+ * when it exists: this migration must not depend on 0004) else the relay host's provider (the
+ * suffix table of src/mx/providers.ts, stored on each event), else `other`.
+ */
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { MaillogConfig } from './config.ts';
+import type { Hold } from './tables.ts';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+export type HoldPolicy = Pick<MaillogConfig, 'holdDays' | 'holdClasses' | 'dkimCoverageMin' | 'dkimMinMessages' | 'dkimHoldDays'>;
+
+export const DKIM_HOLD_REASON = 'dkim_coverage';
+
+async function hasDomainProviders(db: Executor): Promise<boolean> {
+  const r = await sql<{ t: string | null }>`select to_regclass('domain_providers')::text as t`.execute(db);
+  return Boolean(r.rows[0]?.t);
+}
+
+export interface HoldChanges {
+  raised: number;
+  extended: number;
+}
+
+/** Raises or extends provider holds from every stored sender-side signal whose hold would still run at `now`. */
+export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<HoldChanges> {
+  if (!p.holdClasses.length) return { raised: 0, extended: 0 };
+  const withMx = await hasDomainProviders(trx);
+  const provider = withMx
+    ? sql`coalesce((select dp.provider from domain_providers dp where dp.domain = e.domain and dp.provider not in ('other', 'mixed') limit 1), e.relay_provider, 'other')`
+    : sql`coalesce(e.relay_provider, 'other')`;
+  await sql`drop table if exists pg_temp.hold_signals`.execute(trx);
+  await sql`
+    create temp table hold_signals on commit drop as
+    with s as (
+      select ${provider} as provider, e.class, e.ts, e.id, e.dsn, e.reason, e.recipient, e.relay_host
+      from delivery_events e
+      where not e.own_domain and e.status in ('deferred', 'bounced')
+        and e.class = any(${p.holdClasses}::text[])
+        and e.ts + make_interval(days => ${p.holdDays}) > ${now}::timestamptz
+    )
+    select provider, class as reason, min(ts) as starts_at, max(ts) + make_interval(days => ${p.holdDays}) as until,
+      jsonb_build_object('count', count(*), 'firstSeen', min(ts), 'lastSeen', max(ts),
+        'dsn', (array_agg(dsn order by ts desc, id desc))[1],
+        'sample', (array_agg(reason order by ts desc, id desc))[1],
+        'relay', (array_agg(relay_host order by ts desc, id desc))[1],
+        'recipients', count(distinct recipient)) as evidence
+    from s group by provider, class`.execute(trx);
+  const extended = await sql`
+    update holds h set until = greatest(h.until, s.until), evidence = s.evidence, updated_at = now(),
+      detail = ${'last signal '}|| (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300)
+    from pg_temp.hold_signals s
+    where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason and h.lifted_at is null
+      and (h.evidence is distinct from s.evidence or h.until < s.until)`.execute(trx);
+  const raised = await sql`
+    insert into holds (scope, provider, reason, detail, evidence, starts_at, until, created_run_id)
+    select 'provider', s.provider, s.reason,
+      'last signal ' || (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300),
+      s.evidence, s.starts_at, s.until, ${runId}::bigint
+    from pg_temp.hold_signals s
+    where not exists (select 1 from holds h where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason and h.lifted_at is null)
+      and not exists (select 1 from holds h where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason
+                      and h.lifted_at >= (s.evidence->>'lastSeen')::timestamptz)`.execute(trx);
+  return { raised: Number(raised.numAffectedRows ?? 0), extended: Number(extended.numAffectedRows ?? 0) };
+}
+
+export interface DkimVerdict {
+  day: string | null;
+  campaignMessages: number;
+  signed: number;
+  coverage: number | null;
+  action: 'raised' | 'extended' | 'lifted' | 'none';
+}
+
+/**
+ * The global DKIM hold, judged on the latest day with at least `dkimMinMessages` campaign
+ * messages: below the threshold it is raised (or extended); at or above it, a hold this job
+ * raised earlier is lifted. An operator's lift stands until a newer bad day.
+ */
+export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<DkimVerdict> {
+  const latest = await trx
+    .selectFrom('maillog_daily_health')
+    .select(['day', 'campaign_messages', 'dkim_signed'])
+    .where('campaign_messages', '>=', p.dkimMinMessages)
+    .orderBy('day', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!latest) return { day: null, campaignMessages: 0, signed: 0, coverage: null, action: 'none' };
+  const coverage = latest.dkim_signed / latest.campaign_messages;
+  const base = { day: latest.day, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage };
+  const current = await trx
+    .selectFrom('holds')
+    .selectAll()
+    .where('scope', '=', 'global')
+    .where('reason', '=', DKIM_HOLD_REASON)
+    .where('lifted_at', 'is', null)
+    .executeTakeFirst();
+  if (coverage >= p.dkimCoverageMin) {
+    if (!current) return { ...base, action: 'none' };
+    await trx
+      .updateTable('holds')
+      .set({ lifted_at: now, lifted_by: 'scrub-bounces', lift_reason: `DKIM coverage ${(coverage * 100).toFixed(1)}% on ${latest.day}`, updated_at: now })
+      .where('id', '=', current.id)
+      .execute();
+    return { ...base, action: 'lifted' };
+  }
+  const evidence = JSON.stringify({ day: latest.day, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage, threshold: p.dkimCoverageMin });
+  const detail = `${latest.dkim_signed} of ${latest.campaign_messages} campaign messages signed by opendkim on ${latest.day} (${(coverage * 100).toFixed(1)}% < ${(p.dkimCoverageMin * 100).toFixed(0)}%): fix DKIM signing before pushing`;
+  const until = new Date(now.getTime() + p.dkimHoldDays * 86_400_000);
+  if (current) {
+    await trx.updateTable('holds').set({ evidence, detail, until: until > current.until ? until : current.until, updated_at: now }).where('id', '=', current.id).execute();
+    return { ...base, action: 'extended' };
+  }
+  const liftedAfter = await trx
+    .selectFrom('holds')
+    .select('id')
+    .where('scope', '=', 'global')
+    .where('reason', '=', DKIM_HOLD_REASON)
+    .where('lifted_by', '<>', 'scrub-bounces')
+    .where(sql<boolean>`lifted_at::date > ${latest.day}::date`)
+    .executeTakeFirst();
+  if (liftedAfter) return { ...base, action: 'none' };
+  await trx
+    .insertInto('holds')
+    .values({ scope: 'global', provider: null, reason: DKIM_HOLD_REASON, detail, evidence, starts_at: now, until, created_run_id: runId })
+    .execute();
+  return { ...base, action: 'raised' };
+}
+
+/** Holds active at `now` (lifted_at is null and until > now): what the build must respect. */
+export async function activeHolds(db: Executor, now: Date): Promise<Hold[]> {
+  return db.selectFrom('holds').selectAll().where('lifted_at', 'is', null).where('until', '>', now).orderBy('scope').orderBy('provider').orderBy('reason').execute();
+}
+
+/** The active global DKIM-coverage hold, if any: the build's gate refuses to push while it stands. */
+export async function globalDkimHold(db: Executor, now: Date): Promise<Hold | null> {
+  const h = await db
+    .selectFrom('holds')
+    .selectAll()
+    .where('scope', '=', 'global')
+    .where('reason', '=', DKIM_HOLD_REASON)
+    .where('lifted_at', 'is', null)
+    .where('until', '>', now)
+    .executeTakeFirst();
+  return h ?? null;
+}
+
+/** Lifts the active holds of a provider (or `global`). Returns the lifted rows. */
+export async function liftHolds(trx: Transaction<Database>, target: string, opts: { reason: string; by: string; now: Date; holdReason?: string }): Promise<Hold[]> {
+  let q = trx
+    .updateTable('holds')
+    .set({ lifted_at: opts.now, lifted_by: opts.by, lift_reason: opts.reason, updated_at: opts.now })
+    .where('lifted_at', 'is', null);
+  q = target === 'global' ? q.where('scope', '=', 'global') : q.where('scope', '=', 'provider').where('provider', '=', target);
+  if (opts.holdReason) q = q.where('reason', '=', opts.holdReason);
+  return q.returningAll().execute();
+}

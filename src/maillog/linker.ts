@@ -1,0 +1,443 @@
+/**
+ * The message linker: turns mail.log lines into delivery outcomes that know their message
+ * (research/maillog.md §2). State is kept per (host, syslog instance, queue id) only while the
+ * message is open — from smtpd `client=`/pickup to qmgr `removed` — so memory follows the queue,
+ * not the file. Short queue ids are reused, which is why `removed` resets the key.
+ *
+ * It records the injecting client (campaign clients map to Listmonk streams), opendkim's
+ * `DKIM-Signature field added`, the envelope sender, and each recipient's last deferral, so that a
+ * qmgr `status=expired` can close the recipients still pending with the cause of their last try.
+ * Open state survives between runs (serialize/restore) in the same transaction as the checkpoint.
+ */
+import { providerOfRelayHost } from '../mx/providers.ts';
+import { classify, type BounceClass } from './classify.ts';
+import { domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
+import { parseLine, queueIdOf, type LogLine } from './line.ts';
+import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
+
+export type OutcomeStatus = 'deferred' | 'bounced' | 'expired';
+
+/** One non-`sent` outcome for one recipient: stored whole (dsn, class, raw text). */
+export interface DeliveryEvent {
+  ts: number;
+  day: string;
+  host: string;
+  transport: string;
+  qid: string;
+  recipient: string | null;
+  origTo: string | null;
+  domain: string | null;
+  relay: string | null;
+  relayHost: string | null;
+  provider: string | null;
+  status: OutcomeStatus;
+  dsn: string | null;
+  class: BounceClass;
+  /** For `expired`: the class of the recipient's last deferral. */
+  causeClass: BounceClass | null;
+  stage: string | null;
+  reason: string;
+  sender: string | null;
+  clientIp: string | null;
+  stream: string | null;
+  ownDomain: boolean;
+  lineNo: number;
+}
+
+/** `sent` outcomes are counted, not stored one by one: a healthy day is almost all of them. */
+export interface SentAggregate {
+  day: string;
+  domain: string;
+  transport: string;
+  stream: string | null;
+  ownDomain: boolean;
+  count: number;
+  lastTs: number;
+}
+
+export interface DailyCounters {
+  campaignMessages: number;
+  dkimSigned: number;
+}
+
+export interface PendingRecipient {
+  cls: BounceClass;
+  dsn: string;
+  reason: string;
+  relay: string;
+  origTo: string | null;
+  transport: string;
+}
+
+interface OpenMessage {
+  host: string;
+  qid: string;
+  firstTs: number;
+  clientIp: string | null;
+  stream: string | null;
+  campaign: boolean;
+  signed: boolean;
+  sender: string | null;
+  pending: Record<string, PendingRecipient> | null;
+}
+
+export interface LineCounts {
+  lines: number;
+  comment: number;
+  blank: number;
+  malformed: number;
+  foreign: number;
+  noTimestamp: number;
+  received: number;
+  sent: number;
+  deferred: number;
+  bounced: number;
+  expired: number;
+  probes: number;
+  rejected: number;
+  ownSent: number;
+  ownDeferred: number;
+  ownBounced: number;
+  ownExpired: number;
+}
+
+export function emptyCounts(): LineCounts {
+  return {
+    lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, noTimestamp: 0, received: 0, sent: 0, deferred: 0, bounced: 0,
+    expired: 0, probes: 0, rejected: 0, ownSent: 0, ownDeferred: 0, ownBounced: 0, ownExpired: 0,
+  };
+}
+
+/** Postfix daemons and tools (and opendkim). Lines of other programs (dovecot, amavis, cron) are foreign: counted and skipped. */
+const POSTFIX_PROGRAMS = new Set([
+  'smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'retry', 'discard', 'qmgr', 'oqmgr', 'smtpd', 'cleanup', 'pickup', 'bounce', 'defer', 'trace',
+  'trivial-rewrite', 'anvil', 'scache', 'master', 'postscreen', 'dnsblog', 'tlsproxy', 'tlsmgr', 'verify', 'flush', 'proxymap', 'showq',
+  'postsuper', 'postqueue', 'sendmail', 'postdrop', 'postmap', 'postfix-script', 'postlogd', 'spawn', 'qmqpd', 'postalias', 'postconf', 'postlog',
+  'submission', 'opendkim',
+]);
+const DELIVERY_AGENTS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'retry', 'discard']);
+/** Agents that deliver into mailboxes on this server: the firm's own mail by definition. */
+const LOCAL_AGENTS = new Set(['local', 'virtual']);
+
+export interface LinkerOptions {
+  zone: ZoneClock;
+  /** Client IP -> stream name (Listmonk instance) of campaign mail. */
+  campaignClients: ReadonlyMap<string, string>;
+  ownDomains: ReadonlySet<string>;
+  /** Open messages kept at most (oldest evicted first). */
+  maxOpen: number;
+  /** Open messages older than this (log time) are evicted: Postfix gives up after 5 days by default. */
+  maxOpenAgeMs: number;
+}
+
+export interface LinkerState {
+  version: 1;
+  lastTs: number;
+  messages: [string, OpenMessage][];
+  byHostQid: [string, string][];
+}
+
+export class Linker {
+  private readonly open = new Map<string, OpenMessage>();
+  /** host + qid -> key of the latest open message: opendkim does not log the Postfix instance. */
+  private readonly byHostQid = new Map<string, string>();
+  private readonly providerCache = new Map<string, string | null>();
+  private clock: TraditionalClock | null = null;
+  private lastTs = 0;
+  private sinceSweep = 0;
+
+  events: DeliveryEvent[] = [];
+  sent = new Map<string, SentAggregate>();
+  daily = new Map<string, DailyCounters>();
+  counts = emptyCounts();
+
+  constructor(
+    private readonly opts: LinkerOptions,
+    state?: LinkerState | null,
+  ) {
+    if (state && state.version === 1) {
+      for (const [k, m] of state.messages) this.open.set(k, m);
+      for (const [k, v] of state.byHostQid) this.byHostQid.set(k, v);
+      this.lastTs = state.lastTs;
+    }
+  }
+
+  /** Traditional timestamps of the next lines take their year from this file's clock. */
+  beginFile(clock: TraditionalClock): void {
+    this.clock = clock;
+  }
+
+  get openMessages(): number {
+    return this.open.size;
+  }
+
+  /** Everything produced since the last call; the caller writes it with the checkpoint. */
+  takeBatch(): { events: DeliveryEvent[]; sent: SentAggregate[]; daily: Map<string, DailyCounters>; counts: LineCounts } {
+    const out = { events: this.events, sent: [...this.sent.values()], daily: this.daily, counts: this.counts };
+    this.events = [];
+    this.sent = new Map();
+    this.daily = new Map();
+    this.counts = emptyCounts();
+    return out;
+  }
+
+  serialize(): LinkerState {
+    return { version: 1, lastTs: this.lastTs, messages: [...this.open.entries()], byHostQid: [...this.byHostQid.entries()] };
+  }
+
+  private timeOf(l: LogLine): number {
+    let t: number | null = null;
+    if (l.tsKind === 'rfc3339') t = parseRfc3339(l.tsRaw);
+    else if (l.tsKind === 'traditional' && this.clock) t = this.clock.parse(l.tsRaw);
+    if (t === null) {
+      // A line without a usable date happened no earlier than the line before it.
+      this.counts.noTimestamp++;
+      return this.lastTs;
+    }
+    if (t > this.lastTs) this.lastTs = t;
+    return t;
+  }
+
+  feed(raw: string, lineNo: number): void {
+    this.counts.lines++;
+    const l = parseLine(raw);
+    if (typeof l === 'string') {
+      this.counts[l]++;
+      return;
+    }
+    if (!POSTFIX_PROGRAMS.has(l.program)) {
+      this.counts.foreign++;
+      return;
+    }
+    const msg = l.message;
+    const qid = queueIdOf(msg);
+    if (!qid) {
+      if (msg.startsWith('NOQUEUE: reject:')) this.counts.rejected++;
+      return;
+    }
+    const body = msg.slice(qid.length + 2);
+    const prog = l.program;
+    if (DELIVERY_AGENTS.has(prog)) {
+      if (body.startsWith('to=')) this.delivery(l, qid, body, lineNo);
+      return;
+    }
+    switch (prog) {
+      case 'qmgr':
+      case 'oqmgr':
+        if (body === 'removed') this.close(this.key(l, qid));
+        else if (body.startsWith('from=')) this.queued(l, qid, body, lineNo);
+        return;
+      case 'smtpd':
+        if (body.startsWith('client=')) this.injected(l, qid, body);
+        else if (body.startsWith('reject:')) this.counts.rejected++;
+        return;
+      case 'pickup':
+        if (body.startsWith('uid=')) {
+          this.counts.received++;
+          this.touch(l, qid, this.timeOf(l)).clientIp = 'pickup';
+        }
+        return;
+      case 'cleanup':
+        if (body.startsWith('info: header X-Listmonk-Campaign:')) {
+          const m = this.touch(l, qid, this.timeOf(l));
+          m.campaign = true;
+          m.stream ??= 'listmonk';
+        } else if (body.startsWith('reject:')) this.counts.rejected++;
+        return;
+      case 'opendkim':
+        if (body.startsWith('DKIM-Signature field added')) {
+          const key = this.byHostQid.get(l.host + '\t' + qid);
+          const m = key ? this.open.get(key) : undefined;
+          if (m) m.signed = true;
+        }
+        return;
+      case 'postsuper':
+        if (body === 'removed' || body.startsWith('removed')) this.close(this.key(l, qid));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private key(l: LogLine, qid: string): string {
+    return l.host + '\t' + l.instance + '\t' + qid;
+  }
+
+  private touch(l: LogLine, qid: string, ts: number): OpenMessage {
+    const key = this.key(l, qid);
+    let m = this.open.get(key);
+    if (!m) {
+      m = { host: l.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null };
+      this.open.set(key, m);
+      this.byHostQid.set(l.host + '\t' + qid, key);
+      if (++this.sinceSweep >= 5000) this.sweep(ts);
+    }
+    return m;
+  }
+
+  private injected(l: LogLine, qid: string, body: string): void {
+    this.counts.received++;
+    const ts = this.timeOf(l);
+    // client=NAME[IP][, sasl_method=…]; a reused short qid starts a new message.
+    const key = this.key(l, qid);
+    if (this.open.has(key)) this.close(key);
+    const m = this.touch(l, qid, ts);
+    const b = body.indexOf('[');
+    const e = body.indexOf(']', b);
+    const ip = b > 0 && e > b ? body.slice(b + 1, e) : null;
+    m.clientIp = ip;
+    const stream = ip ? this.opts.campaignClients.get(ip) : undefined;
+    if (stream) {
+      m.campaign = true;
+      m.stream = stream;
+    }
+  }
+
+  private queued(l: LogLine, qid: string, body: string, lineNo: number): void {
+    const ts = this.timeOf(l);
+    const m = this.touch(l, qid, ts);
+    const gt = body.indexOf('>');
+    if (m.sender === null && body.charCodeAt(5) === 60 && gt > 0) m.sender = body.slice(6, gt).toLowerCase();
+    if (!body.includes('status=expired') && !body.includes('status=force-expired')) return;
+    // Message-level: every recipient not yet final fails with its last deferral's reason.
+    const day = this.opts.zone.day(ts);
+    const pending = m.pending ? Object.entries(m.pending) : [];
+    const before = this.events.length;
+    if (!pending.length) {
+      this.events.push(this.event(l, m, ts, day, lineNo, null, null, 'expired', null, 'expired', null, '', `${l.instance}/${l.program}`, null));
+    }
+    for (const [rcpt, p] of pending) {
+      this.events.push(this.event(l, m, ts, day, lineNo, rcpt, p.origTo, 'expired', p.dsn, 'expired', p.cls, p.reason, p.transport, p.relay));
+    }
+    // One expired message, counted apart when all its recipients were the firm's own.
+    if (this.events.slice(before).every((e) => e.ownDomain) && pending.length) this.counts.ownExpired++;
+    else this.counts.expired++;
+    m.pending = null;
+  }
+
+  private delivery(l: LogLine, qid: string, body: string, lineNo: number): void {
+    const d = parseDelivery(body);
+    if (!d) {
+      this.counts.malformed++;
+      return;
+    }
+    if (d.status === 'deliverable' || d.status === 'undeliverable') {
+      // Address-verification probes, not deliveries.
+      this.counts.probes++;
+      return;
+    }
+    const ts = this.timeOf(l);
+    const day = this.opts.zone.day(ts);
+    const transport = l.service ? `${l.instance}/${l.service}/${l.program}` : `${l.instance}/${l.program}`;
+    const domain = domainOf(d.to);
+    const own = LOCAL_AGENTS.has(l.program) || d.relay === 'local' || this.opts.ownDomains.has(domain);
+    const m = this.open.get(this.key(l, qid));
+    if (d.status === 'sent') {
+      if (own) this.counts.ownSent++;
+      else this.counts.sent++;
+      const stream = m?.stream ?? null;
+      const k = day + '\t' + domain + '\t' + transport + '\t' + (stream ?? '') + (own ? '\t1' : '');
+      const agg = this.sent.get(k);
+      if (agg) {
+        agg.count++;
+        if (ts > agg.lastTs) agg.lastTs = ts;
+      } else this.sent.set(k, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
+      if (m?.pending) delete m.pending[d.to];
+      return;
+    }
+    const c = classify(d.status, d.dsn, d.reason);
+    if (d.status === 'deferred') {
+      if (own) this.counts.ownDeferred++;
+      else this.counts.deferred++;
+      const mm = m ?? this.touch(l, qid, ts);
+      (mm.pending ??= {})[d.to] = { cls: c.class, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
+    } else {
+      if (own) this.counts.ownBounced++;
+      else this.counts.bounced++;
+      if (m?.pending) delete m.pending[d.to];
+    }
+    this.events.push(this.event(l, m ?? null, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, c.class, null, d.reason, transport, d.relay, own));
+  }
+
+  private event(
+    l: LogLine,
+    m: OpenMessage | null,
+    ts: number,
+    day: string,
+    lineNo: number,
+    recipient: string | null,
+    origTo: string | null,
+    status: OutcomeStatus,
+    dsn: string | null,
+    cls: BounceClass,
+    cause: BounceClass | null,
+    reason: string,
+    transport: string,
+    relay: string | null,
+    ownFlag?: boolean,
+  ): DeliveryEvent {
+    const domain = recipient ? domainOf(recipient) || null : null;
+    const rh = relay ? relayHost(relay) : null;
+    const own = ownFlag ?? (domain !== null && this.opts.ownDomains.has(domain));
+    return {
+      ts,
+      day,
+      host: l.host,
+      transport,
+      qid: m?.qid ?? queueIdOf(l.message),
+      recipient,
+      origTo,
+      domain,
+      relay,
+      relayHost: rh,
+      provider: rh ? this.provider(rh) : null,
+      status,
+      dsn: dsn || null,
+      class: cls,
+      causeClass: cause,
+      stage: reason ? smtpStage(reason) : null,
+      reason,
+      sender: m?.sender ?? null,
+      clientIp: m?.clientIp ?? null,
+      stream: m?.stream ?? null,
+      ownDomain: own,
+      lineNo,
+    };
+  }
+
+  private provider(host: string): string | null {
+    let p = this.providerCache.get(host);
+    if (p === undefined) {
+      p = providerOfRelayHost(host);
+      if (this.providerCache.size > 50_000) this.providerCache.clear();
+      this.providerCache.set(host, p);
+    }
+    return p;
+  }
+
+  /** Ends a message's life: campaign messages are counted for DKIM coverage on their injection day. */
+  private close(key: string): void {
+    const m = this.open.get(key);
+    if (!m) return;
+    this.open.delete(key);
+    const hq = m.host + '\t' + m.qid;
+    if (this.byHostQid.get(hq) === key) this.byHostQid.delete(hq);
+    if (m.campaign) {
+      const day = this.opts.zone.day(m.firstTs);
+      let c = this.daily.get(day);
+      if (!c) this.daily.set(day, (c = { campaignMessages: 0, dkimSigned: 0 }));
+      c.campaignMessages++;
+      if (m.signed) c.dkimSigned++;
+    }
+  }
+
+  /** Bounded memory: drop messages open longer than any queue lifetime, and the oldest beyond maxOpen. */
+  private sweep(now: number): void {
+    this.sinceSweep = 0;
+    const cutoff = now - this.opts.maxOpenAgeMs;
+    for (const [key, m] of this.open) {
+      if (m.firstTs >= cutoff && this.open.size <= this.opts.maxOpen) break;
+      this.close(key);
+    }
+  }
+}

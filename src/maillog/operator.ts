@@ -1,0 +1,91 @@
+/**
+ * Operator actions on the scrub's verdicts: suppress or unsuppress an address/domain by hand, lift
+ * a hold. Each is a run in the ledger (stage `suppress`), so `audience status` and the runs table
+ * show who changed what, and lifted rows stay as history.
+ */
+import { userInfo } from 'node:os';
+import type { StageContext } from '../context.ts';
+import { InputError } from '../errors.ts';
+import { finishRun, withRun } from '../runs.ts';
+import { liftHolds } from './holds.ts';
+import { liftSuppression, parseSubject, suppressByOperator } from './suppressions.ts';
+
+function operatorName(): string {
+  try {
+    return userInfo().username || 'operator';
+  } catch {
+    return 'operator';
+  }
+}
+
+export type SuppressSummary = {
+  command: 'suppress';
+  kind: 'address' | 'domain';
+  value: string;
+  reason: string;
+  expiresAt: string | null;
+  replaced: boolean;
+};
+
+export async function operatorSuppress(ctx: StageContext, subject: string, opts: { reason: string; days: number | null }): Promise<SuppressSummary> {
+  const target = parseSubject(subject);
+  const by = operatorName();
+  return withRun(ctx.store, 'suppress', { action: 'suppress', subject: target.value, reason: opts.reason, days: opts.days }, (run) =>
+    ctx.store.db.transaction().execute(async (trx) => {
+      const now = ctx.now();
+      const before = await trx.selectFrom('suppressions').select('id').where('kind', '=', target.kind).where('value', '=', target.value).where('lifted_at', 'is', null).executeTakeFirst();
+      const row = await suppressByOperator(trx, target, { reason: opts.reason, days: opts.days, by, now, runId: run.id });
+      const summary: SuppressSummary = {
+        command: 'suppress',
+        kind: row.kind,
+        value: row.value,
+        reason: opts.reason,
+        expiresAt: row.expires_at ? row.expires_at.toISOString() : null,
+        replaced: Boolean(before),
+      };
+      await finishRun(trx, run, 'ok', summary, null);
+      return summary;
+    }),
+  );
+}
+
+export type UnsuppressSummary = { command: 'unsuppress'; kind: 'address' | 'domain'; value: string; lifted: number };
+
+export async function operatorUnsuppress(ctx: StageContext, subject: string, opts: { reason: string }): Promise<UnsuppressSummary> {
+  const target = parseSubject(subject);
+  const by = operatorName();
+  return withRun(ctx.store, 'suppress', { action: 'unsuppress', subject: target.value, reason: opts.reason }, (run) =>
+    ctx.store.db.transaction().execute(async (trx) => {
+      const lifted = await liftSuppression(trx, target, { reason: opts.reason, by, now: ctx.now() });
+      if (!lifted) throw new InputError(`${target.kind} ${target.value} has no current suppression. See them with: psql -c "select * from suppressions where value = '${target.value}'"`);
+      const summary: UnsuppressSummary = { command: 'unsuppress', kind: target.kind, value: target.value, lifted };
+      await finishRun(trx, run, 'ok', summary, null);
+      return summary;
+    }),
+  );
+}
+
+export type UnholdSummary = { command: 'unhold'; target: string; lifted: { scope: string; provider: string | null; reason: string; until: string }[] };
+
+export async function operatorUnhold(ctx: StageContext, target: string, opts: { reason: string; holdReason?: string }): Promise<UnholdSummary> {
+  const t = target.trim().toLowerCase();
+  if (!t) throw new InputError('name the provider to release (google, microsoft365, yahoo, ...) or `global`.');
+  const by = operatorName();
+  return withRun(ctx.store, 'suppress', { action: 'unhold', target: t, reason: opts.reason, holdReason: opts.holdReason ?? null }, (run) =>
+    ctx.store.db.transaction().execute(async (trx) => {
+      const rows = await liftHolds(trx, t, { reason: opts.reason, by, now: ctx.now(), ...(opts.holdReason ? { holdReason: opts.holdReason } : {}) });
+      if (!rows.length) {
+        const open = await trx.selectFrom('holds').select(['scope', 'provider', 'reason']).where('lifted_at', 'is', null).where('until', '>', ctx.now()).execute();
+        const list = open.map((h) => (h.scope === 'global' ? `global (${h.reason})` : `${h.provider} (${h.reason})`)).join(', ') || 'none';
+        throw new InputError(`no current hold for ${t}. Active holds: ${list}.`);
+      }
+      const summary: UnholdSummary = {
+        command: 'unhold',
+        target: t,
+        lifted: rows.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
+      };
+      await finishRun(trx, run, 'ok', summary, null);
+      return summary;
+    }),
+  );
+}

@@ -1,0 +1,192 @@
+/**
+ * `audience scrub-bounces`: read new mail.log lines since the checkpoints, store outcomes, then
+ * apply the suppression and hold policies and recompute daily health.
+ *
+ * Each batch (config batchLines, cut at a chunk boundary) is one transaction: events, sent
+ * counts, DKIM counters, the file's offset and the linker's open messages. A kill loses at most
+ * the batch in flight, and the next run redoes it. The policies run over all stored events in a
+ * final transaction that also closes the run row, so a re-run after a crash between the two
+ * reaches the same verdicts.
+ */
+import type { StageContext } from '../context.ts';
+import { finishRun, type RunHandle } from '../runs.ts';
+import { advanceFile, fileCheckpoint, loadLinkerState, saveLinkerState } from './checkpoints.ts';
+import type { BounceClass } from './classify.ts';
+import { discoverRotations, explicitFiles, identify, type LogFile } from './files.ts';
+import { recomputeStaleHealth } from './health.ts';
+import { activeHolds, applyDkimHold, applyProviderHolds } from './holds.ts';
+import { emptyCounts, Linker, type LineCounts } from './linker.ts';
+import { readChunks } from './reader.ts';
+import { applySuppressionPolicies } from './suppressions.ts';
+import { TraditionalClock, ZoneClock } from './timestamp.ts';
+import { addSent, insertEvents, touchDays } from './write-batch.ts';
+
+export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty';
+
+export interface FileReport {
+  path: string;
+  status: FileStatus;
+  fromOffset: number;
+  toOffset: number;
+  newLines: number;
+}
+
+export type ScrubSummary = {
+  command: 'scrub-bounces';
+  runId: number;
+  files: FileReport[];
+  /** Lines of the files read so far, over all runs (the checkpoints' line counts). */
+  linesRead: number;
+  /** Lines read by this run. */
+  newLines: number;
+  /** New lines that were not Postfix/opendkim syslog lines: comments, blanks, malformed, other programs. */
+  skippedLines: number;
+  skipped: { comment: number; blank: number; malformed: number; foreign: number };
+  deliveries: { sent: number; deferred: number; bounced: number; expired: number };
+  byClass: Partial<Record<BounceClass, number>>;
+  /** The firm's own mail (local deliveries, config ownDomains): reported apart, never reputation. */
+  ownDomain: { sent: number; deferred: number; bounced: number; expired: number };
+  suppressed: { addresses: number; domains: number };
+  holds: { scope: 'provider' | 'global'; provider: string | null; reason: string; until: string }[];
+  dkim: { campaignMessages: number; signed: number; coverage: number | null };
+  openMessages: number;
+};
+
+export interface ScrubOptions {
+  /** Test seam: called after each committed batch (a throw here simulates a kill). */
+  afterBatch?: (batchNo: number) => void | Promise<void>;
+}
+
+function addCounts(into: LineCounts, c: LineCounts): void {
+  for (const k of Object.keys(c) as (keyof LineCounts)[]) into[k] += c[k];
+}
+
+/** Which files a run reads: the explicit ones in the order given, else the configured log and its rotations. */
+export function scrubFiles(ctx: StageContext, files?: readonly string[]): LogFile[] {
+  return files?.length ? explicitFiles(files) : discoverRotations(ctx.config.maillog.path);
+}
+
+export async function scrubBounces(ctx: StageContext, run: RunHandle, files: readonly LogFile[], opts: ScrubOptions = {}): Promise<ScrubSummary> {
+  const cfg = ctx.config.maillog;
+  {
+    const db = ctx.store.db;
+    const zone = new ZoneClock(ctx.config.timezone);
+    const linker = new Linker(
+      {
+        zone,
+        campaignClients: new Map(Object.entries(cfg.campaignClients)),
+        ownDomains: new Set(cfg.ownDomains.map((d) => d.toLowerCase())),
+        maxOpen: cfg.maxOpenMessages,
+        maxOpenAgeMs: cfg.maxOpenAgeDays * 86_400_000,
+      },
+      await loadLinkerState(db),
+    );
+    const totals = emptyCounts();
+    const byClass: Partial<Record<BounceClass, number>> = {};
+    const dkim = { campaignMessages: 0, signed: 0 };
+    const reports: FileReport[] = [];
+    let linesRead = 0;
+    let batchNo = 0;
+
+    for (const file of files) {
+      const id = await identify(file);
+      if (!id) {
+        reports.push({ path: file.path, status: 'empty', fromOffset: 0, toOffset: 0, newLines: 0 });
+        continue;
+      }
+      const cp = await fileCheckpoint(db, file, id);
+      let from = cp.byteOffset;
+      let lineNo = cp.lines;
+      let status: FileStatus = !cp.known || (from === 0 && lineNo === 0) ? 'new' : cp.path !== file.path || cp.inode !== id.inode ? 'rotated' : 'appended';
+      if (!file.gz && id.size < from) {
+        // Same first line, shorter than what we read: rewritten in place. Read it all again
+        // rather than skip lines; the old generation's events stay as they were.
+        ctx.out.warn(`${file.path} is shorter (${id.size} bytes) than its checkpoint (${from}): it was rewritten; reading it from the start`);
+        status = 'rewritten';
+        from = 0;
+        lineNo = 0;
+      }
+      linker.beginFile(new TraditionalClock(zone, id.mtime));
+      const report: FileReport = { path: file.path, status, fromOffset: from, toOffset: from, newLines: 0 };
+      let pending = 0;
+      let offset = from;
+
+      const flush = async () => {
+        const batch = linker.takeBatch();
+        const days = new Set<string>();
+        for (const e of batch.events) days.add(e.day);
+        for (const s of batch.sent) days.add(s.day);
+        await db.transaction().execute(async (trx) => {
+          await insertEvents(trx, batch.events, cp.id, run.id);
+          await addSent(trx, batch.sent);
+          await touchDays(trx, days, batch.daily);
+          await advanceFile(trx, cp.id, file, id, offset, lineNo);
+          await saveLinkerState(trx, linker.serialize());
+        });
+        addCounts(totals, batch.counts);
+        for (const e of batch.events) if (!e.ownDomain) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
+        for (const c of batch.daily.values()) {
+          dkim.campaignMessages += c.campaignMessages;
+          dkim.signed += c.dkimSigned;
+        }
+        pending = 0;
+        await opts.afterBatch?.(++batchNo);
+      };
+
+      for await (const chunk of readChunks(file, from)) {
+        for (const line of chunk.lines) linker.feed(line, ++lineNo);
+        pending += chunk.lines.length;
+        report.newLines += chunk.lines.length;
+        offset = chunk.endOffset;
+        if (pending >= cfg.batchLines) await flush();
+      }
+      if (offset !== report.toOffset || pending > 0 || status === 'rewritten' || status === 'rotated') await flush();
+      report.toOffset = offset;
+      if (report.newLines === 0 && status !== 'new' && status !== 'rewritten') report.status = status === 'rotated' ? 'rotated' : 'unchanged';
+      linesRead += lineNo;
+      reports.push(report);
+    }
+
+    return db.transaction().execute(async (trx) => {
+      const supp = await applySuppressionPolicies(trx, cfg, run.id);
+      await applyProviderHolds(trx, cfg, run.id, ctx.now());
+      await recomputeStaleHealth(trx);
+      const dkimVerdict = await applyDkimHold(trx, cfg, run.id, ctx.now());
+      if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}% on ${dkimVerdict.day}`);
+      const holds = await activeHolds(trx, ctx.now());
+      const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, linker.openMessages);
+      await finishRun(trx, run, 'ok', summary, null);
+      return summary;
+    });
+  }
+}
+
+function buildSummary(
+  run: RunHandle,
+  files: FileReport[],
+  linesRead: number,
+  c: LineCounts,
+  byClass: Partial<Record<BounceClass, number>>,
+  supp: { addresses: number; domains: number },
+  holds: Awaited<ReturnType<typeof activeHolds>>,
+  dkim: { campaignMessages: number; signed: number },
+  openMessages: number,
+): ScrubSummary {
+  const skipped = { comment: c.comment, blank: c.blank, malformed: c.malformed, foreign: c.foreign };
+  return {
+    command: 'scrub-bounces',
+    runId: run.id,
+    files,
+    linesRead,
+    newLines: c.lines,
+    skippedLines: skipped.comment + skipped.blank + skipped.malformed + skipped.foreign,
+    skipped,
+    deliveries: { sent: c.sent, deferred: c.deferred, bounced: c.bounced, expired: c.expired },
+    byClass,
+    ownDomain: { sent: c.ownSent, deferred: c.ownDeferred, bounced: c.ownBounced, expired: c.ownExpired },
+    suppressed: { addresses: supp.addresses, domains: supp.domains },
+    holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
+    dkim: { ...dkim, coverage: dkim.campaignMessages ? Math.round((dkim.signed / dkim.campaignMessages) * 10_000) / 10_000 : null },
+    openMessages,
+  };
+}

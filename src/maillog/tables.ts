@@ -1,0 +1,133 @@
+/** Kysely types of sql/0005_maillog.sql (the migration is the truth; these follow it). */
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+type Json = Record<string, unknown>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type JsonColumn<T = Json> = ColumnType<T, T | string, T | string>;
+
+export interface MaillogFilesTable {
+  id: Generated<number>;
+  first_line_hash: string;
+  inode: number;
+  path: string;
+  gz: boolean;
+  byte_offset: ColumnType<number, number | undefined, number>;
+  lines: ColumnType<number, number | undefined, number>;
+  first_seen_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface MaillogLinkerStateTable {
+  id: number;
+  state: JsonColumn<unknown>;
+  updated_at: TimestampDefault;
+}
+
+export interface DeliveryEventsTable {
+  id: Generated<number>;
+  ts: Timestamp;
+  day: string;
+  host: string;
+  transport: string;
+  qid: string;
+  recipient: string | null;
+  orig_to: string | null;
+  domain: string | null;
+  relay: string | null;
+  relay_host: string | null;
+  relay_provider: string | null;
+  status: 'deferred' | 'bounced' | 'expired';
+  dsn: string | null;
+  class: string;
+  cause_class: string | null;
+  stage: string | null;
+  reason: string;
+  sender: string | null;
+  client_ip: string | null;
+  stream: string | null;
+  own_domain: boolean;
+  file_id: number;
+  line_no: number;
+  run_id: number;
+}
+export type DeliveryEventRow = Selectable<DeliveryEventsTable>;
+
+export interface MaillogSentDailyTable {
+  day: string;
+  domain: string;
+  transport: string;
+  stream: string;
+  own_domain: boolean;
+  sent: number;
+  last_ts: Timestamp;
+}
+
+export type SuppressionKind = 'address' | 'domain';
+
+export interface SuppressionsTable {
+  id: Generated<number>;
+  kind: SuppressionKind;
+  value: string;
+  reason: string;
+  source: 'scrub' | 'operator';
+  evidence: JsonColumn;
+  first_seen: Timestamp;
+  last_seen: Timestamp;
+  expires_at: NullableTimestamp;
+  lifted_at: NullableTimestamp;
+  lifted_by: string | null;
+  lift_reason: string | null;
+  created_run_id: number | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+export type Suppression = Selectable<SuppressionsTable>;
+
+export interface HoldsTable {
+  id: Generated<number>;
+  scope: 'provider' | 'global';
+  provider: string | null;
+  reason: string;
+  detail: string;
+  evidence: JsonColumn;
+  starts_at: Timestamp;
+  until: Timestamp;
+  lifted_at: NullableTimestamp;
+  lifted_by: string | null;
+  lift_reason: string | null;
+  created_run_id: number | null;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+export type Hold = Selectable<HoldsTable>;
+
+export interface MaillogDailyHealthTable {
+  day: string;
+  sent: ColumnType<number, number | undefined, number>;
+  deferred: ColumnType<number, number | undefined, number>;
+  bounced: ColumnType<number, number | undefined, number>;
+  expired: ColumnType<number, number | undefined, number>;
+  own_domain_sent: ColumnType<number, number | undefined, number>;
+  own_domain_failed: ColumnType<number, number | undefined, number>;
+  campaign_messages: ColumnType<number, number | undefined, number>;
+  dkim_signed: ColumnType<number, number | undefined, number>;
+  by_transport: ColumnType<Json, Json | string | undefined, Json | string>;
+  by_class: ColumnType<Json, Json | string | undefined, Json | string>;
+  top_deferrals: ColumnType<unknown[], unknown[] | string | undefined, unknown[] | string>;
+  top_bounces: ColumnType<unknown[], unknown[] | string | undefined, unknown[] | string>;
+  stale: ColumnType<boolean, boolean | undefined, boolean>;
+  updated_at: TimestampDefault;
+}
+export type DailyHealth = Selectable<MaillogDailyHealthTable>;
+
+export interface MaillogTables {
+  maillog_files: MaillogFilesTable;
+  maillog_linker_state: MaillogLinkerStateTable;
+  delivery_events: DeliveryEventsTable;
+  maillog_sent_daily: MaillogSentDailyTable;
+  suppressions: SuppressionsTable;
+  holds: HoldsTable;
+  maillog_daily_health: MaillogDailyHealthTable;
+}

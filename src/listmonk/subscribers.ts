@@ -5,6 +5,7 @@
  * converges without duplicates. Blocklisted subscribers and unsubscribed subscriptions are
  * reported, never re-enabled.
  */
+import pLimit from 'p-limit';
 import type { ListmonkCore } from './core.ts';
 import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';
 import type { ListmonkSubscriber, PageResults } from './types.ts';
@@ -55,19 +56,22 @@ export async function addSubscribersToList(core: ListmonkCore, listId: number, s
   await core.version();
   let fatal: unknown;
   const outcomes: (PushOutcome | undefined)[] = new Array(subscribers.length);
+  // Addresses, not only requests, are bounded: each task checks for a fatal error when it gets its
+  // turn, so one refusal stops the queued rest instead of failing the same way N times.
+  const tasks = pLimit(core.config.concurrency);
   await Promise.all(
-    subscribers.map(async (s, i) => {
-      // Wait for a slot before deciding to start, so a fatal error stops the queued rest.
-      await core.http.limit(async () => {});
-      if (fatal !== undefined) return;
-      try {
-        const o = await addOne(core, listId, s);
-        outcomes[i] = o;
-        await opts.onOutcome?.(o);
-      } catch (e) {
-        fatal ??= e;
-      }
-    }),
+    subscribers.map((s, i) =>
+      tasks(async () => {
+        if (fatal !== undefined) return;
+        try {
+          const o = await addOne(core, listId, s);
+          outcomes[i] = o;
+          await opts.onOutcome?.(o);
+        } catch (e) {
+          fatal ??= e;
+        }
+      }),
+    ),
   );
   if (fatal !== undefined) throw fatal;
   return outcomes as PushOutcome[];

@@ -48,7 +48,7 @@ export function normalizeField(raw: string | null | undefined): NormalizedAddres
   const out: NormalizedAddress[] = [];
   for (const token of splitEmailField(raw)) {
     const n = normalizeAddress(token);
-    if (seen.has(n.address)) continue;
+    if (n.address === '' || seen.has(n.address)) continue;
     seen.add(n.address);
     out.push(n);
   }

@@ -7,6 +7,9 @@
 
 // Characters that are invisible or format-only: removed (a copy-paste artefact, never data).
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
+// Ideographic full stops are dots to a CJK keyboard user; UTS #46 maps them in domains only, we
+// map them everywhere so a local part typed that way is read the same.
+const IDEOGRAPHIC_STOP = /[\u3002\uff61]/g;
 // Unicode spaces become ASCII spaces, so they separate like whitespace.
 const UNICODE_SPACE = /[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
 const SEPARATORS = /(?:\s+or\s+|[;,/\s]+)/i;
@@ -16,13 +19,13 @@ const MAILTO = /^mailto:/i;
 
 /** NFKC plus invisible-character removal: fullwidth ＠ and ．, ligatures and the like become ASCII. */
 export function cleanText(raw: string): string {
-  return raw.normalize('NFKC').replace(INVISIBLE, '').replace(UNICODE_SPACE, ' ');
+  return raw.normalize('NFKC').replace(INVISIBLE, '').replace(IDEOGRAPHIC_STOP, '.').replace(UNICODE_SPACE, ' ');
 }
 
 function stripToken(token: string): string {
   let t = token;
   for (;;) {
-    let next = t.replace(WRAPPERS, '');
+    let next = t.replace(WRAPPERS, '').trim();
     if (MAILTO.test(next)) next = next.replace(MAILTO, '').replace(/\?.*$/, '');
     if (next === t) return t;
     t = next;

@@ -5,5 +5,7 @@
 import type { CensusTables } from '../census/tables.ts';
 import type { CoreTables } from './core-tables.ts';
 import type { EmailTables } from '../email/tables.ts';
+import type { MxTables } from '../mx/tables.ts';
+import type { MaillogTables } from '../maillog/tables.ts';
 
-export interface Database extends CoreTables, CensusTables, EmailTables {}
+export interface Database extends CoreTables, CensusTables, EmailTables, MxTables, MaillogTables {}

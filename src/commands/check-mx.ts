@@ -1,0 +1,94 @@
+import { Option, type Command } from 'commander';
+import { runCommand } from '../cli/app.ts';
+import { splitList } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import type { MxCheckSummary } from '../mx/stage.ts';
+
+interface CheckMxFlags {
+  domain?: string[];
+  domains?: string;
+  dns?: string;
+  concurrency?: string;
+  qps?: string;
+  timeout?: string;
+  import?: string;
+  export?: string;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${v}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('check-mx')
+    .description('MX liveness and mailbox provider of recipient domains (only those whose verdict is missing or expired)')
+    .addOption(new Option('--domain <domain>', 'check this domain now and print its verdict (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .addOption(new Option('--domains <file>', 'check the domains listed in FILE (one per line, # comments) and print their verdicts'))
+    .addOption(new Option('--dns <servers>', 'name servers HOST:PORT[,HOST:PORT] (default: AUDIENCE_DNS_SERVERS, else /etc/resolv.conf)'))
+    .addOption(new Option('--concurrency <n>', 'domains in flight at once (config mx.concurrency, default 64)'))
+    .addOption(new Option('--qps <n>', 'cap on DNS queries per second (config mx.qps, default no cap)'))
+    .addOption(new Option('--timeout <ms>', 'deadline of one DNS query attempt in ms (config mx.timeoutMs, default 2000)'))
+    .addOption(new Option('--import <file>', 'load verdicts from a CSV written by --export (no DNS); rows keep their observation time'))
+    .addOption(new Option('--export <file>', 'write every stored verdict to FILE as CSV (after the check or import, if any)'))
+    .addHelpText(
+      'after',
+      `
+Verdicts: deliverable (MX or implicit MX reaching a public address); dead, with a reason
+(nxdomain, null_mx, no_mx_no_address, mx_hosts_missing, mx_hosts_bogon...); unknown (SERVFAIL,
+REFUSED, timeout: never dead, re-checked after mx.unknownRecheckMinutes); unresolvable (unknown on
+mx.unresolvableAfterDays distinct days). The build excludes dead/unresolvable domains (mx_dead),
+unknown, unchecked or expired ones (mx_unknown), and Yahoo-hosted ones (yahoo_family).
+Provider by MX: google, microsoft365, outlook_consumer, yahoo, apple, zoho, godaddy, proofpoint,
+mimecast, barracuda, other, mixed.
+
+CSV (--import/--export): domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error
+with mx as "10 mx1.example.com;20 mx2.example.com". An empty expires_at follows the cache policy.
+
+Examples:
+  audience check-mx
+  audience check-mx --domain example.com --domain mesa-trucking.test --dns 127.0.0.1:5353
+  audience check-mx --domains domains.txt --json
+  audience check-mx --concurrency 128 --qps 500
+  audience check-mx --import data-samples/mx-snapshot.csv
+  audience check-mx --export mx-verdicts.csv`,
+    )
+    .action(async (opts: CheckMxFlags, cmd: Command) => {
+      const dnsServers = opts.dns !== undefined ? splitList(opts.dns) : undefined;
+      if (opts.dns !== undefined && !dnsServers?.length) throw new UsageError('--dns needs at least one HOST:PORT');
+      const overrides = {
+        mx: {
+          dnsServers,
+          concurrency: positiveInt('--concurrency', opts.concurrency),
+          qps: positiveInt('--qps', opts.qps),
+          timeoutMs: positiveInt('--timeout', opts.timeout),
+        },
+      };
+      await runCommand<MxCheckSummary>(
+        cmd,
+        { migrations: 'apply', overrides },
+        async (ctx) => {
+          const { checkMx } = await import('../../pipelines/mx-check.ts');
+          return checkMx(ctx, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export });
+        },
+        renderHuman,
+      );
+    });
+}
+
+function renderHuman(s: MxCheckSummary): string {
+  const lines: string[] = [];
+  for (const d of s.domains ?? [])
+    lines.push(`${d.domain}  ${d.verdict} (${d.reason})${d.provider ? `  provider ${d.provider}` : ''}${d.mx.length ? `  mx ${d.mx.join(' ')}` : ''}${d.verdict !== 'deliverable' && d.error ? `\n    ${d.error}` : ''}`);
+  if (s.imported !== undefined) lines.push(`imported ${s.imported} verdict(s)`);
+  else lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
+  const v = s.verdicts;
+  lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
+  const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
+  if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  if (s.exported !== undefined) lines.push(`exported ${s.exported} verdict(s)`);
+  return lines.join('\n');
+}

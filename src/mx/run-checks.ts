@@ -1,0 +1,57 @@
+/**
+ * Checks many domains at once: p-limit keeps `concurrency` domains in flight (each one usually a
+ * single round trip: the MX query, with host addresses from the additional section or the run's
+ * host cache), and results are handed over in batches so the caller writes them as one statement
+ * each, while the DNS work goes on. A failed write stops the run: queued domains are skipped and
+ * the error is raised once the in-flight ones settle.
+ */
+import pLimit from 'p-limit';
+import type { Resolver } from './resolver.ts';
+import { checkDomain, createHostCache, type DomainCheck } from './verdict.ts';
+
+export interface RunChecksOptions {
+  resolver: Resolver;
+  concurrency: number;
+  /** Results per onBatch call. */
+  batchSize: number;
+  onBatch: (checks: DomainCheck[]) => Promise<void>;
+  onProgress?: (done: number) => void;
+}
+
+export async function runChecks(domains: readonly string[], opts: RunChecksOptions): Promise<void> {
+  const limit = pLimit(opts.concurrency);
+  const hosts = createHostCache();
+  let buffer: DomainCheck[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  let done = 0;
+
+  const flush = () => {
+    const batch = buffer;
+    buffer = [];
+    // Writes run one after another, in the background of the DNS work.
+    writing = writing.then(async () => {
+      if (writeError || !batch.length) return;
+      try {
+        await opts.onBatch(batch);
+      } catch (e) {
+        writeError = e;
+      }
+    });
+  };
+
+  await Promise.all(
+    domains.map((domain) =>
+      limit(async () => {
+        if (writeError) return;
+        const r = await checkDomain(opts.resolver, domain, hosts);
+        buffer.push(r);
+        opts.onProgress?.(++done);
+        if (buffer.length >= opts.batchSize) flush();
+      }),
+    ),
+  );
+  flush();
+  await writing;
+  if (writeError) throw writeError;
+}

@@ -11,9 +11,15 @@ export interface PatternRule {
   class: BounceClass;
   /** Applies only when the reply is permanent (5xx): e.g. "does not exist" in a 4xx is a retry. */
   onlyPermanent?: boolean;
+  /**
+   * Generic wording that is ignored when the status code is X.7.x (security/policy): "551 5.7.1
+   * Domain not found" is about the sender's domain, and a policy refusal must never suppress.
+   */
+  notPolicyCode?: boolean;
 }
 
 const r = (name: string, re: RegExp, cls: BounceClass, onlyPermanent = false): PatternRule => ({ name, re, class: cls, onlyPermanent });
+const generic = (name: string, re: RegExp, cls: BounceClass, onlyPermanent = false): PatternRule => ({ name, re, class: cls, onlyPermanent, notPolicyCode: true });
 
 export const PATTERN_RULES: readonly PatternRule[] = [
   // --- Postfix's own texts (no remote reply) -------------------------------------------------
@@ -47,7 +53,7 @@ export const PATTERN_RULES: readonly PatternRule[] = [
   // --- Microsoft -----------------------------------------------------------------------------
   r('microsoft: block list (S3150/S3140)', /\(A?S31[45]0\)|part of their network is on our block list|banned sending IP|5\.7\.606|5\.7\.511|messages from \[?[\d.]+\]? weren.t sent/i, 'reputation_block'),
   r('microsoft: IP rate limited (4.7.650/651)', /4\.7\.65[01]|temporarily rate limited due to IP reputation|5\.2\.12[12]|exceeded (?:their|the) limit for the number of messages/i, 'rate_limited'),
-  r('microsoft 365: recipient rejected (DBEB 5.4.1)', /5\.4\.1 .*Recipient address rejected: Access denied|Recipient address rejected: Access denied/i, 'recipient_invalid'),
+  r('microsoft 365: recipient rejected (DBEB 5.4.1)', /Recipient address(?:es)? rejected ?: Access denied/i, 'recipient_invalid'),
   r('outlook: mailbox unavailable (5.5.0)', /5\.5\.0 Requested action not taken: mailbox unavailable/i, 'recipient_invalid'),
 
   // --- Comcast and other ISPs ----------------------------------------------------------------
@@ -57,19 +63,22 @@ export const PATTERN_RULES: readonly PatternRule[] = [
   // --- Generic sender-side wording -------------------------------------------------------------
   r('blocklist (DNSBL, Spamhaus, RBL)', /blocked using |spamhaus|\bblack ?list(?:ed)?\b|\bblock ?list(?:ed)?\b|\bRBL\b|\bDNSBL\b|listed (?:at|on|in) \S+|barracudacentral|sorbs\.net|spamcop|\bbanned\b.*\bIP\b|IP .*\b(?:banned|blocked)\b|reputation/i, 'reputation_block'),
   r('missing reverse DNS / PTR', /reverse (?:DNS|hostname|lookup)|\bPTR\b|Client host rejected: cannot find your (?:hostname|reverse)/i, 'policy_auth'),
+  r('recipient filter block (not a verdict on the address)', /Recipient address rejected: (?:[\w-]*BLOCK[\w-]*|Blocked|Policy|NO-DOMAIN|[\w-]*Customized-Block)/i, 'policy_auth'),
+  r('administrative prohibition', /Administrative prohibition|Rule imposed mailbox access for \S+ refused(?!: Invalid User)|Policy Rejection/i, 'policy_auth'),
+  r('message too big', /message size limit|message (?:is )?too (?:big|large)|exceeds? (?:the )?(?:maximum )?(?:message )?size/i, 'content_spam'),
+  generic('mailbox full', /mailbox (?:is )?full|mailbox size limit|insufficient (?:system )?storage|exceeds? (?:its |the )?(?:storage|size) (?:limit|allocation)|Mailbox size limit exceeded/i, 'mailbox_full'),
   r('relay/authentication refused', /Relay access denied|relaying denied|not permitted to relay|relay not permitted|authentication required|Sender address rejected|sender verify failed|Sender domain must resolve|SPF|DKIM|DMARC/i, 'policy_auth'),
-  r('content looks like spam or a virus', /\bspam\b|\bvirus\b|malware|content rejected|message content|\bUCE\b|bulk mail|phish/i, 'content_spam'),
+  r('content looks like spam or a virus', /\bspam\b|\bvirus\b|malware|content (?:rejected|denied)|banned content|message content|message filtered|\bUCE\b|\bbulk\b|advertis|phish/i, 'content_spam'),
   r('greylisting', /greylist|graylist|grey-list|try again later.*(?:4\.2\.0|4\.7\.1)|(?:4\.2\.0|4\.7\.1).*try again later/i, 'transient_network'),
-  r('rate limiting', /rate limit|too many (?:connections|messages|mails|sessions|concurrent)|Max message per connection|throttl|slow down|temporarily deferred|exceeded .*limit|limit exceeded|try again in \d/i, 'rate_limited'),
+  r('rate limiting', /rate limit|too many (?:connections|messages|mails|sessions|concurrent)|Max message per connection|excessive volume|throttl|slow down|temporarily deferred|exceeded .*limit|limit exceeded|try again in \d/i, 'rate_limited'),
   r('greeting refused', /refused to talk to me: 5\d\d/i, 'reputation_block'),
   r('greeting refused (temporary)', /refused to talk to me: 4\d\d/i, 'transient_network'),
 
   // --- Generic recipient wording -----------------------------------------------------------------
-  r('mailbox full', /mailbox (?:is )?full|mailbox size limit|insufficient (?:system )?storage|exceeds? (?:its |the )?(?:storage|size) (?:limit|allocation)/i, 'mailbox_full'),
-  r('domain unroutable', /Unrouteable address|domain (?:not found|does not exist|has no MX)|No such domain|unknown domain|host unknown/i, 'domain_dead', true),
+  generic('domain unroutable', /Unrouteable address|domain (?:not found|does not exist|has no MX)|No such domain|unknown domain|host unknown/i, 'domain_dead', true),
   r(
     'unknown recipient',
-    /user unknown|unknown user|no such (?:user|recipient|mailbox|address)|invalid (?:recipient|mailbox|address|user)|recipient (?:address )?(?:rejected|unknown|not found|invalid|does not exist)|unknown recipient|mailbox (?:unavailable|not found|does not exist|disabled|inactive|unknown)|(?:account|address|user|recipient|mailbox) (?:does not exist|doesn.t exist|not found|is disabled|has been disabled|is inactive|is unavailable)|does not exist|undeliverable address|no mailbox here|not a valid (?:mailbox|recipient|user)|address rejected|Requested action not taken: mailbox|User not found|Bad destination mailbox/i,
+    /user unknown|unknown user|no such (?:user|recipient|mailbox|address)|invalid (?:recipient|mailbox|address|user)|recipient (?:address )?(?:unknown|not found|invalid|does not exist)|Recipient address rejected: (?:User|Invalid|Unknown|Inactive|Not in recipient list|No such|Mailbox)|unknown recipient|mailbox (?:unavailable|not found|does not exist|disabled|inactive|unknown)|(?:account|address|user|recipient|mailbox) (?:does not exist|doesn.t exist|not found|is disabled|has been disabled|is inactive|is unavailable)|does not exist|undeliverable address|no mailbox here|not a valid (?:mailbox|recipient|user)|Requested action not taken: mailbox|Recipient unavailable|User not found|Bad destination mailbox/i,
     'recipient_invalid',
     true,
   ),

@@ -63,7 +63,7 @@ const CODE_IN_TEXT = /(?:^|[\s(#\[])#?([245])\.(\d{1,3})\.(\d{1,3})\b/;
 
 /** The enhanced status code: dsn unless it is the X.0.0 Postfix writes when the reply had none. */
 export function effectiveCode(dsn: string, text: string): string {
-  if (dsn && !/^\d\.0\.0$/.test(dsn)) return dsn;
+  if (/^[245]\.\d{1,3}\.\d{1,3}$/.test(dsn) && !/^\d\.0\.0$/.test(dsn)) return dsn;
   const m = CODE_IN_TEXT.exec(text);
   if (m) return `${m[1]}.${m[2]}.${m[3]}`;
   return dsn;
@@ -86,7 +86,9 @@ function byCode(code: string, stage: string | null): Classification | null {
   }
   if (subj === 4) {
     if (det === 4 && cls === '5') return at('domain_dead', '');
-    if (det === 6) return at('domain_dead', ' (mail loops)');
+    // X.4.6 is a loop: "loops back to myself" (an MX pointing at us) is caught by text; a
+    // forwarding loop is the recipient's configuration, not a verdict on the address.
+    if (det === 6) return at('unknown', ' (mail loop)');
     if (det === 7) return at('expired', '');
     return at('transient_network', '');
   }
@@ -107,14 +109,17 @@ function byCode(code: string, stage: string | null): Classification | null {
 
 export function classify(status: string, dsn: string, reason: string): Classification {
   const text = normalizeReason(reason);
+  const code = effectiveCode(dsn, text);
+  const policyCode = /^\d\.7\./.test(code);
+  const permanent = code.startsWith('5') || / said: 5\d\d\b|^5\d\d\b/.test(text);
   for (const rule of PATTERN_RULES) {
     if (rule.re.test(text)) {
-      if (rule.onlyPermanent && !(dsn.startsWith('5') || /^5\d\d\b/.test(text))) continue;
+      if (rule.onlyPermanent && !permanent) continue;
+      if (rule.notPolicyCode && policyCode) continue;
       return { class: rule.class, rule: rule.name };
     }
   }
   const stage = smtpStage(text);
-  const code = effectiveCode(dsn, text);
   const c = byCode(code, stage);
   if (c) return c;
   if (code.startsWith('4') || status === 'deferred') return { class: 'transient_network', rule: 'temporary (4xx) without a known cause' };

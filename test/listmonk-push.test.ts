@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ListmonkApiError, ListmonkPermissionError, ListmonkUnavailableError } from '../src/listmonk/errors.ts';
-import { escapePosixRegex, isOnList, type PushOutcome } from '../src/listmonk/subscribers.ts';
+import { escapePosixRegex } from '../src/listmonk/lookup.ts';
+import { isOnList, type PushOutcome } from '../src/listmonk/subscribers.ts';
 import { clientFor } from './listmonk-double/client-for.ts';
 import { DEFAULT_USER, ListmonkDouble, PIPELINE_PERMS } from './listmonk-double/index.ts';
 

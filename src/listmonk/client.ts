@@ -23,7 +23,9 @@
  * - `pushSubscribers(listId, subs, {strategy, onOutcome})` → {strategy, outcomes}: 'auto' uses
  *   the import from `config.importThreshold` addresses on, else per-address calls; addresses the
  *   import skipped are retried per address so each gets an exact outcome.
- * - `findSubscriberByEmail(email)`, `getListMembers(listId)`, `blocklistSubscribers(ids)`.
+ * - `findSubscriberByEmail(email)`, `findSubscribersByEmails(emails)` (batched), `getListMembers(listId)`.
+ * - `blocklistEmails(emails)` → {blocklisted, alreadyBlocklisted, unknown}: for suppressed
+ *   addresses (sync-blocklist); `blocklistSubscribers(ids)`.
  * - `createCampaign(input)` (draft), `scheduleCampaign(id)`, `findCampaignByName(name)`,
  *   `ensureScheduledCampaign(input)` → {campaign, created}: the one the build wants.
  *   `send_at` in the past throws InputError before any call.
@@ -61,10 +63,10 @@ import { ListmonkHttp, realSleep } from './http.ts';
 import { importSubscribersToList, type ImportOptions } from './import.ts';
 import { ensureList, findListByName, getAllLists, type EnsuredList, type EnsureListOptions } from './lists.ts';
 import { readSettings, type ThrottleSettings } from './settings.ts';
+import { blocklistEmails, blocklistSubscribers, type BlocklistResult } from './blocklist.ts';
+import { findSubscriberByEmail, findSubscribersByEmails } from './lookup.ts';
 import {
   addSubscribersToList,
-  blocklistSubscribers,
-  findSubscriberByEmail,
   getListMembers,
   getSubscriber,
   type AddOptions,
@@ -190,6 +192,9 @@ export class ListmonkClient {
   findSubscriberByEmail(email: string): Promise<ListmonkSubscriber | null> {
     return findSubscriberByEmail(this.core, email);
   }
+  findSubscribersByEmails(emails: readonly string[]): Promise<Map<string, ListmonkSubscriber>> {
+    return findSubscribersByEmails(this.core, emails);
+  }
   getSubscriber(id: number): Promise<ListmonkSubscriber> {
     return getSubscriber(this.core, id);
   }
@@ -198,6 +203,10 @@ export class ListmonkClient {
   }
   blocklistSubscribers(ids: readonly number[]): Promise<void> {
     return blocklistSubscribers(this.core, ids);
+  }
+  /** For `sync-blocklist`: blocklists the suppressed addresses Listmonk has. */
+  blocklistEmails(emails: readonly string[]): Promise<BlocklistResult> {
+    return blocklistEmails(this.core, emails);
   }
 
   createCampaign(input: CampaignInput): Promise<ListmonkCampaign> {

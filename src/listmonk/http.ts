@@ -153,13 +153,23 @@ export function toApiError(method: string, path: string, res: RawResponse): List
   const init = { method, path, status: res.status, body: res.body };
   if (res.status === 401) return new ListmonkAuthError(init);
   if (res.status === 403) {
+    // Only the status is reliable (messages are localised), but the auth middleware's own texts
+    // are fixed English, and "denied" marks a permission refusal in both message families:
+    // "permission denied: <perm>" (pm guard) and "Permission denied: <name>" (handlers).
     const msg = serverMessage(res.body) ?? '';
-    // "permission denied: <perm>" (auth middleware) or the localised "Permission denied: <name>".
-    const perm = /:\s*([a-z_]+(?::[a-z_]+)?)\s*$/i.exec(msg)?.[1];
-    if (perm && /denied/i.test(msg)) return new ListmonkPermissionError({ ...init, permission: perm === 'lists' ? 'lists:manage_all' : perm });
+    if (/denied/i.test(msg)) return new ListmonkPermissionError({ ...init, permission: permissionFrom(msg) });
     return new ListmonkAuthError(init);
   }
   return new ListmonkApiError(init);
+}
+
+/** `subscribers:manage` as is; the handlers' short names mapped to the grant that fixes them. */
+function permissionFrom(msg: string): string {
+  const name = /denied:\s*(.+?)\s*$/i.exec(msg)?.[1] ?? '';
+  if (/^[a-z_]+:[a-z_]+$/.test(name)) return name;
+  if (name.startsWith('list')) return 'lists:manage_all';
+  if (name.startsWith('subscriber')) return 'subscribers:get_all';
+  return name || 'unknown';
 }
 
 function describeNetworkError(e: unknown, timeoutMs: number): string {

@@ -1,5 +1,6 @@
 /** Public surface of the Listmonk client; see client.ts for the API overview. */
 export { createListmonkClient, ListmonkClient, type ListmonkClientOptions, type PushResult, type PushStrategy } from './client.ts';
+export type { BlocklistResult } from './blocklist.ts';
 export type { CampaignInput, EnsuredCampaign } from './campaigns.ts';
 export { listmonkConfigSchema, type ListmonkConfig } from './config.ts';
 export { ListmonkApiError, ListmonkAuthError, ListmonkImportError, ListmonkPermissionError, ListmonkUnavailableError } from './errors.ts';

@@ -8,6 +8,7 @@
 import pLimit from 'p-limit';
 import type { ListmonkCore } from './core.ts';
 import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';
+import { canonicalEmail, findSubscriberByEmail } from './lookup.ts';
 import type { ListmonkSubscriber, PageResults } from './types.ts';
 import { atLeast } from './version.ts';
 
@@ -44,8 +45,6 @@ export interface AddOptions {
   onOutcome?: (o: PushOutcome) => void | Promise<void>;
 }
 
-/** Listmonk stores e-mails trimmed and lowercased (and enforces uniqueness on LOWER(email)). */
-export const canonicalEmail = (email: string) => email.trim().toLowerCase();
 
 /**
  * Puts every address on the list. Runs concurrently up to the client's bound. On a fatal error
@@ -144,37 +143,6 @@ async function explainDroppedList(core: ListmonkCore, listId: number, method: st
   });
 }
 
-/**
- * The subscriber with exactly this address, or null. `query=subscribers.email='…'` needs
- * `subscribers:sql_query` from v5; when refused we switch (for this client) to the v5+ `search=`
- * regex, which matches name OR email case-insensitively, so the exact match is checked here.
- */
-export async function findSubscriberByEmail(core: ListmonkCore, email: string): Promise<ListmonkSubscriber | null> {
-  const wanted = canonicalEmail(email);
-  const v = await core.version();
-  if (core.lookupMode === 'query') {
-    try {
-      const page = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
-        query: { query: `subscribers.email='${wanted.replaceAll("'", "''")}'`, per_page: 'all' },
-      });
-      return (page.results ?? []).find((r) => canonicalEmail(r.email) === wanted) ?? null;
-    } catch (e) {
-      if (!(e instanceof ListmonkApiError && e.status === 403 && atLeast(v, 5))) throw e;
-      core.lookupMode = 'search';
-      core.log('listmonk: subscribers:sql_query not granted; looking subscribers up with search= instead');
-    }
-  }
-  const page = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
-    query: { search: `^${escapePosixRegex(wanted)}$`, per_page: 'all' },
-  });
-  return (page.results ?? []).find((r) => canonicalEmail(r.email) === wanted) ?? null;
-}
-
-/** Escapes the POSIX ERE metacharacters `\.^$|?*+()[]{}` for Postgres' `~*`. */
-export function escapePosixRegex(s: string): string {
-  return s.replace(/[\\.^$|?*+()[\]{}]/g, '\\$&');
-}
-
 export async function getSubscriber(core: ListmonkCore, id: number): Promise<ListmonkSubscriber> {
   await core.version();
   return core.http.request<ListmonkSubscriber>('GET', `/api/subscribers/${id}`);
@@ -194,13 +162,4 @@ export async function getListMembers(core: ListmonkCore, listId: number, perPage
   }
 }
 
-/**
- * Blocklists subscribers by id (PUT /api/subscribers/blocklist): Listmonk then stops mailing them
- * from every list. Idempotent.
- */
-export async function blocklistSubscribers(core: ListmonkCore, ids: readonly number[]): Promise<void> {
-  if (ids.length === 0) return;
-  await core.version();
-  for (let i = 0; i < ids.length; i += 1000)
-    await core.http.request<boolean>('PUT', '/api/subscribers/blocklist', { json: { ids: ids.slice(i, i + 1000) } });
-}
+export { canonicalEmail } from './lookup.ts';

@@ -33,12 +33,18 @@ function getSub(env: Env, id: number): SubscriberRow {
   return s;
 }
 
-/** The only `query=` shape the double understands: an exact e-mail match. */
+/**
+ * The `query=` shapes the double understands: `subscribers.email='x'` and
+ * `subscribers.email IN ('x','y')`. Anything else is refused as the real server refuses bad SQL.
+ */
 function sqlQueryFilter(query: string): (s: SubscriberRow) => boolean {
-  const m = /^\s*\(?\s*subscribers\.email\s*=\s*'((?:[^']|'')*)'\s*\)?\s*$/i.exec(query);
-  if (!m) throw badRequest(`Error preparing subscriber query: the test double only understands subscribers.email='…', got: ${query}`);
-  const wanted = m[1]!.replaceAll("''", "'");
-  return (s) => s.email === wanted;
+  const lit = `'(?:[^']|'')*'`;
+  const eq = new RegExp(`^\\s*\\(?\\s*subscribers\\.email\\s*=\\s*(${lit})\\s*\\)?\\s*$`, 'i').exec(query);
+  const inList = new RegExp(`^\\s*subscribers\\.email\\s+IN\\s*\\(\\s*(${lit}(?:\\s*,\\s*${lit})*)\\s*\\)\\s*$`, 'i').exec(query);
+  const literals = eq?.[1] ?? inList?.[1];
+  if (!literals) throw badRequest(`Error preparing subscriber query: the test double only understands subscribers.email='…' or IN (…), got: ${query}`);
+  const wanted = new Set([...literals.matchAll(new RegExp(lit, 'g'))].map((m) => m[0].slice(1, -1).replaceAll("''", "'")));
+  return (s) => wanted.has(s.email);
 }
 
 export const subscriberRoutes: Route[] = [

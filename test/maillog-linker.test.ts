@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { Linker, type LinkerOptions } from '../src/maillog/linker.ts';
+import { TraditionalClock, ZoneClock } from '../src/maillog/timestamp.ts';
+
+const zone = new ZoneClock('UTC');
+
+function linker(over: Partial<LinkerOptions> = {}, state?: ReturnType<Linker['serialize']>) {
+  const l = new Linker(
+    { zone, campaignClients: new Map([['172.18.0.5', 'trucking']]), ownDomains: new Set(['firm.example']), maxOpen: 1000, maxOpenAgeMs: 7 * 86_400_000, ...over },
+    state,
+  );
+  l.beginFile(new TraditionalClock(zone, new Date('2026-12-31T00:00:00Z')));
+  return l;
+}
+
+function feed(l: Linker, text: string) {
+  let n = 0;
+  for (const line of text.trim().split('\n')) l.feed(line.trim(), ++n);
+  return l.takeBatch();
+}
+
+const T = (s: number) => `2026-11-25T10:00:${String(s).padStart(2, '0')}.000000+00:00`;
+
+const CAMPAIGN = `
+${T(1)} app1 postfix/smtpd[10]: 3A1F0C2B10: client=unknown[172.18.0.5], sasl_method=PLAIN, sasl_username=listmonk
+${T(2)} app1 postfix/cleanup[11]: 3A1F0C2B10: message-id=<abc@firm.example>
+${T(3)} app1 opendkim[12]: 3A1F0C2B10: DKIM-Signature field added (s=mail, d=firm.example)
+${T(4)} app1 postfix/qmgr[13]: 3A1F0C2B10: from=<bounces@firm.example>, size=100, nrcpt=2 (queue active)
+${T(5)} app1 postfix/out05/smtp[14]: Untrusted TLS connection established to mx.b.example[192.0.2.1]:25: TLSv1.3 with cipher X
+${T(5)} app1 postfix/out05/smtp[14]: 3A1F0C2B10: host mx.b.example[192.0.2.1] said: 421 4.7.0 try later (in reply to MAIL FROM command)
+${T(6)} app1 postfix/out05/smtp[14]: 3A1F0C2B10: to=<a@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, tls=may, dsn=2.0.0, status=sent (250 ok)
+${T(7)} app1 postfix/out05/smtp[14]: 3A1F0C2B10: to=<c@b.example>, relay=mx.b.example[192.0.2.1]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.4.2, status=deferred (lost connection with mx.b.example[192.0.2.1] while sending RCPT TO)
+${T(8)} app1 postfix/qmgr[13]: 3A1F0C2B10: from=<bounces@firm.example>, status=expired, returned to sender
+${T(9)} app1 postfix/qmgr[13]: 3A1F0C2B10: removed
+`;
+
+describe('message linker', () => {
+  it('links client, stream, DKIM and sender to outcomes; only final lines are outcomes; expiry closes what is pending', () => {
+    const b = feed(linker(), CAMPAIGN);
+    expect(b.counts).toMatchObject({ sent: 1, deferred: 1, expired: 1, received: 1 });
+    expect(b.sent).toEqual([expect.objectContaining({ domain: 'b.example', transport: 'postfix/out05/smtp', stream: 'trucking', count: 1 })]);
+    const [deferred, expired] = b.events;
+    expect(deferred).toMatchObject({ status: 'deferred', recipient: 'c@b.example', class: 'transient_network', clientIp: '172.18.0.5', stream: 'trucking', sender: 'bounces@firm.example', provider: null });
+    expect(expired).toMatchObject({ status: 'expired', recipient: 'c@b.example', class: 'expired', causeClass: 'transient_network', dsn: '4.4.2' });
+    expect(b.events).toHaveLength(2); // a@ was sent: not expired
+    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 1 });
+  });
+
+  it('a reused short queue id after `removed` starts a new message; instances never share state', () => {
+    const b = feed(
+      linker(),
+      `
+${T(1)} app1 postfix/smtpd[10]: 4B2C3D4E5F: client=unknown[172.18.0.5]
+${T(2)} app1 postfix/qmgr[13]: 4B2C3D4E5F: removed
+${T(3)} app1 postfix/smtpd[10]: 4B2C3D4E5F: client=localhost[127.0.0.1]
+${T(4)} app1 postfix-2526/smtpd[20]: 4B2C3D4E60: client=unknown[172.18.0.5]
+${T(5)} app1 postfix/smtp[14]: 4B2C3D4E5F: to=<x@gmail.com>, relay=gmail-smtp-in.l.google.com[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host gmail-smtp-in.l.google.com[192.0.2.9] said: 550 5.1.1 nope (in reply to RCPT TO command))
+${T(6)} app1 postfix/smtp[14]: 4B2C3D4E60: to=<y@gmail.com>, relay=gmail-smtp-in.l.google.com[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host gmail-smtp-in.l.google.com[192.0.2.9] said: 550 5.1.1 nope (in reply to RCPT TO command))
+`,
+    );
+    expect(b.events[0]).toMatchObject({ recipient: 'x@gmail.com', clientIp: '127.0.0.1', stream: null, provider: 'google', relayHost: 'gmail-smtp-in.l.google.com' });
+    // postfix/smtp belongs to instance "postfix": the 2526 message is another queue.
+    expect(b.events[1]).toMatchObject({ recipient: 'y@gmail.com', clientIp: null });
+    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 0 });
+  });
+
+  it("reports the firm's own mail apart: local agents and configured own domains", () => {
+    const b = feed(
+      linker(),
+      `
+${T(1)} app1 postfix/local[30]: 5C3D4E5F60: to=<cron@app1.firm.example>, orig_to=<cron>, relay=local, delay=0, delays=0/0/0/0, dsn=5.1.1, status=bounced (unknown user: "cron")
+${T(2)} app1 postfix/smtp[31]: 5C3D4E5F61: to=<ops@firm.example>, relay=mx.firm.example[192.0.2.3]:25, delay=0, delays=0/0/0/0, dsn=5.1.1, status=bounced (host mx said: 550 5.1.1 unknown (in reply to RCPT TO command))
+${T(3)} app1 postfix/smtp[31]: 5C3D4E5F62: to=<ops@b.example>, relay=mx.b.example[192.0.2.3]:25, delay=0, delays=0/0/0/0, dsn=5.1.1, status=bounced (host mx said: 550 5.1.1 unknown (in reply to RCPT TO command))
+`,
+    );
+    expect(b.counts).toMatchObject({ bounced: 1, ownBounced: 2 });
+    expect(b.events.map((e) => e.ownDomain)).toEqual([true, true, false]);
+  });
+
+  it('keeps memory bounded: the oldest open messages are evicted beyond maxOpen and beyond the age limit', () => {
+    const l = linker({ maxOpen: 100, maxOpenAgeMs: 3600_000 });
+    let n = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const ts = new Date(Date.UTC(2026, 10, 25) + i * 1000).toISOString().replace('Z', '+00:00');
+      l.feed(`${ts} app1 postfix/smtpd[10]: ${(0xa00000 + i).toString(16).toUpperCase()}: client=unknown[172.18.0.5]`, ++n);
+    }
+    expect(l.openMessages).toBeLessThanOrEqual(100 + 5000);
+    // Evicted campaign messages still count for DKIM coverage (unsigned here).
+    const b = l.takeBatch();
+    const total = [...b.daily.values()].reduce((s, c) => s + c.campaignMessages, 0);
+    expect(total + l.openMessages).toBe(20_000);
+  });
+
+  it('state survives a restart: two runs split anywhere give the events of one', () => {
+    const lines = CAMPAIGN.trim().split('\n');
+    const one = feed(linker(), CAMPAIGN);
+    for (let cut = 1; cut < lines.length; cut++) {
+      const first = linker();
+      const a = feed(first, lines.slice(0, cut).join('\n'));
+      const second = linker({}, JSON.parse(JSON.stringify(first.serialize())));
+      const b = feed(second, lines.slice(cut).join('\n'));
+      const strip = (e: { lineNo: number }) => ({ ...e, lineNo: 0 });
+      expect([...a.events, ...b.events].map(strip)).toEqual(one.events.map(strip));
+      expect(a.counts.sent + b.counts.sent).toBe(one.counts.sent);
+      expect((a.daily.get('2026-11-25')?.dkimSigned ?? 0) + (b.daily.get('2026-11-25')?.dkimSigned ?? 0)).toBe(1);
+    }
+  });
+
+  it('counts and skips what it cannot use, never throws', () => {
+    const b = feed(
+      linker(),
+      `
+# comment
+garbage without any tag
+${T(1)} app1 dovecot[1]: imap-login: Login: user=<x>
+${T(2)} app1 postfix/smtp[14]: 6D4E5F6071: to=<a@b.example>, relay=x, dsn=2.0.0, status=bogus (x)
+${T(3)} app1 postfix/smtpd[10]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<s@x> to=<a@b> proto=ESMTP helo=<x>
+${T(4)} app1 postfix/smtpd[10]: warning: hostname x does not resolve to address 192.0.2.1
+`,
+    );
+    expect(b.counts).toMatchObject({ comment: 1, malformed: 2, foreign: 1, rejected: 1, sent: 0 });
+  });
+});

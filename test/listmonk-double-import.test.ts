@@ -2,12 +2,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { call } from './listmonk-double/call.ts';
 import { COMMIT_BATCH, ListmonkDouble } from './listmonk-double/index.ts';
+import { storedZip } from './listmonk-double/zip.ts';
 
 let d: ListmonkDouble;
 afterEach(async () => d?.stop());
 const start = async (o: Parameters<typeof ListmonkDouble.start>[0] = {}) => (d = await ListmonkDouble.start(o));
 
-function importForm(csv: string, params: Record<string, unknown>, filename = 'x.csv'): FormData {
+function importForm(csv: string | Buffer, params: Record<string, unknown>, filename = 'x.csv'): FormData {
   const f = new FormData();
   f.append('params', JSON.stringify(params));
   f.append('file', new Blob([csv]), filename);
@@ -62,6 +63,21 @@ describe('Listmonk double: import', () => {
     const zip = await post({ mode: 'subscribe', delim: ',', lists: [l.id] }, 'subscribers.txt');
     expect(zip.status).toBe(500);
     expect(zip.body.message).toMatch(/ZIP/);
+  });
+
+  it('reads only the first .csv inside a ZIP upload', async () => {
+    await start();
+    const l = d.model.addList({ name: 'L' });
+    const zip = storedZip([
+      { name: 'readme.txt', data: 'not csv' },
+      { name: 'first.csv', data: 'email\nzipped@example.com\n' },
+      { name: 'second.csv', data: 'email\nignored@example.com\n' },
+    ]);
+    const res = await call(d.url, 'POST', '/api/import/subscribers', { form: importForm(zip, { mode: 'subscribe', delim: ',', lists: [l.id] }, 'batch.zip') });
+    expect(res.status).toBe(200);
+    expect(await until(['finished'])).toMatchObject({ name: 'batch.zip', total: 1, imported: 1 });
+    expect(d.model.findByEmail('zipped@example.com')).toBeDefined();
+    expect(d.model.findByEmail('ignored@example.com')).toBeUndefined();
   });
 
   it('commits in 10k batches, fails on a database error with the batch rolled back, and a DELETE while importing stops it', async () => {

@@ -54,8 +54,8 @@ export const listRoutes: Route[] = [
     perms: ['lists:manage_all'],
     handler(req, env) {
       const b = req.json();
-      const name = str(b, 'name').trim();
-      if (name.length < 1 || name.length > 2000) throw badRequest('Invalid length for name.');
+      const name = str(b, 'name'); // stored as sent: Listmonk does not trim list names
+      if (name.length < 1 || name.length > 2000) throw badRequest('Invalid name');
       const type = str(b, 'type') || 'private';
       const optin = str(b, 'optin') || 'single';
       const status = atLeast(env.version, 6) ? str(b, 'status') || 'active' : 'active';

@@ -111,7 +111,10 @@ export async function readVerdictCsv(file: string, config: MxConfig, write: (row
 }
 
 async function* records(file: string): AsyncGenerator<{ rec: Record<string, string>; line: number }> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: false, info: true, relax_column_count: false }));
+  const input = createReadStream(file);
+  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: false, info: true, relax_column_count: false }));
+  // pipe() does not forward the source's errors (a missing file): hand them to the parser we iterate.
+  input.on('error', (e) => parser.destroy(e));
   let header = true;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {

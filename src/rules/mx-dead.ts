@@ -1,0 +1,23 @@
+/**
+ * `mx_dead`: the address's domain cannot receive mail, by the last MX check (src/mx/verdict.ts):
+ * NXDOMAIN, null MX, no MX and no address, every MX host missing or non-public; or `unresolvable`
+ * (unknown on mx.unresolvableAfterDays distinct days). A dead verdict applies even after its
+ * expiry: it stands until a re-check says otherwise. `since` is when it was first observed dead.
+ */
+import { sql } from 'kysely';
+import type { ExclusionRule, RuleHit } from './rule.ts';
+
+export const mxDeadRule: ExclusionRule = {
+  code: 'mx_dead',
+  description: 'the domain cannot receive mail (NXDOMAIN, null MX, no MX and no address, MX hosts missing or non-public), or its DNS has failed for days',
+  hits: () => sql<RuleHit>`
+    select c.email_id,
+           c.domain || ' ' || m.verdict || ' (' || m.reason || ')'
+             || case when cardinality(m.mx_hosts) > 0 then '; MX ' || array_to_string(m.mx_hosts, ', ') else '' end
+             || coalesce('; ' || m.last_error, '')
+             || '; checked ' || to_char(m.checked_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC' as detail,
+           coalesce(m.dead_since, m.checked_at) as since
+    from pg_temp.candidates c
+    join mx_domains m on m.domain = c.domain
+    where m.verdict in ('dead', 'unresolvable')`,
+};

@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 
-const SCRATCH_RE = '^census_(stage|typed)_r[0-9]+_[0-9]+$';
+const SCRATCH_RE = '^census_(stage|typed|dates)_r[0-9]+_[0-9]+$';
 
 export interface ScratchTables {
   staging: string;
@@ -17,6 +17,11 @@ export interface ScratchTables {
 
 export function scratchTables(runId: number, fileIndex: number): ScratchTables {
   return { staging: `census_stage_r${runId}_${fileIndex}`, typed: `census_typed_r${runId}_${fileIndex}` };
+}
+
+/** The run's date lookup table (see createDateKeys in typing.ts). */
+export function dateKeysTable(runId: number): string {
+  return `census_dates_r${runId}_0`;
 }
 
 export function stagingColumns(fieldCount: number): string[] {
@@ -28,8 +33,8 @@ export async function createStaging(db: Kysely<Database>, table: string, fieldCo
   await sql.raw(`create unlogged table ${table} (line_no bigint not null, reject text, raw text, ${fields})`).execute(db);
 }
 
-export async function dropScratch(db: Kysely<Database>, tables: ScratchTables): Promise<void> {
-  await sql.raw(`drop table if exists ${tables.typed}, ${tables.staging}`).execute(db);
+export async function dropScratch(db: Kysely<Database>, tables: ScratchTables | string): Promise<void> {
+  await sql.raw(`drop table if exists ${typeof tables === 'string' ? tables : `${tables.typed}, ${tables.staging}`}`).execute(db);
 }
 
 /** Drops the scratch tables of runs that crashed or were killed. Call it holding the ingest lock. */

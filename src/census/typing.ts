@@ -16,9 +16,9 @@ export const CARRIER_VALUE_COLUMNS = [...(Object.keys(FIELDS) as CarrierField[])
 export interface TypingOptions {
   staging: string;
   typed: string;
+  /** The run's date lookup table (createDateKeys). */
+  dates: string;
   detected: DetectedFormat;
-  /** DD-MON-YY: YY <= pivot is 20YY. */
-  pivot: number;
   config: Pick<CensusConfig, 'absurdCount' | 'absurdMileage'>;
 }
 
@@ -28,8 +28,9 @@ export const stagingColumn = (position: number) => `f${position + 1}`;
 /** Builds `create unlogged table <typed> as select ...` over the good rows of the staging table. */
 export function typingSql(o: TypingOptions): string {
   const { format, positions, header } = o.detected;
-  const inner: string[] = [`btrim(${stagingColumn(positions.dot_number!)})::bigint as dot_number`];
+  const inner: string[] = [`s.*`, `btrim(${stagingColumn(positions.dot_number!)})::bigint as dot_number`];
   const checks: string[] = [];
+  const joins: string[] = [];
   for (const field of Object.keys(FIELDS) as CarrierField[]) {
     const pos = positions[field];
     const kind = fieldKind(format, field);
@@ -49,16 +50,19 @@ export function typingSql(o: TypingOptions): string {
         inner.push(`nullif(${f}, '') as v_${field}`);
         break;
       case 'digits':
-        inner.push(`nullif(regexp_replace(${f}, '\\D', '', 'g'), '') as v_${field}`);
+        inner.push(`nullif(case when ${f} ~ '^\\d*$' then ${f} else regexp_replace(${f}, '\\D', '', 'g') end, '') as v_${field}`);
         break;
       case 'int':
-        inner.push(`case when ${f} ~ '^\\s*\\d{1,15}\\s*$' then btrim(${f})::bigint end as v_${field}`);
+        inner.push(`case when ${f} ~ '^\\d{1,15}$' then ${f}::bigint when ${f} ~ '^\\s*\\d{1,15}\\s*$' then btrim(${f})::bigint end as v_${field}`);
         checks.push(`when ${given} and v_${field} is null then format('bad_number: %s %L', ${lit(col)}, ${f})`);
         break;
-      case 'date':
-        inner.push(`census_date(btrim(${f}), ${o.pivot}) as v_${field}`);
+      case 'date': {
+        const alias = `d${joins.length}`;
+        joins.push(`left join ${o.dates} ${alias} on ${alias}.k = ${dateKey(f)}`);
+        inner.push(`${alias}.d as v_${field}`);
         checks.push(`when ${given} and v_${field} is null then format('bad_date: %s %L', ${lit(col)}, ${f})`);
         break;
+      }
       case 'flag':
         inner.push(`case lower(btrim(${f})) when 'y' then true when 'true' then true when 'n' then false when 'false' then false end as v_${field}`);
         checks.push(`when ${given} and v_${field} is null then format('bad_flag: %s %L (expected Y/N or true/false)', ${lit(col)}, ${f})`);
@@ -97,15 +101,19 @@ export function typingSql(o: TypingOptions): string {
     `case when v_drivers > ${absurd} then 'drivers_absurd' end`,
   ];
   // FMCSA's own test records (research/fmcsa.md §2.7): never mailed by any later stage.
+  // The cheap ILIKE runs first so the regular expressions only see the few candidate rows.
   const testRecord = `(coalesce(v_phone = '2025555555', false)
-      or coalesce(v_email_raw ~* '(^|[^a-z0-9._%+-])uat[a-z0-9._%+-]*@', false)
-      or coalesce(v_email_raw ~* '@dot\\.gov\\.test\\M', false)
+      or coalesce(v_email_raw ilike '%uat%' and v_email_raw ~* '(^|[^a-z0-9._%+-])uat[a-z0-9._%+-]*@', false)
+      or coalesce(v_email_raw ilike '%@dot.gov.test%', false)
       or coalesce(upper(v_legal_name) = 'FEDERAL MOTOR CARRIER SAFETY ADMINISTRATION', false))`;
-  const hashed = CARRIER_VALUE_COLUMNS.join(', ');
   return `create unlogged table ${o.typed} as
 with i as (
-  select *, ${inner.join(',\n    ')}
-  from ${o.staging} where reject is null
+  -- offset 0 keeps this a subquery: each typed value is computed once, not once per reference.
+  select ${inner.join(',\n    ')}
+  from ${o.staging} s
+  ${joins.join('\n  ')}
+  where s.reject is null
+  offset 0
 ), o as (
   select line_no, dot_number,
     ${typedColumns.join(',\n    ')},
@@ -115,11 +123,35 @@ with i as (
     ${rawRow.length ? `array_to_string(array[${rawRow}], ',')` : `''`} as raw_row
   from i
 )
-select line_no, dot_number, ${hashed},
-  md5(row(${hashed})::text) as row_hash,
+select line_no, dot_number, ${CARRIER_VALUE_COLUMNS.join(', ')},
   reject,
   case when reject is not null then raw_row end as raw
 from o`;
+}
+
+/** Lookup key of a date field: the text upper-cased, a Company Census " HHMM" suffix dropped. */
+function dateKey(f: string): string {
+  return `case when length(${f}) = 13 and substr(${f}, 9, 1) = ' ' then left(${f}, 8) else upper(btrim(${f})) end`;
+}
+
+/**
+ * Every valid date key a census may hold, with its day: DD-MON-YY for the hundred years the pivot
+ * gives (YY <= pivot is 20YY), and YYYYMMDD from 1900 to 2099. Typing joins on it, which is far
+ * cheaper per row than parsing text in SQL and cannot raise an error: a text absent from it (31-FEB-20,
+ * 15-XYZ-19) is simply unparseable.
+ */
+export async function createDateKeys(db: Kysely<Database>, table: string, pivot: number, centuryOf: number): Promise<void> {
+  const century = Math.floor(centuryOf / 100) * 100;
+  const first = century - 100 + pivot + 1;
+  await sql.raw(`create unlogged table ${table} (k text primary key, d date not null)`).execute(db);
+  await sql`
+    insert into ${sql.table(table)} (k, d)
+    select upper(to_char(d, 'DD-MON-YY')), d::date
+      from generate_series(make_date(${first}, 1, 1), make_date(${first + 99}, 12, 31), interval '1 day') d
+    union all
+    select to_char(d, 'YYYYMMDD'), d::date
+      from generate_series(make_date(1900, 1, 1), make_date(2099, 12, 31), interval '1 day') d`.execute(db);
+  await sql.raw(`analyze ${table}`).execute(db);
 }
 
 /** Types the staged rows; then, among DOT numbers the scanner saw twice, the last good line wins. */

@@ -2,3 +2,4 @@
 export { PIPELINE_PERMS, type DoubleUser, type ListPerm } from './auth.ts';
 export { ListmonkDouble, DEFAULT_USER, type DoubleOptions, type LoggedRequest } from './server.ts';
 export { COMMIT_BATCH } from './importer.ts';
+export { startDoubleInWorker, type DoubleStats, type WorkerDouble } from './worker.ts';

@@ -3,9 +3,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeEmails, type NormalizeSummary } from '../pipelines/email-normalize.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../src/rules/engine.ts';
-import { RULES } from '../src/rules/index.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../src/email/yahoo-family.ts';
-import { testContext, upsertCarriers } from './email-helpers.ts';
+import { STATIC_RULES, testContext, upsertCarriers } from './email-helpers.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
 const UNIVERSE = [
@@ -130,7 +129,7 @@ describe('normalize stage', () => {
     const eligible = await store.db.transaction().execute(async (trx) => {
       await createCandidates(trx, sql`select e.id as email_id, e.address as email, e.domain from emails e
         where exists (select 1 from carrier_emails ce where ce.email_id = e.id and ce.dot_number >= 900000)`);
-      await evaluateExclusions(trx, { config: ctx().config, date: '2026-11-20', now: new Date('2026-11-20T15:00:00Z') }, RULES);
+      await evaluateExclusions(trx, { config: ctx().config, date: '2026-11-20', now: new Date('2026-11-20T15:00:00Z') }, STATIC_RULES);
       return (await sql<{ email: string }>`select email from ${eligibleCandidates} as e`.execute(trx)).rows;
     });
     expect(eligible).toEqual([]);

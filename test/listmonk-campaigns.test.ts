@@ -74,12 +74,14 @@ describe('campaigns', () => {
 
   it('leaves a campaign someone cancelled or that already runs alone, and finds by exact name across pages', async () => {
     const { lm, input, list } = await setup();
-    for (let i = 0; i < 120; i++) d.model.addCampaign({ ...blank(list.id), name: `${input.name} (copy ${i})` });
     const c = d.model.addCampaign({ ...blank(list.id), name: input.name, status: 'cancelled' });
+    for (let i = 0; i < 510; i++) d.model.addCampaign({ ...blank(list.id), name: `${input.name} (copy ${i})` });
     const res = await lm.ensureScheduledCampaign(input);
     expect(res).toMatchObject({ created: false, campaign: { id: c.id, status: 'cancelled' } });
     expect(d.count('POST /api/campaigns')).toBe(0);
-    expect(d.requests.filter((r) => r.path === '/api/campaigns').every((r) => r.query.get('no_body') === 'true')).toBe(true);
+    const scans = d.requests.filter((r) => r.method === 'GET' && r.path === '/api/campaigns');
+    expect(scans.every((r) => r.query.get('no_body') === 'true')).toBe(true);
+    expect(scans.map((r) => r.query.get('page'))).toEqual(['1', '2']); // the match sits on page 2 (oldest)
   });
 
   it('v6.1+: without campaigns:send scheduling is a ListmonkPermissionError naming it', async () => {

@@ -112,13 +112,16 @@ export async function getCampaign(core: ListmonkCore, id: number): Promise<Listm
 }
 
 /**
- * The campaign with exactly this name, or null. Reads every campaign without bodies, page by page
- * (`query=` is a full-text match, not equality). Among same-named ones a live campaign wins over a
+ * The campaign with exactly this name, or null. Reads every campaign without bodies, page by page:
+ * `query=` goes through TO_TSQUERY (punctuation can make a 500) and `tag=` would miss a campaign
+ * whose tags someone edited, so neither is trusted for idempotence. Among same-named ones a live campaign wins over a
  * cancelled one, then the newest.
  */
 export async function findCampaignByName(core: ListmonkCore, name: string): Promise<ListmonkCampaign | null> {
   await core.version();
-  const perPage = 100;
+  // Newest first: a campaign created during the scan shifts rows to later pages (read twice),
+  // never to earlier ones (skipped).
+  const perPage = 500;
   const matches: ListmonkCampaign[] = [];
   for (let page = 1; ; page++) {
     const res = await core.http.request<PageResults<ListmonkCampaign>>('GET', '/api/campaigns', {

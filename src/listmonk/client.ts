@@ -166,7 +166,10 @@ export class ListmonkClient {
     return importSubscribersToList(this.core, listId, subscribers, opts);
   }
 
-  /** Chooses per-address calls or the import by size (see the trade-off above). */
+  /**
+   * Chooses per-address calls or the import by size (see the trade-off above). With the import,
+   * `onOutcome` is called for every address once the whole import is read back.
+   */
   async pushSubscribers(listId: number, subscribers: readonly SubscriberInput[], opts: AddOptions & ImportOptions & { strategy?: PushStrategy } = {}): Promise<PushResult> {
     const strategy = opts.strategy ?? 'auto';
     const useImport = strategy === 'import' || (strategy === 'auto' && subscribers.length >= this.core.config.importThreshold);

@@ -45,7 +45,6 @@ export interface AddOptions {
   onOutcome?: (o: PushOutcome) => void | Promise<void>;
 }
 
-
 /**
  * Puts every address on the list. Runs concurrently up to the client's bound. On a fatal error
  * (permission, auth, Listmonk down) no new address is started; those in flight finish and are
@@ -103,13 +102,13 @@ async function addOne(core: ListmonkCore, listId: number, s: SubscriberInput): P
 async function addExisting(core: ListmonkCore, listId: number, email: string, known?: ListmonkSubscriber): Promise<PushOutcome> {
   const sub = known ?? (await findSubscriberByEmail(core, email));
   if (!sub) {
-    // 409 then not found: deleted in between, or invisible to this user. Not a transient state.
+    // 409, yet a lookup finds nothing: invisible to this user, or deleted in between.
     throw new ListmonkApiError({
-      method: 'GET',
+      method: 'POST',
       path: '/api/subscribers',
       status: 409,
-      body: null,
-      hint: `Listmonk says ${canonicalEmail(email)} exists but the API user cannot find it; grant subscribers:get_all.`,
+      body: { message: 'E-mail already exists.' },
+      hint: `But a lookup of ${canonicalEmail(email)} finds nothing: grant the API user subscribers:get_all, or re-run if it was just deleted.`,
     });
   }
   if (sub.status === 'blocklisted') return { email, status: 'blocklisted', subscriberId: sub.id };

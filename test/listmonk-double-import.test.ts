@@ -147,6 +147,18 @@ describe('Listmonk double: campaigns and settings', () => {
     expect(await call(d.url, 'PUT', `/api/campaigns/${id}`, { json: { name: 'D' } })).toMatchObject({ status: 400, body: { message: 'Invalid list IDs.' } });
   });
 
+  it('PUT /api/campaigns/{id}: partial update with lists always required; only draft/paused/scheduled; v5+ clearing send_at unschedules', async () => {
+    await start();
+    const l = d.model.addList({ name: 'L' });
+    const id = (await call(d.url, 'POST', '/api/campaigns', { json: { name: 'C', subject: 'S', lists: [l.id], body: 'b', send_at: future() } })).body.data.id;
+    await call(d.url, 'PUT', `/api/campaigns/${id}/status`, { json: { status: 'scheduled' } });
+    const upd = await call(d.url, 'PUT', `/api/campaigns/${id}`, { json: { lists: [l.id], subject: 'New' } });
+    expect(upd.body.data).toMatchObject({ name: 'C', subject: 'New', status: 'scheduled' });
+    expect((await call(d.url, 'PUT', `/api/campaigns/${id}`, { json: { lists: [l.id], send_at: null } })).body.data.status).toBe('draft');
+    d.model.campaigns.get(id)!.status = 'running';
+    expect(await call(d.url, 'PUT', `/api/campaigns/${id}`, { json: { lists: [l.id] } })).toMatchObject({ status: 400, body: { message: 'Cannot update a running or a finished campaign.' } });
+  });
+
   it('v6.1+ needs campaigns:send to change status; GET /api/settings masks secrets; PUT /api/settings is recorded', async () => {
     await start({ users: [{ username: 'u', token: 't', perms: ['campaigns:manage_all', 'campaigns:get_all', 'lists:get_all', 'settings:get'] }] });
     const l = d.model.addList({ name: 'L' });

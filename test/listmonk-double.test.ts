@@ -68,6 +68,32 @@ describe('Listmonk double: wire conventions', () => {
   });
 });
 
+describe('Listmonk double: lists', () => {
+  it('creates with defaults and normalised tags, 500 on a bad enum, untrimmed names; pages, filters by tag and counts subscribers', async () => {
+    await start();
+    const c = await call(d.url, 'POST', '/api/lists', { json: { name: ' spaced ', tags: ['a b', 'c'] } });
+    expect(c.body.data).toMatchObject({ name: ' spaced ', type: 'private', optin: 'single', status: 'active', tags: ['a-b', 'c'], subscriber_count: 0 });
+    expect((await call(d.url, 'POST', '/api/lists', { json: { name: 'x', type: 'secret' } })).status).toBe(500);
+    expect(await call(d.url, 'POST', '/api/lists', { json: { name: '' } })).toMatchObject({ status: 400, body: { message: 'Invalid name' } });
+    for (let i = 0; i < 25; i++) d.model.addList({ name: `n${i}`, tags: i % 2 ? ['odd'] : [] });
+    const s = d.model.addSubscriber({ email: 'a@example.com', name: 'A' });
+    d.model.subscribe(s.id, c.body.data.id, 'confirmed');
+    const p1 = await call(d.url, 'GET', '/api/lists?order_by=name&order=asc');
+    expect(p1.body.data).toMatchObject({ total: 26, page: 1, per_page: 20 });
+    expect(p1.body.data.results[0]).toMatchObject({ name: ' spaced ', subscriber_count: 1, subscriber_statuses: { confirmed: 1 } });
+    expect((await call(d.url, 'GET', '/api/lists?tag=odd&per_page=all')).body.data.total).toBe(12);
+  });
+
+  it('filters lists by the user\'s get permission (no guard on GET /api/lists)', async () => {
+    await start({ users: [{ username: 'u', token: 't', perms: [], lists: { 2: ['get'] } }] });
+    d.model.addList({ name: 'one' });
+    d.model.addList({ name: 'two' });
+    const r = await call(d.url, 'GET', '/api/lists?minimal=true&per_page=all', { auth: tokenAuth('u', 't') });
+    expect(r.body.data.results.map((l: any) => l.name)).toEqual(['two']);
+    expect(await call(d.url, 'POST', '/api/lists', { auth: tokenAuth('u', 't'), json: { name: 'x' } })).toMatchObject({ status: 403, body: { message: 'permission denied: lists:manage_all' } });
+  });
+});
+
 describe('Listmonk double: auth by version', () => {
   it('v4+: token and Basic user:token work; bad credentials, unknown schemes, no header are 403 JSON; a session cookie overrides the header', async () => {
     await start({ version: 'v5.1.0' });

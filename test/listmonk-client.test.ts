@@ -122,6 +122,7 @@ describe('Listmonk client: retries and errors', () => {
     expect(e).toBeInstanceOf(ListmonkUnavailableError);
     expect(e).toMatchObject({ attempts: 3, retryable: true });
     expect(e.message).toMatch(/ECONNREFUSED/);
+    expect(inspect(e, { depth: 10 })).not.toContain('secret-dead-token'); // nor in the cause chain
     d = await ListmonkDouble.start(); // for afterEach
   });
 

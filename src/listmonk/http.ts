@@ -4,7 +4,12 @@
  * client-side concurrency bound, and typed errors. Logs carry method, path and status, never the
  * Authorization header; no Cookie is ever sent (a `session=` cookie makes Listmonk ignore the
  * Authorization header).
+ *
+ * node:http with a keep-alive agent rather than fetch: about a quarter of fetch's CPU per request
+ * (measured ~0.16 vs ~0.75 ms), which is what lets a push stay near the concurrency bound.
  */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { ListmonkApiError, ListmonkAuthError, ListmonkPermissionError, ListmonkUnavailableError, serverMessage } from './errors.ts';
 
@@ -38,7 +43,7 @@ export interface RequestOptions {
 export interface RawResponse {
   status: number;
   body: unknown;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
 }
 
 const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500;
@@ -52,9 +57,15 @@ export class ListmonkHttp {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
   constructor(private readonly o: HttpOptions) {
     this.base = new URL(o.baseUrl.endsWith('/') ? o.baseUrl : o.baseUrl + '/');
     this.limit = pLimit(o.concurrency);
+    // Reused connections; idle ones do not keep the process alive.
+    this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: o.concurrency });
     this.sleep = o.sleep ?? realSleep;
     this.random = o.random ?? Math.random;
   }
@@ -95,25 +106,39 @@ export class ListmonkHttp {
   }
 
   private async once(method: string, url: URL, opts: RequestOptions): Promise<RawResponse> {
-    const headers = new Headers({ Accept: 'application/json', Authorization: this.authorization() });
-    let body: string | FormData | undefined;
+    const headers: Record<string, string> = { Accept: 'application/json', Authorization: this.authorization() };
+    let body: Buffer | undefined;
     if (opts.json !== undefined) {
-      headers.set('Content-Type', 'application/json; charset=utf-8');
-      body = JSON.stringify(opts.json);
+      headers['Content-Type'] = 'application/json; charset=utf-8';
+      body = Buffer.from(JSON.stringify(opts.json), 'utf8');
     } else if (opts.form) {
-      body = opts.form; // fetch sets the multipart boundary itself
+      // Let the platform encode multipart (boundary, file names), then send the bytes.
+      const encoded = new Response(opts.form);
+      headers['Content-Type'] = encoded.headers.get('content-type')!;
+      body = Buffer.from(await encoded.arrayBuffer());
     }
-    const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.o.timeoutMs), redirect: 'manual' });
-    const text = await res.text();
-    let parsed: unknown = text;
-    if (text.length > 0) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        // HTML 404 pages outside /api, proxies' error pages: keep the text.
-      }
-    }
-    return { status: res.status, body: parsed, headers: res.headers };
+    if (body) headers['Content-Length'] = String(body.length);
+    const agent = url.protocol === 'https:' ? this.httpsAgent : this.httpAgent;
+    const lib = url.protocol === 'https:' ? https : http;
+    // One deadline for the whole exchange, the response body included.
+    const signal = AbortSignal.timeout(this.o.timeoutMs);
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = lib.request(url, { method, headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        let ended = false;
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          ended = true;
+          resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')), headers: res.headers });
+        });
+        res.on('close', () => {
+          if (!ended) reject(Object.assign(new Error('connection closed before the response ended'), { code: 'ECONNRESET' }));
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   private authorization(): string {
@@ -140,6 +165,15 @@ export class ListmonkHttp {
   /** Path and query only: the base URL is configuration, and the query never holds a secret. */
   private shown(url: URL): string {
     return url.pathname + url.search;
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text.length === 0) return text;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text; // HTML 404 pages outside /api, proxies' error pages
   }
 }
 
@@ -173,8 +207,8 @@ function permissionFrom(msg: string): string {
 }
 
 function describeNetworkError(e: unknown, timeoutMs: number): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  const code = err?.cause?.code;
-  return code ? `network error ${code}` : `network error (${err?.cause?.message ?? err?.message ?? String(e)})`;
+  const code = err?.code ?? err?.cause?.code;
+  return code ? `network error ${code}` : `network error (${err?.message ?? String(e)})`;
 }

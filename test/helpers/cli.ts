@@ -2,19 +2,21 @@
  * Runs the real `audience` binary (bin/audience.mjs) in a child process, for end-to-end tests of
  * flags, exit codes and the --json contract.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from './samples.ts';
 
 export interface CliResult {
   code: number;
+  /** The signal that ended the process (a kill test), else null. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   /** stdout parsed as JSON when it is exactly one JSON object, else undefined. */
   json: Record<string, unknown> | undefined;
 }
 
-export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string } = {}): Promise<CliResult> {
+export async function runCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; onStderr?: (chunk: string, child: ChildProcess) => void } = {}): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AUDIENCE_') && k !== 'DATABASE_URL' && !k.startsWith('VITEST')) env[k] = v;
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
@@ -23,10 +25,13 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(String(d), child);
+    });
     child.on('error', reject);
     child.stdin.end(opts.input ?? '');
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       let json: Record<string, unknown> | undefined;
       try {
         const parsed: unknown = JSON.parse(stdout);
@@ -34,7 +39,7 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
       } catch {
         json = undefined;
       }
-      resolve({ code: code ?? -1, stdout, stderr, json });
+      resolve({ code: code ?? -1, signal, stdout, stderr, json });
     });
   });
 }

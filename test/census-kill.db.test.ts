@@ -1,0 +1,93 @@
+/**
+ * Kill-and-resume: the real CLI is SIGKILLed in the middle of an ingest (during the COPY, then
+ * inside the merge transaction), re-run, and the final carriers table must equal that of one clean
+ * run on a fresh database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCensus1 } from '../bench/census-generator.ts';
+import { openStore, type Store } from '../src/db/store.ts';
+import { runCli } from './helpers/cli.ts';
+import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
+import { carriersState } from './census/context.ts';
+
+const ROWS = 60_000;
+let dir: string;
+let file: string;
+const stores: TestStore[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'audience-census-kill-'));
+  file = path.join(dir, 'FMCSA_CENSUS1_2026Nov.txt');
+  await generateCensus1(file, { rows: ROWS, badPer100k: 20, seed: 7 });
+});
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Where a CLI run writes: the pg test database, or a PGlite data dir of its own. */
+async function target(): Promise<{ env: Record<string, string>; open: () => Promise<Store>; done: (s: Store) => Promise<void> }> {
+  if (testBackend() === 'pg') {
+    const store = await createTestStore();
+    stores.push(store);
+    return { env: { DATABASE_URL: store.url! }, open: async () => store, done: async () => {} };
+  }
+  const dataDir = mkdtempSync(path.join(dir, 'pglite-'));
+  return { env: { AUDIENCE_DATA_DIR: dataDir }, open: () => openStore({ dataDir }), done: (s) => s.close() };
+}
+
+function ingestCli(env: Record<string, string>, killWhen?: { stderr: string; afterMs: number }) {
+  let killed = false;
+  return runCli(['--json', 'ingest', 'census', file], {
+    env: { ...env, AUDIENCE_TZ: 'America/Chicago' },
+    onStderr: killWhen
+      ? (_chunk: string, child: ChildProcess) => {
+          // The accumulated stderr is not passed; the phase lines are short and arrive whole.
+          if (!killed && _chunk.includes(killWhen.stderr)) {
+            killed = true;
+            setTimeout(() => child.kill('SIGKILL'), killWhen.afterMs);
+          }
+        }
+      : undefined,
+  });
+}
+
+describe('census ingest survives SIGKILL at any point', () => {
+  it('killed during the COPY, then inside the merge transaction, then re-run: same carriers as one clean run', { timeout: 600_000 }, async () => {
+    const resumed = await target();
+    const duringCopy = await ingestCli(resumed.env, { stderr: 'columns,', afterMs: 300 });
+    expect(duringCopy.signal).toBe('SIGKILL');
+    const duringMerge = await ingestCli(resumed.env, { stderr: 'merging into carriers', afterMs: 0 });
+    expect(duringMerge.signal).toBe('SIGKILL');
+    const final = await ingestCli(resumed.env);
+    expect(final.code, final.stderr).toBe(0);
+    expect(final.json).toMatchObject({ read: ROWS, rejected: expect.any(Number) });
+
+    const clean = await target();
+    const one = await ingestCli(clean.env);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.json).toMatchObject({ inserted: ROWS - (one.json!.rejected as number) });
+
+    const a = await resumed.open();
+    const b = await clean.open();
+    try {
+      const [stateA, stateB] = [await carriersState(a), await carriersState(b)];
+      expect(stateA.length).toBe(ROWS - (one.json!.rejected as number));
+      expect(stateA).toEqual(stateB);
+      const rejectsOf = (s: Store, run: number) => s.db.selectFrom('census_rejects').select(['line_no', 'reason']).where('run_id', '=', run).orderBy('line_no').execute();
+      expect(await rejectsOf(a, final.json!.run as number)).toEqual(await rejectsOf(b, one.json!.run as number));
+      // The killed runs are marked abandoned; no scratch table is left behind.
+      const runs = await a.db.selectFrom('runs').select(['status']).where('stage', '=', 'ingest-census').orderBy('id').execute();
+      expect(runs.map((r) => r.status)).toEqual(['abandoned', 'abandoned', 'ok']);
+      const scratch = await a.db.selectFrom('pg_tables' as never).select('tablename' as never).where('tablename' as never, 'like', 'census\\_%\\_r%' as never).execute();
+      expect(scratch).toEqual([]);
+    } finally {
+      await resumed.done(a);
+      await clean.done(b);
+    }
+  });
+});

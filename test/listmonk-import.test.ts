@@ -97,6 +97,16 @@ describe('importSubscribersToList', () => {
     expect(d.importer.status.status).toBe('none');
   });
 
+  it('an upload whose answer was lost is recognised by its unique name, not uploaded twice', async () => {
+    await start();
+    const { lm } = clientFor(d);
+    const list = await lm.ensureList('bulk');
+    d.faults.dropAfterHandlingNext(1, { route: /^POST \/api\/import\/subscribers$/ });
+    const out = await lm.importSubscribersToList(list.id, [{ email: 'a@example.com' }, { email: 'b@example.com' }]);
+    expect(out.map((o) => o.status)).toEqual(['added', 'added']);
+    expect(d.requests.filter((r) => r.method === 'POST' && r.path === '/api/import/subscribers')).toHaveLength(1);
+  });
+
   it('before v2.5 clears a finished state first, so the import can start', async () => {
     await start({ version: 'v2.4.0', admin: null });
     const { lm } = clientFor(d);

@@ -77,6 +77,13 @@ export async function addSubscribersToList(core: ListmonkCore, listId: number, s
 
 async function addOne(core: ListmonkCore, listId: number, s: SubscriberInput): Promise<PushOutcome> {
   const email = s.email;
+  const v = await core.version();
+  if (!atLeast(v, 2, 2)) {
+    // v2.0–2.1 answer a duplicate with 200 and the existing row (no 409), indistinguishable from
+    // a creation: look first.
+    const existing = await findSubscriberByEmail(core, email);
+    if (existing) return addExisting(core, listId, email, existing);
+  }
   let created: ListmonkSubscriber;
   try {
     created = await core.http.request<ListmonkSubscriber>('POST', '/api/subscribers', {
@@ -87,11 +94,6 @@ async function addOne(core: ListmonkCore, listId: number, s: SubscriberInput): P
     // Per-address validation (bad syntax, blocklisted domain): report it, keep going.
     if (e instanceof ListmonkApiError && e.status === 400) return { email, status: 'rejected', subscriberId: null, message: e.serverMessage ?? 'rejected' };
     throw e;
-  }
-  const v = await core.version();
-  if (!atLeast(v, 2, 2) && !(created.lists ?? []).some((l) => l.id === listId)) {
-    // v2.0–2.1 answer 200 with the existing row instead of 409, without touching its lists.
-    return addExisting(core, listId, email, created);
   }
   const ref = (created.lists ?? []).find((l) => l.id === listId);
   if (!ref) await explainDroppedList(core, listId, 'POST', '/api/subscribers', created);
@@ -115,6 +117,9 @@ async function addExisting(core: ListmonkCore, listId: number, email: string, kn
   const ref = (sub.lists ?? []).find((l) => l.id === listId);
   if (ref?.subscription_status === 'unsubscribed') return { email, status: 'unsubscribed', subscriberId: sub.id };
   if (ref?.subscription_status === 'confirmed') return { email, status: 'already_member', subscriberId: sub.id };
+  // v2.0–2.1 cannot set a subscription status (no `status` in PUT /subscribers/lists): unconfirmed
+  // is as far as it goes, and on our single opt-in lists unconfirmed subscribers are mailed.
+  if (ref?.subscription_status === 'unconfirmed' && !atLeast(await core.version(), 2, 2)) return { email, status: 'already_member', subscriberId: sub.id };
   // One target list: Listmonk answers 403 when it is not manageable, so no silent drop here.
   await core.http.request<boolean>('PUT', '/api/subscribers/lists', {
     json: { ids: [sub.id], action: 'add', target_list_ids: [listId], status: 'confirmed' },

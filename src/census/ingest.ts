@@ -116,6 +116,8 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
     };
     ctx.out.info('merging into carriers');
     const result = await db.transaction().execute(async (trx) => {
+      // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
+      await sql`set local synchronous_commit = off`.execute(trx);
       for (const s of staged) {
         await storeRejects(trx, run.id, s.name, s.tables);
         const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.tables.typed, now });

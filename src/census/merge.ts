@@ -28,29 +28,34 @@ export async function storeRejects(db: Executor, runId: number, file: string, t:
   return Number(r.numAffectedRows ?? 0);
 }
 
+/**
+ * Update-then-insert rather than INSERT ... ON CONFLICT: the ingest holds the stage lock and is the
+ * only writer of carriers, and a plain bulk INSERT skips the speculative insertion ON CONFLICT
+ * pays on every row, which dominates a first load. The update joins on the primary key and writes
+ * only carriers whose loaded columns differ, so a re-run writes nothing.
+ */
 export async function mergeCarriers(
   db: Executor,
   o: { runId: number; file: string; format: CensusFormatId; typed: string; now: Date },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
-  const updates = [...CARRIER_VALUE_COLUMNS, 'source_format', 'source_file', 'source_line', 'changed_run_id', 'updated_at'].map((c) => `${c} = excluded.${c}`).join(', ');
-  // A carrier is written only when a loaded column differs: a re-run writes nothing.
-  const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `excluded.${c}`).join(', ')})`;
-  const r = await sql<{ inserted: number; updated: number }>`
-    with m as (
-      insert into carriers as c (dot_number, ${sql.raw(values)}, source_format, source_file, source_line,
-                                 first_run_id, changed_run_id, created_at, updated_at, deactivated_at)
-      select dot_number, ${sql.raw(values)}, ${o.format}, ${o.file}, line_no,
-             ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
-        from ${sql.table(o.typed)}
-       where reject is null
-      on conflict (dot_number) do update set ${sql.raw(updates)},
-        deactivated_at = case when excluded.status = 'inactive' then coalesce(c.deactivated_at, excluded.updated_at) end
-      where ${sql.raw(changed)}
-      returning (xmax = 0) as ins
-    )
-    select (count(*) filter (where ins))::int as inserted, (count(*) filter (where not ins))::int as updated from m`.execute(db);
-  return { inserted: Number(r.rows[0]?.inserted ?? 0), updated: Number(r.rows[0]?.updated ?? 0) };
+  const set = CARRIER_VALUE_COLUMNS.map((c) => `${c} = t.${c}`).join(', ');
+  const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')})`;
+  const updated = await sql`
+    update carriers c
+       set ${sql.raw(set)}, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
+           changed_run_id = ${o.runId}, updated_at = ${o.now},
+           deactivated_at = case when t.status = 'inactive' then coalesce(c.deactivated_at, ${o.now}::timestamptz) end
+      from ${sql.table(o.typed)} t
+     where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}`.execute(db);
+  const inserted = await sql`
+    insert into carriers (dot_number, ${sql.raw(values)}, source_format, source_file, source_line,
+                          first_run_id, changed_run_id, created_at, updated_at, deactivated_at)
+    select dot_number, ${sql.raw(values)}, ${o.format}, ${o.file}, line_no,
+           ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
+      from ${sql.table(o.typed)} t
+     where t.reject is null and not exists (select 1 from carriers c where c.dot_number = t.dot_number)`.execute(db);
+  return { inserted: Number(inserted.numAffectedRows ?? 0), updated: Number(updated.numAffectedRows ?? 0) };
 }
 
 /**

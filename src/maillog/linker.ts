@@ -11,7 +11,7 @@
  */
 import { providerOfRelayHost } from '../mx/providers.ts';
 import { classify, type BounceClass } from './classify.ts';
-import { domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
+import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
 import { parseLine, queueIdOf, type LogLine } from './line.ts';
 import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
 
@@ -119,6 +119,11 @@ const DELIVERY_AGENTS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'pipe', 'er
 /** Agents that deliver into mailboxes on this server: the firm's own mail by definition. */
 const LOCAL_AGENTS = new Set(['local', 'virtual']);
 
+/** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
+function transportOf(l: LogLine): string {
+  return l.service ? `${l.instance}/${l.service}/${l.program}` : `${l.instance}/${l.program}`;
+}
+
 export interface LinkerOptions {
   zone: ZoneClock;
   /** Client IP -> stream name (Listmonk instance) of campaign mail. */
@@ -200,6 +205,24 @@ export class Linker {
 
   feed(raw: string, lineNo: number): void {
     this.counts.lines++;
+    // Fast path: most lines (connect/disconnect, TLS, cleanup message-id, anvil, bounce notices)
+    // carry nothing we keep. Find the program and the start of the message by index, and leave
+    // those lines without building anything; the few that matter get the full parse below.
+    const tagEnd = raw.indexOf(']: ');
+    if (tagEnd > 0) {
+      const bracket = raw.lastIndexOf('[', tagEnd);
+      const sp = raw.lastIndexOf(' ', bracket);
+      const slash = raw.lastIndexOf('/', bracket);
+      const start = (slash > sp ? slash : sp) + 1;
+      if (bracket > start) {
+        const program = raw.slice(start, bracket);
+        if (!POSTFIX_PROGRAMS.has(program)) {
+          this.counts.foreign++;
+          return;
+        }
+        if (!this.wanted(program, raw, tagEnd + 3)) return;
+      }
+    }
     const l = parseLine(raw);
     if (typeof l === 'string') {
       this.counts[l]++;
@@ -256,6 +279,38 @@ export class Linker {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Whether a line of a Postfix program can matter (its queue-id message starts with one of the
+   * bodies we act on). Counts NOQUEUE rejects on the way. Allocation-free.
+   */
+  private wanted(program: string, raw: string, ms: number): boolean {
+    const colon = raw.indexOf(': ', ms);
+    if (colon < 0 || colon - ms > 24 || colon - ms < 6) return false;
+    if (raw.startsWith('NOQUEUE', ms)) {
+      if (raw.startsWith('NOQUEUE: reject:', ms)) this.counts.rejected++;
+      return false;
+    }
+    const b = colon + 2;
+    if (DELIVERY_AGENTS.has(program)) return raw.startsWith('to=', b);
+    switch (program) {
+      case 'qmgr':
+      case 'oqmgr':
+        return raw.startsWith('removed', b) || raw.startsWith('from=', b);
+      case 'smtpd':
+        return raw.startsWith('client=', b) || raw.startsWith('reject:', b);
+      case 'pickup':
+        return raw.startsWith('uid=', b);
+      case 'cleanup':
+        return raw.startsWith('info: header X-Listmonk-Campaign:', b) || raw.startsWith('reject:', b);
+      case 'opendkim':
+        return raw.startsWith('DKIM-Signature field added', b);
+      case 'postsuper':
+        return raw.startsWith('removed', b);
+      default:
+        return false;
     }
   }
 
@@ -316,6 +371,16 @@ export class Linker {
   }
 
   private delivery(l: LogLine, qid: string, body: string, lineNo: number): void {
+    const st = body.indexOf(', status=sent ');
+    if (st > 0) {
+      // A success needs only its recipient: no key=value parse, no classification.
+      const gt = body.charCodeAt(3) === 60 ? body.indexOf('>', 4) + 1 : body.indexOf(',', 3);
+      const to = cleanAddress(body.slice(3, gt > 0 ? gt : st));
+      if (to) {
+        this.sent1(l, qid, to, body.includes(', relay=local,'));
+        return;
+      }
+    }
     const d = parseDelivery(body);
     if (!d) {
       this.counts.malformed++;
@@ -326,25 +391,16 @@ export class Linker {
       this.counts.probes++;
       return;
     }
+    if (d.status === 'sent') {
+      this.sent1(l, qid, d.to, d.relay === 'local');
+      return;
+    }
     const ts = this.timeOf(l);
     const day = this.opts.zone.day(ts);
-    const transport = l.service ? `${l.instance}/${l.service}/${l.program}` : `${l.instance}/${l.program}`;
+    const transport = transportOf(l);
     const domain = domainOf(d.to);
     const own = LOCAL_AGENTS.has(l.program) || d.relay === 'local' || this.opts.ownDomains.has(domain);
     const m = this.open.get(this.key(l, qid));
-    if (d.status === 'sent') {
-      if (own) this.counts.ownSent++;
-      else this.counts.sent++;
-      const stream = m?.stream ?? null;
-      const k = day + '\t' + domain + '\t' + transport + '\t' + (stream ?? '') + (own ? '\t1' : '');
-      const agg = this.sent.get(k);
-      if (agg) {
-        agg.count++;
-        if (ts > agg.lastTs) agg.lastTs = ts;
-      } else this.sent.set(k, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
-      if (m?.pending) delete m.pending[d.to];
-      return;
-    }
     const c = classify(d.status, d.dsn, d.reason);
     if (d.status === 'deferred') {
       if (own) this.counts.ownDeferred++;
@@ -357,6 +413,25 @@ export class Linker {
       if (m?.pending) delete m.pending[d.to];
     }
     this.events.push(this.event(l, m ?? null, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, c.class, null, d.reason, transport, d.relay, own));
+  }
+
+  private sent1(l: LogLine, qid: string, to: string, relayLocal: boolean): void {
+    const ts = this.timeOf(l);
+    const day = this.opts.zone.day(ts);
+    const transport = transportOf(l);
+    const domain = domainOf(to);
+    const own = relayLocal || LOCAL_AGENTS.has(l.program) || this.opts.ownDomains.has(domain);
+    const m = this.open.get(this.key(l, qid));
+    if (own) this.counts.ownSent++;
+    else this.counts.sent++;
+    const stream = m?.stream ?? null;
+    const k = day + '\t' + domain + '\t' + transport + '\t' + (stream ?? '') + (own ? '\t1' : '');
+    const agg = this.sent.get(k);
+    if (agg) {
+      agg.count++;
+      if (ts > agg.lastTs) agg.lastTs = ts;
+    } else this.sent.set(k, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
+    if (m?.pending) delete m.pending[to];
   }
 
   private event(

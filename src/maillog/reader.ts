@@ -36,18 +36,22 @@ export async function* readChunks(file: LogFile, from: number, opts: { chunkByte
         buf = buf.subarray(skip);
         skip = 0;
       }
-      if (carry) {
-        buf = Buffer.concat([carry, buf]);
-        carry = null;
-      }
       const nl = buf.lastIndexOf(NL);
       if (nl < 0) {
-        carry = buf;
+        carry = carry ? Buffer.concat([carry, buf]) : Buffer.from(buf);
         continue;
       }
-      const text = buf.toString('utf8', 0, nl);
+      let text: string;
+      let carried = 0;
+      if (carry) {
+        carried = carry.length;
+        // Decode the carried part on its own unless it ends inside a UTF-8 sequence (copying a
+        // whole chunk just to prepend a line fragment costs more than the parse).
+        text = carry[carry.length - 1]! < 0x80 ? carry.toString('utf8') + buf.toString('utf8', 0, nl) : Buffer.concat([carry, buf.subarray(0, nl)]).toString('utf8');
+        carry = null;
+      } else text = buf.toString('utf8', 0, nl);
       if (nl + 1 < buf.length) carry = Buffer.from(buf.subarray(nl + 1));
-      offset += nl + 1;
+      offset += carried + nl + 1;
       yield { lines: text.split('\n'), endOffset: offset };
     }
   } catch (e) {

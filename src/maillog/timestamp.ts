@@ -148,8 +148,17 @@ export class TraditionalClock {
     return month0 > this.refMonth0 ? this.refYear - 1 : this.refYear;
   }
 
+  private lastMinute = '\u0000';
+  private lastMinuteMs = 0;
+
   /** `s` is `Mmm d[d] HH:MM:SS`; returns epoch ms or null. */
   parse(s: string): number | null {
+    // Consecutive lines share their minute: reuse its instant and add the seconds.
+    const pl = this.lastMinute.length;
+    if (s.startsWith(this.lastMinute) && s.charCodeAt(pl) === 58) {
+      const se = digits(s, pl + 1, 2);
+      if (!Number.isNaN(se)) return this.lastMinuteMs + se * 1000;
+    }
     const mo = MONTHS[s.slice(0, 3)];
     if (mo === undefined || s.charCodeAt(3) !== 32) return null;
     let i = 4;
@@ -167,6 +176,8 @@ export class TraditionalClock {
     const mi = digits(s, i + 3, 2);
     const se = digits(s, i + 6, 2);
     if (Number.isNaN(h + mi + se) || s.charCodeAt(i + 2) !== 58 || s.charCodeAt(i + 5) !== 58) return null;
-    return this.zone.toUtc(this.yearFor(mo), mo, day, h, mi, se);
+    this.lastMinute = s.slice(0, i + 5);
+    this.lastMinuteMs = this.zone.toUtc(this.yearFor(mo), mo, day, h, mi, 0);
+    return this.lastMinuteMs + se * 1000;
   }
 }

@@ -33,9 +33,11 @@
  *   `slidingWindowWarning(settings, hourlyCap)`.
  *
  * Per-address calls vs import (why `importThreshold` defaults to 1000):
- * - Per address: 1 request per new address (3 for one that exists), bounded by `concurrency`
- *   (default 4): at 20 ms latency about 200 addresses/s. Exact outcome per address as it happens
- *   (`onOutcome` feeds the ledger progressively), no server-wide side effect.
+ * - Per address: 1 request per new address (2 on a re-run, 3 to add an existing subscriber;
+ *   v2.0–2.1 one more lookup first), bounded by `concurrency` (default 4): at 20 ms latency about
+ *   200 addresses/s. Exact outcome per address as it happens (`onOutcome` feeds the ledger
+ *   progressively), no server-wide side effect. A fatal error (auth, permission, Listmonk down)
+ *   stops starting new addresses; those in flight still report through `onOutcome`.
  * - Import: a handful of requests whatever the size, Listmonk commits in 10k-row batches. But it
  *   is one import per server (we wait while a person's import runs, and block theirs), outcomes
  *   only after the whole file (read back from the list), and one bad row's DB error fails the

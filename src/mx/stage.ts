@@ -109,6 +109,7 @@ export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxChec
     });
   } finally {
     bar.stop();
+    resolver.close();
   }
   const summary: MxCheckSummary = {
     command: 'check-mx',
@@ -119,7 +120,10 @@ export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxChec
     queries: { sent: resolver.stats.attempts, retries: resolver.stats.retries, timeouts: resolver.stats.timeouts, tcpFallbacks: resolver.stats.tcpFallbacks },
     seconds: seconds(),
   };
-  if (asked) summary.domains = shown.sort((a, b) => explicit.indexOf(a.domain) - explicit.indexOf(b.domain));
+  if (asked) {
+    const order = new Map(domains.map((d, i) => [d, i]));
+    summary.domains = shown.sort((a, b) => order.get(a.domain)! - order.get(b.domain)!);
+  }
   if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
   return summary;
 }

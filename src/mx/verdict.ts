@@ -245,7 +245,7 @@ function dedupeRecords(records: MxRecord[]): MxRecord[] {
     const prev = seen.get(r.exchange);
     if (!prev || r.priority < prev.priority) seen.set(r.exchange, r);
   }
-  return [...seen.values()].sort((x, y) => x.priority - y.priority || x.exchange.localeCompare(y.exchange));
+  return [...seen.values()].sort((x, y) => x.priority - y.priority || (x.exchange < y.exchange ? -1 : x.exchange > y.exchange ? 1 : 0));
 }
 
 function minTtl(records: DnsRecord[]): number | null {

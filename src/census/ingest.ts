@@ -140,7 +140,7 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
 
 async function stageFile(ctx: StageContext, runId: number, index: number, file: string, dates: string): Promise<StagedFile> {
   const name = path.basename(file);
-  const { stream, entry } = await openCensusFile(file);
+  const { stream, entry, size, bytesRead } = await openCensusFile(file);
   const label = entry ? `${file} (${entry})` : file;
   const { header, rest } = await splitHeader(stream, label);
   const detected = detectFormat(header, label);
@@ -154,7 +154,18 @@ async function stageFile(ctx: StageContext, runId: number, index: number, file: 
     await createStaging(db, tables.staging, fieldCount);
     const scanner = new CensusScanner({ fieldCount, dotIndex: detected.positions.dot_number!, encoding: format.encoding, firstLine: 2 });
     const t0 = Date.now();
-    await ctx.store.copyCsv({ table: tables.staging, columns: stagingColumns(fieldCount), encoding: format.encoding }, scanStream(rest, scanner));
+    const bar = size ? ctx.out.progress(`loading ${name}`, size) : null;
+    const counted = async function* () {
+      for await (const chunk of rest) {
+        bar?.update(bytesRead());
+        yield chunk;
+      }
+    };
+    try {
+      await ctx.store.copyCsv({ table: tables.staging, columns: stagingColumns(fieldCount), encoding: format.encoding }, scanStream(counted(), scanner));
+    } finally {
+      bar?.stop();
+    }
     const st = scanner.stats;
     ctx.out.info(`${name}: ${st.read} rows read, ${st.rejected} rejected by the pre-check, loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     // Fresh statistics, or the planner takes the staging table for empty and joins row by row.

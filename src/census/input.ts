@@ -15,6 +15,9 @@ export interface OpenedInput {
   stream: Readable;
   /** Name of the census file inside a zip, for messages. */
   entry?: string;
+  /** Bytes of the file on disk, and how many were read so far (for a progress bar); 0 when unknown. */
+  size: number;
+  bytesRead(): number;
 }
 
 export async function openCensusFile(file: string): Promise<OpenedInput> {
@@ -22,12 +25,13 @@ export async function openCensusFile(file: string): Promise<OpenedInput> {
   const lower = file.toLowerCase();
   if (lower.endsWith('.zip')) return openZip(file);
   const raw = createReadStream(file, { highWaterMark: READ_CHUNK });
+  const progress = { size: statSync(file).size, bytesRead: () => raw.bytesRead };
   if (lower.endsWith('.gz')) {
     const gunzip = createGunzip({ chunkSize: READ_CHUNK });
     raw.on('error', (e) => gunzip.destroy(e));
-    return { stream: raw.pipe(gunzip) };
+    return { stream: raw.pipe(gunzip), ...progress };
   }
-  return { stream: raw };
+  return { stream: raw, ...progress };
 }
 
 /** The census text file inside an FMCSA zip: the one .txt or .csv entry that is not a README. */
@@ -57,7 +61,7 @@ async function openZip(file: string): Promise<OpenedInput> {
   const entry = candidates[0]!;
   const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
   stream.on('close', () => zip.close());
-  return { stream, entry: entry.fileName };
+  return { stream, entry: entry.fileName, size: 0, bytesRead: () => 0 };
 }
 
 /**

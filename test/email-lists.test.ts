@@ -34,7 +34,7 @@ describe('Yahoo-family list (research/mx.md §3 tier A)', () => {
 
 describe('typo table', () => {
   it('covers the misspellings the issue names', () => {
-    for (const [t, s] of [['gmial.com', 'gmail.com'], ['gmal.com', 'gmail.com'], ['hotmial.com', 'hotmail.com'], ['yaho.com', 'yahoo.com'], ['outlok.com', 'outlook.com'], ['gmail.con', 'gmail.com']])
+    for (const [t, s] of <[string, string][]>[['gmial.com', 'gmail.com'], ['gmal.com', 'gmail.com'], ['hotmial.com', 'hotmail.com'], ['yaho.com', 'yahoo.com'], ['outlok.com', 'outlook.com'], ['gmail.con', 'gmail.com']])
       expect(typoSuggestion(t)).toBe(s);
   });
   it('never lists a real provider domain or a Yahoo-family domain as a typo', () => {
@@ -81,6 +81,6 @@ describe('FMCSA test addresses', () => {
     expect(fmcsaTestAddressReason('someone', 'fmcsa.dot.gov')).toMatch(/FMCSA\/DOT/);
   });
   it('does not flag ordinary addresses that merely contain the letters', () => {
-    for (const [l, d] of [['uatkins', 'example.com'], ['guat', 'example.com'], ['jd', 'notdot.gov'], ['jd', 'dot.gov.example']]) expect(fmcsaTestAddressReason(l!, d!), `${l}@${d}`).toBeNull();
+    for (const [l, d] of <[string, string][]>[['uatkins', 'example.com'], ['guat', 'example.com'], ['jd', 'notdot.gov'], ['jd', 'dot.gov.example']]) expect(fmcsaTestAddressReason(l, d), `${l}@${d}`).toBeNull();
   });
 });

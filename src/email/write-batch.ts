@@ -59,11 +59,16 @@ async function count(trx: Trx, query: ReturnType<typeof sql>): Promise<{ a: numb
 export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }): Promise<BatchCounts> {
   const c = zeroCounts();
   const A = batch.addresses;
-  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
+  // Links per address in this batch: a new address's carrier count is exactly that, so it is
+  // written with the row and needs no update afterwards (most rows of a first run).
+  const linksPer = new Map<string, number>();
+  for (const l of batch.links) linksPer.set(l.address, (linksPer.get(l.address) ?? 0) + 1);
+  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
   await sql`create temp table nb_addr on commit drop as
     select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
-                         ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[])
-      as t(address, local_part, domain, valid, problem, typo)`.execute(trx);
+                         ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
+                         ${A.map((a) => linksPer.get(a.address) ?? 0)}::int[])
+      as t(address, local_part, domain, valid, problem, typo, links)`.execute(trx);
   await sql`create temp table nb_link on commit drop as
     select * from unnest(${batch.links.map((l) => l.dot_number)}::bigint[], ${batch.links.map((l) => l.address)}::text[],
                          ${batch.links.map((l) => l.position)}::int[]) as t(dot_number, address, position)`.execute(trx);
@@ -72,24 +77,30 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
       from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
     union all
     select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
+  // Temp tables have no statistics: without an index and ANALYZE the planner nests loops over them
+  // and a 10k-carrier page turns quadratic.
+  await sql`create index on pg_temp.nb_carrier (dot_number)`.execute(trx);
+  await sql`analyze pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_carrier`.execute(trx);
 
   // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.
-  const up = await count(
-    trx,
-    sql`with up as (
-      insert into emails (address, local_part, domain, valid, normalizer_version)
-      select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int from pg_temp.nb_addr
-      on conflict (address) do update
-        set local_part = excluded.local_part, domain = excluded.domain, valid = excluded.valid, normalizer_version = excluded.normalizer_version
-        where (emails.local_part, emails.domain, emails.valid, emails.normalizer_version)
-              is distinct from (excluded.local_part, excluded.domain, excluded.valid, excluded.normalizer_version)
-      returning (xmax = 0) as inserted)
-    select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
-  );
-  c.addresses_new = up.a;
-  c.addresses_rejudged = up.b;
+  const upserted = await sql<{ id: number; inserted: boolean }>`
+    insert into emails (address, local_part, domain, valid, normalizer_version, carrier_count)
+    select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int, links from pg_temp.nb_addr
+    on conflict (address) do update
+      set local_part = excluded.local_part, domain = excluded.domain, valid = excluded.valid, normalizer_version = excluded.normalizer_version
+      where (emails.local_part, emails.domain, emails.valid, emails.normalizer_version)
+            is distinct from (excluded.local_part, excluded.domain, excluded.valid, excluded.normalizer_version)
+    returning id, (xmax = 0) as inserted`.execute(trx);
+  const insertedIds = new Set(upserted.rows.filter((r) => r.inserted).map((r) => Number(r.id)));
+  c.addresses_new = insertedIds.size;
+  c.addresses_rejudged = upserted.rows.length - insertedIds.size;
 
   // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
+  await sql`create temp table nb_link_id on commit drop as
+    select l.dot_number, e.id as email_id, l.position from pg_temp.nb_link l join emails e on e.address = l.address`.execute(trx);
+  await sql`create index on pg_temp.nb_link_id (dot_number, email_id)`.execute(trx);
+  await sql`analyze pg_temp.nb_link_id`.execute(trx);
+
   await sql`create temp table nb_reason on commit drop as
     select e.id as email_id, r.code, r.detail
     from pg_temp.nb_addr a join emails e on e.address = a.address
@@ -99,6 +110,8 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
          a.domain || ' is a known misspelling of ' || a.typo || ': did you mean ' || a.local_part || '@' || a.typo || '? (not corrected automatically)' end)
     ) as r(code, detail)
     where r.detail is not null`.execute(trx);
+  await sql`create index on pg_temp.nb_reason (email_id, code)`.execute(trx);
+  await sql`analyze pg_temp.nb_reason`.execute(trx);
   const removedReasons = await count(
     trx,
     sql`with d as (
@@ -125,14 +138,14 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
   await sql`create temp table nb_affected on commit drop as
     select ce.email_id from carrier_emails ce join pg_temp.nb_carrier k on k.dot_number = ce.dot_number
     union
-    select e.id from pg_temp.nb_link l join emails e on e.address = l.address`.execute(trx);
+    select email_id from pg_temp.nb_link_id`.execute(trx);
+
   const removedLinks = await count(
     trx,
     sql`with d as (
       delete from carrier_emails ce using pg_temp.nb_carrier k
       where ce.dot_number = k.dot_number
-        and not exists (select 1 from pg_temp.nb_link l join emails e on e.address = l.address
-                        where l.dot_number = ce.dot_number and e.id = ce.email_id)
+        and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
       returning 1)
     select count(*) as a, 0 as b from d`,
   );
@@ -141,18 +154,26 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
     trx,
     sql`with up as (
       insert into carrier_emails (dot_number, email_id, position)
-      select l.dot_number, e.id, l.position from pg_temp.nb_link l join emails e on e.address = l.address
+      select dot_number, email_id, position from pg_temp.nb_link_id
       on conflict (dot_number, email_id) do update set position = excluded.position where carrier_emails.position <> excluded.position
       returning (xmax = 0) as inserted)
     select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
   );
   c.links_added = links.a;
   c.links_changed = links.b;
+  // Addresses inserted by this batch already carry their count. The others' ids travel as an array parameter: the planner then expects few rows and probes
+  // emails and carrier_emails by index, where a join with the temp table made it scan both tables
+  // whole on every page (quadratic over a 2M-carrier first run).
+  const affected = (await sql<{ email_id: number }>`select email_id from pg_temp.nb_affected`.execute(trx)).rows
+    .map((r) => Number(r.email_id))
+    .filter((id) => !insertedIds.has(id));
   const counts = await count(
     trx,
-    sql`with n as (
-      select a.email_id, (select count(*) from carrier_emails ce where ce.email_id = a.email_id)::int as n from pg_temp.nb_affected a),
-    u as (update emails e set carrier_count = n.n from n where e.id = n.email_id and e.carrier_count <> n.n returning 1)
+    sql`with u as (
+      update emails e set carrier_count = n.n
+      from (select a.id, (select count(*) from carrier_emails ce where ce.email_id = a.id)::int as n from unnest(${affected}::bigint[]) as a(id)) n
+      where e.id = n.id and e.carrier_count <> n.n
+      returning 1)
     select count(*) as a, 0 as b from u`,
   );
   c.carrier_counts_changed = counts.a;

@@ -9,6 +9,7 @@ import { assertNoGlobalHold, capReached } from '../src/build/gates.ts';
 import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/build/campaign.ts';
 import { syncBlocklist } from '../src/build/blocklist-sync.ts';
 import { writeOut } from '../src/build/export.ts';
+import { eligibility } from '../src/build/eligibility.ts';
 import { exportRows, ledgerCounts, listRecords, saveCampaign } from '../src/build/ledger.ts';
 import { listName } from '../src/build/names.ts';
 import { pushReserved } from '../src/build/push.ts';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   rules?: readonly ExclusionRule[];
   cwd?: string;
 }
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): Promise<BuildSummary> {
   const { config, store, out } = ctx;
@@ -72,6 +75,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
 
     const names = segments.map((s) => s.name);
     let picks: Awaited<ReturnType<typeof exportRows>> = [];
+    const t0 = performance.now();
     const r: ReserveResult = await store.db.transaction().execute(async (trx) => {
       const res = await reserve(trx, {
         date,
@@ -87,21 +91,28 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       if (dryRun && opts.outDir) picks = await exportRows(trx, date, names, true);
       return res;
     });
+    const selectSeconds = (performance.now() - t0) / 1000;
+    const t2 = performance.now();
+    const full = await eligibility(store.db, config, segments, opts.rules ?? RULES, date, now);
+    const countSeconds = (performance.now() - t2) / 1000;
     const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
     if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
     out.info(
-      `${date}: warmup day ${cap.warmupDay}, cap ${cap.daily}, ${r.used} already reserved/pushed; ${r.candidates} candidate address(es), ` +
+      `${date}: warmup day ${cap.warmupDay}, cap ${cap.daily}, ${r.used} already reserved/pushed; ${full.candidates} candidate address(es), ` +
         `${Object.values(r.picked).reduce((a, b) => a + b, 0)} ${dryRun ? 'would be' : 'newly'} reserved`,
     );
 
     let failed = 0;
     let blocklisted = 0;
+    let pushSeconds = 0;
     const campaigns: Record<string, { id: number; sendAt: string }> = {};
     if (lm) {
       const bar = out.progress('push', 0);
+      const t1 = performance.now();
       try {
         const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch }, (d, t) => bar.update(d, t));
         failed = report.failed;
+        pushSeconds = (performance.now() - t1) / 1000;
       } finally {
         bar.stop();
       }
@@ -133,7 +144,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       const camp = campaigns[name] ?? (rec?.campaign_id && rec.campaign_send_at ? { id: rec.campaign_id, sendAt: rec.campaign_send_at.toISOString() } : null);
       return {
         name,
-        eligible: r.eligible[name] ?? 0,
+        eligible: full.eligible[name] ?? 0,
         selected: c.reserved + c.pushed + (dryRun ? (r.picked[name] ?? 0) : 0),
         pushed: c.pushed,
         list: rec ? { id: rec.list_id, name: rec.list_name } : dryRun ? { id: null, name: listName(config.listmonk.listPrefix, name, date) } : null,
@@ -149,12 +160,13 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       alreadyPushed: r.used,
       dryRun,
       segments: segSummaries,
-      excluded: r.excluded,
+      excluded: full.excluded,
       failed,
       blocklisted,
       warnings,
       out: null,
       runId: run.id,
+      seconds: { select: round3(selectSeconds), count: round3(countSeconds), push: round3(pushSeconds) },
     };
     if (opts.outDir) {
       const rows = dryRun ? picks : await exportRows(store.db, date, names, false);

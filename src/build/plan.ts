@@ -7,29 +7,18 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { createCandidates, eligibleCandidates, evaluateExclusions } from '../rules/engine.ts';
 import type { ExclusionRule } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
-import { sql } from 'kysely';
 import { capForDay, rampAhead, type DayCap } from '../warmup/ramp.ts';
 import type { WarmupStart } from '../warmup/start.ts';
-import { segmentCandidates } from './candidates.ts';
+import { eligibility } from './eligibility.ts';
 
 export type PlanDay = DayCap & { eligible: Record<string, number>; eligibleTotal: number };
-
-export async function eligibleOn(db: Kysely<Database>, config: Config, segments: readonly Segment[], rules: readonly ExclusionRule[], date: string, now: Date): Promise<Record<string, number>> {
-  return db.transaction().execute(async (trx) => {
-    await createCandidates(trx, segmentCandidates(segments, { config, date }));
-    await evaluateExclusions(trx, { config, date, now }, rules);
-    const r = await sql<{ segment: string; n: number }>`select segment, count(*)::int as n from ${eligibleCandidates} c group by segment`.execute(trx);
-    return Object.fromEntries(segments.map((s) => [s.name, r.rows.find((x) => x.segment === s.name)?.n ?? 0]));
-  });
-}
 
 export async function planDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<PlanDay[]> {
   const out: PlanDay[] = [];
   for (const cap of rampAhead(config.warmup, start, from, days)) {
-    const eligible = await eligibleOn(db, config, segments, rules, cap.date, now);
+    const { eligible } = await eligibility(db, config, segments, rules, cap.date, now);
     out.push({ ...cap, eligible, eligibleTotal: Object.values(eligible).reduce((a, b) => a + b, 0) });
   }
   return out;

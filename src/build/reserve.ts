@@ -1,18 +1,23 @@
 /**
  * The cap decision. In one transaction holding the send date's advisory lock: count everything
- * already reserved or pushed for the date (all segments), evaluate the segments' candidates through
- * the rules engine, and reserve at most cap − used of the best eligible addresses in the ledger.
- * A second build waits on the lock and then sees the first one's reservations, so the cap holds
- * across concurrent builds, re-runs and crashes; pushing happens after commit, from the ledger.
+ * already reserved or pushed for the date (all segments), rank the segments' candidates best first,
+ * and reserve at most cap − used of the best eligible ones in the ledger. A second build waits on
+ * the lock and then sees the first one's reservations, so the cap holds across concurrent builds,
+ * re-runs and crashes; pushing happens after commit, from the ledger.
+ *
+ * Rules are judged on the best-ranked prefix only, growing it until the day is filled: a verdict
+ * depends on the address alone, so the picks equal those of judging every candidate, while the
+ * lock is held for a few thousand verdicts instead of a million. The full counts for the summary
+ * are computed after commit (eligibility.ts).
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../rules/engine.ts';
-import type { ReasonCode } from '../rules/reason-codes.ts';
 import type { ExclusionRule, RuleContext } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
 import { segmentCandidates } from './candidates.ts';
 import { ledgerCounts, type SegmentLedgerCounts } from './ledger.ts';
+import { tuneSelection } from './session.ts';
 
 export interface ReserveInput {
   date: string;
@@ -32,11 +37,11 @@ export interface ReserveResult {
   used: number;
   /** Ledger counts per segment before this decision. */
   before: Record<string, SegmentLedgerCounts>;
-  candidates: number;
-  eligible: Record<string, number>;
-  excluded: Partial<Record<ReasonCode, number>>;
   /** Newly reserved (or, with dryRun, that would be) per segment. */
   picked: Record<string, number>;
+  /** Candidates not yet in the date's ledger, and how many of the best of them were judged. */
+  ranked: number;
+  judged: number;
 }
 
 export function dateLockKey(date: string): string {
@@ -49,47 +54,61 @@ export function dateLockKey(date: string): string {
  */
 export async function reserve(trx: Transaction<Database>, p: ReserveInput): Promise<ReserveResult> {
   await sql`select pg_advisory_xact_lock(hashtext(${dateLockKey(p.date)}))`.execute(trx);
+  await tuneSelection(trx);
   const before = await ledgerCounts(trx, p.date);
   const used = Object.values(before).reduce((n, c) => n + c.reserved + c.pushed, 0);
-
-  const candidates = await createCandidates(trx, segmentCandidates(p.segments, { config: p.ruleCtx.config, date: p.date }));
-  const excluded = await evaluateExclusions(trx, p.ruleCtx, p.rules);
-  const elig = await sql<{ segment: string; n: number }>`
-    select segment, count(*)::int as n from ${eligibleCandidates} c group by segment`.execute(trx);
-  const eligible = Object.fromEntries(p.segments.map((s) => [s.name, elig.rows.find((r) => r.segment === s.name)?.n ?? 0]));
-
   const room = Math.max(0, p.cap - used);
   const names = p.segments.map((s) => s.name);
   const remaining = names.map((n) => {
     const have = (before[n]?.reserved ?? 0) + (before[n]?.pushed ?? 0);
     return p.maxPerSegment === null ? room : Math.max(0, Math.min(room, p.maxPerSegment - have));
   });
-  const rankBase = await sql<{ r: number }>`select coalesce(max(rank), 0)::int as r from push_ledger where send_date = ${p.date}::date`.execute(trx);
+  const none = Object.fromEntries(names.map((n) => [n, 0]));
+  await sql`drop table if exists pg_temp.picked`.execute(trx);
+  await sql`create temp table picked (email_id bigint, email text, segment text, dot_number bigint, note text, provider text, rank int) on commit drop`.execute(trx);
+  if (room === 0 || remaining.every((r) => r === 0)) return { used, before, picked: none, ranked: 0, judged: 0 };
 
   // Best recipients first: provider tier, then md5(address || date), a key that is stable for a
-  // date (a re-run picks the same people) and rotates between dates. Yahoo is refused here too,
-  // whatever the rules say: invariant 1 must not hang on one rule module.
-  await sql`drop table if exists pg_temp.picked`.execute(trx);
+  // date (a re-run picks the same people) and rotates between dates. Addresses already in the
+  // date's ledger (any status) are not candidates again.
+  await sql`drop table if exists pg_temp.ranked`.execute(trx);
   await sql`
-    create temp table picked on commit drop as
-    select x.email_id, x.email, x.segment, x.dot_number, x.note, x.provider,
-           ${rankBase.rows[0]?.r ?? 0}::int + row_number() over (order by x.tier, x.key)::int as rank
-    from (
-      select c.email_id, c.email, c.segment, c.dot_number, c.note, dp.provider, t.tier, t.key,
-             row_number() over (partition by c.segment order by t.tier, t.key) as seg_rank
-      from ${eligibleCandidates} c
-      left join domain_providers dp on dp.domain = c.domain
-      cross join lateral (
-        select coalesce(array_position(${[...p.providerTiers]}::text[], dp.provider), ${p.providerTiers.length + 1}::int) as tier,
-               md5(c.email || ${p.date}::text) as key
-      ) t
-      where coalesce(dp.provider, '') <> 'yahoo'
-        and not exists (select 1 from push_ledger l where l.send_date = ${p.date}::date and l.address = c.email)
-    ) x
-    join unnest(${names}::text[], ${remaining}::int[]) as r(segment, remaining) on r.segment = x.segment
-    where x.seg_rank <= r.remaining
-    order by x.tier, x.key
-    limit ${room}::int`.execute(trx);
+    create temp table ranked on commit drop as
+    select c.email_id, c.email, c.domain, c.segment, c.dot_number, c.note, dp.provider,
+           row_number() over (order by t.tier, t.key) as rn
+    from (${segmentCandidates(p.segments, { config: p.ruleCtx.config, date: p.date })}) c
+    left join domain_providers dp on dp.domain = c.domain
+    cross join lateral (
+      select coalesce(array_position(${[...p.providerTiers]}::text[], dp.provider), ${p.providerTiers.length + 1}::int) as tier,
+             md5(c.email || ${p.date}::text) as key
+    ) t
+    where not exists (select 1 from push_ledger l where l.send_date = ${p.date}::date and l.address = c.email)`.execute(trx);
+  const total = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.ranked`.execute(trx)).rows[0]?.n ?? 0;
+  const rankBase = (await sql<{ r: number }>`select coalesce(max(rank), 0)::int as r from push_ledger where send_date = ${p.date}::date`.execute(trx)).rows[0]?.r ?? 0;
+
+  let judged = Math.min(total, Math.max(room * 2, 1000));
+  let pickedTotal = 0;
+  for (;;) {
+    await createCandidates(trx, sql`select email_id, email, domain, segment, dot_number, note, provider, rn from pg_temp.ranked where rn <= ${judged}`);
+    await evaluateExclusions(trx, p.ruleCtx, p.rules);
+    await sql`truncate pg_temp.picked`.execute(trx);
+    // Yahoo is refused here too, whatever the rules say: invariant 1 must not hang on one rule module.
+    await sql`
+      insert into pg_temp.picked (email_id, email, segment, dot_number, note, provider, rank)
+      select x.email_id, x.email, x.segment, x.dot_number, x.note, x.provider, ${rankBase}::int + row_number() over (order by x.rn)::int
+      from (
+        select c.*, row_number() over (partition by c.segment order by c.rn) as seg_rank
+        from ${eligibleCandidates} c
+        where coalesce(c.provider, '') <> 'yahoo'
+      ) x
+      join unnest(${names}::text[], ${remaining}::int[]) as r(segment, remaining) on r.segment = x.segment
+      where x.seg_rank <= r.remaining
+      order by x.rn
+      limit ${room}::int`.execute(trx);
+    pickedTotal = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.picked`.execute(trx)).rows[0]?.n ?? 0;
+    if (pickedTotal >= room || judged >= total) break;
+    judged = Math.min(total, judged * 4);
+  }
 
   const pickedRows = await sql<{ segment: string; n: number }>`select segment, count(*)::int as n from pg_temp.picked group by segment`.execute(trx);
   const picked = Object.fromEntries(names.map((n) => [n, pickedRows.rows.find((r) => r.segment === n)?.n ?? 0]));
@@ -99,5 +118,5 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
       select ${p.date}::date, segment, email, email_id, dot_number, provider, rank, note, ${p.runId}::bigint
       from pg_temp.picked`.execute(trx);
   }
-  return { used, before, candidates, eligible, excluded, picked };
+  return { used, before, picked, ranked: total, judged };
 }

@@ -33,6 +33,11 @@ export type BuildSummary = {
   warnings: string[];
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
+  /**
+   * Wall time of the cap decision (ranking, rules on the best prefix, reservation: the time the
+   * date's lock is held), of judging every candidate for the counts above, and of the push.
+   */
+  seconds: { select: number; count: number; push: number };
 };
 
 export function renderBuild(s: BuildSummary): string {

@@ -7,5 +7,6 @@ import type { CoreTables } from './core-tables.ts';
 import type { EmailTables } from '../email/tables.ts';
 import type { MxTables } from '../mx/tables.ts';
 import type { MaillogTables } from '../maillog/tables.ts';
+import type { BuildTables } from '../build/tables.ts';
 
-export interface Database extends CoreTables, CensusTables, EmailTables, MxTables, MaillogTables {}
+export interface Database extends CoreTables, CensusTables, EmailTables, MxTables, MaillogTables, BuildTables {}

@@ -32,7 +32,8 @@ export function cleanAddress(v: string): string {
 /** Domain part of an address (lower case), or '' for a bare local name. */
 export function domainOf(address: string): string {
   const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).replace(/\.$/, '');
+  if (at < 0) return '';
+  return address.charCodeAt(address.length - 1) === 46 ? address.slice(at + 1, -1) : address.slice(at + 1);
 }
 
 /**

@@ -22,6 +22,8 @@ export interface LogLine {
   service: string;
   /** Last segment: `smtp`, `qmgr`, `smtpd`, `opendkim`... */
   program: string;
+  /** The whole tag without the pid: `postfix/out05/smtp` (names the transport when it sets syslog_name). */
+  tag: string;
   /** Everything after `]: `. */
   message: string;
 }
@@ -92,7 +94,7 @@ export function parseLine(raw: string): LineVerdict {
   const sp = rest.indexOf(' ');
   const host = sp < 0 ? rest : rest.slice(0, sp);
 
-  return { tsKind, tsRaw, host, instance, service, program, message: s.slice(tagEnd + 3) };
+  return { tsKind, tsRaw, host, instance, service, program, tag, message: s.slice(tagEnd + 3) };
 }
 
 /**

@@ -13,6 +13,7 @@ import { providerOfRelayHost } from '../mx/providers.ts';
 import { classify, type BounceClass } from './classify.ts';
 import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
 import { parseLine, queueIdOf, type LogLine } from './line.ts';
+import type { LineChunk } from './reader.ts';
 import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 export type OutcomeStatus = 'deferred' | 'bounced' | 'expired';
@@ -119,9 +120,36 @@ const DELIVERY_AGENTS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'pipe', 'er
 /** Agents that deliver into mailboxes on this server: the firm's own mail by definition. */
 const LOCAL_AGENTS = new Set(['local', 'virtual']);
 
+const NL = 0x0a;
+const HASH = 0x23;
+const TAG_END = Buffer.from(']: ');
+const COLON_SP = Buffer.from(': ');
+const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
+const B_TO = Buffer.from('to=');
+const B_REMOVED = Buffer.from('removed');
+const B_FROM = Buffer.from('from=');
+const B_CLIENT = Buffer.from('client=');
+const B_REJECT = Buffer.from('reject:');
+const B_UID = Buffer.from('uid=');
+const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
+const B_DKIM = Buffer.from('DKIM-Signature field added');
+
+/** Whether buf[pos, le) starts with `prefix`. */
+function startsAt(buf: Buffer, pos: number, le: number, prefix: Buffer): boolean {
+  if (pos + prefix.length > le) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
+  return true;
+}
+
 /** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
 function transportOf(l: LogLine): string {
-  return l.service ? `${l.instance}/${l.service}/${l.program}` : `${l.instance}/${l.program}`;
+  return l.tag;
+}
+
+/** Last index of byte `c` in buf[from..pos], or from - 1. Short backward scans: cheaper than Buffer.lastIndexOf's argument handling. */
+function lastByte(buf: Buffer, c: number, pos: number, from: number): number {
+  for (let i = pos; i >= from; i--) if (buf[i] === c) return i;
+  return from - 1;
 }
 
 export interface LinkerOptions {
@@ -203,26 +231,74 @@ export class Linker {
     return t;
   }
 
-  feed(raw: string, lineNo: number): void {
+  /** Feeds every line of a chunk of bytes (reader.ts); returns how many lines it held. */
+  feedChunk(c: LineChunk, firstLineNo: number): number {
+    const { buf, end } = c;
+    let ls = c.start;
+    let n = 0;
+    for (;;) {
+      let le = buf.indexOf(NL, ls);
+      if (le < 0 || le > end) le = end;
+      this.feedBytes(buf, ls, le, c.ascii, firstLineNo + n);
+      n++;
+      if (le >= end) break;
+      ls = le + 1;
+    }
+    return n;
+  }
+
+  /**
+   * One line as bytes buf[ls, le). Most lines of a bulk log (connect/disconnect, TLS, cleanup,
+   * anvil, bounce notices) carry nothing we keep: their program and message start are found by
+   * byte search and they are dropped without ever becoming a string. The rest is decoded and
+   * parsed in full.
+   */
+  feedBytes(buf: Buffer, ls: number, le: number, ascii: boolean, lineNo: number): void {
     this.counts.lines++;
-    // Fast path: most lines (connect/disconnect, TLS, cleanup message-id, anvil, bounce notices)
-    // carry nothing we keep. Find the program and the start of the message by index, and leave
-    // those lines without building anything; the few that matter get the full parse below.
-    const tagEnd = raw.indexOf(']: ');
-    if (tagEnd > 0) {
-      const bracket = raw.lastIndexOf('[', tagEnd);
-      const sp = raw.lastIndexOf(' ', bracket);
-      const slash = raw.lastIndexOf('/', bracket);
-      const start = (slash > sp ? slash : sp) + 1;
-      if (bracket > start) {
-        const program = raw.slice(start, bracket);
-        if (!POSTFIX_PROGRAMS.has(program)) {
-          this.counts.foreign++;
-          return;
+    if (buf[ls] !== HASH) {
+      let tagEnd = buf.indexOf(TAG_END, ls);
+      if (tagEnd >= le) tagEnd = -1;
+      if (tagEnd > ls) {
+        const bracket = lastByte(buf, 0x5b, tagEnd, ls);
+        const sp = lastByte(buf, 0x20, bracket, ls);
+        const slash = lastByte(buf, 0x2f, bracket, sp + 1);
+        const start = (slash > sp ? slash : sp) + 1;
+        if (bracket > start) {
+          const program = buf.toString('latin1', start, bracket);
+          if (!POSTFIX_PROGRAMS.has(program)) {
+            this.counts.foreign++;
+            return;
+          }
+          if (!this.wantedBytes(program, buf, tagEnd + 3, le)) return;
         }
-        if (!this.wanted(program, raw, tagEnd + 3)) return;
       }
     }
+    this.handle(buf.toString(ascii ? 'latin1' : 'utf8', ls, le), lineNo);
+  }
+
+  /** The same filter as wantedBytes, on a string (tests and tools feed strings). */
+  feed(raw: string, lineNo: number): void {
+    this.counts.lines++;
+    if (raw.charCodeAt(0) !== HASH) {
+      const b = Buffer.from(raw, 'utf8');
+      let tagEnd = b.indexOf(TAG_END);
+      if (tagEnd > 0) {
+        const bracket = b.lastIndexOf(0x5b, tagEnd);
+        const start = Math.max(b.lastIndexOf(0x20, bracket), b.lastIndexOf(0x2f, bracket)) + 1;
+        if (bracket > start) {
+          const program = b.toString('latin1', start, bracket);
+          if (!POSTFIX_PROGRAMS.has(program)) {
+            this.counts.foreign++;
+            return;
+          }
+          if (!this.wantedBytes(program, b, tagEnd + 3, b.length)) return;
+        }
+      }
+    }
+    this.handle(raw, lineNo);
+  }
+
+  private handle(raw: string, lineNo: number): void {
     const l = parseLine(raw);
     if (typeof l === 'string') {
       this.counts[l]++;
@@ -283,32 +359,32 @@ export class Linker {
   }
 
   /**
-   * Whether a line of a Postfix program can matter (its queue-id message starts with one of the
-   * bodies we act on). Counts NOQUEUE rejects on the way. Allocation-free.
+   * Whether a line of a Postfix program can matter: its queue-id message starts with one of the
+   * bodies we act on. Counts NOQUEUE rejects on the way. Works on bytes, allocates nothing.
    */
-  private wanted(program: string, raw: string, ms: number): boolean {
-    const colon = raw.indexOf(': ', ms);
-    if (colon < 0 || colon - ms > 24 || colon - ms < 6) return false;
-    if (raw.startsWith('NOQUEUE', ms)) {
-      if (raw.startsWith('NOQUEUE: reject:', ms)) this.counts.rejected++;
+  private wantedBytes(program: string, buf: Buffer, ms: number, le: number): boolean {
+    if (startsAt(buf, ms, le, B_NOQUEUE_REJECT)) {
+      this.counts.rejected++;
       return false;
     }
+    const colon = buf.indexOf(COLON_SP, ms);
+    if (colon < 0 || colon >= le || colon - ms > 24 || colon - ms < 6) return false;
     const b = colon + 2;
-    if (DELIVERY_AGENTS.has(program)) return raw.startsWith('to=', b);
+    if (DELIVERY_AGENTS.has(program)) return startsAt(buf, b, le, B_TO);
     switch (program) {
       case 'qmgr':
       case 'oqmgr':
-        return raw.startsWith('removed', b) || raw.startsWith('from=', b);
+        return startsAt(buf, b, le, B_REMOVED) || startsAt(buf, b, le, B_FROM);
       case 'smtpd':
-        return raw.startsWith('client=', b) || raw.startsWith('reject:', b);
+        return startsAt(buf, b, le, B_CLIENT) || startsAt(buf, b, le, B_REJECT);
       case 'pickup':
-        return raw.startsWith('uid=', b);
+        return startsAt(buf, b, le, B_UID);
       case 'cleanup':
-        return raw.startsWith('info: header X-Listmonk-Campaign:', b) || raw.startsWith('reject:', b);
+        return startsAt(buf, b, le, B_LISTMONK) || startsAt(buf, b, le, B_REJECT);
       case 'opendkim':
-        return raw.startsWith('DKIM-Signature field added', b);
+        return startsAt(buf, b, le, B_DKIM);
       case 'postsuper':
-        return raw.startsWith('removed', b);
+        return startsAt(buf, b, le, B_REMOVED);
       default:
         return false;
     }

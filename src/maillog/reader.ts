@@ -5,19 +5,35 @@
  * compressed, so the offset stays valid). A live file's incomplete last line is left for the next
  * run; a rotated file's is read (nothing will ever complete it).
  */
+import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../errors.ts';
 import type { LogFile } from './files.ts';
 
 export interface LineChunk {
-  lines: string[];
-  /** Byte offset just after the last line of this chunk. */
+  /** Bytes holding whole lines in [start, end): `end` is the index of the chunk's last newline. */
+  buf: Buffer;
+  start: number;
+  end: number;
+  /** Whether buf[start, end) is pure ASCII (then a line decodes as latin1, a straight copy). */
+  ascii: boolean;
+  /** Byte offset in the file just after this chunk's last line. */
   endOffset: number;
 }
 
 const NL = 0x0a;
 
+/** The lines of a chunk as strings (tests and small tools; the scrub feeds bytes to the linker). */
+export function chunkLines(c: LineChunk): string[] {
+  return c.buf.toString(c.ascii ? 'latin1' : 'utf8', c.start, c.end).split('\n');
+}
+
+/**
+ * Lines are handed over as bytes, not strings: the linker decodes only the lines it keeps, and a
+ * bulk log is mostly lines it does not (connect/disconnect, TLS, cleanup). The file is never
+ * copied whole; a line split across two reads is joined in a small buffer of its own.
+ */
 export async function* readChunks(file: LogFile, from: number, opts: { chunkBytes?: number } = {}): AsyncGenerator<LineChunk> {
   const hwm = opts.chunkBytes ?? 1 << 20;
   const raw = createReadStream(file.path, { highWaterMark: hwm, ...(file.gz ? {} : { start: from }) });
@@ -36,23 +52,27 @@ export async function* readChunks(file: LogFile, from: number, opts: { chunkByte
         buf = buf.subarray(skip);
         skip = 0;
       }
+      let begin = 0;
+      if (carry) {
+        const first = buf.indexOf(NL);
+        if (first < 0) {
+          carry = Buffer.concat([carry, buf]);
+          continue;
+        }
+        const joined = Buffer.concat([carry, buf.subarray(0, first + 1)]);
+        carry = null;
+        offset += joined.length;
+        yield { buf: joined, start: 0, end: joined.length - 1, ascii: isAscii(joined), endOffset: offset };
+        begin = first + 1;
+      }
       const nl = buf.lastIndexOf(NL);
-      if (nl < 0) {
-        carry = carry ? Buffer.concat([carry, buf]) : Buffer.from(buf);
+      if (nl < begin) {
+        if (begin < buf.length) carry = Buffer.from(buf.subarray(begin));
         continue;
       }
-      let text: string;
-      let carried = 0;
-      if (carry) {
-        carried = carry.length;
-        // Decode the carried part on its own unless it ends inside a UTF-8 sequence (copying a
-        // whole chunk just to prepend a line fragment costs more than the parse).
-        text = carry[carry.length - 1]! < 0x80 ? carry.toString('utf8') + buf.toString('utf8', 0, nl) : Buffer.concat([carry, buf.subarray(0, nl)]).toString('utf8');
-        carry = null;
-      } else text = buf.toString('utf8', 0, nl);
       if (nl + 1 < buf.length) carry = Buffer.from(buf.subarray(nl + 1));
-      offset += carried + nl + 1;
-      yield { lines: text.split('\n'), endOffset: offset };
+      offset += nl + 1 - begin;
+      yield { buf, start: begin, end: nl, ascii: isAscii(buf.subarray(begin, nl)), endOffset: offset };
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -63,6 +83,6 @@ export async function* readChunks(file: LogFile, from: number, opts: { chunkByte
   if (skip > 0) return; // shorter than the checkpoint: nothing new (the caller detects shrinking files)
   if (carry && carry.length && !file.live) {
     offset += carry.length;
-    yield { lines: [carry.toString('utf8')], endOffset: offset };
+    yield { buf: carry, start: 0, end: carry.length, ascii: isAscii(carry), endOffset: offset };
   }
 }

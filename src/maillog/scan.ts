@@ -33,7 +33,7 @@ export async function scanFiles(
     linker.beginFile(new TraditionalClock(zone, statSync(file.path).mtime));
     let lineNo = 0;
     for await (const chunk of readChunks(file, 0)) {
-      for (const line of chunk.lines) linker.feed(line, ++lineNo);
+      lineNo += linker.feedChunk(chunk, lineNo + 1);
       const b = linker.takeBatch();
       for (const k of Object.keys(counts) as (keyof LineCounts)[]) counts[k] += b.counts[k];
       if (opts.keepEvents) events.push(...b.events);

@@ -136,9 +136,10 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
       // Chunks of about a batch (1 MiB at most): a batch can only end where a chunk ends.
       const chunkBytes = Math.min(1 << 20, Math.max(4096, cfg.batchLines * 64));
       for await (const chunk of readChunks(file, from, { chunkBytes })) {
-        for (const line of chunk.lines) linker.feed(line, ++lineNo);
-        pending += chunk.lines.length;
-        report.newLines += chunk.lines.length;
+        const n = linker.feedChunk(chunk, lineNo + 1);
+        lineNo += n;
+        pending += n;
+        report.newLines += n;
         offset = chunk.endOffset;
         if (pending >= cfg.batchLines) await flush();
       }

@@ -248,7 +248,8 @@ export class CensusScanner {
         break;
       }
       if (k === CR) {
-        if (state !== S_QUOTED) hasCr = true;
+        // The CR of a CRLF ending is simply left out of the record; any other CR outside quotes is stripped.
+        if (state !== S_QUOTED && !(i + 1 < len && buf[i + 1] === 0x0a)) hasCr = true;
         continue;
       }
       if (k === BAD) {
@@ -311,14 +312,18 @@ export class CensusScanner {
     } else if (this.seenBig.has(dot)) this.stats.duplicateDots.add(dot);
     else this.seenBig.add(dot);
 
-    let body = buf.subarray(start, end);
-    if (this.recHasCr) body = stripCrOutsideQuotes(body);
-    this.reserve(body.length + 24);
+    const e = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+    this.reserve(e - start + 24);
     this.outPos = writeInt(this.out, this.outPos, this.line);
     this.out[this.outPos++] = 0x2c;
     this.out[this.outPos++] = 0x2c;
     this.out[this.outPos++] = 0x2c;
-    this.outPos += body.copy(this.out, this.outPos);
+    if (this.recHasCr) this.outPos += stripCrOutsideQuotes(buf.subarray(start, e)).copy(this.out, this.outPos);
+    else {
+      // TypedArray.set is a plain memcpy; Buffer.copy's argument checks cost more than the copy itself here.
+      this.out.set(buf.subarray(start, e), this.outPos);
+      this.outPos += e - start;
+    }
     this.out[this.outPos++] = 0x0a;
     this.stats.accepted++;
   }
@@ -367,10 +372,15 @@ export function parseDot(buf: Uint8Array, s: number, e: number): number {
   return v;
 }
 
+/** Writes a positive integer's digits without allocating a string (once per record). */
 function writeInt(out: Buffer, pos: number, n: number): number {
-  const s = String(n);
-  for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
-  return pos;
+  let digits = 1;
+  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = pos + digits - 1; i >= pos; i--) {
+    out[i] = 0x30 + (n % 10);
+    n = Math.floor(n / 10);
+  }
+  return pos + digits;
 }
 
 function stripCrOutsideQuotes(body: Buffer): Buffer {

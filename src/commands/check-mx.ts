@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { runCommand } from '../cli/app.ts';
 import { splitList } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import { parseServer } from '../mx/servers.ts';
 import type { MxCheckSummary } from '../mx/stage.ts';
 
 interface CheckMxFlags {
@@ -59,6 +60,10 @@ Examples:
     .action(async (opts: CheckMxFlags, cmd: Command) => {
       const dnsServers = opts.dns !== undefined ? splitList(opts.dns) : undefined;
       if (opts.dns !== undefined && !dnsServers?.length) throw new UsageError('--dns needs at least one HOST:PORT');
+      // Refuse bad flags before opening the database.
+      dnsServers?.forEach(parseServer);
+      if (opts.import && (opts.domain?.length || opts.domains))
+        throw new UsageError('--import loads verdicts without DNS: use it alone (or with --export), not with --domain/--domains.');
       const overrides = {
         mx: {
           dnsServers,

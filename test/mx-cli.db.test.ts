@@ -1,0 +1,122 @@
+/**
+ * `audience check-mx` end to end through the real binary: the --json contract, exit codes, and the
+ * shipped snapshot (data-samples/mx-snapshot.csv) giving the sample universe's verdicts offline.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, type Store } from '../src/db/store.ts';
+import { loadConfig } from '../src/config.ts';
+import { createCandidates, evaluateExclusions } from '../src/rules/engine.ts';
+import { mxDeadRule } from '../src/rules/mx-dead.ts';
+import { mxUnknownRule } from '../src/rules/mx-unknown.ts';
+import { yahooFamilyMxRule } from '../src/rules/yahoo-family-mx.ts';
+import { runCli } from './helpers/cli.ts';
+import { startDnsServer, type TestDnsServer } from './helpers/dns-server.ts';
+import { REPO_ROOT } from './helpers/samples.ts';
+import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
+import { MX_ZONES } from './fixtures/mx/zones.ts';
+
+const SNAPSHOT = path.join(REPO_ROOT, 'data-samples/mx-snapshot.csv');
+
+describe('audience check-mx (CLI)', () => {
+  let testStore: TestStore;
+  let dns: TestDnsServer;
+  let env: Record<string, string>;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dns = await startDnsServer(MX_ZONES);
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'audience-mx-cli-'));
+    testStore = await createTestStore();
+    env = testBackend() === 'pg' ? { DATABASE_URL: testStore.url! } : { AUDIENCE_DATA_DIR: dataDir };
+    // The CLI opens the database itself (PGlite allows one process per data dir).
+    if (testBackend() === 'pglite') await testStore.close();
+  });
+  afterAll(async () => {
+    await dns.close();
+    if (testBackend() === 'pg') await testStore.close();
+  });
+
+  /** The CLI's database, opened after it exited. */
+  async function withDb<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+    const s = testBackend() === 'pg' ? testStore : await openStore({ dataDir });
+    try {
+      return await fn(s);
+    } finally {
+      if (testBackend() === 'pglite') await s.close();
+    }
+  }
+
+  it('--json --domain: exactly one JSON object with the contract keys', async () => {
+    const r = await runCli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', dns.address], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({
+      command: 'check-mx',
+      checked: 2,
+      verdicts: { deliverable: 1, dead: 1, unknown: 0, unresolvable: 0 },
+      byProvider: { google: 1 },
+      domains: [
+        { domain: 'gsuite.test', verdict: 'deliverable', reason: 'mx', provider: 'google', mx: ['smtp.google.com'] },
+        { domain: 'nx.test', verdict: 'dead', reason: 'nxdomain', provider: null, mx: [] },
+      ],
+    });
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('usage errors exit 2 with the JSON error object', async () => {
+    const r = await runCli(['--json', 'check-mx', '--import', SNAPSHOT, '--domain', 'x.test'], { env });
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ command: 'check-mx', ok: false, exitCode: 2, error: { phase: 'usage', message: expect.stringContaining('--import') } });
+    const bad = await runCli(['check-mx', '--domain', 'ok.test', '--dns', '127.0.0.1:99999'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/port must be 1-65535/);
+  });
+
+  it('--import of the shipped snapshot gives the sample universe its verdicts, offline', async () => {
+    const r = await runCli(['--json', 'check-mx', '--import', SNAPSHOT], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ command: 'check-mx', imported: 27, checked: 0, verdicts: { deliverable: 24, dead: 2, unknown: 1, unresolvable: 0 } });
+
+    const providers = await withDb(async (s) =>
+      Object.fromEntries((await s.db.selectFrom('mx_domains').select(['domain', 'provider']).execute()).map((x) => [x.domain, x.provider])),
+    );
+    for (const d of ['roadrunner-freight.test', 'blue-ox-hauling.test', 'prairie-logistics.example']) expect(providers[d]).toBe('google');
+    for (const d of ['lonestar-carriers.example', 'great-lakes-transport.test']) expect(providers[d]).toBe('microsoft365');
+    expect(providers['hotmail-like.example']).toBe('outlook_consumer');
+    for (const d of ['example.com', 'example.net', 'example.org', 'mesa-trucking.test', 'cascade-moving.test']) expect(providers[d]).toBe('other');
+    expect(providers['yahoo-hosted.example']).toBe('yahoo');
+
+    // The rules see what the demo's build will see, far from the snapshot's expiry.
+    const ruleCtx = { config: loadConfig({ env: {}, cwd: os.tmpdir() }), date: '2027-06-01', now: new Date('2027-06-01T12:00:00Z') };
+    const hits = await withDb((s) =>
+      s.db.transaction().execute(async (trx) => {
+        await createCandidates(
+          trx,
+          sql`select row_number() over (order by d)::bigint as email_id, 'ops@' || d as email, d as domain
+              from unnest(${['yahoo-hosted.example', 'defunct-freight.test', 'nullmx-carrier.test', 'flaky-dns.test', 'mesa-trucking.test', 'roadrunner-freight.test']}::text[]) as d`,
+        );
+        await evaluateExclusions(trx, ruleCtx, [yahooFamilyMxRule, mxDeadRule, mxUnknownRule]);
+        return (await sql<{ domain: string; code: string }>`select c.domain, h.code from pg_temp.exclusion_hits h join pg_temp.candidates c using (email_id) order by 1`.execute(trx)).rows;
+      }),
+    );
+    expect(hits).toEqual([
+      { domain: 'defunct-freight.test', code: 'mx_dead' },
+      { domain: 'flaky-dns.test', code: 'mx_unknown' },
+      { domain: 'nullmx-carrier.test', code: 'mx_dead' },
+      { domain: 'yahoo-hosted.example', code: 'yahoo_family' },
+    ]);
+  });
+
+  it('--export writes what --import reads', async () => {
+    const file = path.join(dataDir, 'out.csv');
+    const r = await runCli(['--json', 'check-mx', '--export', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect((r.json as { exported: number }).exported).toBeGreaterThanOrEqual(27);
+    const again = await runCli(['--json', 'check-mx', '--import', file], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect((again.json as { imported: number }).imported).toBe((r.json as { exported: number }).exported);
+  });
+});

@@ -34,7 +34,7 @@ export async function assertNoGlobalHold(db: Executor, now: Date): Promise<void>
   const lines = global.map((h) => `${h.reason} since ${h.starts_at.toISOString()} until ${h.until.toISOString()}: ${h.detail}`);
   throw new SafetyGateError(
     'global_hold',
-    `refusing to push: a global hold is active (${lines.join('; ')}). Campaign mail that is not DKIM-signed is junked by every provider: fix opendkim signing for the Listmonk clients, send a test campaign, run \`audience scrub-bounces\` to measure coverage again, and lift the hold (or let it expire) before building.`,
+    `refusing to push: a global hold is active (${lines.join('; ')}). Campaign mail that is not DKIM-signed is junked by every provider: fix opendkim signing for the Listmonk clients, send a test campaign, run \`audience scrub-bounces\` to measure coverage again, then \`audience unhold global --reason "..."\` (or wait for the hold to end) before building.`,
   );
 }
 

@@ -71,13 +71,18 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
   // Best recipients first: provider tier, then md5(address || date), a key that is stable for a
   // date (a re-run picks the same people) and rotates between dates. Addresses already in the
   // date's ledger (any status) are not candidates again.
+  // domain_providers is a full join of two tables: joined to a million candidates, the planner
+  // misjudges it by orders of magnitude; a small materialized copy keeps the join a hash join.
+  await sql`drop table if exists pg_temp.provider_of`.execute(trx);
+  await sql`create temp table provider_of on commit drop as select domain, provider from domain_providers where provider is not null`.execute(trx);
+  await sql`analyze pg_temp.provider_of`.execute(trx);
   await sql`drop table if exists pg_temp.ranked`.execute(trx);
   await sql`
     create temp table ranked on commit drop as
     select c.email_id, c.email, c.domain, c.segment, c.dot_number, c.note, dp.provider,
            row_number() over (order by t.tier, t.key) as rn
     from (${segmentCandidates(p.segments, { config: p.ruleCtx.config, date: p.date })}) c
-    left join domain_providers dp on dp.domain = c.domain
+    left join pg_temp.provider_of dp on dp.domain = c.domain
     cross join lateral (
       select coalesce(array_position(${[...p.providerTiers]}::text[], dp.provider), ${p.providerTiers.length + 1}::int) as tier,
              md5(c.email || ${p.date}::text) as key

@@ -9,5 +9,5 @@ import type { Database } from '../db/database.ts';
 
 export async function tuneSelection(trx: Transaction<Database>): Promise<void> {
   await sql`set local jit = off`.execute(trx);
-  await sql`set local work_mem = '64MB'`.execute(trx);
+  await sql`set local work_mem = '256MB'`.execute(trx);
 }

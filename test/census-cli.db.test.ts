@@ -26,7 +26,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('audience ingest census (CLI)', () => {
+// Each CLI run on PGlite opens its data dir from scratch (several seconds; far more on a busy machine).
+describe('audience ingest census (CLI)', { timeout: 300_000 }, () => {
   it('--json prints exactly the summary object; a second run changes nothing', async () => {
     const first = await runCli(['--json', 'ingest', 'census', dataSample('FMCSA_CENSUS1_2026Nov.txt')], { env });
     expect(first.code, first.stderr).toBe(0);

@@ -43,12 +43,14 @@ const domains = universe.map((d) => d.domain);
 
 interface PassResult {
   seconds: number;
+  /** CPU time of this process (user + system), to tell a slow client from a busy machine. */
+  cpuMs: number;
   verdicts: Record<string, number>;
   transientAsDead: number;
   wrong: number;
 }
 
-function judge(checks: Iterable<Pick<DomainCheck, 'domain' | 'verdict' | 'provider'>>): Omit<PassResult, 'seconds'> {
+function judge(checks: Iterable<Pick<DomainCheck, 'domain' | 'verdict' | 'provider'>>): Omit<PassResult, 'seconds' | 'cpuMs'> {
   const verdicts: Record<string, number> = {};
   let transientAsDead = 0;
   let wrong = 0;
@@ -67,10 +69,12 @@ async function checkerPass(): Promise<PassResult> {
   const resolver = createResolver({ servers: [parseServer(address)], timeoutMs: 2000, retries: 2, backoffMs: 100, qps: null });
   const results: DomainCheck[] = [];
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await runChecks(domains, { resolver, concurrency: CONCURRENCY, batchSize: 500, onBatch: async (b) => void results.push(...b) });
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   resolver.close();
-  return { seconds, ...judge(results) };
+  return { seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...judge(results) };
 }
 
 async function stagePass(): Promise<PassResult> {
@@ -81,10 +85,12 @@ async function stagePass(): Promise<PassResult> {
     const config = loadConfig({ env: {}, cwd: os.tmpdir(), overrides: { mx: { dnsServers: [address], concurrency: CONCURRENCY } } });
     const ctx = { config, store, out: createOutput({ json: true, quiet: true, stdout: sink(), stderr: sink() }), now: () => new Date() };
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     await checkMx(ctx, { domains });
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const rows = await store.db.selectFrom('mx_domains').select(['domain', 'verdict', 'provider']).execute();
-    return { seconds, ...judge(rows.map((r) => ({ domain: r.domain, verdict: r.verdict as DomainCheck['verdict'], provider: r.provider as DomainCheck['provider'] }))) };
+    return { seconds, cpuMs: (cpu.user + cpu.system) / 1000, ...judge(rows.map((r) => ({ domain: r.domain, verdict: r.verdict as DomainCheck['verdict'], provider: r.provider as DomainCheck['provider'] }))) };
   } finally {
     await store.close();
   }
@@ -98,6 +104,8 @@ function report(name: string, r: PassResult): boolean {
     `${name.padEnd(28)} ${r.seconds.toFixed(2)} s  ${Math.round(rate)} domains/s  bound ${Math.round(BOUND)}/s  ratio ${(ratio * 100).toFixed(1)}%  ` +
       `transient-as-dead ${r.transientAsDead}  wrong ${r.wrong}  ${JSON.stringify(r.verdicts)}  ${ok ? 'target met' : 'TARGET MISSED'}`,
   );
+  const perDomain = r.cpuMs / N;
+  console.log(`${''.padEnd(28)} client CPU ${perDomain.toFixed(3)} ms/domain (${Math.round(r.cpuMs / 10 / r.seconds)}% of one core; alone it could do ${Math.round(1000 / perDomain)} domains/s)`);
   return ok;
 }
 

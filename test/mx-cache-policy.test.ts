@@ -1,5 +1,6 @@
 import dgram from 'node:dgram';
 import dns2 from 'dns2';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { mxConfigSchema } from '../src/mx/config.ts';
 import { expiresAt, mergeCheck, type PreviousVerdict } from '../src/mx/merge.ts';
@@ -50,6 +51,46 @@ describe('merging an observation into the stored verdict', () => {
     expect(b.verdict).toBe('unresolvable');
     const c = mergeCheck(asPrev(b), dead, ctxAt(new Date('2026-11-22T10:00:00Z')));
     expect(c).toMatchObject({ verdict: 'dead', dead_since: new Date('2026-11-21T10:00:00Z'), unknown_days: 0, unknown_since: null });
+  });
+});
+
+describe('invariant 5: a transient failure never turns into a permanent verdict', () => {
+  it('holds for any sequence of observations', () => {
+    const obs = fc.record({ kind: fc.constantFrom('unknown', 'dead', 'deliverable'), afterHours: fc.integer({ min: 0, max: 40 }) });
+    fc.assert(
+      fc.property(fc.array(obs, { maxLength: 30 }), (seq) => {
+        let prev: PreviousVerdict | undefined;
+        let now = T.getTime();
+        let streakDays = new Set<string>();
+        for (const o of seq) {
+          now += o.afterHours * 3_600_000;
+          const check: DomainCheck = {
+            domain: 'p.test',
+            verdict: o.kind as DomainCheck['verdict'],
+            reason: o.kind === 'unknown' ? 'servfail' : o.kind === 'dead' ? 'nxdomain' : 'mx',
+            provider: null,
+            mxHosts: [],
+            mxPreferences: [],
+            addresses: [],
+            ttlSeconds: 300,
+            error: null,
+          };
+          const r = mergeCheck(prev, check, { now: new Date(now), runId: null, config: cfg });
+          if (o.kind === 'unknown') {
+            streakDays.add(new Date(now).toISOString().slice(0, 10));
+            // Never dead, and unresolvable only after the configured number of distinct days.
+            expect(r.verdict === 'unknown' || r.verdict === 'unresolvable').toBe(true);
+            expect(r.verdict === 'unresolvable').toBe(streakDays.size >= cfg.unresolvableAfterDays);
+          } else {
+            streakDays = new Set();
+            expect(r.verdict).toBe(o.kind);
+            expect(r.unknown_days).toBe(0);
+          }
+          expect(r.expires_at.getTime()).toBeGreaterThan(now);
+          prev = r;
+        }
+      }),
+    );
   });
 });
 

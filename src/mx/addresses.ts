@@ -40,9 +40,9 @@ for (const [net, prefix] of V4_BOGONS) bogons.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of V6_BOGONS) bogons.addSubnet(net, prefix, 'ipv6');
 
 /**
- * True for an address a sender on the Internet could connect to. Note that 192.0.2.0/24 and the
- * other documentation ranges count as bogons: test zones that want a "public" MX must use a
- * routable-looking address (the tests use 198.51.100.x only where they mean "not public").
+ * True for an address a sender on the Internet could connect to. The documentation ranges
+ * (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) count as bogons: nothing real
+ * listens there, so an MX pointing at them is as dead as one pointing at 10.x.
  */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);

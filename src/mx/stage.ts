@@ -67,7 +67,7 @@ export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxChec
   const t = tally([]);
   const seconds = () => Math.round((performance.now() - started) / 10) / 100;
   const explicit = [...(opts.domains ?? []).map((d) => explicitDomain(d, '--domain')), ...(opts.domainsFile ? readDomainsFile(opts.domainsFile) : [])];
-  const asked = opts.domains !== undefined && opts.domains.length > 0 || opts.domainsFile !== undefined;
+  const asked = (opts.domains?.length ?? 0) > 0 || opts.domainsFile !== undefined;
   if (opts.importFile && asked) throw new UsageError('--import loads verdicts without DNS: use it alone (or with --export), not with --domain/--domains.');
 
   if (opts.importFile || (opts.exportFile && !asked)) {

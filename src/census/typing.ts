@@ -157,6 +157,8 @@ export async function createDateKeys(db: Kysely<Database>, table: string, pivot:
 /** Types the staged rows; then, among DOT numbers the scanner saw twice, the last good line wins. */
 export async function typeStagedFile(db: Kysely<Database>, o: TypingOptions, duplicateDots: Iterable<number>): Promise<void> {
   await sql.raw(typingSql(o)).execute(db);
+  // Statistics for the merge's join with carriers (a CTAS leaves the table unanalyzed).
+  await sql.raw(`analyze ${o.typed}`).execute(db);
   const dups = [...duplicateDots];
   if (!dups.length) return;
   await sql`

@@ -270,32 +270,55 @@ export class Linker {
             return;
           }
           if (!this.wantedBytes(program, buf, tagEnd + 3, le)) return;
+          if (this.shortcut(program, buf, ls, le, sp, bracket, tagEnd + 3)) return;
         }
       }
     }
     this.handle(buf.toString(ascii ? 'latin1' : 'utf8', ls, le), lineNo);
   }
 
-  /** The same filter as wantedBytes, on a string (tests and tools feed strings). */
-  feed(raw: string, lineNo: number): void {
-    this.counts.lines++;
-    if (raw.charCodeAt(0) !== HASH) {
-      const b = Buffer.from(raw, 'utf8');
-      let tagEnd = b.indexOf(TAG_END);
-      if (tagEnd > 0) {
-        const bracket = b.lastIndexOf(0x5b, tagEnd);
-        const start = Math.max(b.lastIndexOf(0x20, bracket), b.lastIndexOf(0x2f, bracket)) + 1;
-        if (bracket > start) {
-          const program = b.toString('latin1', start, bracket);
-          if (!POSTFIX_PROGRAMS.has(program)) {
-            this.counts.foreign++;
-            return;
-          }
-          if (!this.wantedBytes(program, b, tagEnd + 3, b.length)) return;
-        }
-      }
+  /**
+   * `QID: removed` and opendkim's `QID: DKIM-Signature field added` need only the message key,
+   * and they are two of the five lines of every message: read host, instance and queue id from
+   * the bytes when the header is the standard `TIMESTAMP HOST TAG` (RFC 3339 or traditional), the
+   * same values parseLine gives. Other headers take the full parse.
+   */
+  private shortcut(program: string, buf: Buffer, ls: number, le: number, sp: number, bracket: number, ms: number): boolean {
+    const removed = program === 'qmgr' || program === 'oqmgr' || program === 'postsuper';
+    if (!removed && program !== 'opendkim') return false;
+    const c0 = buf[ls]!;
+    const rfc = c0 >= 48 && c0 <= 57 && buf[ls + 4] === 45 && buf[ls + 10] === 84;
+    const traditional = c0 >= 65 && c0 <= 90 && buf[ls + 3] === 32;
+    if (!rfc && !traditional) return false;
+    const colon = buf.indexOf(COLON_SP, ms);
+    const b = colon + 2;
+    let end = le;
+    if (buf[end - 1] === 13) end--;
+    if (removed && end - b !== 7) return false; // "removed" and nothing after it
+    const qid = queueIdOf(buf.toString('latin1', ms, colon + 2));
+    if (!qid) return false;
+    const hostStart = lastByte(buf, 0x20, sp - 1, ls) + 1;
+    // Traditional headers have exactly three tokens before the host; anything else (busybox's
+    // facility.level, a container prefix) goes the long way.
+    if (traditional && buf.indexOf(0x20, ls + 16) !== sp) return false;
+    if (rfc && buf.indexOf(0x20, ls) + 1 !== hostStart) return false;
+    const host = buf.toString('latin1', hostStart, sp);
+    if (removed) {
+      let instEnd = sp + 1;
+      while (instEnd < bracket && buf[instEnd] !== 0x2f) instEnd++;
+      this.close(host + '\t' + buf.toString('latin1', sp + 1, instEnd) + '\t' + qid);
+    } else {
+      const key = this.byHostQid.get(host + '\t' + qid);
+      const m = key ? this.open.get(key) : undefined;
+      if (m) m.signed = true;
     }
-    this.handle(raw, lineNo);
+    return true;
+  }
+
+  /** One line as a string (tests and tools): the very path of the bytes. */
+  feed(raw: string, lineNo: number): void {
+    const b = Buffer.from(raw, 'utf8');
+    this.feedBytes(b, 0, b.length, false, lineNo);
   }
 
   private handle(raw: string, lineNo: number): void {

@@ -19,6 +19,9 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.ts';
 import type { CopyEncoding } from '../db/store.ts';
+import { BAD, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE, rawText, stripCrOutsideQuotes, writeInt } from './scan-bytes.ts';
+
+export { MAX_RAW_BYTES, parseDot, rawText } from './scan-bytes.ts';
 
 export interface ScanOptions {
   /** Fields per record, from the header. */
@@ -48,33 +51,6 @@ export const MAX_RECORD_LINES = 20;
 export const MAX_RECORD_BYTES = 1 << 20;
 /** A "line" this long is not census data; holding more would break the flat-memory promise. */
 export const MAX_LINE_BYTES = 16 << 20;
-/** Raw text kept per reject: enough to see the problem, bounded for a runaway line. */
-export const MAX_RAW_BYTES = 4096;
-
-// Byte classes for the state machine.
-const ORD = 0;
-const QUOTE = 1;
-const COMMA = 2;
-const LF = 3;
-const CR = 4;
-const BAD = 5;
-const HIGH = 6;
-
-function classTable(encoding: CopyEncoding): Uint8Array {
-  const t = new Uint8Array(256);
-  t[0x22] = QUOTE;
-  t[0x2c] = COMMA;
-  t[0x0a] = LF;
-  t[0x0d] = CR;
-  t[0x00] = BAD;
-  if (encoding === 'WIN1252') {
-    // The five bytes Windows-1252 leaves undefined: PostgreSQL refuses them, so would the whole COPY.
-    for (const b of [0x81, 0x8d, 0x8f, 0x90, 0x9d]) t[b] = BAD;
-  } else {
-    for (let b = 0x80; b < 0x100; b++) t[b] = HIGH;
-  }
-  return t;
-}
 
 const S_FIELD_START = 0;
 const S_UNQUOTED = 1;
@@ -354,76 +330,6 @@ export class CensusScanner {
     this.out = Buffer.allocUnsafe(this.chunkBytes);
     this.outPos = 0;
   }
-}
-
-/** DOT number of bytes [s, e) (optionally quoted), or 0 when it is not 1-15 digits. */
-export function parseDot(buf: Uint8Array, s: number, e: number): number {
-  if (e - s >= 2 && buf[s] === 0x22 && buf[e - 1] === 0x22) {
-    s++;
-    e--;
-  }
-  if (e <= s || e - s > 15) return 0;
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) return 0;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-/** Writes a positive integer's digits without allocating a string (once per record). */
-function writeInt(out: Buffer, pos: number, n: number): number {
-  let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
-  for (let i = pos + digits - 1; i >= pos; i--) {
-    out[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
-  }
-  return pos + digits;
-}
-
-function stripCrOutsideQuotes(body: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length);
-  let n = 0;
-  let quoted = false;
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x0d && !quoted) continue;
-    out[n++] = c;
-  }
-  return out.subarray(0, n);
-}
-
-/**
- * The rejected line as a quoted CSV field in the COPY's encoding: bytes PostgreSQL would refuse
- * (NUL, undefined Windows-1252 bytes, invalid UTF-8) become visible `\xHH` escapes, and a runaway
- * line is cut at MAX_RAW_BYTES.
- */
-export function rawText(line: Buffer, encoding: CopyEncoding): Buffer {
-  let text: Buffer;
-  if (encoding === 'WIN1252') {
-    const cut = line.length > MAX_RAW_BYTES ? line.subarray(0, MAX_RAW_BYTES) : line;
-    const parts: Buffer[] = [];
-    let from = 0;
-    for (let i = 0; i < cut.length; i++) {
-      const b = cut[i]!;
-      if (b === 0 || b === 0x81 || b === 0x8d || b === 0x8f || b === 0x90 || b === 0x9d) {
-        parts.push(cut.subarray(from, i), Buffer.from(`\\x${b.toString(16).toUpperCase().padStart(2, '0')}`));
-        from = i + 1;
-      }
-    }
-    parts.push(cut.subarray(from));
-    text = Buffer.concat(parts);
-  } else {
-    let s = new TextDecoder('utf-8').decode(line.length > MAX_RAW_BYTES ? line.subarray(0, MAX_RAW_BYTES) : line);
-    s = s.replace(/\0/g, '\\x00');
-    text = Buffer.from(s, 'utf8');
-  }
-  if (line.length > MAX_RAW_BYTES) text = Buffer.concat([text, Buffer.from(' [truncated]')]);
-  const escaped = text.includes(0x22) ? Buffer.from(text.toString('latin1').replace(/"/g, '""'), 'latin1') : text;
-  return Buffer.concat([Buffer.from('"'), escaped, Buffer.from('"')]);
 }
 
 /** Streams a file's records (after its header line) through the scanner. */

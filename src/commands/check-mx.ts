@@ -16,7 +16,7 @@ interface CheckMxFlags {
   export?: string;
 }
 
-function positiveInt(flag: string, v: string | undefined): number | undefined {
+function positiveNumber(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${v}"`);
@@ -67,9 +67,9 @@ Examples:
       const overrides = {
         mx: {
           dnsServers,
-          concurrency: positiveInt('--concurrency', opts.concurrency),
-          qps: positiveInt('--qps', opts.qps),
-          timeoutMs: positiveInt('--timeout', opts.timeout),
+          concurrency: positiveNumber('--concurrency', opts.concurrency),
+          qps: positiveNumber('--qps', opts.qps),
+          timeoutMs: positiveNumber('--timeout', opts.timeout),
         },
       };
       await runCommand<MxCheckSummary>(
@@ -88,12 +88,15 @@ function renderHuman(s: MxCheckSummary): string {
   const lines: string[] = [];
   for (const d of s.domains ?? [])
     lines.push(`${d.domain}  ${d.verdict} (${d.reason})${d.provider ? `  provider ${d.provider}` : ''}${d.mx.length ? `  mx ${d.mx.join(' ')}` : ''}${d.verdict !== 'deliverable' && d.error ? `\n    ${d.error}` : ''}`);
+  const ran = s.imported !== undefined || s.dnsServers !== undefined;
   if (s.imported !== undefined) lines.push(`imported ${s.imported} verdict(s)`);
-  else lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
-  const v = s.verdicts;
-  lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
-  const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
-  if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  else if (s.dnsServers !== undefined) lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
+  if (ran) {
+    const v = s.verdicts;
+    lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
+    const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
+    if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  }
   if (s.exported !== undefined) lines.push(`exported ${s.exported} verdict(s)`);
   return lines.join('\n');
 }

@@ -14,142 +14,16 @@ import { classify, type BounceClass } from './classify.ts';
 import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
 import { parseLine, queueIdOf, type LogLine } from './line.ts';
 import type { LineChunk } from './reader.ts';
+import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentAggregate } from './outcomes.ts';
+import { COLON_SP, DELIVERY_AGENTS, HASH, lastByte, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS, TAG_END, wantedBody } from './prefilter.ts';
 import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
 
-export type OutcomeStatus = 'deferred' | 'bounced' | 'expired';
-
-/** One non-`sent` outcome for one recipient: stored whole (dsn, class, raw text). */
-export interface DeliveryEvent {
-  ts: number;
-  day: string;
-  host: string;
-  transport: string;
-  qid: string;
-  recipient: string | null;
-  origTo: string | null;
-  domain: string | null;
-  relay: string | null;
-  relayHost: string | null;
-  provider: string | null;
-  status: OutcomeStatus;
-  dsn: string | null;
-  class: BounceClass;
-  /** For `expired`: the class of the recipient's last deferral. */
-  causeClass: BounceClass | null;
-  stage: string | null;
-  reason: string;
-  sender: string | null;
-  clientIp: string | null;
-  stream: string | null;
-  ownDomain: boolean;
-  lineNo: number;
-}
-
-/** `sent` outcomes are counted, not stored one by one: a healthy day is almost all of them. */
-export interface SentAggregate {
-  day: string;
-  domain: string;
-  transport: string;
-  stream: string | null;
-  ownDomain: boolean;
-  count: number;
-  lastTs: number;
-}
-
-export interface DailyCounters {
-  campaignMessages: number;
-  dkimSigned: number;
-}
-
-export interface PendingRecipient {
-  cls: BounceClass;
-  dsn: string;
-  reason: string;
-  relay: string;
-  origTo: string | null;
-  transport: string;
-}
-
-interface OpenMessage {
-  host: string;
-  qid: string;
-  firstTs: number;
-  clientIp: string | null;
-  stream: string | null;
-  campaign: boolean;
-  signed: boolean;
-  sender: string | null;
-  pending: Record<string, PendingRecipient> | null;
-}
-
-export interface LineCounts {
-  lines: number;
-  comment: number;
-  blank: number;
-  malformed: number;
-  foreign: number;
-  noTimestamp: number;
-  received: number;
-  sent: number;
-  deferred: number;
-  bounced: number;
-  expired: number;
-  probes: number;
-  rejected: number;
-  ownSent: number;
-  ownDeferred: number;
-  ownBounced: number;
-  ownExpired: number;
-}
-
-export function emptyCounts(): LineCounts {
-  return {
-    lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, noTimestamp: 0, received: 0, sent: 0, deferred: 0, bounced: 0,
-    expired: 0, probes: 0, rejected: 0, ownSent: 0, ownDeferred: 0, ownBounced: 0, ownExpired: 0,
-  };
-}
-
-/** Postfix daemons and tools (and opendkim). Lines of other programs (dovecot, amavis, cron) are foreign: counted and skipped. */
-const POSTFIX_PROGRAMS = new Set([
-  'smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'retry', 'discard', 'qmgr', 'oqmgr', 'smtpd', 'cleanup', 'pickup', 'bounce', 'defer', 'trace',
-  'trivial-rewrite', 'anvil', 'scache', 'master', 'postscreen', 'dnsblog', 'tlsproxy', 'tlsmgr', 'verify', 'flush', 'proxymap', 'showq',
-  'postsuper', 'postqueue', 'sendmail', 'postdrop', 'postmap', 'postfix-script', 'postlogd', 'spawn', 'qmqpd', 'postalias', 'postconf', 'postlog',
-  'submission', 'opendkim',
-]);
-const DELIVERY_AGENTS = new Set(['smtp', 'lmtp', 'local', 'virtual', 'pipe', 'error', 'retry', 'discard']);
-/** Agents that deliver into mailboxes on this server: the firm's own mail by definition. */
-const LOCAL_AGENTS = new Set(['local', 'virtual']);
-
-const NL = 0x0a;
-const HASH = 0x23;
-const TAG_END = Buffer.from(']: ');
-const COLON_SP = Buffer.from(': ');
-const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
-const B_TO = Buffer.from('to=');
-const B_REMOVED = Buffer.from('removed');
-const B_FROM = Buffer.from('from=');
-const B_CLIENT = Buffer.from('client=');
-const B_REJECT = Buffer.from('reject:');
-const B_UID = Buffer.from('uid=');
-const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
-const B_DKIM = Buffer.from('DKIM-Signature field added');
-
-/** Whether buf[pos, le) starts with `prefix`. */
-function startsAt(buf: Buffer, pos: number, le: number, prefix: Buffer): boolean {
-  if (pos + prefix.length > le) return false;
-  for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
-  return true;
-}
+export { emptyCounts };
+export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentAggregate } from './outcomes.ts';
 
 /** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
 function transportOf(l: LogLine): string {
   return l.tag;
-}
-
-/** Last index of byte `c` in buf[from..pos], or from - 1. Short backward scans: cheaper than Buffer.lastIndexOf's argument handling. */
-function lastByte(buf: Buffer, c: number, pos: number, from: number): number {
-  for (let i = pos; i >= from; i--) if (buf[i] === c) return i;
-  return from - 1;
 }
 
 export interface LinkerOptions {
@@ -381,36 +255,11 @@ export class Linker {
     }
   }
 
-  /**
-   * Whether a line of a Postfix program can matter: its queue-id message starts with one of the
-   * bodies we act on. Counts NOQUEUE rejects on the way. Works on bytes, allocates nothing.
-   */
+  /** Whether the line can matter (see wantedBody); counts NOQUEUE rejects on the way. */
   private wantedBytes(program: string, buf: Buffer, ms: number, le: number): boolean {
-    if (startsAt(buf, ms, le, B_NOQUEUE_REJECT)) {
-      this.counts.rejected++;
-      return false;
-    }
-    const colon = buf.indexOf(COLON_SP, ms);
-    if (colon < 0 || colon >= le || colon - ms > 24 || colon - ms < 6) return false;
-    const b = colon + 2;
-    if (DELIVERY_AGENTS.has(program)) return startsAt(buf, b, le, B_TO);
-    switch (program) {
-      case 'qmgr':
-      case 'oqmgr':
-        return startsAt(buf, b, le, B_REMOVED) || startsAt(buf, b, le, B_FROM);
-      case 'smtpd':
-        return startsAt(buf, b, le, B_CLIENT) || startsAt(buf, b, le, B_REJECT);
-      case 'pickup':
-        return startsAt(buf, b, le, B_UID);
-      case 'cleanup':
-        return startsAt(buf, b, le, B_LISTMONK) || startsAt(buf, b, le, B_REJECT);
-      case 'opendkim':
-        return startsAt(buf, b, le, B_DKIM);
-      case 'postsuper':
-        return startsAt(buf, b, le, B_REMOVED);
-      default:
-        return false;
-    }
+    const v = wantedBody(program, buf, ms, le);
+    if (v === 'rejected') this.counts.rejected++;
+    return v === 'keep';
   }
 
   private key(l: LogLine, qid: string): string {

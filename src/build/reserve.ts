@@ -7,7 +7,7 @@
  *
  * Rules are judged on the best-ranked prefix only, growing it until the day is filled: a verdict
  * depends on the address alone, so the picks equal those of judging every candidate, while the
- * lock is held for a few thousand verdicts instead of a million. The full counts for the summary
+ * lock is held for a top-N sort and a few thousand verdicts instead of a million. The full counts for the summary
  * are computed after commit (eligibility.ts).
  */
 import { sql, type Transaction } from 'kysely';
@@ -15,7 +15,7 @@ import type { Database } from '../db/database.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../rules/engine.ts';
 import type { ExclusionRule, RuleContext } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
-import { segmentCandidates } from './candidates.ts';
+import { rankedCandidateRows } from './candidates.ts';
 import { ledgerCounts, type SegmentLedgerCounts } from './ledger.ts';
 import { tuneSelection } from './session.ts';
 
@@ -39,8 +39,7 @@ export interface ReserveResult {
   before: Record<string, SegmentLedgerCounts>;
   /** Newly reserved (or, with dryRun, that would be) per segment. */
   picked: Record<string, number>;
-  /** Candidates not yet in the date's ledger, and how many of the best of them were judged. */
-  ranked: number;
+  /** How many of the best-ranked addresses the rules judged to fill the day. */
   judged: number;
 }
 
@@ -66,35 +65,29 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
   const none = Object.fromEntries(names.map((n) => [n, 0]));
   await sql`drop table if exists pg_temp.picked`.execute(trx);
   await sql`create temp table picked (email_id bigint, email text, segment text, dot_number bigint, note text, provider text, rank int) on commit drop`.execute(trx);
-  if (room === 0 || remaining.every((r) => r === 0)) return { used, before, picked: none, ranked: 0, judged: 0 };
+  if (room === 0 || remaining.every((r) => r === 0)) return { used, before, picked: none, judged: 0 };
 
-  // Best recipients first: provider tier, then md5(address || date), a key that is stable for a
-  // date (a re-run picks the same people) and rotates between dates. Addresses already in the
-  // date's ledger (any status) are not candidates again.
-  // domain_providers is a full join of two tables: joined to a million candidates, the planner
+  // domain_providers is a full join of two tables: joined to a million candidate rows, the planner
   // misjudges it by orders of magnitude; a small materialized copy keeps the join a hash join.
   await sql`drop table if exists pg_temp.provider_of`.execute(trx);
   await sql`create temp table provider_of on commit drop as select domain, provider from domain_providers where provider is not null`.execute(trx);
   await sql`analyze pg_temp.provider_of`.execute(trx);
-  await sql`drop table if exists pg_temp.ranked`.execute(trx);
-  await sql`
-    create temp table ranked on commit drop as
-    select c.email_id, c.email, c.domain, c.segment, c.dot_number, c.note, dp.provider,
-           row_number() over (order by t.tier, t.key) as rn
-    from (${segmentCandidates(p.segments, { config: p.ruleCtx.config, date: p.date })}) c
-    left join pg_temp.provider_of dp on dp.domain = c.domain
-    cross join lateral (
-      select coalesce(array_position(${[...p.providerTiers]}::text[], dp.provider), ${p.providerTiers.length + 1}::int) as tier,
-             md5(c.email || ${p.date}::text) as key
-    ) t
-    where not exists (select 1 from push_ledger l where l.send_date = ${p.date}::date and l.address = c.email)`.execute(trx);
-  const total = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.ranked`.execute(trx)).rows[0]?.n ?? 0;
   const rankBase = (await sql<{ r: number }>`select coalesce(max(rank), 0)::int as r from push_ledger where send_date = ${p.date}::date`.execute(trx)).rows[0]?.r ?? 0;
 
-  let judged = Math.min(total, Math.max(room * 2, 1000));
-  let pickedTotal = 0;
+  let limit = room * 3 + 1000;
+  let fetched = 0;
+  let judged = 0;
   for (;;) {
-    await createCandidates(trx, sql`select email_id, email, domain, segment, dot_number, note, provider, rn from pg_temp.ranked where rn <= ${judged}`);
+    await sql`drop table if exists pg_temp.top_rows`.execute(trx);
+    await sql`create temp table top_rows on commit drop as
+      select r.*, row_number() over (order by r.tier, r.key, r.email_id, r.prio, r.position, r.dot_number) as seq
+      from (${rankedCandidateRows(p.segments, { config: p.ruleCtx.config, date: p.date }, { date: p.date, providerTiers: p.providerTiers, limit })}) r`.execute(trx);
+    fetched = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.top_rows`.execute(trx)).rows[0]?.n ?? 0;
+    judged = await createCandidates(
+      trx,
+      sql`select distinct on (email_id) email_id, email, domain, segment, dot_number, note, provider, seq as rn
+          from pg_temp.top_rows order by email_id, seq`,
+    );
     await evaluateExclusions(trx, p.ruleCtx, p.rules);
     await sql`truncate pg_temp.picked`.execute(trx);
     // Yahoo is refused here too, whatever the rules say: invariant 1 must not hang on one rule module.
@@ -110,9 +103,10 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
       where x.seg_rank <= r.remaining
       order by x.rn
       limit ${room}::int`.execute(trx);
-    pickedTotal = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.picked`.execute(trx)).rows[0]?.n ?? 0;
-    if (pickedTotal >= room || judged >= total) break;
-    judged = Math.min(total, judged * 4);
+    const pickedTotal = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.picked`.execute(trx)).rows[0]?.n ?? 0;
+    // Done when the day is filled or every candidate row was seen; else look four times deeper.
+    if (pickedTotal >= room || fetched < limit) break;
+    limit *= 4;
   }
 
   const pickedRows = await sql<{ segment: string; n: number }>`select segment, count(*)::int as n from pg_temp.picked group by segment`.execute(trx);
@@ -123,5 +117,5 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
       select ${p.date}::date, segment, email, email_id, dot_number, provider, rank, note, ${p.runId}::bigint
       from pg_temp.picked`.execute(trx);
   }
-  return { used, before, picked, ranked: total, judged };
+  return { used, before, picked, judged };
 }

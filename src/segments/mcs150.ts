@@ -1,44 +1,63 @@
 /**
  * `mcs150`: active carriers due or overdue for the MCS-150 biennial update on the send date.
- * The set-based twin of mcs150-rule.ts (read that file for the rule); a test checks they agree.
+ * The rule (mcs150-rule.ts) gives every carrier one of 20 slots (last digit × year parity), and on
+ * a given date all carriers of a slot share the same deadlines. So the date arithmetic runs once
+ * per slot, in TypeScript, through the very functions that state the rule; the set-based SQL only
+ * compares each carrier's dates with its slot's (a 20-row join instead of date arithmetic on
+ * millions of rows). A test checks the SQL against mcs150Status() on generated carriers.
  */
 import { sql } from 'kysely';
+import { daysBetween } from '../warmup/calendar.ts';
+import { lastDeadline, nextDeadline, windowStart } from './mcs150-rule.ts';
 import type { Segment } from './segment.ts';
+
+export interface SlotDates {
+  lastDigit: number;
+  parity: 0 | 1;
+  /** The deadline before the date, and the exclusive start of its 12-month filing window. */
+  lastDeadline: string;
+  lastWindowStart: string;
+  /** The deadline on or after the date, its window start, and whether it is within leadDays. */
+  nextDeadline: string;
+  nextWindowStart: string;
+  dueSoon: boolean;
+}
+
+/** The deadlines of each of the 20 slots on `date`. */
+export function slotDates(date: string, leadDays: number): SlotDates[] {
+  const out: SlotDates[] = [];
+  for (const parity of [0, 1] as const) {
+    for (let lastDigit = 0; lastDigit <= 9; lastDigit++) {
+      // A representative USDOT number of the slot: 1, then next-to-last digit = parity, last = lastDigit.
+      const dot = 100 + parity * 10 + lastDigit;
+      const last = lastDeadline(dot, date);
+      const next = nextDeadline(dot, date);
+      out.push({ lastDigit, parity, lastDeadline: last, lastWindowStart: windowStart(last), nextDeadline: next, nextWindowStart: windowStart(next), dueSoon: daysBetween(date, next) <= leadDays });
+    }
+  }
+  return out;
+}
 
 export const mcs150: Segment = {
   name: 'mcs150',
   description: 'active carriers whose MCS-150 biennial update (49 CFR 390.19) is due within leadDays or overdue',
   configSection: 'mcs150',
   carriers(ctx) {
-    const d = ctx.date;
-    const lead = ctx.config.segments.mcs150.leadDays;
-    // slot: month from the last digit (0 = October), parity of the next-to-last digit.
-    // ny: the year of the next deadline on or after d. y0 is the first year >= year(d) with the
-    // slot's parity; its deadline (last day of `month`) is on or after d unless month < month(d).
-    const deadline = (yearExpr: ReturnType<typeof sql>) => sql`((make_date(${yearExpr}, s.month, 1) + interval '1 month')::date - 1)`;
+    const slots = slotDates(ctx.date, ctx.config.segments.mcs150.leadDays);
+    const col = <K extends keyof SlotDates>(k: K) => slots.map((s) => s[k]);
+    // (dot / 10) % 2 is the parity of the next-to-last digit (10 is even).
     return sql<{ dot_number: number; note: string }>`
-      select dot_number,
-             case when overdue then 'overdue since ' || last_dl else 'due ' || next_dl end as note
+      select dot_number, case when overdue then 'overdue since ' || last_dl else 'due ' || next_dl end as note
       from (
-        select s.dot_number,
-               ${deadline(sql`n.ny`)} as next_dl,
-               ${deadline(sql`n.ny - 2`)} as last_dl,
-               (s.add_date is null or s.add_date <= ${deadline(sql`n.ny - 2`)})
-                 and (s.mcs150_date is null or s.mcs150_date <= ${deadline(sql`n.ny - 3`)}) as overdue,
-               ${deadline(sql`n.ny`)} - ${d}::date <= ${lead}::int
-                 and (s.mcs150_date is null or s.mcs150_date <= ${deadline(sql`n.ny - 1`)}) as due
-        from (
-          select c.dot_number, c.mcs150_date, c.add_date,
-                 case when c.dot_number % 10 = 0 then 10 else (c.dot_number % 10)::int end as month,
-                 ((c.dot_number / 10) % 10 % 2)::int as parity
-          from carriers c
-          where c.status = 'active'
-        ) s
-        cross join lateral (
-          select y0 + case when y0 > yd or s.month >= md then 0 else 2 end as ny
-          from (select extract(year from ${d}::date)::int as yd, extract(month from ${d}::date)::int as md) p
-          cross join lateral (select p.yd + (p.yd + s.parity) % 2 as y0) q
-        ) n
+        select c.dot_number, s.last_dl, s.next_dl,
+               (c.add_date is null or c.add_date <= s.last_dl) and (c.mcs150_date is null or c.mcs150_date <= s.last_ws) as overdue,
+               s.due_soon and (c.mcs150_date is null or c.mcs150_date <= s.next_ws) as due
+        from carriers c
+        join unnest(${col('lastDigit')}::int[], ${col('parity')}::int[], ${col('lastDeadline')}::date[], ${col('lastWindowStart')}::date[],
+                    ${col('nextDeadline')}::date[], ${col('nextWindowStart')}::date[], ${col('dueSoon')}::boolean[])
+             as s(last_digit, parity, last_dl, last_ws, next_dl, next_ws, due_soon)
+          on s.last_digit = c.dot_number % 10 and s.parity = (c.dot_number / 10) % 2
+        where c.status = 'active'
       ) t
       where overdue or due`;
   },

@@ -56,23 +56,23 @@ export async function runNormalize(ctx: StageContext, run: RunHandle, opts: Norm
   let carriersNormalized = 0;
   let after = 0;
   for (;;) {
-    // Key range first (an index-only walk of carriers), then the anti-join inside that range: a
-    // LIMIT over the anti-join itself makes the planner hash every remaining row on every page.
-    const bound = await sql<{ upper: number | null }>`
-      select max(dot_number) as upper from (select dot_number from carriers where dot_number > ${after}::bigint order by dot_number limit ${size}::int) k`.execute(db);
-    const upper = bound.rows[0]?.upper;
-    if (upper == null) break;
-    const page = await sql<CarrierField>`
-      select c.dot_number, c.email_raw from carriers c
-      left join email_sources s on s.dot_number = c.dot_number and s.dot_number > ${after}::bigint and s.dot_number <= ${upper}::bigint
-      where c.dot_number > ${after}::bigint and c.dot_number <= ${upper}::bigint and ${changedWhere}
-      order by c.dot_number`.execute(db);
-    if (page.rows.length) {
-      counts = addCounts(counts, await write(batchFromCarriers(page.rows)));
-      carriersNormalized += page.rows.length;
-      progress.update(carriersNormalized);
-    }
-    after = upper;
+    const page = await db.transaction().execute(async (trx) => {
+      // Walk carriers in key order and probe email_sources by key, stopping at `size` changed
+      // carriers: one pass over the table in total. Left to itself the planner hashes every
+      // remaining row on every page (quadratic over a 2M-carrier first load).
+      await sql`set local enable_hashjoin = off`.execute(trx);
+      await sql`set local enable_mergejoin = off`.execute(trx);
+      await sql`set local enable_sort = off`.execute(trx);
+      return sql<CarrierField>`
+        select c.dot_number, c.email_raw from carriers c left join email_sources s on s.dot_number = c.dot_number
+        where c.dot_number > ${after}::bigint and ${changedWhere}
+        order by c.dot_number limit ${size}::int`.execute(trx);
+    });
+    if (!page.rows.length) break;
+    counts = addCounts(counts, await write(batchFromCarriers(page.rows)));
+    carriersNormalized += page.rows.length;
+    after = page.rows[page.rows.length - 1]!.dot_number;
+    progress.update(carriersNormalized);
   }
   progress.stop();
 

@@ -58,12 +58,35 @@ async function count(trx: Trx, query: ReturnType<typeof sql>): Promise<{ a: numb
 
 export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }): Promise<BatchCounts> {
   const c = zeroCounts();
+  // Every statement below joins one page (at most a few thousand rows) to the big tables by key.
+  // During a first load the tables' statistics lag far behind (autovacuum cannot keep up with
+  // 2M rows in minutes) and the planner then hashes or merges whole tables on every page. Index
+  // nested loops are the right plan for each of these statements, so the batch asks for them,
+  // and gives the settings back before returning (explain runs the rules in the same transaction).
+  // JIT compilation would cost more than any of these statements.
+  await sql`set local enable_hashjoin = off`.execute(trx);
+  await sql`set local enable_mergejoin = off`.execute(trx);
+  await sql`set local jit = off`.execute(trx);
+  try {
+    return await writeBatchStatements(trx, batch, opts, c);
+  } finally {
+    await sql`set local enable_hashjoin = default`.execute(trx);
+    await sql`set local enable_mergejoin = default`.execute(trx);
+    await sql`set local jit = default`.execute(trx);
+  }
+}
+
+async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }, c: BatchCounts): Promise<BatchCounts> {
   const A = batch.addresses;
+  // The page's carriers as an array parameter: `dot_number = any($1)` is an index scan of the
+  // primary key whatever the statistics say (a join with a temp table let the planner scan the
+  // whole link table from the outside).
+  const dots = [...batch.carriers.map((x) => x.dot_number), ...batch.removed];
   // Links per address in this batch: a new address's carrier count is exactly that, so it is
   // written with the row and needs no update afterwards (most rows of a first run).
   const linksPer = new Map<string, number>();
   for (const l of batch.links) linksPer.set(l.address, (linksPer.get(l.address) ?? 0) + 1);
-  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
+  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_addr_id, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
   await sql`create temp table nb_addr on commit drop as
     select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
                          ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
@@ -79,8 +102,7 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
     select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
   // Temp tables have no statistics: without an index and ANALYZE the planner nests loops over them
   // and a 10k-carrier page turns quadratic.
-  await sql`create index on pg_temp.nb_carrier (dot_number)`.execute(trx);
-  await sql`analyze pg_temp.nb_addr, pg_temp.nb_link, pg_temp.nb_carrier`.execute(trx);
+  await sql`analyze pg_temp.nb_addr, pg_temp.nb_link`.execute(trx);
 
   // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.
   const upserted = await sql<{ id: number; inserted: boolean }>`
@@ -96,14 +118,18 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
   c.addresses_rejudged = upserted.rows.length - insertedIds.size;
 
   // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
+  await sql`create temp table nb_addr_id on commit drop as
+    select a.*, e.id as email_id from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
+  await sql`create index on pg_temp.nb_addr_id (email_id)`.execute(trx);
+  await sql`analyze pg_temp.nb_addr_id`.execute(trx);
   await sql`create temp table nb_link_id on commit drop as
     select l.dot_number, e.id as email_id, l.position from pg_temp.nb_link l join emails e on e.address = l.address`.execute(trx);
   await sql`create index on pg_temp.nb_link_id (dot_number, email_id)`.execute(trx);
   await sql`analyze pg_temp.nb_link_id`.execute(trx);
 
   await sql`create temp table nb_reason on commit drop as
-    select e.id as email_id, r.code, r.detail
-    from pg_temp.nb_addr a join emails e on e.address = a.address
+    select a.email_id, r.code, r.detail
+    from pg_temp.nb_addr_id a
     cross join lateral (values
       ('invalid_syntax', a.problem),
       ('typo_domain', case when a.typo is not null then
@@ -115,8 +141,8 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
   const removedReasons = await count(
     trx,
     sql`with d as (
-      delete from email_reasons er using pg_temp.nb_addr a, emails e
-      where e.address = a.address and er.email_id = e.id and er.code in (${sql.join([...STATIC_REASON_CODES])})
+      delete from email_reasons er using pg_temp.nb_addr_id a
+      where er.email_id = a.email_id and er.code in (${sql.join([...STATIC_REASON_CODES])})
         and not exists (select 1 from pg_temp.nb_reason r where r.email_id = er.email_id and r.code = er.code)
       returning 1)
     select count(*) as a, 0 as b from d`,
@@ -136,15 +162,15 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
 
   // Links of these carriers replaced; every address that gained or lost one gets its count recomputed.
   await sql`create temp table nb_affected on commit drop as
-    select ce.email_id from carrier_emails ce join pg_temp.nb_carrier k on k.dot_number = ce.dot_number
+    select email_id from carrier_emails where dot_number = any(${dots}::bigint[])
     union
     select email_id from pg_temp.nb_link_id`.execute(trx);
 
   const removedLinks = await count(
     trx,
     sql`with d as (
-      delete from carrier_emails ce using pg_temp.nb_carrier k
-      where ce.dot_number = k.dot_number
+      delete from carrier_emails ce
+      where ce.dot_number = any(${dots}::bigint[])
         and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
       returning 1)
     select count(*) as a, 0 as b from d`,
@@ -167,11 +193,13 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
   const affected = (await sql<{ email_id: number }>`select email_id from pg_temp.nb_affected`.execute(trx)).rows
     .map((r) => Number(r.email_id))
     .filter((id) => !insertedIds.has(id));
+  const recount = await sql<{ id: number; n: number }>`
+    select a.id, (select count(*) from carrier_emails ce where ce.email_id = a.id)::int as n from unnest(${affected}::bigint[]) as a(id)`.execute(trx);
   const counts = await count(
     trx,
     sql`with u as (
       update emails e set carrier_count = n.n
-      from (select a.id, (select count(*) from carrier_emails ce where ce.email_id = a.id)::int as n from unnest(${affected}::bigint[]) as a(id)) n
+      from unnest(${recount.rows.map((r) => r.id)}::bigint[], ${recount.rows.map((r) => r.n)}::int[]) as n(id, n)
       where e.id = n.id and e.carrier_count <> n.n
       returning 1)
     select count(*) as a, 0 as b from u`,
@@ -189,7 +217,7 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
         set email_raw = excluded.email_raw, normalizer_version = excluded.normalizer_version, run_id = excluded.run_id, normalized_at = excluded.normalized_at
         where (email_sources.email_raw, email_sources.normalizer_version) is distinct from (excluded.email_raw, excluded.normalizer_version)
       returning 1),
-    d as (delete from email_sources s using pg_temp.nb_carrier k where k.removed and s.dot_number = k.dot_number returning 1)
+    d as (delete from email_sources s where s.dot_number = any(${batch.removed}::bigint[]) returning 1)
     select (select count(*) from up) as a, (select count(*) from d) as b`,
   );
   c.sources_recorded = sources.a;

@@ -1,7 +1,7 @@
 /**
  * npm run bench:build — the main job at full scale: 2M carriers in PostgreSQL (generated with
- * set-based SQL in seconds), a build of a 3,000-address day pushed to the Listmonk double with
- * 20 ms latency per request. Prints the selection time (segments + every exclusion rule + cap
+ * set-based SQL), a build of a 3,000-address day pushed to the Listmonk double (in its own process,
+ * like the real server) with 20 ms latency per request. Prints the selection time (segments + every exclusion rule + cap
  * decision over the whole census) and push throughput against the concurrency bound
  * (concurrency / latency: what a client that never idles could reach).
  *
@@ -9,7 +9,12 @@
  * beside it and dropped), BENCH_CARRIERS (default 2,000,000), BENCH_LATENCY_MS (default 20).
  * Targets: selection < 3 s, push ≥ 90% of the bound.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { createOutput } from '../src/cli/output.ts';
@@ -17,7 +22,7 @@ import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore } from '../src/db/store.ts';
 import { createListmonkClient } from '../src/listmonk/index.ts';
-import { DEFAULT_USER, ListmonkDouble } from '../test/listmonk-double/index.ts';
+import { DEFAULT_USER } from '../test/listmonk-double/index.ts';
 
 const CARRIERS = Number(process.env.BENCH_CARRIERS ?? 2_000_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
@@ -76,6 +81,17 @@ select 'address', address, 'recipient_invalid', 'scrub', '{}'::jsonb, now(), now
 analyze;
 `;
 
+/** Starts the double in a child process (bench/listmonk-double-server.ts) and returns its URL. */
+async function startDouble() {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'listmonk-double-server.ts')], {
+    env: { ...process.env, BENCH_LATENCY_MS: String(LATENCY_MS) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill('SIGTERM') };
+}
+
 const sink = () =>
   new Writable({
     write(_c, _e, cb) {
@@ -92,7 +108,7 @@ async function main() {
   const exists = (await admin.query('select 1 from pg_database where datname = $1', [scratch])).rowCount === 1;
   if (!exists) await admin.query(`create database ${scratch}`);
   const url = withDatabase(BASE_URL, scratch);
-  const double = await ListmonkDouble.start();
+  const double = await startDouble();
   const store = await openStore({ url, dataDir: '' });
   try {
     await migrate(store);
@@ -121,7 +137,6 @@ async function main() {
       `dry run: ${dry.segments.map((s) => `${s.name} eligible ${s.eligible.toLocaleString('en-US')}`).join(', ')}; selection ${dry.seconds.select.toFixed(2)} s, counts ${dry.seconds.count.toFixed(2)} s (whole run ${((performance.now() - t) / 1000).toFixed(2)} s)`,
     );
 
-    double.faults.latencyMs = LATENCY_MS;
     const lm = createListmonkClient({ ...config.listmonk, url: double.url, apiUser: DEFAULT_USER.username, apiToken: DEFAULT_USER.token }, { now: () => now });
     const s = await segmentBuild(ctx, { listmonk: lm });
     const pushed = s.segments.reduce((n, g) => n + g.pushed, 0);
@@ -133,10 +148,11 @@ async function main() {
     console.log(
       `push: ${pushed} addresses in ${s.seconds.push.toFixed(2)} s = ${rate.toFixed(1)}/s; bound ${config.listmonk.concurrency} / ${LATENCY_MS} ms = ${bound.toFixed(0)}/s; ${((rate / bound) * 100).toFixed(1)}% of the bound (target ≥ 90%)`,
     );
-    console.log(`Listmonk double: ${double.count('POST /api/subscribers')} subscriber POSTs, ${double.model.subscribers.size} subscribers`);
+    const subs = (await (await fetch(`${double.url}/api/subscribers?per_page=1`, { headers: { Authorization: `token ${DEFAULT_USER.username}:${DEFAULT_USER.token}` } })).json()) as { data: { total: number } };
+    console.log(`Listmonk double (own process, ${LATENCY_MS} ms per request): ${subs.data.total} subscribers`);
   } finally {
     await store.close();
-    await double.stop();
+    double.stop();
     if (!keep) await admin.query(`drop database if exists ${scratch} with (force)`);
     await admin.end();
   }

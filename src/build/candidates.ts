@@ -40,11 +40,10 @@ export interface RankOptions {
 }
 
 /**
- * The best-ranked candidate rows not yet in the date's ledger, best first: provider tier, then
+ * The best-ranked candidate rows not yet in the date's ledger, best first: provider tier (from the
+ * temp table `provider_of`, a copy of domain_providers made by the caller), then
  * md5(address || date), a key stable for a date (a re-run picks the same people) that rotates
- * between dates. The provider is domain_providers' definition (sql/0004: the curated fallback over
- * the MX-derived provider) written as two left joins: the view is a full join, which the planner
- * cannot probe by domain, and a temp copy would keep the million-row ranking out of parallel workers. All rows of one address share tier and key, so they are
+ * between dates. All rows of one address share tier and key, so they are
  * adjacent and the preferred one (segment priority, position, DOT number) comes first: a top-N
  * sort of narrow rows instead of deduplicating and sorting the whole audience.
  */
@@ -55,9 +54,7 @@ export function rankedCandidateRows(segments: readonly Segment[], ctx: SegmentCo
     from (${segmentRows(segments, ctx)}) s
     join carrier_emails ce on ce.dot_number = s.dot_number
     join emails e on e.id = ce.email_id
-    left join mx_provider_fallback f on f.domain = e.domain
-    left join mx_domains m on m.domain = e.domain
-    cross join lateral (select coalesce(f.provider, m.provider) as provider) p
+    left join pg_temp.provider_of p on p.domain = e.domain
     cross join lateral (
       select coalesce(array_position(${[...o.providerTiers]}::text[], p.provider), ${o.providerTiers.length + 1}::int) as tier,
              md5(e.address || ${o.date}::text) as key

@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .argument('<file...>', 'census files, merged in the order given (a later file wins for a DOT number)')
     .option('--snapshot', 'the file is a full census: carriers it does not list become inactive (never deleted); one file only')
     .option('--rejects <file.csv>', 'also write the rejected rows (file, line, reason, raw) to this CSV')
+    .option('--no-normalize', 'load only; skip normalizing the changed e-mail fields (run `audience normalize` later)')
     .option('--max-reject-rate <r>', 'fail and merge nothing when more than this share of a file is bad (default: config census.maxRejectRate, 0.01)', rate)
     .addHelpText(
       'after',
@@ -24,18 +25,19 @@ export function register(program: Command): void {
 Bad rows (wrong field count, bad DOT number, unparseable dates, broken quoting, undecodable bytes,
 duplicate DOT numbers) are rejected with their line and reason into census_rejects; the run goes on.
 Running the same file twice changes nothing; a killed run, re-run, ends as one clean run.
+Then the e-mail fields that changed are normalized (a \`normalize\` run; summary key "normalize").
 
 Examples:
   audience ingest census FMCSA_CENSUS1_2026Nov.zip --snapshot
   audience ingest census data-samples/census/bad_rows.txt --rejects rejects.csv --max-reject-rate 0.5
   audience --json ingest census Company_Census_File.csv.gz`,
     )
-    .action(async (files: string[], opts: { snapshot?: boolean; rejects?: string; maxRejectRate?: number }, cmd: Command) => {
+    .action(async (files: string[], opts: { snapshot?: boolean; rejects?: string; maxRejectRate?: number; normalize: boolean }, cmd: Command) => {
       const { runCensusIngest, describeCensusIngest } = await import('../../pipelines/census-ingest.ts');
       await runCommand(
         cmd,
         { migrations: 'apply' },
-        (ctx) => runCensusIngest(ctx, { files, snapshot: Boolean(opts.snapshot), rejectsFile: opts.rejects, maxRejectRate: opts.maxRejectRate }),
+        (ctx) => runCensusIngest(ctx, { files, snapshot: Boolean(opts.snapshot), rejectsFile: opts.rejects, maxRejectRate: opts.maxRejectRate, normalize: opts.normalize }),
         describeCensusIngest,
       );
     });

@@ -100,8 +100,8 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
       from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
     union all
     select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
-  // Temp tables have no statistics: without an index and ANALYZE the planner nests loops over them
-  // and a 10k-carrier page turns quadratic.
+  // Temp tables have no statistics until analyzed: with row counts the planner drives each join
+  // from the page and probes the big tables by index.
   await sql`analyze pg_temp.nb_addr, pg_temp.nb_link`.execute(trx);
 
   // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.

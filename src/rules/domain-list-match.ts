@@ -17,17 +17,22 @@ export function domainListHits(
   notes: readonly string[],
   describe: (listed: RawBuilder<string>, domain: RawBuilder<string>, note: RawBuilder<string>) => RawBuilder<string>,
 ): RawBuilder<RuleHit> {
-  const listed = sql<string>`l.domain`;
+  const listed = sql<string>`m.listed`;
   const domain = sql<string>`c.domain`;
-  const note = sql<string>`l.note`;
+  const note = sql<string>`m.note`;
+  // Matched once per distinct domain (addresses share domains heavily: gmail.com, yahoo.com...),
+  // then joined back to the candidates.
   return sql<RuleHit>`
-    select distinct on (c.email_id) c.email_id, ${describe(listed, domain, note)} as detail, null::timestamptz as since
-    from pg_temp.candidates c
-    cross join lateral (
-      select array_to_string(p.parts[i:], '.') as suffix, i
-      from (select string_to_array(c.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
-    ) s
-    join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = s.suffix
-    where c.domain is not null
-    order by c.email_id, s.i`;
+    with d as (select distinct domain from pg_temp.candidates where domain is not null),
+    m as (
+      select distinct on (d.domain) d.domain, l.domain as listed, l.note
+      from d
+      cross join lateral (
+        select array_to_string(p.parts[i:], '.') as suffix, i
+        from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
+      ) s
+      join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = s.suffix
+      order by d.domain, s.i)
+    select c.email_id, ${describe(listed, domain, note)} as detail, null::timestamptz as since
+    from pg_temp.candidates c join m on m.domain = c.domain`;
 }

@@ -92,11 +92,11 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       return res;
     });
     const selectSeconds = (performance.now() - t0) / 1000;
+    const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
+    if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
     const t2 = performance.now();
     const full = await eligibility(store.db, config, segments, opts.rules ?? RULES, date, now);
     const countSeconds = (performance.now() - t2) / 1000;
-    const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
-    if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
     out.info(
       `${date}: warmup day ${cap.warmupDay}, cap ${cap.daily}, ${r.used} already reserved/pushed; ${full.candidates} candidate address(es), ` +
         `${Object.values(r.picked).reduce((a, b) => a + b, 0)} ${dryRun ? 'would be' : 'newly'} reserved`,

@@ -43,11 +43,11 @@ function withDatabase(url: string, db: string): string {
  */
 const GENERATE = (n: number) => `
 insert into carriers (dot_number, legal_name, status, mcs150_date, add_date, phy_state, power_units,
-                      source_format, source_file, source_line, row_hash, first_run_id, changed_run_id)
+                      source_format, source_file, source_line, first_run_id, changed_run_id)
 select 1000000 + g, 'CARRIER ' || g || ' LLC', case when g % 20 = 0 then 'inactive' else 'active' end,
        case when g % 13 = 0 then null else date '${DATE}' - ((g::bigint * 2654435761) % 1500)::int end,
        date '${DATE}' - ((g::bigint * 40503) % 9000)::int,
-       'TX', (g % 40) + 1, 'bench', 'bench', g, md5(g::text), 0, 0
+       'TX', (g % 40) + 1, 'bench', 'bench', g, 0, 0
 from generate_series(1, ${n}) g;
 
 insert into emails (id, address, local_part, domain, valid, carrier_count, normalizer_version)

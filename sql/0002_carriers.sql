@@ -38,9 +38,6 @@ create table carriers (
   source_format       text not null,
   source_file         text not null,
   source_line         bigint not null,
-  -- Not written by the ingest (it compares the loaded columns in the merge, which costs nothing on
-  -- a first load); kept nullable for fixtures written against the first draft of this table.
-  row_hash            text,
   first_run_id        bigint not null,
   changed_run_id      bigint not null,
   created_at          timestamptz not null default now(),

@@ -45,8 +45,8 @@ export async function seedUniverse(db: Kysely<Database>, carriers: readonly FxCa
   await sql`truncate carriers, carrier_emails, email_reasons, emails, mx_domains restart identity cascade`.execute(db);
   if (!carriers.length) return;
   await sql`insert into carriers (dot_number, status, legal_name, mcs150_date, add_date, is_test_record, phy_state, power_units,
-              source_format, source_file, source_line, row_hash, first_run_id, changed_run_id)
-    select u.dot, u.status, u.name, u.mcs, u.added, u.test, 'TX', 3, 'test', 'fixture', 0, 'h', 0, 0
+              source_format, source_file, source_line, first_run_id, changed_run_id)
+    select u.dot, u.status, u.name, u.mcs, u.added, u.test, 'TX', 3, 'test', 'fixture', 0, 0, 0
     from unnest(${carriers.map((c) => c.dot)}::bigint[], ${carriers.map((c) => c.status ?? 'active')}::text[],
                 ${carriers.map((c) => c.name ?? `Carrier ${c.dot} LLC`)}::text[], ${carriers.map((c) => (c.mcs150 === undefined ? null : c.mcs150))}::date[],
                 ${carriers.map((c) => (c.added === undefined ? '2001-05-01' : c.added))}::date[], ${carriers.map((c) => Boolean(c.testRecord))}::boolean[])

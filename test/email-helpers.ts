@@ -28,12 +28,11 @@ export interface TestCarrier {
 export async function upsertCarriers(store: Store, carriers: readonly TestCarrier[]): Promise<void> {
   if (!carriers.length) return;
   await sql`
-    insert into carriers (dot_number, legal_name, status, email_raw, is_test_record, source_format, source_file, source_line, row_hash, first_run_id, changed_run_id)
-    select d, 'CARRIER ' || d, s, e, t, 'test', 'test', 1, md5(coalesce(e, '')), 0, 0
+    insert into carriers (dot_number, legal_name, status, email_raw, is_test_record, source_format, source_file, source_line, first_run_id, changed_run_id)
+    select d, 'CARRIER ' || d, s, e, t, 'test', 'test', 1, 0, 0
     from unnest(${carriers.map((c) => c.dot)}::bigint[], ${carriers.map((c) => c.email)}::text[],
                 ${carriers.map((c) => c.testRecord ?? false)}::boolean[], ${carriers.map((c) => c.status ?? 'active')}::text[]) as t(d, e, t, s)
-    on conflict (dot_number) do update set email_raw = excluded.email_raw, is_test_record = excluded.is_test_record, status = excluded.status,
-      row_hash = excluded.row_hash`.execute(store.db);
+    on conflict (dot_number) do update set email_raw = excluded.email_raw, is_test_record = excluded.is_test_record, status = excluded.status`.execute(store.db);
 }
 
 /** A StageContext on `store` with a quiet output, a pinned clock and config overrides (no env, no file). */

@@ -21,8 +21,8 @@ interface Row {
 
 async function loadCarriers(store: TestStore, rows: Row[]) {
   await sql`truncate carriers`.execute(store.db);
-  await sql`insert into carriers (dot_number, status, mcs150_date, add_date, source_format, source_file, source_line, row_hash, first_run_id, changed_run_id)
-    select u.dot, u.status, u.mcs, u.added, 'test', 'test', 0, 'h', 0, 0
+  await sql`insert into carriers (dot_number, status, mcs150_date, add_date, source_format, source_file, source_line, first_run_id, changed_run_id)
+    select u.dot, u.status, u.mcs, u.added, 'test', 'test', 0, 0, 0
     from unnest(${rows.map((r) => r.dot_number)}::bigint[], ${rows.map((r) => r.status)}::text[],
                 ${rows.map((r) => r.mcs150_date)}::date[], ${rows.map((r) => r.add_date)}::date[]) as u(dot, status, mcs, added)`.execute(store.db);
 }

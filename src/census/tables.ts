@@ -35,7 +35,6 @@ export interface CarriersTable {
   source_format: string;
   source_file: string;
   source_line: number;
-  row_hash: ColumnType<string | null, string | null | undefined, string | null>;
   first_run_id: number;
   changed_run_id: number;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;

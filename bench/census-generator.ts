@@ -7,6 +7,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { mulberry32 as prng } from '../test/helpers/prng.ts';
 
 export const CENSUS1_42_HEADER = [
   'DOT_NUMBER', 'LEGAL_NAME', 'DBA_NAME', 'CARRIER_OPERATION', 'HM_FLAG', 'PC_FLAG', 'PHY_STREET', 'PHY_CITY', 'PHY_STATE', 'PHY_ZIP',
@@ -44,18 +45,6 @@ const CITIES: [string, string, string][] = [
   ['FRESNO', 'CA', '93701'], ['JOLIET', 'IL', '60431'], ['MEDFORD', 'NJ', '08055'], ['SAGINAW', 'MI', '48601-2210'], ['OGDEN', 'UT', '84401'],
 ];
 const DOMAINS = ['GMAIL.COM', 'YAHOO.COM', 'EXAMPLE.COM', 'OUTLOOK.COM', 'EXAMPLE.NET', 'AOL.COM', 'HOTMAIL.COM', 'ROADRUNNER-FREIGHT.TEST'];
-
-/** Mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const q = (s: string | number) => `"${String(s).replace(/"/g, '""')}"`;
 

@@ -5,6 +5,7 @@
  * dropped after the K-th committed subscriber write, and every later request fails until
  * `recover()`, like a server that died after committing).
  */
+import { mulberry32 } from '../helpers/prng.ts';
 export interface FaultMatch {
   /** Only requests whose `METHOD /path` matches. */
   route?: RegExp;
@@ -26,14 +27,7 @@ export class Faults {
 
   /** Deterministic when a seed is given (mulberry32), so flaky-looking tests stay reproducible. */
   failFraction(p: number, status = 500, match: FaultMatch = {}, seed = 1): void {
-    let a = seed >>> 0;
-    const rand = () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const rand = mulberry32(seed);
     this.fraction = p > 0 ? { p, status, match, rand } : null;
   }
 

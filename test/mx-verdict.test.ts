@@ -64,11 +64,15 @@ describe('MX verdicts against a real DNS server on 127.0.0.1', () => {
     expect(await check('dangling.test')).toMatchObject({ verdict: 'dead', reason: 'mx_hosts_missing', mxHosts: ['nothere.test'] });
   });
 
-  it('SERVFAIL and REFUSED are unknown, never dead, and are retried', async () => {
+  it('SERVFAIL and REFUSED are unknown, never dead, and the only server is asked once', async () => {
+    // RFC 9520: the resolver caches its failure, so asking it again within the run repeats it.
     const before = resolver.stats.retries;
+    const asked = (name: string) => server.queries.filter((q) => q.name === name).length;
     expect(await check('servfail.test')).toMatchObject({ verdict: 'unknown', reason: 'servfail' });
     expect(await check('refused.test')).toMatchObject({ verdict: 'unknown', reason: 'refused' });
-    expect(resolver.stats.retries - before).toBe(2 * RETRIES);
+    expect(resolver.stats.retries - before).toBe(0);
+    expect(asked('servfail.test')).toBe(1);
+    expect(asked('refused.test')).toBe(1);
   });
 
   it('a failing MX host lookup makes the domain unknown, not dead', async () => {
@@ -144,6 +148,71 @@ describe('resolver over several name servers', () => {
       expect(resolver.stats.timeouts).toBeGreaterThanOrEqual(1);
     } finally {
       await Promise.all([good.close(), mute.close()]);
+    }
+  });
+
+  it('SERVFAIL or REFUSED from one server moves to the next at once, and never back to it', async () => {
+    const failing = await startDnsServer({ ...MX_ZONES, 'ok.test': { rcode: 2 }, 'aonly.test': { rcode: 5 } });
+    const good = await startDnsServer(MX_ZONES);
+    const third = await startDnsServer(MX_ZONES);
+    try {
+      const resolver = createResolver({
+        servers: [failing, good, third].map((s) => ({ host: s.host, port: s.port })),
+        timeoutMs: 300,
+        retries: 2,
+        // A backoff this long would show in the elapsed time: a rotation after SERVFAIL has none.
+        backoffMs: 1000,
+        qps: null,
+      });
+      const asked = (s: TestDnsServer, name: string) => s.queries.filter((q) => q.name === name && q.type === 'MX').length;
+      const started = performance.now();
+      // Rotation starts at the failing server for the first query.
+      expect(await checkDomain(resolver, 'ok.test')).toMatchObject({ verdict: 'deliverable' });
+      expect(performance.now() - started).toBeLessThan(400);
+      expect([asked(failing, 'ok.test'), asked(good, 'ok.test'), asked(third, 'ok.test')]).toEqual([1, 1, 0]);
+
+      // Every server answering SERVFAIL: each is asked exactly once, whatever `retries` allows.
+      const before = [failing, good, third].map((s) => asked(s, 'servfail.test'));
+      expect(await checkDomain(resolver, 'servfail.test')).toMatchObject({ verdict: 'unknown', reason: 'servfail' });
+      expect([failing, good, third].map((s, k) => asked(s, 'servfail.test') - before[k]!)).toEqual([1, 1, 1]);
+
+      // Two servers, one retry: SERVFAIL at both is two asks, not a second round at the first.
+      const two = createResolver({ servers: [good, third].map((s) => ({ host: s.host, port: s.port })), timeoutMs: 300, retries: 5, backoffMs: 1000, qps: null });
+      const b2 = [good, third].map((s) => asked(s, 'refused.test'));
+      expect(await checkDomain(two, 'refused.test')).toMatchObject({ verdict: 'unknown', reason: 'refused' });
+      expect([good, third].map((s, k) => asked(s, 'refused.test') - b2[k]!)).toEqual([1, 1]);
+      expect(two.stats.retries).toBe(1);
+      resolver.close();
+      two.close();
+    } finally {
+      await Promise.all([failing.close(), good.close(), third.close()]);
+    }
+  });
+
+  it('a timeout is retried with backoff, then a SERVFAIL elsewhere still wins over it', async () => {
+    const mute = await startDnsServer({}, { silent: true });
+    const good = await startDnsServer(MX_ZONES);
+    try {
+      const resolver = createResolver({
+        servers: [mute, good].map((s) => ({ host: s.host, port: s.port })),
+        timeoutMs: 150,
+        retries: 2,
+        backoffMs: 100,
+        qps: null,
+      });
+      const started = performance.now();
+      // mute: timeout -> backoff (50-100 ms) -> good: SERVFAIL -> nothing left that has not answered
+      // but the mute one, asked again (no wait: the last attempt got a reply) -> timeout; the SERVFAIL
+      // is the answer.
+      expect(await checkDomain(resolver, 'servfail.test')).toMatchObject({ verdict: 'unknown', reason: 'servfail' });
+      const elapsed = performance.now() - started;
+      expect(resolver.stats.timeouts).toBe(2);
+      expect(resolver.stats.retries).toBe(2);
+      expect(elapsed).toBeGreaterThanOrEqual(2 * 150 + 50);
+      expect(good.queries.filter((q) => q.name === 'servfail.test').length).toBe(1);
+      resolver.close();
+    } finally {
+      await Promise.all([mute.close(), good.close()]);
     }
   });
 

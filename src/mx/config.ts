@@ -11,7 +11,10 @@ export const mxConfigSchema = z.strictObject({
   qps: z.number().positive().nullable().default(null),
   /** Deadline of one query attempt (UDP; a TCP retry after truncation gets its own). */
   timeoutMs: z.number().int().min(50).default(2000),
-  /** Attempts after the first, on timeout, network error, SERVFAIL or REFUSED (next server each time). */
+  /**
+   * Attempts after the first on a timeout or network error (next server each time, with backoff).
+   * A SERVFAIL or REFUSED moves on to another server at once, never to one that already said so.
+   */
   retries: z.number().int().min(0).max(10).default(2),
   /** First retry waits about this long; each further retry doubles it (with jitter). */
   backoffMs: z.number().int().min(0).default(100),

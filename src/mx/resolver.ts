@@ -2,8 +2,12 @@
  * The DNS client of the MX check, on dns2's wire format (Packet), with dns2's gaps closed.
  * - Our own per-query timeout (dns2's class ignores `timeout`, a silent server would cost 10 s).
  * - Retries with exponential backoff and jitter, rotating over the name servers (dns2 ignores
- *   `retries`). Retried: timeouts, network errors, SERVFAIL and REFUSED. NXDOMAIN and NOERROR are
- *   answers, never retried.
+ *   `retries`), for timeouts and network errors: no reply says nothing about the name.
+ * - SERVFAIL and REFUSED are a server's definitive answer for this run: resolvers cache resolution
+ *   failures (RFC 9520, at least 1 s), so asking the same server again within seconds only repeats
+ *   it. They move on at once to a server that has not answered so (no backoff: another resolver is
+ *   no busier for it), and when every server has, the reply is returned and the domain is unknown
+ *   (never dead), checked again by the next run. NXDOMAIN and NOERROR are answers, never retried.
  * - TCP fallback on a truncated (TC=1) reply, with a deadline (dns2's TCP client has none).
  * - UDP sockets reused for many queries (udp-transport.ts): dns2's UDPClient binds one per query,
  *   which alone costs a third of the CPU budget of a 1,280 domains/s check.
@@ -90,7 +94,7 @@ export function createResolver(opts: ResolverOptions): Resolver {
   const limiter: RateLimiter | null = opts.qps ? createRateLimiter(opts.qps) : null;
   const stats: ResolverStats = { queries: 0, attempts: 0, retries: 0, timeouts: 0, tcpFallbacks: 0 };
   const udp = createUdpTransport();
-  // Spread first attempts over the servers; retries move to the next one.
+  // Spread first attempts over the servers; every retry moves to the next one.
   let rotation = 0;
 
   async function attempt(server: NameServer, name: string, type: QueryType): Promise<DnsReply> {
@@ -117,33 +121,55 @@ export function createResolver(opts: ResolverOptions): Resolver {
   async function query(rawName: string, type: QueryType): Promise<DnsReply> {
     const name = rawName.toLowerCase().replace(/\.+$/, '');
     stats.queries++;
-    const first = rotation++ % opts.servers.length;
+    const n = opts.servers.length;
+    const first = rotation++ % n;
+    let server = first;
+    // Bit k set: server k answered SERVFAIL/REFUSED to this query, so it is not asked again. A
+    // bitmask (no allocation per query) over the first 31 servers; later ones are never marked.
+    let answered = 0;
+    let noReply = 0;
     let lastReply: DnsReply | undefined;
     let lastError: unknown;
     for (let i = 0; i <= opts.retries; i++) {
       if (i > 0) {
+        // Next server in rotation that has not already given its definitive answer.
+        let next = -1;
+        for (let k = 1; k <= n; k++) {
+          const c = (server + k) % n;
+          if (c >= 31 || !(answered & (1 << c))) {
+            next = c;
+            break;
+          }
+        }
+        if (next < 0) break;
+        server = next;
         stats.retries++;
-        const base = Math.min(opts.backoffMs * 2 ** (i - 1), opts.backoffMs * 10);
-        await sleep(base / 2 + Math.random() * (base / 2));
+        // Only a missing reply backs off (congestion, a lost packet); see the header for SERVFAIL.
+        if (lastError !== undefined) {
+          const base = Math.min(opts.backoffMs * 2 ** (noReply - 1), opts.backoffMs * 10);
+          await sleep(base / 2 + Math.random() * (base / 2));
+        }
       }
-      const server = opts.servers[(first + i) % opts.servers.length]!;
       try {
-        const reply = await attempt(server, name, type);
+        const reply = await attempt(opts.servers[server]!, name, type);
         if (reply.rcode !== RCODE.SERVFAIL && reply.rcode !== RCODE.REFUSED) return reply;
         lastReply = reply;
         lastError = undefined;
+        if (server < 31) answered |= 1 << server;
       } catch (e) {
         if (isTimeout(e)) stats.timeouts++;
         lastError = e;
+        noReply++;
       }
     }
     // A SERVFAIL/REFUSED reply says more than a later timeout: prefer it.
     if (lastReply) return lastReply;
+    // No server answered at all, so none was skipped: the attempts went to consecutive servers.
+    const tried = [...new Set(Array.from({ length: noReply }, (_, k) => serverLabel(opts.servers[(first + k) % n]!)))];
     const kind: TransientKind = isTimeout(lastError) ? 'timeout' : 'network';
-    const tried = [...new Set(Array.from({ length: Math.min(opts.retries + 1, opts.servers.length) }, (_, k) => serverLabel(opts.servers[(first + k) % opts.servers.length]!)))];
     throw new DnsTransientError(
       kind,
-      `${type} ${name}: ${kind === 'timeout' ? `no reply within ${opts.timeoutMs}ms` : (lastError as Error)?.message ?? 'network error'} from ${tried.join(', ')} after ${opts.retries + 1} attempt(s)`,
+      `${type} ${name}: ${kind === 'timeout' ? `no reply within ${opts.timeoutMs}ms` : (lastError as Error)?.message ?? 'network error'} from ${tried.join(', ')} after ${noReply} attempt(s)`,
       { cause: lastError },
     );
   }

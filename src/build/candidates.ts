@@ -3,8 +3,10 @@
  * segment in registry order (one address, one segment, one date), through the carrier that lists
  * it first. Rows carry the three columns the rules engine needs plus the segment data.
  */
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
 import type { Segment, SegmentContext } from '../segments/segment.ts';
+import { RANK_HASH, rankKey, rankStart } from './rank-key.ts';
 
 export interface CandidateRow {
   email_id: number;
@@ -40,26 +42,53 @@ export interface RankOptions {
 }
 
 /**
- * The best-ranked candidate rows not yet in the date's ledger, best first: provider tier (from the
- * temp table `provider_of`, a copy of domain_providers made by the caller), then
- * md5(address || date), a key stable for a date (a re-run picks the same people) that rotates
- * between dates. All rows of one address share tier and key, so they are
- * adjacent and the preferred one (segment priority, position, DOT number) comes first: a top-N
- * sort of narrow rows instead of deduplicating and sorting the whole audience.
+ * Fills the temp table `rank_window (id, address, domain, key)` with the first `size` addresses of
+ * `emails` in the date's key order (rank-key.ts) and returns how many it holds: a range scan of
+ * emails_rank_hash_idx from the date's starting point to the end of the circle, then, if that
+ * held fewer, one from the circle's beginning; each stops after the rows still wanted. Candidates
+ * or not: the window is a slice of the key order, the caller keeps the segment candidates in it.
  */
-export function rankedCandidateRows(segments: readonly Segment[], ctx: SegmentContext, o: RankOptions) {
+export async function fillRankWindow(trx: Transaction<Database>, date: string, size: number): Promise<number> {
+  const start = rankStart(date);
+  await sql`drop table if exists pg_temp.rank_window`.execute(trx);
+  await sql`create temp table rank_window (id bigint, address text, domain text, key bigint) on commit drop`.execute(trx);
+  let n = 0;
+  for (const cond of [sql`${RANK_HASH} >= ${start}::bigint`, sql`${RANK_HASH} < ${start}::bigint`]) {
+    if (n >= size) break;
+    const r = await sql`insert into pg_temp.rank_window (id, address, domain, key)
+      select e.id, e.address, e.domain, ${rankKey(RANK_HASH, start)} from emails e
+      where ${cond} order by ${RANK_HASH} limit ${size - n}::int`.execute(trx);
+    n += Number(r.numAffectedRows ?? 0);
+  }
+  await sql`analyze pg_temp.rank_window`.execute(trx);
+  // Which carriers list those addresses: probed by e-mail id (an array, so the planner probes the
+  // index instead of hashing all of carrier_emails for a few percent of it).
+  await sql`drop table if exists pg_temp.window_links`.execute(trx);
+  await sql`create temp table window_links on commit drop as
+    select ce.dot_number, ce.email_id, ce.position from carrier_emails ce
+    where ce.email_id = any(array(select w.id from pg_temp.rank_window w))`.execute(trx);
+  await sql`analyze pg_temp.window_links`.execute(trx);
+  return n;
+}
+
+/**
+ * The best-ranked candidate rows among the addresses of the temp table `rank_window`, listed by the
+ * carriers of the temp table `window_links` (both filled by fillRankWindow), not yet in the date's
+ * ledger, best first:
+ * provider tier (from the temp table `provider_of`, a copy of domain_providers made by the caller),
+ * then the rank key. All rows of one address share tier and key, so they are adjacent and the
+ * preferred one (segment priority, position, DOT number) comes first.
+ */
+export function rankedWindowRows(segments: readonly Segment[], ctx: SegmentContext, o: RankOptions) {
+  const among = sql<{ dot_number: number }>`pg_temp.window_links`;
   return sql<CandidateRow & { provider: string | null; tier: number; key: string; position: number }>`
-    select e.id as email_id, e.address as email, e.domain, s.segment, s.prio, s.dot_number, s.note, ce.position,
-           p.provider, t.tier, t.key
-    from (${segmentRows(segments, ctx)}) s
-    join carrier_emails ce on ce.dot_number = s.dot_number
-    join emails e on e.id = ce.email_id
-    left join pg_temp.provider_of p on p.domain = e.domain
-    cross join lateral (
-      select coalesce(array_position(${[...o.providerTiers]}::text[], p.provider), ${o.providerTiers.length + 1}::int) as tier,
-             md5(e.address || ${o.date}::text) as key
-    ) t
-    where not exists (select 1 from push_ledger l where l.send_date = ${o.date}::date and l.address = e.address)
-    order by t.tier, t.key, e.id, s.prio, ce.position, s.dot_number
+    select w.id as email_id, w.address as email, w.domain, s.segment, s.prio, s.dot_number, s.note, ce.position,
+           p.provider, coalesce(array_position(${[...o.providerTiers]}::text[], p.provider), ${o.providerTiers.length + 1}::int) as tier, w.key
+    from pg_temp.rank_window w
+    join pg_temp.window_links ce on ce.email_id = w.id
+    join (${segmentRows(segments, { ...ctx, among })}) s on s.dot_number = ce.dot_number
+    left join pg_temp.provider_of p on p.domain = w.domain
+    where not exists (select 1 from push_ledger l where l.send_date = ${o.date}::date and l.address = w.address)
+    order by tier, w.key, w.id, s.prio, ce.position, s.dot_number
     limit ${o.limit}::int`;
 }

@@ -9,7 +9,7 @@
 import { sql } from 'kysely';
 import { daysBetween } from '../warmup/calendar.ts';
 import { lastDeadline, nextDeadline, windowStart } from './mcs150-rule.ts';
-import type { Segment } from './segment.ts';
+import { amongCarriers, type Segment } from './segment.ts';
 
 export interface SlotDates {
   lastDigit: number;
@@ -57,7 +57,7 @@ export const mcs150: Segment = {
                     ${col('nextDeadline')}::date[], ${col('nextWindowStart')}::date[], ${col('dueSoon')}::boolean[])
              as s(last_digit, parity, last_dl, last_ws, next_dl, next_ws, due_soon)
           on s.last_digit = c.dot_number % 10 and s.parity = (c.dot_number / 10) % 2
-        where c.status = 'active'
+        where c.status = 'active' ${amongCarriers(ctx, sql`c.dot_number`)}
       ) t
       where overdue or due`;
   },

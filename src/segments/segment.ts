@@ -4,7 +4,7 @@
  * section under its name. The SQL is set-based so the build selects from millions of carriers in
  * one statement.
  */
-import type { RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Config } from '../config.ts';
 import type { SegmentsConfig } from './config.ts';
 
@@ -12,6 +12,23 @@ export interface SegmentContext {
   readonly config: Config;
   /** The send date, 'YYYY-MM-DD' in the firm's time zone. */
   readonly date: string;
+  /**
+   * When set, a relation with a `dot_number` column: the caller needs the segment's verdict on
+   * these carriers only (the build asks about the few thousand behind its best-ranked addresses).
+   * A segment applies it with amongCarriers() so the planner probes carriers by key instead of
+   * judging all of them; ignoring it stays correct (the caller joins on dot_number anyway), only slower.
+   */
+  readonly among?: RawBuilder<{ dot_number: number }>;
+}
+
+/**
+ * `and <column> = any(array(select dot_number from ctx.among))`, or nothing when the whole census
+ * is wanted. An array rather than `in (select ...)`: the planner then probes the carriers' primary
+ * key for each number, where a semi-join was planned as a scan of every carrier (the segment
+ * filters make it underestimate how many rows that scan has to judge).
+ */
+export function amongCarriers(ctx: SegmentContext, column: RawBuilder<unknown>): RawBuilder<unknown> {
+  return ctx.among ? sql`and ${column} = any(array(select a.dot_number from ${ctx.among} a))` : sql``;
 }
 
 export interface SegmentRow {

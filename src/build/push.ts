@@ -84,54 +84,75 @@ class OutcomeWriter {
 }
 
 export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: PushInput, onProgress?: (done: number, total: number) => void): Promise<PushReport> {
-  const rows = await reservedRows(db, p.date);
+  // The server version (a round trip, needed before any other call) is detected while the ledger
+  // is read: neither waits for the other.
+  const [rows] = await Promise.all([reservedRows(db, p.date), lm.version()]);
   const bySegment = new Map<string, PushRow[]>();
   for (const r of rows) (bySegment.get(r.segment) ?? bySegment.set(r.segment, []).get(r.segment)!).push(r);
 
   const report: PushReport = { lists: {}, pushed: 0, failed: 0 };
-  let done = 0;
-  for (const [segment, segRows] of bySegment) {
-    const name = listName(p.listPrefix, segment, p.date);
-    const list = await lm.ensureList(name, {
-      tags: [p.listPrefix, segment, p.date].filter(Boolean),
-      description: `audience build: segment ${segment} for ${p.date}`,
-    });
-    await saveList(db, p.date, segment, list.id, list.name);
-    report.lists[segment] = { id: list.id, name: list.name };
+  // Every segment's list first, at once (each is a few sequential round trips of its own).
+  const segments = [...bySegment.keys()];
+  const lists = await Promise.all(
+    segments.map(async (segment) => {
+      const list = await lm.ensureList(listName(p.listPrefix, segment, p.date), {
+        tags: [p.listPrefix, segment, p.date].filter(Boolean),
+        description: `audience build: segment ${segment} for ${p.date}`,
+      });
+      await saveList(db, p.date, segment, list.id, list.name);
+      return list;
+    }),
+  );
+  segments.forEach((segment, k) => (report.lists[segment] = { id: lists[k]!.id, name: lists[k]!.name }));
 
-    const idByEmail = new Map(segRows.map((r) => [r.address, r.id!]));
-    const writer = new OutcomeWriter(db, p.runId, list.id, p.batchSize);
-    try {
-      await lm.pushSubscribers(
-        list.id,
-        segRows.map((r) => subscriberOf(r, p.runId)),
-        {
-          // One call per address: each outcome is exact and lands in the ledger as it happens,
-          // which is what makes a crash mid-push resumable without guessing.
-          strategy: 'api',
-          onOutcome: (o) => {
-            const id = idByEmail.get(o.email);
-            if (id === undefined) return;
-            const out = toOutcome(id, o);
-            if (out.status === 'pushed') report.pushed++;
-            else report.failed++;
-            writer.add(out);
-            onProgress?.(++done, rows.length);
+  // Then every segment's addresses at once: the client's concurrency bound is shared, so the
+  // slots freed by the last addresses of one segment go to the next instead of idling while a
+  // segment drains. Each segment has its own list, hence its own outcome writer.
+  let done = 0;
+  const settled = await Promise.allSettled(
+    segments.map(async (segment, k) => {
+      const listId = lists[k]!.id;
+      const segRows = bySegment.get(segment)!;
+      const idByEmail = new Map(segRows.map((r) => [r.address, r.id!]));
+      const writer = new OutcomeWriter(db, p.runId, listId, p.batchSize);
+      try {
+        await lm.pushSubscribers(
+          listId,
+          segRows.map((r) => subscriberOf(r, p.runId)),
+          {
+            // One call per address: each outcome is exact and lands in the ledger as it happens,
+            // which is what makes a crash mid-push resumable without guessing.
+            strategy: 'api',
+            onOutcome: (o) => {
+              const id = idByEmail.get(o.email);
+              if (id === undefined) return;
+              const out = toOutcome(id, o);
+              if (out.status === 'pushed') report.pushed++;
+              else report.failed++;
+              writer.add(out);
+              onProgress?.(++done, rows.length);
+            },
           },
-        },
-      );
-    } catch (e) {
-      await writer.close().catch(() => {});
-      const left = rows.length - done;
-      if (e instanceof ExternalServiceError)
-        throw new ExternalServiceError(
-          e.service,
-          `${e.message}\n${left} address(es) stay reserved for ${p.date} (they count against its cap); re-run \`audience build --date ${p.date}\` to finish the push.`,
-          { cause: e, retryable: e.retryable },
         );
-      throw e;
-    }
-    await writer.close();
+      } catch (e) {
+        // What Listmonk confirmed before the failure is still recorded.
+        await writer.close().catch(() => {});
+        throw e;
+      }
+      await writer.close();
+    }),
+  );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    const e: unknown = failure.reason;
+    const left = rows.length - done;
+    if (e instanceof ExternalServiceError)
+      throw new ExternalServiceError(
+        e.service,
+        `${e.message}\n${left} address(es) stay reserved for ${p.date} (they count against its cap); re-run \`audience build --date ${p.date}\` to finish the push.`,
+        { cause: e, retryable: e.retryable },
+      );
+    throw e;
   }
   return report;
 }

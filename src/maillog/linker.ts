@@ -10,21 +10,27 @@
  * Open state survives between runs (serialize/restore) in the same transaction as the checkpoint.
  */
 import { providerOfRelayHost } from '../mx/providers.ts';
-import { classify, type BounceClass } from './classify.ts';
+import { classifyCached, type BounceClass } from './classify.ts';
 import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
-import { parseLine, queueIdOf, type LogLine } from './line.ts';
+import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_PICKUP, P_POSTSUPER, P_QMGR, P_SMTPD, queueIdEnd, startsWith, TS_RFC3339, TS_TRADITIONAL } from './header.ts';
+import { parseLine, queueIdOf } from './line.ts';
 import type { LineChunk } from './reader.ts';
 import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentAggregate } from './outcomes.ts';
-import { COLON_SP, DELIVERY_AGENTS, HASH, lastByte, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS, TAG_END, wantedBody } from './prefilter.ts';
+import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
 import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 export { emptyCounts };
 export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentAggregate } from './outcomes.ts';
 
-/** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
-function transportOf(l: LogLine): string {
-  return l.tag;
-}
+const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
+const B_TO = Buffer.from('to=');
+const B_REMOVED = Buffer.from('removed');
+const B_FROM = Buffer.from('from=');
+const B_CLIENT = Buffer.from('client=');
+const B_REJECT = Buffer.from('reject:');
+const B_UID = Buffer.from('uid=');
+const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
+const B_DKIM = Buffer.from('DKIM-Signature field added');
 
 export interface LinkerOptions {
   zone: ZoneClock;
@@ -44,14 +50,49 @@ export interface LinkerState {
   byHostQid: [string, string][];
 }
 
+/** What a kept line does (decided by either path, carried out by the same code). */
+const A_DELIVERY = 1;
+const A_REMOVED = 2;
+const A_QUEUED = 3;
+const A_CLIENT = 4;
+const A_PICKUP = 5;
+const A_CAMPAIGN = 6;
+const A_DKIM = 7;
+
 export class Linker {
   private readonly open = new Map<string, OpenMessage>();
   /** host + qid -> key of the latest open message: opendkim does not log the Postfix instance. */
   private readonly byHostQid = new Map<string, string>();
   private readonly providerCache = new Map<string, string | null>();
+  private readonly header = new HeaderReader();
   private clock: TraditionalClock | null = null;
   private lastTs = 0;
   private sinceSweep = 0;
+
+  /**
+   * The line being handled, filled by either path (bytes or string) so the handlers below are
+   * shared: whatever the path, a line produces the same state changes and outcomes.
+   */
+  private host = '';
+  private instance = '';
+  private program = '';
+  /** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
+  private tag = '';
+  private localAgent = false;
+  private tsKind = 0;
+  private tsRaw = '';
+  /** Byte path: the timestamp is buf[tsStart, tsEnd), read only when a handler needs it. */
+  private tsBuf: Buffer | null = null;
+  private tsStart = 0;
+  private tsEnd = 0;
+  private keyHost = '';
+  private keyInstance = '';
+  private keyPrefix = '';
+
+  /** Test seam: false sends every line through the string path (the reference the byte path must equal). */
+  bytePath = true;
+  /** Lines that took the string path (non-standard headers): the bench and tests watch it stays rare. */
+  stringPathLines = 0;
 
   events: DeliveryEvent[] = [];
   sent = new Map<string, SentAggregate>();
@@ -92,10 +133,11 @@ export class Linker {
     return { version: 1, lastTs: this.lastTs, messages: [...this.open.entries()], byHostQid: [...this.byHostQid.entries()] };
   }
 
-  private timeOf(l: LogLine): number {
+  private timeOf(): number {
     let t: number | null = null;
-    if (l.tsKind === 'rfc3339') t = parseRfc3339(l.tsRaw);
-    else if (l.tsKind === 'traditional' && this.clock) t = this.clock.parse(l.tsRaw);
+    const buf = this.tsBuf;
+    if (this.tsKind === TS_RFC3339) t = parseRfc3339(buf ? buf.toString('latin1', this.tsStart, this.tsEnd) : this.tsRaw);
+    else if (this.tsKind === TS_TRADITIONAL && this.clock) t = buf ? this.clock.parseBytes(buf, this.tsStart, this.tsEnd) : this.clock.parse(this.tsRaw);
     if (t === null) {
       // A line without a usable date happened no earlier than the line before it.
       this.counts.noTimestamp++;
@@ -121,80 +163,96 @@ export class Linker {
     return n;
   }
 
-  /**
-   * One line as bytes buf[ls, le). Most lines of a bulk log (connect/disconnect, TLS, cleanup,
-   * anvil, bounce notices) carry nothing we keep: their program and message start are found by
-   * byte search and they are dropped without ever becoming a string. The rest is decoded and
-   * parsed in full.
-   */
-  feedBytes(buf: Buffer, ls: number, le: number, ascii: boolean, lineNo: number): void {
-    this.counts.lines++;
-    if (buf[ls] !== HASH) {
-      let tagEnd = buf.indexOf(TAG_END, ls);
-      if (tagEnd >= le) tagEnd = -1;
-      if (tagEnd > ls) {
-        const bracket = lastByte(buf, 0x5b, tagEnd, ls);
-        const sp = lastByte(buf, 0x20, bracket, ls);
-        const slash = lastByte(buf, 0x2f, bracket, sp + 1);
-        const start = (slash > sp ? slash : sp) + 1;
-        if (bracket > start) {
-          const program = buf.toString('latin1', start, bracket);
-          if (!POSTFIX_PROGRAMS.has(program)) {
-            this.counts.foreign++;
-            return;
-          }
-          if (!this.wantedBytes(program, buf, tagEnd + 3, le)) return;
-          if (this.shortcut(program, buf, ls, le, sp, bracket, tagEnd + 3)) return;
-        }
-      }
-    }
-    this.handle(buf.toString(ascii ? 'latin1' : 'utf8', ls, le), lineNo);
-  }
-
-  /**
-   * `QID: removed` and opendkim's `QID: DKIM-Signature field added` need only the message key,
-   * and they are two of the five lines of every message: read host, instance and queue id from
-   * the bytes when the header is the standard `TIMESTAMP HOST TAG` (RFC 3339 or traditional), the
-   * same values parseLine gives. Other headers take the full parse.
-   */
-  private shortcut(program: string, buf: Buffer, ls: number, le: number, sp: number, bracket: number, ms: number): boolean {
-    const removed = program === 'qmgr' || program === 'oqmgr' || program === 'postsuper';
-    if (!removed && program !== 'opendkim') return false;
-    const c0 = buf[ls]!;
-    const rfc = c0 >= 48 && c0 <= 57 && buf[ls + 4] === 45 && buf[ls + 10] === 84;
-    const traditional = c0 >= 65 && c0 <= 90 && buf[ls + 3] === 32;
-    if (!rfc && !traditional) return false;
-    const colon = buf.indexOf(COLON_SP, ms);
-    const b = colon + 2;
-    let end = le;
-    if (buf[end - 1] === 13) end--;
-    if (removed && end - b !== 7) return false; // "removed" and nothing after it
-    const qid = queueIdOf(buf.toString('latin1', ms, colon + 2));
-    if (!qid) return false;
-    const hostStart = lastByte(buf, 0x20, sp - 1, ls) + 1;
-    // Traditional headers have exactly three tokens before the host; anything else (busybox's
-    // facility.level, a container prefix) goes the long way.
-    if (traditional && buf.indexOf(0x20, ls + 16) !== sp) return false;
-    if (rfc && buf.indexOf(0x20, ls) + 1 !== hostStart) return false;
-    const host = buf.toString('latin1', hostStart, sp);
-    if (removed) {
-      let instEnd = sp + 1;
-      while (instEnd < bracket && buf[instEnd] !== 0x2f) instEnd++;
-      this.close(host + '\t' + buf.toString('latin1', sp + 1, instEnd) + '\t' + qid);
-    } else {
-      const key = this.byHostQid.get(host + '\t' + qid);
-      const m = key ? this.open.get(key) : undefined;
-      if (m) m.signed = true;
-    }
-    return true;
-  }
-
   /** One line as a string (tests and tools): the very path of the bytes. */
   feed(raw: string, lineNo: number): void {
     const b = Buffer.from(raw, 'utf8');
     this.feedBytes(b, 0, b.length, false, lineNo);
   }
 
+  /**
+   * One line as bytes buf[ls, le). A standard header (header.ts) is read from the bytes with
+   * interned host and tag, and the message is decided on the bytes: most lines of a bulk log
+   * (connect/disconnect, TLS, message-id, anvil, bounce notices) are dropped without any string,
+   * and the lines we keep decode only their queue id and, when needed, the text after it. Any
+   * other header shape is decoded and parsed whole by the string path (handle), the reference.
+   */
+  feedBytes(buf: Buffer, ls: number, le: number, ascii: boolean, lineNo: number): void {
+    this.counts.lines++;
+    const h = this.header;
+    if (!this.bytePath || !h.read(buf, ls, le)) {
+      this.stringPathLines++;
+      this.handle(buf.toString(ascii ? 'latin1' : 'utf8', ls, le), lineNo);
+      return;
+    }
+    const t = h.tag;
+    if (t.kind === P_FOREIGN) {
+      this.counts.foreign++;
+      return;
+    }
+    const ms = h.msgStart;
+    const me = h.msgEnd;
+    const colon = queueIdEnd(buf, ms, me);
+    if (colon < 0) {
+      if (startsWith(buf, ms, me, B_NOQUEUE_REJECT)) this.counts.rejected++;
+      return;
+    }
+    const b = colon + 2;
+    // What the line is, decided before any string exists (the same tests as handle's).
+    let act: number;
+    switch (t.kind) {
+      case P_DELIVERY:
+        if (!startsWith(buf, b, me, B_TO)) return;
+        act = A_DELIVERY;
+        break;
+      case P_QMGR:
+        if (me - b === 7 && startsWith(buf, b, me, B_REMOVED)) act = A_REMOVED;
+        else if (startsWith(buf, b, me, B_FROM)) act = A_QUEUED;
+        else return;
+        break;
+      case P_SMTPD:
+        if (startsWith(buf, b, me, B_CLIENT)) act = A_CLIENT;
+        else {
+          if (startsWith(buf, b, me, B_REJECT)) this.counts.rejected++;
+          return;
+        }
+        break;
+      case P_PICKUP:
+        if (!startsWith(buf, b, me, B_UID)) return;
+        act = A_PICKUP;
+        break;
+      case P_CLEANUP:
+        if (startsWith(buf, b, me, B_LISTMONK)) act = A_CAMPAIGN;
+        else {
+          if (startsWith(buf, b, me, B_REJECT)) this.counts.rejected++;
+          return;
+        }
+        break;
+      case P_OPENDKIM:
+        if (!startsWith(buf, b, me, B_DKIM)) return;
+        act = A_DKIM;
+        break;
+      case P_POSTSUPER:
+        if (!startsWith(buf, b, me, B_REMOVED)) return;
+        act = A_REMOVED;
+        break;
+      default:
+        return;
+    }
+    this.host = h.host;
+    this.instance = t.instance;
+    this.program = t.program;
+    this.tag = t.tag;
+    this.localAgent = t.local;
+    this.tsKind = h.tsKind;
+    this.tsBuf = buf;
+    this.tsStart = h.tsStart;
+    this.tsEnd = h.tsEnd;
+    const qid = buf.toString('latin1', ms, colon);
+    const body = act === A_REMOVED || act === A_DKIM || act === A_PICKUP || act === A_CAMPAIGN ? '' : buf.toString(ascii ? 'latin1' : 'utf8', b, me);
+    this.act(act, qid, body, lineNo);
+  }
+
+  /** The string path: parseLine, then the same decisions as the byte path (kept whole as the reference). */
   private handle(raw: string, lineNo: number): void {
     const l = parseLine(raw);
     if (typeof l === 'string') {
@@ -213,78 +271,120 @@ export class Linker {
     }
     const body = msg.slice(qid.length + 2);
     const prog = l.program;
+    let act: number;
     if (DELIVERY_AGENTS.has(prog)) {
-      if (body.startsWith('to=')) this.delivery(l, qid, body, lineNo);
-      return;
+      if (!body.startsWith('to=')) return;
+      act = A_DELIVERY;
+    } else
+      switch (prog) {
+        case 'qmgr':
+        case 'oqmgr':
+          if (body === 'removed') act = A_REMOVED;
+          else if (body.startsWith('from=')) act = A_QUEUED;
+          else return;
+          break;
+        case 'smtpd':
+          if (body.startsWith('client=')) act = A_CLIENT;
+          else {
+            if (body.startsWith('reject:')) this.counts.rejected++;
+            return;
+          }
+          break;
+        case 'pickup':
+          if (!body.startsWith('uid=')) return;
+          act = A_PICKUP;
+          break;
+        case 'cleanup':
+          if (body.startsWith('info: header X-Listmonk-Campaign:')) act = A_CAMPAIGN;
+          else {
+            if (body.startsWith('reject:')) this.counts.rejected++;
+            return;
+          }
+          break;
+        case 'opendkim':
+          if (!body.startsWith('DKIM-Signature field added')) return;
+          act = A_DKIM;
+          break;
+        case 'postsuper':
+          if (!body.startsWith('removed')) return;
+          act = A_REMOVED;
+          break;
+        default:
+          return;
+      }
+    this.host = l.host;
+    this.instance = l.instance;
+    this.program = l.program;
+    this.tag = l.tag;
+    this.localAgent = LOCAL_AGENTS.has(l.program);
+    this.tsKind = l.tsKind === 'rfc3339' ? TS_RFC3339 : l.tsKind === 'traditional' ? TS_TRADITIONAL : 0;
+    this.tsRaw = l.tsRaw;
+    this.tsBuf = null;
+    this.act(act, qid, body, lineNo);
+  }
+
+  /** What a kept line does to the open messages and the outcomes. */
+  private act(act: number, qid: string, body: string, lineNo: number): void {
+    switch (act) {
+      case A_DELIVERY:
+        this.delivery(qid, body, lineNo);
+        return;
+      case A_REMOVED:
+        this.close(this.key(qid));
+        return;
+      case A_QUEUED:
+        this.queued(qid, body, lineNo);
+        return;
+      case A_CLIENT:
+        this.injected(qid, body);
+        return;
+      case A_PICKUP:
+        this.counts.received++;
+        this.touch(qid, this.timeOf()).clientIp = 'pickup';
+        return;
+      case A_CAMPAIGN: {
+        const m = this.touch(qid, this.timeOf());
+        m.campaign = true;
+        m.stream ??= 'listmonk';
+        return;
+      }
+      case A_DKIM: {
+        const key = this.byHostQid.get(this.host + '\t' + qid);
+        const m = key ? this.open.get(key) : undefined;
+        if (m) m.signed = true;
+        return;
+      }
     }
-    switch (prog) {
-      case 'qmgr':
-      case 'oqmgr':
-        if (body === 'removed') this.close(this.key(l, qid));
-        else if (body.startsWith('from=')) this.queued(l, qid, body, lineNo);
-        return;
-      case 'smtpd':
-        if (body.startsWith('client=')) this.injected(l, qid, body);
-        else if (body.startsWith('reject:')) this.counts.rejected++;
-        return;
-      case 'pickup':
-        if (body.startsWith('uid=')) {
-          this.counts.received++;
-          this.touch(l, qid, this.timeOf(l)).clientIp = 'pickup';
-        }
-        return;
-      case 'cleanup':
-        if (body.startsWith('info: header X-Listmonk-Campaign:')) {
-          const m = this.touch(l, qid, this.timeOf(l));
-          m.campaign = true;
-          m.stream ??= 'listmonk';
-        } else if (body.startsWith('reject:')) this.counts.rejected++;
-        return;
-      case 'opendkim':
-        if (body.startsWith('DKIM-Signature field added')) {
-          const key = this.byHostQid.get(l.host + '\t' + qid);
-          const m = key ? this.open.get(key) : undefined;
-          if (m) m.signed = true;
-        }
-        return;
-      case 'postsuper':
-        if (body === 'removed' || body.startsWith('removed')) this.close(this.key(l, qid));
-        return;
-      default:
-        return;
+  }
+
+  private key(qid: string): string {
+    if (this.keyHost !== this.host || this.keyInstance !== this.instance) {
+      this.keyHost = this.host;
+      this.keyInstance = this.instance;
+      this.keyPrefix = this.host + '\t' + this.instance + '\t';
     }
+    return this.keyPrefix + qid;
   }
 
-  /** Whether the line can matter (see wantedBody); counts NOQUEUE rejects on the way. */
-  private wantedBytes(program: string, buf: Buffer, ms: number, le: number): boolean {
-    const v = wantedBody(program, buf, ms, le);
-    if (v === 'rejected') this.counts.rejected++;
-    return v === 'keep';
-  }
-
-  private key(l: LogLine, qid: string): string {
-    return l.host + '\t' + l.instance + '\t' + qid;
-  }
-
-  private touch(l: LogLine, qid: string, ts: number): OpenMessage {
-    const key = this.key(l, qid);
+  private touch(qid: string, ts: number): OpenMessage {
+    const key = this.key(qid);
     let m = this.open.get(key);
     if (!m) {
-      m = { host: l.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null };
+      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null };
       this.open.set(key, m);
-      this.byHostQid.set(l.host + '\t' + qid, key);
+      this.byHostQid.set(this.host + '\t' + qid, key);
       if (++this.sinceSweep >= 5000) this.sweep(ts);
     }
     return m;
   }
 
-  private injected(l: LogLine, qid: string, body: string): void {
+  private injected(qid: string, body: string): void {
     this.counts.received++;
-    const ts = this.timeOf(l);
+    const ts = this.timeOf();
     // client=NAME[IP][, sasl_method=…]; a reused short qid starts a new message.
-    const key = this.key(l, qid);
+    const key = this.key(qid);
     if (this.open.has(key)) this.close(key);
-    const m = this.touch(l, qid, ts);
+    const m = this.touch(qid, ts);
     const b = body.indexOf('[');
     const e = body.indexOf(']', b);
     const ip = b > 0 && e > b ? body.slice(b + 1, e) : null;
@@ -296,9 +396,9 @@ export class Linker {
     }
   }
 
-  private queued(l: LogLine, qid: string, body: string, lineNo: number): void {
-    const ts = this.timeOf(l);
-    const m = this.touch(l, qid, ts);
+  private queued(qid: string, body: string, lineNo: number): void {
+    const ts = this.timeOf();
+    const m = this.touch(qid, ts);
     const gt = body.indexOf('>');
     if (m.sender === null && body.charCodeAt(5) === 60 && gt > 0) m.sender = body.slice(6, gt).toLowerCase();
     if (!body.includes('status=expired') && !body.includes('status=force-expired')) return;
@@ -307,10 +407,10 @@ export class Linker {
     const pending = m.pending ? Object.entries(m.pending) : [];
     const before = this.events.length;
     if (!pending.length) {
-      this.events.push(this.event(l, m, ts, day, lineNo, null, null, 'expired', null, 'expired', null, '', `${l.instance}/${l.program}`, null));
+      this.events.push(this.event(m, qid, ts, day, lineNo, null, null, 'expired', null, 'expired', null, '', `${this.instance}/${this.program}`, null));
     }
     for (const [rcpt, p] of pending) {
-      this.events.push(this.event(l, m, ts, day, lineNo, rcpt, p.origTo, 'expired', p.dsn, 'expired', p.cls, p.reason, p.transport, p.relay));
+      this.events.push(this.event(m, qid, ts, day, lineNo, rcpt, p.origTo, 'expired', p.dsn, 'expired', p.cls, p.reason, p.transport, p.relay));
     }
     // One expired message, counted apart when all its recipients were the firm's own.
     if (this.events.slice(before).every((e) => e.ownDomain) && pending.length) this.counts.ownExpired++;
@@ -318,14 +418,14 @@ export class Linker {
     m.pending = null;
   }
 
-  private delivery(l: LogLine, qid: string, body: string, lineNo: number): void {
+  private delivery(qid: string, body: string, lineNo: number): void {
     const st = body.indexOf(', status=sent ');
     if (st > 0) {
       // A success needs only its recipient: no key=value parse, no classification.
       const gt = body.charCodeAt(3) === 60 ? body.indexOf('>', 4) + 1 : body.indexOf(',', 3);
       const to = cleanAddress(body.slice(3, gt > 0 ? gt : st));
       if (to) {
-        this.sent1(l, qid, to, body.includes(', relay=local,'));
+        this.sent1(qid, to, body.includes(', relay=local,'));
         return;
       }
     }
@@ -340,36 +440,36 @@ export class Linker {
       return;
     }
     if (d.status === 'sent') {
-      this.sent1(l, qid, d.to, d.relay === 'local');
+      this.sent1(qid, d.to, d.relay === 'local');
       return;
     }
-    const ts = this.timeOf(l);
+    const ts = this.timeOf();
     const day = this.opts.zone.day(ts);
-    const transport = transportOf(l);
+    const transport = this.tag;
     const domain = domainOf(d.to);
-    const own = LOCAL_AGENTS.has(l.program) || d.relay === 'local' || this.opts.ownDomains.has(domain);
-    const m = this.open.get(this.key(l, qid));
-    const c = classify(d.status, d.dsn, d.reason);
+    const own = this.localAgent || d.relay === 'local' || this.opts.ownDomains.has(domain);
+    const m = this.open.get(this.key(qid));
+    const c = classifyCached(d.status, d.dsn, d.reason);
     if (d.status === 'deferred') {
       if (own) this.counts.ownDeferred++;
       else this.counts.deferred++;
-      const mm = m ?? this.touch(l, qid, ts);
+      const mm = m ?? this.touch(qid, ts);
       (mm.pending ??= {})[d.to] = { cls: c.class, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
     } else {
       if (own) this.counts.ownBounced++;
       else this.counts.bounced++;
       if (m?.pending) delete m.pending[d.to];
     }
-    this.events.push(this.event(l, m ?? null, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, c.class, null, d.reason, transport, d.relay, own));
+    this.events.push(this.event(m ?? null, qid, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, c.class, null, d.reason, transport, d.relay, own));
   }
 
-  private sent1(l: LogLine, qid: string, to: string, relayLocal: boolean): void {
-    const ts = this.timeOf(l);
+  private sent1(qid: string, to: string, relayLocal: boolean): void {
+    const ts = this.timeOf();
     const day = this.opts.zone.day(ts);
-    const transport = transportOf(l);
+    const transport = this.tag;
     const domain = domainOf(to);
-    const own = relayLocal || LOCAL_AGENTS.has(l.program) || this.opts.ownDomains.has(domain);
-    const m = this.open.get(this.key(l, qid));
+    const own = relayLocal || this.localAgent || this.opts.ownDomains.has(domain);
+    const m = this.open.get(this.key(qid));
     if (own) this.counts.ownSent++;
     else this.counts.sent++;
     const stream = m?.stream ?? null;
@@ -383,8 +483,8 @@ export class Linker {
   }
 
   private event(
-    l: LogLine,
     m: OpenMessage | null,
+    qid: string,
     ts: number,
     day: string,
     lineNo: number,
@@ -405,9 +505,9 @@ export class Linker {
     return {
       ts,
       day,
-      host: l.host,
+      host: this.host,
       transport,
-      qid: m?.qid ?? queueIdOf(l.message),
+      qid: m?.qid ?? qid,
       recipient,
       origTo,
       domain,

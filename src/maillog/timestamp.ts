@@ -151,6 +151,39 @@ export class TraditionalClock {
   private lastMinute = '\u0000';
   private lastMinuteMs = 0;
 
+  private minuteBytes: Buffer = Buffer.alloc(0);
+  private minuteBytesMs = 0;
+
+  /**
+   * parse() on the bytes buf[s, e) (ASCII): the linker's fast path. A line in the same minute as
+   * the last one is read without making a string; otherwise parse() decides and its minute is
+   * remembered as bytes. Same results as parse() on the decoded text by construction.
+   */
+  parseBytes(buf: Buffer, s: number, e: number): number | null {
+    const p = this.minuteBytes;
+    const pl = p.length;
+    if (pl > 0 && e - s >= pl + 3 && buf[s + pl] === 58) {
+      let hit = true;
+      for (let i = 0; i < pl; i++) {
+        if (buf[s + i] !== p[i]) {
+          hit = false;
+          break;
+        }
+      }
+      if (hit) {
+        const a = buf[s + pl + 1]! - 48;
+        const b = buf[s + pl + 2]! - 48;
+        if (a >= 0 && a <= 9 && b >= 0 && b <= 9) return this.minuteBytesMs + (a * 10 + b) * 1000;
+      }
+    }
+    const r = this.parse(buf.toString('latin1', s, e));
+    // parse() leaves lastMinute/lastMinuteMs as a consistent pair (also when it fails); keep our
+    // own copy, since the string path may move them on between two byte-path lines.
+    this.minuteBytes = Buffer.from(this.lastMinute, 'latin1');
+    this.minuteBytesMs = this.lastMinuteMs;
+    return r;
+  }
+
   /** `s` is `Mmm d[d] HH:MM:SS`; returns epoch ms or null. */
   parse(s: string): number | null {
     // Consecutive lines share their minute: reuse its instant and add the seconds.

@@ -52,8 +52,8 @@ export async function loadLinkerState(db: Executor): Promise<LinkerState | null>
   return (row?.state as LinkerState | undefined) ?? null;
 }
 
-export async function saveLinkerState(trx: Transaction<Database>, state: LinkerState): Promise<void> {
-  const json = JSON.stringify(state);
+/** `json` is JSON.stringify(linker.serialize()), taken when the batch was cut (the linker moves on while this writes). */
+export async function saveLinkerState(trx: Transaction<Database>, json: string): Promise<void> {
   await trx
     .insertInto('maillog_linker_state')
     .values({ id: 1, state: json })

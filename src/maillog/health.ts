@@ -19,15 +19,25 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
       select e.day, e.status, e.class, e.dsn, e.own_domain, e.transport, coalesce(e.relay_provider, e.relay_host, e.domain) as target, e.reason
       from delivery_events e join stale s on s.day = e.day
     ),
+    -- One pass over the stale days' events and sent counts (correlated counts per day rescanned
+    -- the events once per day and column).
+    sent as (
+      select m.day, sum(m.sent) filter (where not m.own_domain) as sent, sum(m.sent) filter (where m.own_domain) as own_sent
+      from maillog_sent_daily m join stale s on s.day = m.day group by m.day
+    ),
+    failed as (
+      select day,
+        count(*) filter (where not own_domain and status = 'deferred') as deferred,
+        count(*) filter (where not own_domain and status = 'bounced') as bounced,
+        count(*) filter (where not own_domain and status = 'expired') as expired,
+        count(*) filter (where own_domain and status in ('bounced', 'expired')) as own_failed
+      from ev group by day
+    ),
     mix as (
-      select s.day,
-        coalesce((select sum(sent) from maillog_sent_daily m where m.day = s.day and not m.own_domain), 0) as sent,
-        coalesce((select sum(sent) from maillog_sent_daily m where m.day = s.day and m.own_domain), 0) as own_sent,
-        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'deferred') as deferred,
-        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'bounced') as bounced,
-        (select count(*) from ev where ev.day = s.day and not own_domain and status = 'expired') as expired,
-        (select count(*) from ev where ev.day = s.day and own_domain and status in ('bounced', 'expired')) as own_failed
-      from stale s
+      select s.day, coalesce(se.sent, 0) as sent, coalesce(se.own_sent, 0) as own_sent,
+        coalesce(f.deferred, 0) as deferred, coalesce(f.bounced, 0) as bounced, coalesce(f.expired, 0) as expired,
+        coalesce(f.own_failed, 0) as own_failed
+      from stale s left join sent se on se.day = s.day left join failed f on f.day = s.day
     ),
     transports as (
       select day, jsonb_object_agg(transport, n order by transport) as by_transport from (

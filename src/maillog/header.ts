@@ -29,6 +29,8 @@ export const TS_NONE = 0;
 export const TS_RFC3339 = 1;
 export const TS_TRADITIONAL = 2;
 
+const TAG_MASK = 1023;
+
 export interface TagInfo {
   bytes: Buffer;
   /** `postfix/out05/smtp`: the tag without the pid. */
@@ -88,7 +90,7 @@ export class HeaderReader {
 
   private lastHost: Buffer = Buffer.alloc(0);
   private lastHostStr = '';
-  private readonly tags = new Map<number, TagInfo[]>();
+  private readonly table: (TagInfo | undefined)[] = new Array(TAG_MASK + 1).fill(undefined);
   private lastTag: TagInfo | null = null;
 
   read(buf: Buffer, ls: number, le: number): boolean {
@@ -176,8 +178,14 @@ export class HeaderReader {
     if (last && same(buf, s, e, last.bytes)) return last;
     let h = e - s;
     for (let i = s; i < e; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
-    let bucket = this.tags.get(h);
-    if (bucket) for (const t of bucket) if (same(buf, s, e, t.bytes)) return (this.lastTag = t);
+    // Open addressing over a small array: a Map and a bucket list cost more than the hash.
+    const table = this.table;
+    let slot = h & TAG_MASK;
+    for (let probe = 0; probe < 8; probe++, slot = (slot + 1) & TAG_MASK) {
+      const t = table[slot];
+      if (!t) break;
+      if (same(buf, s, e, t.bytes)) return (this.lastTag = t);
+    }
     const tag = buf.toString('latin1', s, e);
     const firstSlash = tag.indexOf('/');
     const lastSlash = tag.lastIndexOf('/');
@@ -185,11 +193,11 @@ export class HeaderReader {
     const program = lastSlash < 0 ? tag : tag.slice(lastSlash + 1);
     const service = firstSlash < 0 || firstSlash === lastSlash ? '' : tag.slice(firstSlash + 1, lastSlash);
     if (!program || !instance) return null;
-    // A log has a handful of tags; a flood of distinct ones (garbage) must not grow this forever.
-    if (this.tags.size > 4096) this.tags.clear();
     const t: TagInfo = { bytes: Buffer.from(buf.subarray(s, e)), tag, instance, service, program, kind: programKind(program), local: LOCAL_AGENTS.has(program) };
-    if (!bucket) this.tags.set(h, (bucket = []));
-    bucket.push(t);
+    // A log has a handful of tags; a flood of distinct ones (garbage) overwrites, never grows.
+    slot = h & TAG_MASK;
+    for (let probe = 0; probe < 8 && table[slot]; probe++) slot = (slot + 1) & TAG_MASK;
+    table[slot] = t;
     return (this.lastTag = t);
   }
 }

@@ -50,6 +50,13 @@ export interface LinkerState {
   byHostQid: [string, string][];
 }
 
+/** Sent counts of one day, transport and stream, by recipient domain. */
+interface SentGroup {
+  byDomain: Map<string, SentAggregate>;
+}
+/** day -> transport -> stream ('' for none) -> group. */
+type SentTree = Map<string, Map<string, Map<string, SentGroup>>>;
+
 /** What a kept line does (decided by either path, carried out by the same code). */
 const A_DELIVERY = 1;
 const A_REMOVED = 2;
@@ -95,7 +102,8 @@ export class Linker {
   stringPathLines = 0;
 
   events: DeliveryEvent[] = [];
-  sent = new Map<string, SentAggregate>();
+  private sent: SentTree = new Map();
+  private sentOwn: SentTree = new Map();
   daily = new Map<string, DailyCounters>();
   counts = emptyCounts();
 
@@ -121,9 +129,13 @@ export class Linker {
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
   takeBatch(): { events: DeliveryEvent[]; sent: SentAggregate[]; daily: Map<string, DailyCounters>; counts: LineCounts } {
-    const out = { events: this.events, sent: [...this.sent.values()], daily: this.daily, counts: this.counts };
+    const sent: SentAggregate[] = [];
+    for (const tree of [this.sent, this.sentOwn])
+      for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const g of byStream.values()) for (const a of g.byDomain.values()) sent.push(a);
+    const out = { events: this.events, sent, daily: this.daily, counts: this.counts };
     this.events = [];
     this.sent = new Map();
+    this.sentOwn = new Map();
     this.daily = new Map();
     this.counts = emptyCounts();
     return out;
@@ -366,8 +378,7 @@ export class Linker {
     return this.keyPrefix + qid;
   }
 
-  private touch(qid: string, ts: number): OpenMessage {
-    const key = this.key(qid);
+  private touch(qid: string, ts: number, key = this.key(qid)): OpenMessage {
     let m = this.open.get(key);
     if (!m) {
       m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null };
@@ -384,7 +395,7 @@ export class Linker {
     // client=NAME[IP][, sasl_method=…]; a reused short qid starts a new message.
     const key = this.key(qid);
     if (this.open.has(key)) this.close(key);
-    const m = this.touch(qid, ts);
+    const m = this.touch(qid, ts, key);
     const b = body.indexOf('[');
     const e = body.indexOf(']', b);
     const ip = b > 0 && e > b ? body.slice(b + 1, e) : null;
@@ -473,12 +484,20 @@ export class Linker {
     if (own) this.counts.ownSent++;
     else this.counts.sent++;
     const stream = m?.stream ?? null;
-    const k = day + '\t' + domain + '\t' + transport + '\t' + (stream ?? '') + (own ? '\t1' : '');
-    const agg = this.sent.get(k);
+    // Nested maps keyed by the day, transport and stream strings, which are shared objects (the
+    // zone's day cache, interned tags, config values) whose hashes V8 keeps: no key string per line.
+    const byDay = own ? this.sentOwn : this.sent;
+    let byTransport = byDay.get(day);
+    if (!byTransport) byDay.set(day, (byTransport = new Map()));
+    let byStream = byTransport.get(transport);
+    if (!byStream) byTransport.set(transport, (byStream = new Map()));
+    let g = byStream.get(stream ?? '');
+    if (!g) byStream.set(stream ?? '', (g = { byDomain: new Map() }));
+    const agg = g.byDomain.get(domain);
     if (agg) {
       agg.count++;
       if (ts > agg.lastTs) agg.lastTs = ts;
-    } else this.sent.set(k, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
+    } else g.byDomain.set(domain, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
     if (m?.pending) delete m.pending[to];
   }
 

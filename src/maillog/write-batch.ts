@@ -1,13 +1,12 @@
 /**
- * Writes one batch of linker output: events (one JSON parameter per statement), sent counts
- * (`unnest` upserts), per-day DKIM counters, and marks the touched days' health stale.
+ * Writes one batch of linker output: events and sent counts (one JSON parameter per statement),
+ * per-day DKIM counters, and marks the touched days' health stale.
  * Runs inside the transaction that also advances the checkpoint.
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DailyCounters, DeliveryEvent, SentAggregate } from './linker.ts';
 
-const ROWS_PER_STATEMENT = 4000;
 /** Events per insert statement: one JSON parameter each, a few MB at most. */
 const EVENTS_PER_STATEMENT = 20_000;
 
@@ -37,14 +36,18 @@ export async function insertEvents(trx: Transaction<Database>, events: readonly 
   }
 }
 
+/** Sent counts per statement: a bulk night has one per day, domain and transport, about one per sent line. */
+const SENT_PER_STATEMENT = 50_000;
+
 export async function addSent(trx: Transaction<Database>, sent: readonly SentAggregate[]): Promise<void> {
-  for (let i = 0; i < sent.length; i += ROWS_PER_STATEMENT) {
-    const part = sent.slice(i, i + ROWS_PER_STATEMENT);
+  for (let i = 0; i < sent.length; i += SENT_PER_STATEMENT) {
+    const part = sent.slice(i, i + SENT_PER_STATEMENT);
+    // One JSON parameter, like the events: pg's array serialization was per element in JS.
+    const json = JSON.stringify(part.map((s) => ({ d: s.day, dm: s.domain, t: s.transport, s: s.stream ?? '', o: s.ownDomain, n: s.count, l: s.lastTs })));
     await sql`
       insert into maillog_sent_daily (day, domain, transport, stream, own_domain, sent, last_ts)
-      select * from unnest(${part.map((s) => s.day)}::date[], ${part.map((s) => s.domain)}::text[], ${part.map((s) => s.transport)}::text[],
-        ${part.map((s) => s.stream ?? '')}::text[], ${part.map((s) => s.ownDomain)}::boolean[], ${part.map((s) => s.count)}::bigint[],
-        ${part.map((s) => new Date(s.lastTs).toISOString())}::timestamptz[])
+      select d, dm, t, s, o, n, to_timestamp(l / 1000.0)
+      from json_to_recordset(${json}::json) as x(d date, dm text, t text, s text, o boolean, n bigint, l bigint)
       on conflict (day, domain, transport, stream, own_domain) do update
         set sent = maillog_sent_daily.sent + excluded.sent, last_ts = greatest(maillog_sent_daily.last_ts, excluded.last_ts)`.execute(trx);
   }

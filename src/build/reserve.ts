@@ -6,9 +6,11 @@
  * re-runs and crashes; pushing happens after commit, from the ledger.
  *
  * Rules are judged on the best-ranked prefix only, growing it until the day is filled: a verdict
- * depends on the address alone, so the picks equal those of judging every candidate, while the
- * lock is held for a top-N sort and a few thousand verdicts instead of a million. The full counts for the summary
- * are computed after commit (eligibility.ts).
+ * depends on the address alone, so the picks equal those of judging every candidate. The prefix
+ * comes from a window of addresses read in rank-key order off an index (candidates.ts), so the lock
+ * is held for a few tens of thousands of index reads and a few thousand verdicts instead of
+ * ranking a million candidate rows. The full counts for the summary are computed after commit
+ * (eligibility.ts).
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -30,6 +32,8 @@ export interface ReserveInput {
   dryRun: boolean;
   rules: readonly ExclusionRule[];
   ruleCtx: RuleContext;
+  /** Tests only: first judged rows and window size, tiny so the window must grow over several rounds. */
+  firstRound?: { limit: number; window: number };
 }
 
 export interface ReserveResult {
@@ -67,13 +71,6 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
   await sql`create temp table picked (email_id bigint, email text, segment text, dot_number bigint, note text, provider text, rank int, tier int) on commit drop`.execute(trx);
   if (room === 0 || remaining.every((r) => r === 0)) return { used, before, picked: none, judged: 0 };
 
-  // domain_providers (sql/0004) is a full join of two tables, which the planner can neither probe by
-  // domain nor estimate when joined to a million candidate rows; a small analyzed copy keeps the
-  // ranking a plain hash join (measured as fast as inlining the view's tables, and the view stays
-  // the one definition of "provider").
-  await sql`drop table if exists pg_temp.provider_of`.execute(trx);
-  await sql`create temp table provider_of on commit drop as select domain, provider from domain_providers where provider is not null`.execute(trx);
-  await sql`analyze pg_temp.provider_of`.execute(trx);
   const rankBase = (await sql<{ r: number }>`select coalesce(max(rank), 0)::int as r from push_ledger where send_date = ${p.date}::date`.execute(trx)).rows[0]?.r ?? 0;
   const segCtx = { config: p.ruleCtx.config, date: p.date };
 
@@ -83,11 +80,20 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
   // census-shaped benchmark one address in five is a best-tier candidate row (half of the addresses
   // belong to a due or overdue carrier, and Gmail alone holds a quarter of them), so a window of
   // 4 × limit holds about twice the best-tier rows the day needs.
-  let limit = room * 3 + 1000;
-  let windowSize = limit * 4;
+  let limit = p.firstRound?.limit ?? room * 3 + 1000;
+  let windowSize = p.firstRound?.window ?? limit * 4;
   let judged = 0;
   for (;;) {
     const windowed = await fillRankWindow(trx, p.date, windowSize);
+    // domain_providers (sql/0004) is a full join of two tables, which the planner can neither probe
+    // by domain nor estimate when joined to the window; a small analyzed copy of the window's
+    // domains keeps the ranking a plain hash join, and the view stays the one definition of
+    // "provider". Copying only those domains skips writing and analyzing the other ~190k.
+    await sql`drop table if exists pg_temp.provider_of`.execute(trx);
+    await sql`create temp table provider_of on commit drop as
+      select domain, provider from domain_providers
+      where provider is not null and domain in (select distinct w.domain from pg_temp.rank_window w)`.execute(trx);
+    await sql`analyze pg_temp.provider_of`.execute(trx);
     await sql`drop table if exists pg_temp.top_rows`.execute(trx);
     await sql`create temp table top_rows on commit drop as
       select r.*, row_number() over (order by r.tier, r.key, r.email_id, r.prio, r.position, r.dot_number) as seq

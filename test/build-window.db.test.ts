@@ -1,0 +1,73 @@
+/**
+ * The cap decision reads addresses in rank-key order through a window that grows until its picks
+ * are provably those of judging every candidate (src/build/reserve.ts). Over random universes —
+ * tiers, holds that empty the best tier, suppressions, per-segment limits — a decision started
+ * from a window of a few addresses must pick exactly what one window holding everything picks.
+ */
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reserve } from '../src/build/reserve.ts';
+import { RULES } from '../src/rules/index.ts';
+import { SEGMENTS } from '../src/segments/index.ts';
+import { addHold, addSuppression, DATE, fxConfig, NOW, seedUniverse, type FxCarrier, type FxDomain } from './build-fixture.ts';
+import { createTestStore, type TestStore } from './helpers/store.ts';
+
+const DOMAINS: Record<string, FxDomain> = {
+  'roadrunner-freight.test': { provider: 'google' },
+  'lonestar-carriers.example': { provider: 'microsoft365' },
+  'hotmail-like.example': { provider: 'outlook_consumer' },
+  'mesa-trucking.test': { provider: 'other' },
+  'defunct-freight.test': { verdict: 'dead', provider: null },
+  'yahoo.com': { provider: 'yahoo' },
+};
+const domainNames = Object.keys(DOMAINS);
+
+describe('rank window', () => {
+  let store: TestStore;
+  beforeAll(async () => {
+    store = await createTestStore();
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  async function picks(cap: number, maxPerSegment: number | null, firstRound?: { limit: number; window: number }) {
+    const config = fxConfig({}, cap);
+    return store.db.transaction().execute(async (trx) => {
+      const r = await reserve(trx, {
+        date: DATE, cap, runId: 1, segments: SEGMENTS, maxPerSegment, providerTiers: config.build.providerTiers,
+        dryRun: true, rules: RULES, ruleCtx: { config, date: DATE, now: NOW }, ...(firstRound ? { firstRound } : {}),
+      });
+      const rows = await sql<{ email: string; segment: string; rank: number }>`select email, segment, rank from pg_temp.picked order by rank`.execute(trx);
+      return { picked: r.picked, rows: rows.rows };
+    });
+  }
+
+  it('a window grown from a few addresses picks what judging every candidate picks', async () => {
+    const carrierArb = fc.record({
+      emails: fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.constantFrom(...domainNames)).map(([i, d]) => `c${i}@${d}`), { minLength: 1, maxLength: 2 }),
+      isNew: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(carrierArb, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.option(fc.integer({ min: 1, max: 15 }), { nil: null }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 4 }),
+        async (cs, cap, maxPer, holdGoogle, first) => {
+          const carriers: FxCarrier[] = cs.map((c, i) => ({ dot: 1000 + i * 7, emails: c.emails, ...(c.isNew ? { added: '2026-11-20', mcs150: '2026-11-20' } : {}) }));
+          await sql`truncate suppressions, holds, push_ledger`.execute(store.db);
+          await seedUniverse(store.db, carriers, DOMAINS);
+          await addSuppression(store.db, 'address', carriers[0]!.emails[0]!);
+          if (holdGoogle) await addHold(store.db, 'provider', 'google', new Date(NOW.getTime() + 86_400_000));
+          const everyone = await picks(cap, maxPer);
+          const grown = await picks(cap, maxPer, { limit: first, window: first });
+          expect(grown).toEqual(everyone);
+        },
+      ),
+      { numRuns: 8 },
+    );
+  }, 300_000);
+});

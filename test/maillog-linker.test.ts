@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { Linker, type LinkerOptions } from '../src/maillog/linker.ts';
+import { Linker, type LinkerOptions, type LinkerState, type LinkerStateV1 } from '../src/maillog/linker.ts';
 import { TraditionalClock, ZoneClock } from '../src/maillog/timestamp.ts';
 
 const zone = new ZoneClock('UTC');
 
-function linker(over: Partial<LinkerOptions> = {}, state?: ReturnType<Linker['serialize']>) {
+function linker(over: Partial<LinkerOptions> = {}, state?: LinkerState) {
   const l = new Linker(
     { zone, campaignClients: new Map([['172.18.0.5', 'trucking']]), ownDomains: new Set(['firm.example']), maxOpen: 1000, maxOpenAgeMs: 7 * 86_400_000, ...over },
     state,
@@ -89,6 +89,29 @@ ${T(3)} app1 postfix/smtp[31]: 5C3D4E5F62: to=<ops@b.example>, relay=mx.b.exampl
     const b = l.takeBatch();
     const total = [...b.daily.values()].reduce((s, c) => s + c.campaignMessages, 0);
     expect(total + l.openMessages).toBe(20_000);
+  });
+
+  it('a state saved in the first format (v1, before the packed one) restores to the same linker', () => {
+    const lines = CAMPAIGN.trim().split('\n');
+    for (let cut = 1; cut < lines.length; cut++) {
+      const first = linker();
+      feed(first, lines.slice(0, cut).join('\n'));
+      const v2 = first.serialize();
+      // What v1 wrote: the open map's entries and the host+qid index in full.
+      const v1: LinkerStateV1 = {
+        version: 1,
+        lastTs: v2.lastTs,
+        messages: v2.messages.map(([key, host, qid, firstTs, clientIp, stream, flags, sender, pending]) => [
+          key,
+          { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending },
+        ]),
+        byHostQid: v2.messages.filter((m) => m[6] & 4).map((m) => [m[1] + '\t' + m[2], m[0]]),
+      };
+      const fromV1 = linker({}, JSON.parse(JSON.stringify(v1)));
+      const fromV2 = linker({}, JSON.parse(JSON.stringify(v2)));
+      expect(fromV1.serialize()).toEqual(v2);
+      expect(feed(fromV1, lines.slice(cut).join('\n'))).toEqual(feed(fromV2, lines.slice(cut).join('\n')));
+    }
   });
 
   it('state survives a restart: two runs split anywhere give the events of one', () => {

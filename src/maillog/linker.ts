@@ -43,12 +43,28 @@ export interface LinkerOptions {
   maxOpenAgeMs: number;
 }
 
-export interface LinkerState {
+/** The first format: objects per message and the host+qid index in full. Still read (a state saved before the upgrade). */
+export interface LinkerStateV1 {
   version: 1;
   lastTs: number;
   messages: [string, OpenMessage][];
   byHostQid: [string, string][];
 }
+
+/**
+ * One tuple per open message, in insertion order (the eviction order):
+ * [key, host, qid, firstTs, clientIp, stream, flags, sender, pending], flags = campaign | signed << 1
+ * | (byHostQid points here) << 2. Saved with every batch, so its size is server and client CPU:
+ * about half the text of v1, and the host+qid index is rebuilt exactly from the flag (each entry
+ * points at an open message, at most one per host+qid).
+ */
+export type PackedMessage = [string, string, string, number, string | null, string | null, number, string | null, OpenMessage['pending']];
+export interface LinkerStateV2 {
+  version: 2;
+  lastTs: number;
+  messages: PackedMessage[];
+}
+export type LinkerState = LinkerStateV1 | LinkerStateV2;
 
 /** Sent counts of one day, transport and stream, by recipient domain. */
 interface SentGroup {
@@ -111,9 +127,15 @@ export class Linker {
     private readonly opts: LinkerOptions,
     state?: LinkerState | null,
   ) {
-    if (state && state.version === 1) {
+    if (state?.version === 1) {
       for (const [k, m] of state.messages) this.open.set(k, m);
       for (const [k, v] of state.byHostQid) this.byHostQid.set(k, v);
+      this.lastTs = state.lastTs;
+    } else if (state?.version === 2) {
+      for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
+        this.open.set(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending });
+        if (flags & 4) this.byHostQid.set(host + '\t' + qid, key);
+      }
       this.lastTs = state.lastTs;
     }
   }
@@ -141,8 +163,13 @@ export class Linker {
     return out;
   }
 
-  serialize(): LinkerState {
-    return { version: 1, lastTs: this.lastTs, messages: [...this.open.entries()], byHostQid: [...this.byHostQid.entries()] };
+  serialize(): LinkerStateV2 {
+    const messages: PackedMessage[] = [];
+    for (const [key, m] of this.open) {
+      const indexed = this.byHostQid.get(m.host + '\t' + m.qid) === key;
+      messages.push([key, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
+    }
+    return { version: 2, lastTs: this.lastTs, messages };
   }
 
   private timeOf(): number {

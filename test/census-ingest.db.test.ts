@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../src/errors.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-import { carrier, countCarriers, dataSample, fixture, ingest, sampleLines, writeCensus } from './census/context.ts';
+import { carrier, carriersState, countCarriers, dataSample, fixture, ingest, sampleLines, writeCensus } from './census/context.ts';
 
 let store: TestStore;
 beforeAll(async () => {
@@ -180,6 +180,25 @@ describe('ingest census: bad rows', () => {
     expect(csv[0]).toBe('file,line,reason,raw');
     expect(csv).toHaveLength(14);
     expect(csv[1]).toMatch(/^bad_rows\.txt,3,duplicate_dot_number: superseded by line 20,/);
+  });
+
+  it('the first load (empty carriers) and the staged merge type, reject and keep exactly the same rows', async () => {
+    const files = [dataSample('bad_rows.txt'), dataSample('FMCSA_CENSUS1_2026Nov.txt'), dataSample('Company_Census_File_sample.csv'), dataSample('kjg3-diqy_socrata_export.csv'), dataSample('FMCSA_CENSUS1_2020Aug_26col.txt')];
+    const outcome = async (run: number) => ({
+      rejects: await store.db.selectFrom('census_rejects').select(['line_no', 'reason', 'raw', 'file']).where('run_id', '=', run).orderBy('line_no').execute(),
+      carriers: (await carriersState(store)).filter((c) => c.dot_number !== 1),
+    });
+    for (const file of files) {
+      await store.db.deleteFrom('carriers').execute();
+      const first = await ingest(store, [file], { maxRejectRate: 0.9 });
+      const viaFirstLoad = await outcome(first.run);
+      // A carrier already there sends the same file through the typed table and the merge.
+      await store.db.deleteFrom('carriers').execute();
+      await ingest(store, [writeCensus('one.txt', ['"DOT_NUMBER","LEGAL_NAME","NBR_POWER_UNIT"', '1,"ONE","1"'])]);
+      const staged = await ingest(store, [file], { maxRejectRate: 0.9 });
+      expect({ ...staged, run: 0, seconds: 0 }, file).toEqual({ ...first, run: 0, seconds: 0 });
+      expect(await outcome(staged.run), file).toEqual(viaFirstLoad);
+    }
   });
 
   it('Company Census values: unknown STATUS_CODE and cargo flags are rejected', async () => {

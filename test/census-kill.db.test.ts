@@ -1,7 +1,8 @@
 /**
- * Kill-and-resume: the real CLI is SIGKILLed in the middle of an ingest (during the COPY, then
- * inside the merge transaction), re-run, and the final carriers table must equal that of one clean
- * run on a fresh database.
+ * Kill-and-resume: the real CLI is SIGKILLed in the middle of ingests (the first load into an empty
+ * carriers table: during its COPY, then while it builds the indexes; a second file's staged merge:
+ * inside the merge transaction), re-run, and the final carriers table must equal that of clean
+ * runs on a fresh database.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,12 +19,16 @@ import { carriersState } from './census/context.ts';
 const ROWS = testBackend() === 'pg' ? 60_000 : 20_000;
 let dir: string;
 let file: string;
+let file2: string;
 const stores: TestStore[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'audience-census-kill-'));
   file = path.join(dir, 'FMCSA_CENSUS1_2026Nov.txt');
   await generateCensus1(file, { rows: ROWS, badPer100k: 20, seed: 7 });
+  // A later file: half its DOT numbers are in the first (changed values), half are new.
+  file2 = path.join(dir, 'FMCSA_CENSUS1_2026Dec.txt');
+  await generateCensus1(file2, { rows: ROWS / 2, badPer100k: 20, seed: 8, firstDot: 1_000_000 + ROWS });
 });
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
@@ -41,9 +46,9 @@ async function target(): Promise<{ env: Record<string, string>; open: () => Prom
   return { env: { AUDIENCE_DATA_DIR: dataDir }, open: () => openStore({ dataDir }), done: (s) => s.close() };
 }
 
-function ingestCli(env: Record<string, string>, killWhen?: { stderr: string; afterMs: number }) {
+function ingestCli(env: Record<string, string>, census: string, killWhen?: { stderr: string; afterMs: number }) {
   let killed = false;
-  return runCli(['--json', 'ingest', 'census', file], {
+  return runCli(['--json', 'ingest', 'census', census], {
     env: { ...env, AUDIENCE_TZ: 'America/Chicago' },
     onStderr: killWhen
       ? (_chunk: string, child: ChildProcess) => {
@@ -58,32 +63,46 @@ function ingestCli(env: Record<string, string>, killWhen?: { stderr: string; aft
 }
 
 describe('census ingest survives SIGKILL at any point', () => {
-  it('killed during the COPY, then inside the merge transaction, then re-run: same carriers as one clean run', { timeout: 600_000 }, async () => {
+  it('killed during the first load (COPY, index build) and the merge of a later file, then re-run: same carriers as clean runs', { timeout: 600_000 }, async () => {
     const resumed = await target();
-    const duringCopy = await ingestCli(resumed.env, { stderr: 'columns,', afterMs: 300 });
+    const duringCopy = await ingestCli(resumed.env, file, { stderr: 'columns,', afterMs: 300 });
     expect(duringCopy.signal).toBe('SIGKILL');
-    const duringMerge = await ingestCli(resumed.env, { stderr: 'merging into carriers', afterMs: 0 });
+    const duringIndexes = await ingestCli(resumed.env, file, { stderr: 'building the indexes', afterMs: 0 });
+    expect(duringIndexes.signal).toBe('SIGKILL');
+    const first = await ingestCli(resumed.env, file);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json).toMatchObject({ read: ROWS, rejected: expect.any(Number), updated: 0 });
+    const duringMerge = await ingestCli(resumed.env, file2, { stderr: 'merging into carriers', afterMs: 0 });
     expect(duringMerge.signal).toBe('SIGKILL');
-    const final = await ingestCli(resumed.env);
+    const final = await ingestCli(resumed.env, file2);
     expect(final.code, final.stderr).toBe(0);
-    expect(final.json).toMatchObject({ read: ROWS, rejected: expect.any(Number) });
+    expect(final.json).toMatchObject({ read: ROWS / 2, updated: expect.any(Number), inserted: expect.any(Number) });
+    expect(final.json!.updated).toBeGreaterThan(0);
+    expect(final.json!.inserted).toBeGreaterThan(0);
 
     const clean = await target();
-    const one = await ingestCli(clean.env);
+    const one = await ingestCli(clean.env, file);
     expect(one.code, one.stderr).toBe(0);
     expect(one.json).toMatchObject({ inserted: ROWS - (one.json!.rejected as number) });
+    const two = await ingestCli(clean.env, file2);
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.json).toMatchObject({ inserted: final.json!.inserted, updated: final.json!.updated });
 
     const a = await resumed.open();
     const b = await clean.open();
     try {
       const [stateA, stateB] = [await carriersState(a), await carriersState(b)];
-      expect(stateA.length).toBe(ROWS - (one.json!.rejected as number));
+      expect(stateA.length).toBe(ROWS - (one.json!.rejected as number) + (two.json!.inserted as number));
       expect(stateA).toEqual(stateB);
       const rejectsOf = (s: Store, run: number) => s.db.selectFrom('census_rejects').select(['line_no', 'reason']).where('run_id', '=', run).orderBy('line_no').execute();
-      expect(await rejectsOf(a, final.json!.run as number)).toEqual(await rejectsOf(b, one.json!.run as number));
-      // The killed runs are marked abandoned; no scratch table is left behind.
+      expect(await rejectsOf(a, first.json!.run as number)).toEqual(await rejectsOf(b, one.json!.run as number));
+      expect(await rejectsOf(a, final.json!.run as number)).toEqual(await rejectsOf(b, two.json!.run as number));
+      // The killed runs are marked abandoned; no scratch table is left behind; carriers has its indexes back.
       const runs = await a.db.selectFrom('runs').select(['status']).where('stage', '=', 'ingest-census').orderBy('id').execute();
-      expect(runs.map((r) => r.status)).toEqual(['abandoned', 'abandoned', 'ok']);
+      expect(runs.map((r) => r.status)).toEqual(['abandoned', 'abandoned', 'ok', 'abandoned', 'ok']);
+      const indexes = async (s: Store) => (await s.db.selectFrom('pg_indexes' as never).select('indexname' as never).where('tablename' as never, '=', 'carriers' as never).orderBy('indexname' as never).execute()) as unknown[];
+      expect(await indexes(a)).toEqual(await indexes(b));
+      expect((await indexes(a)).length).toBeGreaterThanOrEqual(2);
       const scratch = await a.db.selectFrom('pg_tables' as never).select('tablename' as never).where('tablename' as never, 'like', 'census\\_%\\_r%' as never).execute();
       expect(scratch).toEqual([]);
     } finally {

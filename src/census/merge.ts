@@ -7,8 +7,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { CensusFormatId } from './formats.ts';
-import { CARRIER_VALUE_COLUMNS } from './typing.ts';
-import type { ScratchTables } from './staging.ts';
+import { CARRIER_VALUE_COLUMNS } from './row-typer.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -17,14 +16,12 @@ export interface MergeCounts {
   updated: number;
 }
 
-export async function storeRejects(db: Executor, runId: number, file: string, t: ScratchTables): Promise<number> {
+export async function storeRejects(db: Executor, runId: number, file: string, typed: string): Promise<number> {
   const r = await sql`
     insert into census_rejects (run_id, file, line_no, reason, raw)
-    select ${runId}, ${file}, line_no, reject, raw from (
-      select line_no, reject, coalesce(raw, '') as raw from ${sql.table(t.staging)} where reject is not null
-      union all
-      select line_no, reject, coalesce(raw, '') from ${sql.table(t.typed)} where reject is not null
-    ) r order by line_no`.execute(db);
+    select ${runId}, ${file}, line_no, reject, coalesce(raw, '')
+      from ${sql.table(typed)} where reject is not null
+     order by line_no`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }
 

@@ -32,6 +32,15 @@ export function classTable(encoding: CopyEncoding): Uint8Array {
   return t;
 }
 
+/**
+ * The Buffer encoding of text written into a COPY of this encoding. Windows-1252 text is handled
+ * as latin1: one char per byte, so text read from the file and written back keeps the file's own
+ * bytes, and COPY decodes them as WIN1252 (Node has no cp1252 encoder).
+ */
+export function bufferEncoding(e: CopyEncoding): BufferEncoding {
+  return e === 'WIN1252' ? 'latin1' : 'utf8';
+}
+
 /** DOT number of bytes [s, e) (optionally quoted), or 0 when it is not 1-15 digits. */
 export function parseDot(buf: Uint8Array, s: number, e: number): number {
   if (e - s >= 2 && buf[s] === 0x22 && buf[e - 1] === 0x22) {

@@ -1,27 +1,43 @@
 /**
- * The hot path of the census ingest: a byte-level pre-check that splits a census file into
- * records, and routes each one either to PostgreSQL COPY (good) or to the rejects (bad), without
- * parsing a value. PostgreSQL then does the CSV parsing and decoding, which is several times faster
- * than csv-parse in JavaScript (see docs/architecture.md).
+ * The hot path of the census ingest: a byte-level pass that splits a census file into records,
+ * checks each one, and writes either its typed row (through a RecordWriter: the RowTyper) or a
+ * reject to the stream PostgreSQL COPY reads. csv-parse in JavaScript was several times slower
+ * than COPY itself (see docs/architecture.md); this pass touches each byte once, and COPY then
+ * parses only the small typed projection.
  *
- * What it guarantees to COPY: every record it passes has exactly the header's field count, RFC 4180
+ * What it guarantees before the writer sees a record: exactly the header's field count, RFC 4180
  * quoting (no stray quote PostgreSQL would read differently), a DOT number of digits, no NUL and
  * no byte undecodable in the file's encoding. CRs outside quotes are stripped, so CRLF and LF files
  * load alike. An unterminated quote cannot swallow the file: a record may span at most
  * MAX_RECORD_LINES physical lines; on any error only the first physical line of the record is
  * rejected and the scan resumes at the next one.
  *
- * Output rows (FORMAT csv) into the staging table (line_no, reject, raw, f1..fN):
- *   good:   `LINE,,,` + record bytes
- *   reject: `LINE,"reason","raw text"` + N commas (the fields stay null)
+ * Output rows (FORMAT csv) into the typed table (line_no, dot_number, <values>, reject, raw):
+ *   good:   `LINE,DOT,` + the writer's values and tail (null reject and raw)
+ *   reject: `LINE,[DOT],` + one comma per value + `"reason","raw text"`
  * so one COPY carries both, and no reject is held in memory.
  */
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.ts';
 import type { CopyEncoding } from '../db/store.ts';
-import { BAD, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE, rawText, stripCrOutsideQuotes, writeInt } from './scan-bytes.ts';
+import { BAD, bufferEncoding, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE, rawText, stripCrOutsideQuotes, writeInt } from './scan-bytes.ts';
 
 export { MAX_RAW_BYTES, parseDot, rawText } from './scan-bytes.ts';
+
+/** Writes the typed values of a checked record (the RowTyper; tests use simpler ones). */
+export interface RecordWriter {
+  /** Value columns written per row, between dot_number and reject. */
+  readonly valueColumns: number;
+  /** Bytes a typed row may need beyond its record's length. */
+  readonly overhead: number;
+  /**
+   * Writes the rest of the row (after `LINE,DOT,`, before the line break) for the record whose
+   * fields are buf[starts[i], ends[i]) (quoted as in the file) into out at pos; returns the new
+   * position, or -1 with `reject` set when a value cannot be typed.
+   */
+  write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number, line: number): number;
+  readonly reject: { code: string; detail: string } | null;
+}
 
 export interface ScanOptions {
   /** Fields per record, from the header. */
@@ -29,6 +45,13 @@ export interface ScanOptions {
   /** Zero-based index of DOT_NUMBER. */
   dotIndex: number;
   encoding: CopyEncoding;
+  writer: RecordWriter;
+  /**
+   * Where rejects go when the COPY target has no reject columns (the first load COPies straight
+   * into carriers): the line, and the reason and raw text as quoted CSV fields in the file's
+   * encoding. Without it, rejects are rows of the COPY stream.
+   */
+  onReject?: (line: number, reason: Buffer, raw: Buffer) => void;
   /** Physical line number of the first byte given to the scanner (the header is line 1). */
   firstLine: number;
   /** Target size of an output chunk. */
@@ -40,11 +63,11 @@ export interface ScanStats {
   read: number;
   accepted: number;
   rejected: number;
-  /** DOT numbers seen on more than one accepted line: the SQL keeps the last line of each. */
+  /** DOT numbers seen on more than one accepted line: the ingest keeps the last line of each. */
   duplicateDots: Set<number>;
 }
 
-/** Reject reason codes of the pre-check (the SQL typing adds bad_date, bad_number, bad_flag, ...). */
+/** Reject reason codes of the scan (the writer adds bad_date, bad_number, bad_flag, bad_status). */
 export type ScanRejectCode = 'field_count' | 'bad_dot_number' | 'broken_quoting' | 'undecodable_bytes';
 
 export const MAX_RECORD_LINES = 20;
@@ -69,7 +92,10 @@ export class CensusScanner {
   readonly stats: ScanStats = { read: 0, accepted: 0, rejected: 0, duplicateDots: new Set() };
   private readonly table: Uint8Array;
   private readonly chunkBytes: number;
-  private readonly nullFields: Buffer;
+  private readonly nullValues: Buffer;
+  // Field boundaries of the record being scanned (quotes included), filled by scanRecord.
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
   private line: number;
   private carry: Buffer | null = null;
   private out: Buffer;
@@ -89,7 +115,9 @@ export class CensusScanner {
     if (opts.dotIndex < 0 || opts.dotIndex >= opts.fieldCount) throw new RangeError('dotIndex outside the header');
     this.table = classTable(opts.encoding);
     this.chunkBytes = opts.chunkBytes ?? 1 << 20;
-    this.nullFields = Buffer.from(','.repeat(opts.fieldCount));
+    this.nullValues = Buffer.from(','.repeat(opts.writer.valueColumns));
+    this.starts = new Int32Array(opts.fieldCount);
+    this.ends = new Int32Array(opts.fieldCount);
     this.line = opts.firstLine;
     this.out = Buffer.allocUnsafe(this.chunkBytes);
   }
@@ -173,14 +201,15 @@ export class CensusScanner {
   private scanRecord(buf: Buffer, start: number, len: number, final: boolean): number {
     const table = this.table;
     const { fieldCount, dotIndex } = this.opts;
+    const starts = this.starts;
+    const ends = this.ends;
     let state = S_FIELD_START;
     let field = 0;
     let lines = 0;
     let hasCr = false;
     let high = false;
-    let dotStart = -1;
-    let dotEnd = -1;
     let err: RecordError | null = null;
+    starts[0] = start;
     let i = start;
     let ended = false;
     for (; i < len; i++) {
@@ -191,13 +220,15 @@ export class CensusScanner {
           err = { code: 'broken_quoting', detail: `text after a closing quote in field ${field + 1}` };
           break;
         }
+        // The rest of a run of ordinary bytes changes nothing: skip it without the state dispatch.
+        while (i + 1 < len && table[buf[i + 1]!] === ORD) i++;
         continue;
       }
       if (k === COMMA) {
         if (state === S_QUOTED) continue;
-        if (field === dotIndex) dotEnd = i;
+        if (field < fieldCount) ends[field] = i;
         field++;
-        if (field === dotIndex) dotStart = i + 1;
+        if (field < fieldCount) starts[field] = i + 1;
         state = S_FIELD_START;
         continue;
       }
@@ -256,8 +287,6 @@ export class CensusScanner {
       return 0;
     }
     const end = i; // LF index, or len at EOF
-    if (field === dotIndex) dotEnd = end;
-    if (dotIndex === 0) dotStart = start;
     if (field + 1 !== fieldCount) {
       this.err = { code: 'field_count', detail: `${field + 1} fields, the header has ${fieldCount}` };
       return 0;
@@ -266,7 +295,9 @@ export class CensusScanner {
       this.err = { code: 'undecodable_bytes', detail: 'invalid UTF-8' };
       return 0;
     }
-    const dot = parseDot(buf, dotStart, dotEnd);
+    // The last field ends before a CRLF's CR.
+    ends[field] = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+    const dot = parseDot(buf, starts[dotIndex]!, ends[dotIndex]!);
     if (dot <= 0) {
       this.err = { code: 'bad_dot_number', detail: 'DOT_NUMBER must be 1 to 15 digits, not zero' };
       return 0;
@@ -279,7 +310,33 @@ export class CensusScanner {
   }
 
   private emitGood(buf: Buffer, start: number, end: number): void {
+    let e = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
+    if (this.recHasCr) {
+      // Rare: a CR outside quotes inside the record. Strip it and find the fields again.
+      buf = stripCrOutsideQuotes(buf.subarray(start, e));
+      start = 0;
+      e = buf.length;
+      splitFields(buf, this.starts, this.ends);
+    }
     const dot = this.recDot;
+    const { writer } = this.opts;
+    this.reserve(e - start + writer.overhead + 48);
+    const rowStart = this.outPos;
+    let pos = writeInt(this.out, this.outPos, this.line);
+    this.out[pos++] = 0x2c;
+    pos = writeInt(this.out, pos, dot);
+    this.out[pos++] = 0x2c;
+    pos = writer.write(buf, this.starts, this.ends, this.out, pos, this.line);
+    if (pos < 0) {
+      this.outPos = rowStart;
+      const r = writer.reject!;
+      this.emitReject(buf, start, e, { code: r.code, detail: r.detail }, dot);
+      return;
+    }
+    this.out[pos++] = 0x0a;
+    this.outPos = pos;
+    this.stats.accepted++;
+
     if (dot < 1 << 26) {
       const byte = dot >>> 3;
       const bit = 1 << (dot & 7);
@@ -287,35 +344,26 @@ export class CensusScanner {
       else this.seen[byte]! |= bit;
     } else if (this.seenBig.has(dot)) this.stats.duplicateDots.add(dot);
     else this.seenBig.add(dot);
-
-    const e = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
-    this.reserve(e - start + 24);
-    this.outPos = writeInt(this.out, this.outPos, this.line);
-    this.out[this.outPos++] = 0x2c;
-    this.out[this.outPos++] = 0x2c;
-    this.out[this.outPos++] = 0x2c;
-    if (this.recHasCr) this.outPos += stripCrOutsideQuotes(buf.subarray(start, e)).copy(this.out, this.outPos);
-    else {
-      // TypedArray.set is a plain memcpy; Buffer.copy's argument checks cost more than the copy itself here.
-      this.out.set(buf.subarray(start, e), this.outPos);
-      this.outPos += e - start;
-    }
-    this.out[this.outPos++] = 0x0a;
-    this.stats.accepted++;
   }
 
-  private emitReject(buf: Buffer, start: number, end: number, err: RecordError): void {
+  private emitReject(buf: Buffer, start: number, end: number, err: { code: string; detail: string }, dot = 0): void {
     const raw = rawText(buf.subarray(start, end), this.opts.encoding);
-    const reason = Buffer.from(`"${err.code}: ${err.detail}"`, 'latin1');
-    this.reserve(raw.length + reason.length + this.nullFields.length + 32);
+    const reason = Buffer.from(`"${err.code}: ${err.detail.replaceAll('"', '""')}"`, bufferEncoding(this.opts.encoding));
+    this.stats.rejected++;
+    if (this.opts.onReject) {
+      this.opts.onReject(this.line, reason, raw);
+      return;
+    }
+    this.reserve(raw.length + reason.length + this.nullValues.length + 48);
     this.outPos = writeInt(this.out, this.outPos, this.line);
     this.out[this.outPos++] = 0x2c;
+    if (dot > 0) this.outPos = writeInt(this.out, this.outPos, dot);
+    this.out[this.outPos++] = 0x2c;
+    this.outPos += this.nullValues.copy(this.out, this.outPos);
     this.outPos += reason.copy(this.out, this.outPos);
     this.out[this.outPos++] = 0x2c;
     this.outPos += raw.copy(this.out, this.outPos);
-    this.outPos += this.nullFields.copy(this.out, this.outPos);
     this.out[this.outPos++] = 0x0a;
-    this.stats.rejected++;
   }
 
   private reserve(n: number): void {
@@ -331,6 +379,23 @@ export class CensusScanner {
     this.outPos = 0;
   }
 }
+
+/** Field boundaries of a checked record (quotes balanced): commas outside quotes split it. */
+function splitFields(buf: Buffer, starts: Int32Array, ends: Int32Array): void {
+  let field = 0;
+  let quoted = false;
+  starts[0] = 0;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (c === 0x22) quoted = !quoted;
+    else if (c === 0x2c && !quoted) {
+      ends[field++] = i;
+      starts[field] = i + 1;
+    }
+  }
+  ends[field] = buf.length;
+}
+
 
 /** Streams a file's records (after its header line) through the scanner. */
 export async function* scanStream(source: AsyncIterable<Buffer>, scanner: CensusScanner): AsyncGenerator<Buffer> {

@@ -1,40 +1,27 @@
 /**
- * Per-run scratch tables of the census ingest: `census_stage_r<run>_<n>` (the COPY target: line
- * number, reject reason and raw text, then every field of the file as text) and
- * `census_typed_r<run>_<n>` (the typed rows). UNLOGGED: they are rebuilt from the file on any
- * re-run, so writing them to the WAL would only slow the load. A killed run leaves them behind;
- * the next run drops them while it holds the ingest lock.
+ * Per-run scratch table of the census ingest: `census_typed_r<run>_<n>`, the COPY target of one
+ * file (line number, DOT number, the typed carriers values, reject reason and raw text). UNLOGGED:
+ * it is rebuilt from the file on any re-run, so writing it to the WAL would only slow the load. A
+ * killed run leaves it behind; the next run drops it while it holds the ingest lock.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { TYPED_COLUMNS, typedColumnType } from './row-typer.ts';
 
+// Earlier versions also staged raw text (stage) and a date lookup (dates): still dropped if left over.
 const SCRATCH_RE = '^census_(stage|typed|dates)_r[0-9]+_[0-9]+$';
 
-export interface ScratchTables {
-  staging: string;
-  typed: string;
+export function typedTable(runId: number, fileIndex: number): string {
+  return `census_typed_r${runId}_${fileIndex}`;
 }
 
-export function scratchTables(runId: number, fileIndex: number): ScratchTables {
-  return { staging: `census_stage_r${runId}_${fileIndex}`, typed: `census_typed_r${runId}_${fileIndex}` };
+export async function createTyped(db: Kysely<Database>, table: string): Promise<void> {
+  const columns = TYPED_COLUMNS.map((c) => `${c} ${typedColumnType(c)}${c === 'line_no' ? ' not null' : ''}`).join(', ');
+  await sql.raw(`create unlogged table ${table} (${columns})`).execute(db);
 }
 
-/** The run's date lookup table (see createDateKeys in typing.ts). */
-export function dateKeysTable(runId: number): string {
-  return `census_dates_r${runId}_0`;
-}
-
-export function stagingColumns(fieldCount: number): string[] {
-  return ['line_no', 'reject', 'raw', ...Array.from({ length: fieldCount }, (_, i) => `f${i + 1}`)];
-}
-
-export async function createStaging(db: Kysely<Database>, table: string, fieldCount: number): Promise<void> {
-  const fields = Array.from({ length: fieldCount }, (_, i) => `f${i + 1} text`).join(', ');
-  await sql.raw(`create unlogged table ${table} (line_no bigint not null, reject text, raw text, ${fields})`).execute(db);
-}
-
-export async function dropScratch(db: Kysely<Database>, tables: ScratchTables | string): Promise<void> {
-  await sql.raw(`drop table if exists ${typeof tables === 'string' ? tables : `${tables.typed}, ${tables.staging}`}`).execute(db);
+export async function dropScratch(db: Kysely<Database>, table: string): Promise<void> {
+  await sql.raw(`drop table if exists ${table}`).execute(db);
 }
 
 /** Drops the scratch tables of runs that crashed or were killed. Call it holding the ingest lock. */

@@ -8,10 +8,11 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { ExternalServiceError } from '../errors.ts';
+import { decodeCp1252 } from '../text/cp1252.ts';
 import type { Database } from './database.ts';
 
 export type CopyEncoding = 'UTF8' | 'WIN1252';
@@ -32,6 +33,11 @@ export interface Store {
    * PGlite loads chunk groups as separate COPY statements. Returns the number of rows copied.
    */
   copyCsv(target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  /**
+   * Runs `fn` in one transaction with a `copy` (as copyCsv) that loads on the transaction's own
+   * connection, so the rows it copies commit or roll back with everything else `fn` does.
+   */
+  transactionWithCopy<T>(fn: (trx: Transaction<Database>, copy: Store['copyCsv']) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` while holding the session-level advisory lock `name` (one per stage or resource),
    * so two processes never run it at once. With `wait: false`, returns `{ acquired: false }` at once
@@ -98,12 +104,27 @@ async function openPg(url: string, poolSize: number): Promise<Store> {
     async copyCsv(target, chunks) {
       const client = await pool.connect();
       try {
-        const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}')`;
-        const stream = client.query(copyFromStdin(copySql));
-        await pipeline(Readable.from(chunks, { objectMode: false }), stream);
-        return Number(stream.rowCount ?? 0);
+        return await copyOnClient(client, target, chunks);
       } finally {
         client.release();
+      }
+    },
+    async transactionWithCopy(fn) {
+      const client = await pool.connect();
+      // A Kysely over this one client (its release is ours to do), so the transaction and the COPY share it.
+      const single = new Kysely<Database>({
+        dialect: new PostgresDialect({ pool: { connect: async () => ({ query: client.query.bind(client), release() {} }), end: async () => {} } as never }),
+      });
+      let broken: Error | undefined;
+      try {
+        return await single.transaction().execute((trx) => fn(trx, (target, chunks) => copyOnClient(client, target, chunks)));
+      } catch (e) {
+        // A COPY cut off mid-stream can leave the connection unusable: don't hand it back to the pool.
+        broken = e as Error;
+        throw e;
+      } finally {
+        await single.destroy();
+        client.release(broken);
       }
     },
     async withLock(name, fn, opts) {
@@ -156,13 +177,17 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
   // ours alone while open), and inside the process we serialize by name.
   const held = new Map<string, Promise<void>>();
 
-  return {
+  const store: Store = {
     kind: 'pglite',
     db,
+    async transactionWithCopy(fn) {
+      // One session: a COPY issued while kysely's transaction is open runs inside it.
+      return db.transaction().execute((trx) => fn(trx, (target, chunks) => store.copyCsv(target, chunks)));
+    },
     async copyCsv(target, chunks) {
       const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
       // PGlite's WASM build has no encoding conversion procs, so WIN1252 is decoded here.
-      const decoder = target.encoding === 'WIN1252' ? new TextDecoder('windows-1252') : null;
+      const win1252 = target.encoding === 'WIN1252';
       const maxBatch = 32 * 1024 * 1024;
       let parts: (string | Uint8Array)[] = [];
       let size = 0;
@@ -175,7 +200,7 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
         size = 0;
       };
       for await (const chunk of chunks) {
-        const part = decoder ? decoder.decode(chunk) : chunk;
+        const part = win1252 ? decodeCp1252(chunk) : chunk;
         parts.push(part);
         size += chunk.byteLength;
         if (size >= maxBatch) await flush();
@@ -209,6 +234,14 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
       if (!pglite.closed) await pglite.close();
     },
   };
+  return store;
+}
+
+async function copyOnClient(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number> {
+  const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}')`;
+  const stream = client.query(copyFromStdin(copySql));
+  await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+  return Number(stream.rowCount ?? 0);
 }
 
 export function quoteIdent(name: string): string {

@@ -1,0 +1,159 @@
+/**
+ * The first load: one census file into an empty carriers table, COPied straight into carriers
+ * inside one transaction with its rejects, the reject-rate check and the run's ledger row.
+ *
+ * Why a path of its own: the staged path writes every row twice (COPY into the typed scratch
+ * table, then INSERT ... SELECT into carriers, one WAL record per row) and maintains carriers'
+ * indexes on two million random inserts. Into an empty table there is nothing to compare with, so
+ * COPY's multi-row insert writes each row once, and the indexes are dropped before and built after
+ * (src/db/rebuild-indexes.ts). The first load is the biggest one a user runs (the Company Census
+ * File is 4.4M rows); later, smaller changes go through the staged merge.
+ *
+ * Same guarantees as the staged path: rejects (kept in a temp file meanwhile: carriers has no
+ * column for them) are stored with line and reason; a duplicate DOT number keeps its last line; too
+ * many bad rows roll everything back and keep only the rejects; a kill rolls back to an empty
+ * carriers table, and the re-run loads the file again.
+ */
+import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql, type Transaction } from 'kysely';
+import type { StageContext } from '../context.ts';
+import type { Database } from '../db/database.ts';
+import { dropIndexesUntilRebuilt } from '../db/rebuild-indexes.ts';
+import type { CopyEncoding, Store } from '../db/store.ts';
+import type { InputError } from '../errors.ts';
+import { finishRun, type RunHandle } from '../runs.ts';
+import { supersededLines, supersededReason, type Superseded } from './duplicates.ts';
+import { openCensus, scanIntoCopy } from './load-file.ts';
+import { writeRejectsCsv } from './rejects-file.ts';
+import { CARRIER_VALUE_COLUMNS, RowTyper } from './row-typer.ts';
+import { bufferEncoding } from './scan-bytes.ts';
+import { ingestSummary, tooManyRejects, type CensusIngestSummary, type FileCounts } from './summary.ts';
+
+export interface FirstLoadOptions {
+  file: string;
+  rejectsFile?: string | undefined;
+  maxRate: number;
+  now: Date;
+  years: { pivot: number; year: number };
+  started: bigint;
+}
+
+/** The carriers columns a first-load row fills, in the order the scanner and RowTyper write them. */
+const COLUMNS = ['source_line', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'source_format', 'source_file', 'first_run_id', 'changed_run_id', 'created_at', 'updated_at', 'deactivated_at'];
+
+/** Thrown inside the transaction to roll it back; carries the user's error out. */
+class TooManyRejects extends Error {
+  constructor(
+    readonly error: InputError,
+    readonly encoding: CopyEncoding,
+    readonly fileName: string,
+    readonly superseded: Superseded[],
+  ) {
+    super(error.message);
+  }
+}
+
+/** Loads the file when carriers is empty and returns the summary; null when carriers is not empty. */
+export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadOptions): Promise<CensusIngestSummary | null> {
+  const store = ctx.store;
+  const rejectsPath = path.join(os.tmpdir(), `audience-census-rejects-${process.pid}-${run.id}.csv`);
+  let fd = -1;
+  try {
+    return await store.transactionWithCopy(async (trx, copy) => {
+      await sql`set local synchronous_commit = off`.execute(trx);
+      // The ingest lock makes this the only writer of carriers: empty now means empty until commit.
+      const some = await sql<{ some: boolean }>`select exists (select 1 from carriers) as some`.execute(trx);
+      if (some.rows[0]?.some) return null;
+      const rebuild = await dropIndexesUntilRebuilt(trx, 'carriers');
+
+      const opened = await openCensus(ctx, o.file);
+      const { detected, name } = opened;
+      const { encoding } = detected.format;
+      const enc = bufferEncoding(encoding);
+      const now = o.now.toISOString();
+      const fixed = `,${detected.format.id},${csvField(name)},${run.id},${run.id},${now},${now},`;
+      const writer = new RowTyper({ detected, config: ctx.config.census, ...o.years, tail: { active: Buffer.from(fixed, enc), inactive: Buffer.from(fixed + now, enc) } });
+      fd = openSync(rejectsPath, 'w');
+      const rejectsFd = fd;
+      const onReject = (line: number, reason: Buffer, raw: Buffer) => {
+        writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
+      };
+      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding }, chunks), onReject);
+      closeSync(fd);
+      fd = -1;
+
+      const superseded = await supersededLines(trx, { table: 'carriers', file: o.file, dups: st.duplicateDots });
+      const counts: FileCounts = { file: o.file, format: detected.format.id, read: st.read, rejected: st.rejected + superseded.length };
+      const tooBad = tooManyRejects([counts], o.maxRate, run.id, o.rejectsFile);
+      if (tooBad) throw new TooManyRejects(tooBad, encoding, name, superseded);
+
+      await storeRejects(trx, copy, { runId: run.id, name, encoding, rejectsPath, superseded });
+      if (superseded.length) {
+        await sql`delete from carriers where source_line = any(${superseded.map((s) => s.line)}::bigint[])`.execute(trx);
+        ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
+      }
+      const t0 = Date.now();
+      ctx.out.info('building the indexes of carriers');
+      await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
+      await rebuild();
+      ctx.out.info(`built the indexes of carriers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      const summary = ingestSummary(
+        { files: [o.file], rejectsFile: o.rejectsFile, runId: run.id, started: o.started },
+        [counts],
+        { inserted: st.accepted - superseded.length, updated: 0, deactivated: 0 },
+      );
+      await finishRun(trx, run, 'ok', summary, null);
+      ctx.out.info(`loaded into the empty carriers table in ${summary.seconds} s since the ingest started`);
+      return summary;
+    });
+  } catch (e) {
+    if (!(e instanceof TooManyRejects)) throw e;
+    // Kept for diagnosis even though nothing is merged.
+    await store.transactionWithCopy((trx, copy) => storeRejects(trx, copy, { runId: run.id, name: e.fileName, encoding: e.encoding, rejectsPath, superseded: e.superseded }));
+    if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile);
+    throw e.error;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+    rmSync(rejectsPath, { force: true });
+  }
+}
+
+/** The file's rejects and superseded lines into census_rejects, in line order (ids follow lines). */
+async function storeRejects(
+  trx: Transaction<Database>,
+  copy: Store['copyCsv'],
+  o: { runId: number; name: string; encoding: CopyEncoding; rejectsPath: string; superseded: Superseded[] },
+): Promise<void> {
+  await sql`create temp table first_load_rejects (line_no bigint, reason text, raw text) on commit drop`.execute(trx);
+  await copy({ table: 'first_load_rejects', columns: ['line_no', 'reason', 'raw'], encoding: o.encoding }, wholeLines(createReadStream(o.rejectsPath)));
+  const s = o.superseded;
+  await sql`
+    insert into census_rejects (run_id, file, line_no, reason, raw)
+    select ${o.runId}, ${o.name}, line_no, reason, raw from (
+      select line_no, reason, raw from first_load_rejects
+      union all
+      select * from unnest(${s.map((x) => x.line)}::bigint[], ${s.map(supersededReason)}::text[], ${s.map((x) => x.raw)}::text[])
+    ) r order by line_no`.execute(trx);
+}
+
+/** Re-chunks a stream on line breaks: PGlite loads chunk groups as separate COPY statements. */
+async function* wholeLines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let carry: Buffer | null = null;
+  for await (const chunk of source) {
+    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    const last = data.lastIndexOf(0x0a);
+    if (last < 0) {
+      carry = data;
+      continue;
+    }
+    yield data.subarray(0, last + 1);
+    carry = last + 1 < data.length ? data.subarray(last + 1) : null;
+  }
+  if (carry?.length) yield carry;
+}
+
+const COMMA = Buffer.from(',');
+const LF = Buffer.from('\n');
+const csvField = (s: string) => `"${s.replace(/"/g, '""')}"`;

@@ -1,0 +1,73 @@
+/**
+ * One census file from disk to a COPY: open it (plain, .gz, .zip), recognize its format by the
+ * header, then stream its records through the scanner (and its writer) into the COPY given,
+ * with a progress bar on a TTY. The staged merge and the first load both load this way.
+ */
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { StageContext } from '../context.ts';
+import { detectFormat, type DetectedFormat } from './formats.ts';
+import { openCensusFile, splitHeader } from './input.ts';
+import { CensusScanner, scanStream, type RecordWriter, type ScanOptions, type ScanStats } from './scanner.ts';
+
+export interface OpenedCensus {
+  file: string;
+  /** What carriers.source_file and census_rejects.file record: the base name, which carries FMCSA's date. */
+  name: string;
+  detected: DetectedFormat;
+  stream: Readable;
+  rest: AsyncIterable<Buffer>;
+  size: number;
+  bytesRead(): number;
+}
+
+export async function openCensus(ctx: StageContext, file: string): Promise<OpenedCensus> {
+  const name = path.basename(file);
+  const { stream, entry, size, bytesRead } = await openCensusFile(file);
+  const label = entry ? `${file} (${entry})` : file;
+  try {
+    const { header, rest } = await splitHeader(stream, label);
+    const detected = detectFormat(header, label);
+    ctx.out.info(`${name}: ${detected.format.id}, ${detected.header.length} columns, ${detected.format.encoding}`);
+    return { file, name, detected, stream, rest, size, bytesRead };
+  } catch (e) {
+    stream.destroy();
+    throw e;
+  }
+}
+
+/** Scans the opened file into `copy`; returns the scan's counts. */
+export async function scanIntoCopy(
+  ctx: StageContext,
+  opened: OpenedCensus,
+  writer: RecordWriter,
+  copy: (chunks: AsyncIterable<Buffer>) => Promise<number>,
+  onReject?: ScanOptions['onReject'],
+): Promise<ScanStats> {
+  const { detected, name } = opened;
+  const scanner = new CensusScanner({
+    fieldCount: detected.header.length,
+    dotIndex: detected.positions.dot_number!,
+    encoding: detected.format.encoding,
+    firstLine: 2,
+    writer,
+    ...(onReject ? { onReject } : {}),
+  });
+  const t0 = Date.now();
+  const bar = opened.size ? ctx.out.progress(`loading ${name}`, opened.size) : null;
+  const counted = async function* () {
+    for await (const chunk of opened.rest) {
+      bar?.update(opened.bytesRead());
+      yield chunk;
+    }
+  };
+  try {
+    await copy(scanStream(counted(), scanner));
+  } finally {
+    bar?.stop();
+    opened.stream.destroy();
+  }
+  const st = scanner.stats;
+  ctx.out.info(`${name}: ${st.read} rows read, ${st.rejected} rejected, typed and loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return st;
+}

@@ -92,6 +92,8 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       return res;
     });
     const selectSeconds = (performance.now() - t0) / 1000;
+    // The date's lock is held from its grant to the commit.
+    const lockSeconds = (performance.now() - r.lockedAt) / 1000;
     const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
     if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
     const t2 = performance.now();
@@ -166,7 +168,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       warnings,
       out: null,
       runId: run.id,
-      seconds: { select: round3(selectSeconds), count: round3(countSeconds), push: round3(pushSeconds) },
+      seconds: { select: round3(selectSeconds), lock: round3(lockSeconds), count: round3(countSeconds), push: round3(pushSeconds) },
     };
     if (opts.outDir) {
       const rows = dryRun ? picks : await exportRows(store.db, date, names, false);

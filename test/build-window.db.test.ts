@@ -5,7 +5,8 @@
  * from a window of a few addresses must pick exactly what one window holding everything picks.
  */
 import fc from 'fast-check';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../src/db/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reserve } from '../src/build/reserve.ts';
 import { RULES } from '../src/rules/index.ts';
@@ -32,15 +33,15 @@ describe('rank window', () => {
     await store.close();
   });
 
-  async function picks(cap: number, maxPerSegment: number | null, firstRound?: { limit: number; window: number }) {
+  async function picks(cap: number, maxPerSegment: number | null, firstRound?: { limit: number; window: number }, beforeLock?: (trx: Transaction<Database>) => Promise<void>) {
     const config = fxConfig({}, cap);
     return store.db.transaction().execute(async (trx) => {
       const r = await reserve(trx, {
         date: DATE, cap, runId: 1, segments: SEGMENTS, maxPerSegment, providerTiers: config.build.providerTiers,
-        dryRun: true, rules: RULES, ruleCtx: { config, date: DATE, now: NOW }, ...(firstRound ? { firstRound } : {}),
+        dryRun: true, rules: RULES, ruleCtx: { config, date: DATE, now: NOW }, ...(firstRound ? { firstRound } : {}), ...(beforeLock ? { beforeLock } : {}),
       });
       const rows = await sql<{ email: string; segment: string; rank: number }>`select email, segment, rank from pg_temp.picked order by rank`.execute(trx);
-      return { picked: r.picked, rows: rows.rows };
+      return { picked: r.picked, rows: rows.rows, reselected: r.reselected };
     });
   }
 
@@ -65,9 +66,28 @@ describe('rank window', () => {
           const everyone = await picks(cap, maxPer);
           const grown = await picks(cap, maxPer, { limit: first, window: first });
           expect(grown).toEqual(everyone);
+          expect(everyone.reselected).toBe(false);
         },
       ),
       { numRuns: 8 },
     );
   }, 300_000);
+
+  it('selects again under the lock when another build reserved during the unlocked selection', async () => {
+    const carriers: FxCarrier[] = Array.from({ length: 6 }, (_, i) => ({ dot: 2000 + i * 10, emails: [`d${i}@roadrunner-freight.test`] }));
+    await sql`truncate suppressions, holds, push_ledger`.execute(store.db);
+    await seedUniverse(store.db, carriers, DOMAINS);
+    const alone = await picks(3, null);
+    expect(alone.rows).toHaveLength(3);
+    const taken = alone.rows[0]!.email;
+    // "Another build" reserves the best pick after this one selected and before it locks.
+    const raced = await picks(3, null, undefined, async (trx) => {
+      await sql`insert into push_ledger (send_date, segment, address, email_id, dot_number, rank, run_id)
+        select ${DATE}::date, 'mcs150', address, id, 2000, 1, 99 from emails where address = ${taken}`.execute(trx);
+    });
+    expect(raced.reselected).toBe(true);
+    expect(raced.rows.map((r) => r.email)).not.toContain(taken);
+    expect(raced.rows).toHaveLength(2); // the cap of 3 counts the other build's reservation
+    expect(raced.rows[0]!.rank).toBe(2); // ranks continue after the ledger's
+  });
 });

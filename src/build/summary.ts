@@ -34,10 +34,11 @@ export type BuildSummary = {
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
   /**
-   * Wall time of the cap decision (ranking, rules on the best prefix, reservation: the time the
-   * date's lock is held), of judging every candidate for the counts above, and of the push.
+   * Wall time of the selection (ranking, rules on the best-ranked addresses, cap decision,
+   * reservation: its whole transaction), of the part of it that holds the date's lock, of judging
+   * every candidate for the counts above, and of the push.
    */
-  seconds: { select: number; count: number; push: number };
+  seconds: { select: number; lock: number; count: number; push: number };
 };
 
 export function renderBuild(s: BuildSummary): string {

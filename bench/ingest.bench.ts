@@ -11,20 +11,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { CENSUS1_42_HEADER, generateCensus1 } from './census-generator.ts';
+import { scratchDatabase } from './scratch-db.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/.data');
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_100_000);
-const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BAD_PER_100K = 5;
-
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string; seconds: number }> {
   const t0 = process.hrtime.bigint();
@@ -49,11 +42,8 @@ async function main() {
     console.log(`generated ${file}: ${g.rows} rows (${g.bad} bad), ${(g.bytes / 1e6).toFixed(0)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } else console.log(`using ${file} (${(statSync(file).size / 1e6).toFixed(0)} MB)`);
 
-  const scratch = `audience_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${scratch}`);
-  const url = withDatabase(BASE_URL, scratch);
+  const scratch = await scratchDatabase(`audience_bench_${process.pid}`);
+  const url = scratch.url;
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: url };
   for (const k of Object.keys(env)) if (k.startsWith('AUDIENCE_')) delete env[k];
   try {
@@ -98,8 +88,7 @@ async function main() {
     console.log(lines.join('\n'));
     console.log('\nstage log of the first ingest:\n' + ingest.stderr.replace(/MAXRSS_KB=\d+\n?/, ''));
   } finally {
-    await admin.query(`drop database if exists ${scratch} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

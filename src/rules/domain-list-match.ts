@@ -23,10 +23,9 @@ export function domainListHits(
   // Matched once per distinct domain (addresses share domains heavily: gmail.com, yahoo.com...),
   // then joined back to the candidates.
   return sql<RuleHit>`
-    with d as (select distinct domain from pg_temp.candidates where domain is not null),
-    m as (
+    with m as (
       select distinct on (d.domain) d.domain, l.domain as listed, l.note
-      from d
+      from pg_temp.candidate_domains d
       cross join lateral (
         select array_to_string(p.parts[i:], '.') as suffix, i
         from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i

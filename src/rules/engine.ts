@@ -10,7 +10,8 @@ import type { ExclusionRule, RuleContext } from './rule.ts';
 
 /**
  * Creates `candidates (email_id, email, domain)` from `select` (which must yield those three
- * columns) and returns how many there are. Must run inside a transaction (temp tables are
+ * columns), and `candidate_domains (domain)` of their distinct domains, and returns how many
+ * candidates there are. Must run inside a transaction (temp tables are
  * per session, and dropped at commit).
  */
 export async function createCandidates(
@@ -21,6 +22,11 @@ export async function createCandidates(
   await sql`create temp table candidates on commit drop as ${select}`.execute(trx);
   await sql`create unique index on pg_temp.candidates (email_id)`.execute(trx);
   await sql`analyze pg_temp.candidates`.execute(trx);
+  // The candidates' distinct domains, once: the domain rules match each domain (addresses share
+  // them heavily) and join back; deduplicating 770k candidates per rule cost ~0.4 s each.
+  await sql`drop table if exists pg_temp.candidate_domains`.execute(trx);
+  await sql`create temp table candidate_domains on commit drop as select distinct domain from pg_temp.candidates where domain is not null`.execute(trx);
+  await sql`analyze pg_temp.candidate_domains`.execute(trx);
   const r = await sql<{ n: number }>`select count(*)::int as n from pg_temp.candidates`.execute(trx);
   return r.rows[0]?.n ?? 0;
 }

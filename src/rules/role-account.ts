@@ -22,7 +22,11 @@ export const roleAccountRule: ExclusionRule = {
                (k.key = any(${[...ALWAYS_EXCLUDED_LOCAL_PARTS]}::text[]) or k.key ~ ${ALWAYS_EXCLUDED_PATTERN}) as always,
                k.key = any(${configured}::text[]) as configured
         from pg_temp.candidates c
-        cross join lateral (select regexp_replace(split_part(c.email, '@', 1), '(.)\\+.*$', '\\1') as key) k
+        -- The local part up to a '+' tag (a leading '+' is kept): what regexp_replace(local,
+        -- '(.)\\+.*$', '\\1') yields, with plain string functions (the regex cost ~1 s over the
+        -- 770k candidates of a census-scale summary).
+        cross join lateral (select split_part(c.email, '@', 1) as local) l
+        cross join lateral (select case when strpos(substr(l.local, 2), '+') > 0 then left(l.local, strpos(substr(l.local, 2), '+')) else l.local end as key) k
         where c.email like '%@%'
       ) r
       where always or configured`;

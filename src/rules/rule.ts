@@ -30,7 +30,8 @@ export interface ExclusionRule {
   readonly description: string;
   /**
    * SQL selecting `email_id bigint, detail text, since timestamptz` for every row of the temp table
-   * `candidates (email_id bigint, email text, domain text)` that this rule excludes.
+   * `candidates (email_id bigint, email text, domain text)` that this rule excludes (the temp table
+   * `candidate_domains (domain text)` holds their distinct domains).
    * Several rows per address are fine (one per piece of evidence).
    */
   hits(ctx: RuleContext): RawBuilder<RuleHit>;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import { sql, type Transaction } from 'kysely';
 import type { StageContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
-import { dropIndexesUntilRebuilt, setDefaultsUntilRestored } from '../db/bulk-load.ts';
+import { dropIndexesUntilRebuilt, setDefaultsUntilRestored, truncateForFreeze } from '../db/bulk-load.ts';
 import type { CopyEncoding, Store } from '../db/store.ts';
 import type { InputError } from '../errors.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
@@ -69,6 +69,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       // The ingest lock makes this the only writer of carriers: empty now means empty until commit.
       const some = await sql<{ some: boolean }>`select exists (select 1 from carriers) as some`.execute(trx);
       if (some.rows[0]?.some) return null;
+      const freeze = await truncateForFreeze(trx, 'carriers');
       const rebuild = await dropIndexesUntilRebuilt(trx, 'carriers');
 
       const opened = await openCensus(ctx, o.file);
@@ -90,7 +91,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const onReject = (line: number, reason: Buffer, raw: Buffer) => {
         writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
       };
-      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding }, chunks), onReject);
+      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), onReject);
       closeSync(fd);
       fd = -1;
       await restoreDefaults();

@@ -91,10 +91,12 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
       // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
       await sql`set local synchronous_commit = off`.execute(trx);
       for (const s of staged) {
+        const t0 = Date.now();
         await storeRejects(trx, run.id, s.name, s.typed);
         const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now });
         totals.inserted += m.inserted;
         totals.updated += m.updated;
+        ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
       if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, now });
       const s = summary();
@@ -115,15 +117,17 @@ async function stageFile(ctx: StageContext, runId: number, index: number, file: 
   const typed = typedTable(runId, index);
   const db = ctx.store.db;
   try {
-    await createTyped(db, typed);
     const writer = new RowTyper({ detected, config: ctx.config.census, ...years });
-    const st = await scanIntoCopy(ctx, opened, writer, (chunks) =>
-      ctx.store.copyCsv({ table: typed, columns: [...TYPED_COLUMNS], encoding: detected.format.encoding }, chunks),
-    );
+    // Created and loaded in one transaction, so COPY may write the rows frozen (see CopyTarget.freeze).
+    const st = await ctx.store.transactionWithCopy(async (trx, copy) => {
+      await createTyped(trx, typed);
+      return scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: typed, columns: [...TYPED_COLUMNS], encoding: detected.format.encoding, freeze: true }, chunks));
+    });
     const superseded = await supersededLines(db, { table: typed, file, dups: st.duplicateDots });
     await supersedeInTyped(db, typed, superseded);
     if (superseded.length) ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
-    // Statistics for the merge's join with carriers (COPY leaves the table unanalyzed).
+    // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves none.
+    await sql`create index on ${sql.table(typed)} (dot_number)`.execute(db);
     await sql`analyze ${sql.table(typed)}`.execute(db);
     return { file, name, format: detected.format.id, typed, read: st.read, rejected: st.rejected + superseded.length };
   } catch (e) {

@@ -28,16 +28,24 @@ export async function storeRejects(db: Executor, runId: number, file: string, ty
 /**
  * Update-then-insert rather than INSERT ... ON CONFLICT: the ingest holds the stage lock and is the
  * only writer of carriers, and a plain bulk INSERT skips the speculative insertion ON CONFLICT
- * pays on every row, which dominates a first load. The update joins on the primary key and writes
- * only carriers whose loaded columns differ, so a re-run writes nothing.
+ * pays on every row. The update joins on the primary key and writes only carriers whose loaded
+ * columns differ, so a re-run writes nothing.
+ *
+ * Both joins are merge joins over the two DOT-number indexes (carriers' key, the typed table's
+ * index): a hash join of two million wide rows spills to temp files in batches whatever work_mem
+ * allows, and the planner, costing the index scans as random reads, picks it anyway. Measured on
+ * 2.1M unchanged carriers: update 10 s -> 6 s, insert 3.7-6.9 s -> 1.6 s. Census files come in
+ * DOT-number order, so both index scans read their heaps in order.
  */
 export async function mergeCarriers(
-  db: Executor,
+  /** The run's merge transaction: the join settings below are local to it. */
+  db: Transaction<Database>,
   o: { runId: number; file: string; format: CensusFormatId; typed: string; now: Date },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
   const set = CARRIER_VALUE_COLUMNS.map((c) => `${c} = t.${c}`).join(', ');
   const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')})`;
+  await sql`set local enable_hashjoin = off`.execute(db);
   const updated = await sql`
     update carriers c
        set ${sql.raw(set)}, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,

@@ -4,6 +4,8 @@
  *   ("Populating a Database"). Building an index once over millions of keys costs a fraction of
  *   maintaining it on as many random inserts. The definitions are read from the catalog, so an
  *   index a later migration adds is rebuilt too.
+ * - truncate it (it is empty) so COPY may write its rows frozen: otherwise the first statement to
+ *   read them after the load rewrites every page to set hint bits (seconds for 2M rows).
  * - give the columns that are the same on every row (the run, the file) a default for the load,
  *   so COPY does not parse the same text millions of times.
  */
@@ -15,10 +17,25 @@ import type { Database } from './database.ts';
  * function that creates them again. When another table's foreign key depends on one of them,
  * nothing is dropped and the returned function does nothing.
  */
-export async function dropIndexesUntilRebuilt(trx: Transaction<Database>, table: string): Promise<() => Promise<void>> {
-  const referenced = await sql<{ n: number }>`
+/** Other tables' foreign keys to `table`: they forbid dropping its keys and truncating it. */
+async function referenced(trx: Transaction<Database>, table: string): Promise<boolean> {
+  const r = await sql<{ n: number }>`
     select count(*)::int as n from pg_constraint where contype = 'f' and confrelid = ${table}::regclass`.execute(trx);
-  if (Number(referenced.rows[0]?.n ?? 0) > 0) return async () => {};
+  return Number(r.rows[0]?.n ?? 0) > 0;
+}
+
+/**
+ * Truncates the (empty) `table` so a COPY in this transaction may use FREEZE; false, doing
+ * nothing, when another table references it.
+ */
+export async function truncateForFreeze(trx: Transaction<Database>, table: string): Promise<boolean> {
+  if (await referenced(trx, table)) return false;
+  await sql`truncate ${sql.table(table)}`.execute(trx);
+  return true;
+}
+
+export async function dropIndexesUntilRebuilt(trx: Transaction<Database>, table: string): Promise<() => Promise<void>> {
+  if (await referenced(trx, table)) return async () => {};
   const r = await sql<{ index: string; indexdef: string; conname: string | null; condef: string | null }>`
     select i.indexrelid::regclass::text as index, pg_get_indexdef(i.indexrelid) as indexdef,
            c.conname, pg_get_constraintdef(c.oid) as condef

@@ -23,6 +23,11 @@ export interface CopyTarget {
   columns: readonly string[];
   /** Encoding of the bytes in `chunks`. PostgreSQL decodes them; on PGlite we decode in Node. */
   encoding: CopyEncoding;
+  /**
+   * COPY ... FREEZE: rows written frozen, so their first reader does not rewrite every page to set
+   * hint bits. Only for a table created or truncated in the same transaction (transactionWithCopy).
+   */
+  freeze?: boolean;
 }
 
 export interface Store {
@@ -185,7 +190,7 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
       return db.transaction().execute((trx) => fn(trx, (target, chunks) => store.copyCsv(target, chunks)));
     },
     async copyCsv(target, chunks) {
-      const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv)`;
+      const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv${target.freeze ? ', FREEZE' : ''})`;
       // PGlite's WASM build has no encoding conversion procs, so WIN1252 is decoded here.
       const win1252 = target.encoding === 'WIN1252';
       const maxBatch = 32 * 1024 * 1024;
@@ -238,7 +243,7 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
 }
 
 async function copyOnClient(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number> {
-  const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}')`;
+  const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}'${target.freeze ? ', FREEZE' : ''})`;
   const stream = client.query(copyFromStdin(copySql));
   await pipeline(Readable.from(chunks, { objectMode: false }), stream);
   return Number(stream.rowCount ?? 0);

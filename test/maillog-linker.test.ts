@@ -38,7 +38,8 @@ describe('message linker', () => {
   it('links client, stream, DKIM and sender to outcomes; only final lines are outcomes; expiry closes what is pending', () => {
     const b = feed(linker(), CAMPAIGN);
     expect(b.counts).toMatchObject({ sent: 1, deferred: 1, expired: 1, received: 1 });
-    expect(b.sent).toEqual([expect.objectContaining({ domain: 'b.example', transport: 'postfix/out05/smtp', stream: 'trucking', count: 1 })]);
+    expect(b.sent).toEqual([{ day: '2026-11-25', transport: 'postfix/out05/smtp', stream: 'trucking', ownDomain: false, count: 1 }]);
+    expect(b.sentDomains).toEqual(new Map([['b.example', Date.parse('2026-11-25T10:00:06Z')]]));
     const [deferred, expired] = b.events;
     expect(deferred).toMatchObject({ status: 'deferred', recipient: 'c@b.example', class: 'transient_network', clientIp: '172.18.0.5', stream: 'trucking', sender: 'bounces@firm.example', provider: null });
     expect(expired).toMatchObject({ status: 'expired', recipient: 'c@b.example', class: 'expired', causeClass: 'transient_network', dsn: '4.4.2' });

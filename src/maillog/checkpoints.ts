@@ -49,7 +49,7 @@ export async function advanceFile(trx: Transaction<Database>, fileId: number, fi
 
 export async function loadLinkerState(db: Executor): Promise<LinkerState | null> {
   const row = await db.selectFrom('maillog_linker_state').select('state').where('id', '=', 1).executeTakeFirst();
-  return (row?.state as LinkerState | undefined) ?? null;
+  return row ? (JSON.parse(row.state) as LinkerState) : null;
 }
 
 /** `json` is JSON.stringify(linker.serialize()), taken when the batch was cut (the linker moves on while this writes). */

@@ -23,7 +23,7 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
     -- the events once per day and column).
     sent as (
       select m.day, sum(m.sent) filter (where not m.own_domain) as sent, sum(m.sent) filter (where m.own_domain) as own_sent
-      from maillog_sent_daily m join stale s on s.day = m.day group by m.day
+      from maillog_sent_counts m join stale s on s.day = m.day group by m.day
     ),
     failed as (
       select day,
@@ -42,7 +42,7 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
     transports as (
       select day, jsonb_object_agg(transport, n order by transport) as by_transport from (
         select day, transport, sum(n) as n from (
-          select m.day, m.transport, m.sent as n from maillog_sent_daily m join stale s on s.day = m.day
+          select m.day, m.transport, m.sent as n from maillog_sent_counts m join stale s on s.day = m.day
           union all
           select day, transport, count(*) from ev group by day, transport
         ) x group by day, transport

@@ -15,12 +15,12 @@ import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './d
 import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_PICKUP, P_POSTSUPER, P_QMGR, P_SMTPD, queueIdEnd, startsWith, TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { parseLine, queueIdOf } from './line.ts';
 import type { LineChunk } from './reader.ts';
-import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentAggregate } from './outcomes.ts';
+import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
 import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
 import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 export { emptyCounts };
-export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentAggregate } from './outcomes.ts';
+export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentCount, SentDomains } from './outcomes.ts';
 
 const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
 const B_TO = Buffer.from('to=');
@@ -66,12 +66,8 @@ export interface LinkerStateV2 {
 }
 export type LinkerState = LinkerStateV1 | LinkerStateV2;
 
-/** Sent counts of one day, transport and stream, by recipient domain. */
-interface SentGroup {
-  byDomain: Map<string, SentAggregate>;
-}
-/** day -> transport -> stream ('' for none) -> group. */
-type SentTree = Map<string, Map<string, Map<string, SentGroup>>>;
+/** day -> transport -> stream ('' for none) -> count. */
+type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
 
 /** What a kept line does (decided by either path, carried out by the same code). */
 const A_DELIVERY = 1;
@@ -120,6 +116,7 @@ export class Linker {
   events: DeliveryEvent[] = [];
   private sent: SentTree = new Map();
   private sentOwn: SentTree = new Map();
+  private sentDomains: SentDomains = new Map();
   daily = new Map<string, DailyCounters>();
   counts = emptyCounts();
 
@@ -150,14 +147,14 @@ export class Linker {
   }
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
-  takeBatch(): { events: DeliveryEvent[]; sent: SentAggregate[]; daily: Map<string, DailyCounters>; counts: LineCounts } {
-    const sent: SentAggregate[] = [];
-    for (const tree of [this.sent, this.sentOwn])
-      for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const g of byStream.values()) for (const a of g.byDomain.values()) sent.push(a);
-    const out = { events: this.events, sent, daily: this.daily, counts: this.counts };
+  takeBatch(): { events: DeliveryEvent[]; sent: SentCount[]; sentDomains: SentDomains; daily: Map<string, DailyCounters>; counts: LineCounts } {
+    const sent: SentCount[] = [];
+    for (const tree of [this.sent, this.sentOwn]) for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const c of byStream.values()) sent.push(c);
+    const out = { events: this.events, sent, sentDomains: this.sentDomains, daily: this.daily, counts: this.counts };
     this.events = [];
     this.sent = new Map();
     this.sentOwn = new Map();
+    this.sentDomains = new Map();
     this.daily = new Map();
     this.counts = emptyCounts();
     return out;
@@ -518,13 +515,14 @@ export class Linker {
     if (!byTransport) byDay.set(day, (byTransport = new Map()));
     let byStream = byTransport.get(transport);
     if (!byStream) byTransport.set(transport, (byStream = new Map()));
-    let g = byStream.get(stream ?? '');
-    if (!g) byStream.set(stream ?? '', (g = { byDomain: new Map() }));
-    const agg = g.byDomain.get(domain);
-    if (agg) {
-      agg.count++;
-      if (ts > agg.lastTs) agg.lastTs = ts;
-    } else g.byDomain.set(domain, { day, domain, transport, stream, ownDomain: own, count: 1, lastTs: ts });
+    const c = byStream.get(stream ?? '');
+    if (c) c.count++;
+    else byStream.set(stream ?? '', { day, transport, stream, ownDomain: own, count: 1 });
+    // The last success per domain is all the domain-failure policy asks; the firm's own mail is never judged.
+    if (!own) {
+      const last = this.sentDomains.get(domain);
+      if (last === undefined || ts > last) this.sentDomains.set(domain, ts);
+    }
     if (m?.pending) delete m.pending[to];
   }
 

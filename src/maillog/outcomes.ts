@@ -33,16 +33,21 @@ export interface DeliveryEvent {
   lineNo: number;
 }
 
-/** `sent` outcomes are counted, not stored one by one: a healthy day is almost all of them. */
-export interface SentAggregate {
+/**
+ * `sent` outcomes are counted, not stored one by one (a healthy day is almost all of them): per
+ * day, transport and stream; and the last success per recipient domain (SentDomains), which is all
+ * the domain-failure policy asks.
+ */
+export interface SentCount {
   day: string;
-  domain: string;
   transport: string;
   stream: string | null;
   ownDomain: boolean;
   count: number;
-  lastTs: number;
 }
+
+/** Recipient domain -> time (epoch ms) of its last success; the firm's own domains are not kept. */
+export type SentDomains = Map<string, number>;
 
 export interface DailyCounters {
   campaignMessages: number;

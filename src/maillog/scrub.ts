@@ -3,7 +3,7 @@
  * apply the suppression and hold policies and recompute daily health.
  *
  * Each batch (config batchLines, cut at a chunk boundary) is one transaction: events, sent
- * counts, DKIM counters, the file's offset and the linker's open messages. A kill loses at most
+ * counts, last success per domain, DKIM counters, the file's offset and the linker's open messages. A kill loses at most
  * the batch in flight, and the next run redoes it. The policies run over all stored events in a
  * final transaction that also closes the run row, so a re-run after a crash between the two
  * reaches the same verdicts.
@@ -19,7 +19,7 @@ import { emptyCounts, Linker, type LineCounts } from './linker.ts';
 import { readChunks } from './reader.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
 import { TraditionalClock, ZoneClock } from './timestamp.ts';
-import { addSent, insertEvents, touchDays } from './write-batch.ts';
+import { addSent, addSentDomains, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
 export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty';
 
@@ -163,9 +163,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         for (const s of batch.sent) days.add(s.day);
         const write = async () => {
           const w0 = performance.now();
-          await db.transaction().execute(async (trx) => {
-            await insertEvents(trx, batch.events, cp.id, run.id);
+          // COPY on the transaction's own connection: events and sent domains commit with the checkpoint.
+          await ctx.store.transactionWithCopy(async (trx, copy) => {
+            await insertEvents(copy, batch.events, cp.id, run.id);
             await addSent(trx, batch.sent);
+            await addSentDomains(copy, batch.sentDomains);
             await touchDays(trx, days, batch.daily);
             await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo);
             await saveLinkerState(trx, state);
@@ -219,6 +221,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     prof.stringPathLines += linker.stringPathLines;
     const p0 = performance.now();
     const summary = await db.transaction().execute(async (trx) => {
+      await foldSentDomains(trx);
       const supp = await applySuppressionPolicies(trx, cfg, run.id);
       await applyProviderHolds(trx, cfg, run.id, ctx.now());
       await recomputeStaleHealth(trx);

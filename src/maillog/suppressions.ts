@@ -45,8 +45,8 @@ async function computeVerdicts(trx: Transaction<Database>, p: SuppressionPolicy)
       select f.domain from failures f
       group by f.domain
       having count(distinct f.recipient) >= ${p.domainFailureRecipients}
-         and not exists (select 1 from maillog_sent_daily s, horizon h
-                         where s.domain = f.domain and not s.own_domain and s.last_ts > h.since)
+         and not exists (select 1 from maillog_sent_domains s, horizon h
+                         where s.domain = f.domain and s.last_ts > h.since)
     ),
     hits as (
       select 'address'::text as kind, recipient as value, 'recipient_invalid'::text as verdict, 1 as priority, e.*

@@ -21,7 +21,8 @@ export interface MaillogFilesTable {
 
 export interface MaillogLinkerStateTable {
   id: number;
-  state: JsonColumn<unknown>;
+  /** JSON text of the linker state (0009: text, read back whole by JSON.parse). */
+  state: string;
   updated_at: TimestampDefault;
 }
 
@@ -54,13 +55,24 @@ export interface DeliveryEventsTable {
 }
 export type DeliveryEventRow = Selectable<DeliveryEventsTable>;
 
-export interface MaillogSentDailyTable {
+/** Sent mail per day, transport and stream (0008): what daily health reads. */
+export interface MaillogSentCountsTable {
   day: string;
-  domain: string;
   transport: string;
   stream: string;
   own_domain: boolean;
   sent: number;
+}
+
+/** Last success per recipient domain, the firm's own excepted (0008): what the domain-failure policy reads. */
+export interface MaillogSentDomainsTable {
+  domain: string;
+  last_ts: Timestamp;
+}
+
+/** Batches' last successes per domain, folded into maillog_sent_domains by the final transaction (0009). */
+export interface MaillogSentDomainLogTable {
+  domain: string;
   last_ts: Timestamp;
 }
 
@@ -126,7 +138,9 @@ export interface MaillogTables {
   maillog_files: MaillogFilesTable;
   maillog_linker_state: MaillogLinkerStateTable;
   delivery_events: DeliveryEventsTable;
-  maillog_sent_daily: MaillogSentDailyTable;
+  maillog_sent_counts: MaillogSentCountsTable;
+  maillog_sent_domains: MaillogSentDomainsTable;
+  maillog_sent_domain_log: MaillogSentDomainLogTable;
   suppressions: SuppressionsTable;
   holds: HoldsTable;
   maillog_daily_health: MaillogDailyHealthTable;

@@ -1,56 +1,92 @@
 /**
- * Writes one batch of linker output: events and sent counts (one JSON parameter per statement),
- * per-day DKIM counters, and marks the touched days' health stale.
- * Runs inside the transaction that also advances the checkpoint.
+ * Writes one batch of linker output: events, sent counts, the last success per domain, per-day
+ * DKIM counters, and marks the touched days' health stale. Runs inside the transaction that also
+ * advances the checkpoint (store.transactionWithCopy), COPY included.
  */
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import type { DailyCounters, DeliveryEvent, SentAggregate } from './linker.ts';
+import type { Store } from '../db/store.ts';
+import type { DailyCounters, DeliveryEvent, SentCount, SentDomains } from './linker.ts';
 
-/** Events per insert statement: one JSON parameter each, a few MB at most. */
-const EVENTS_PER_STATEMENT = 20_000;
+export type Copy = Store['copyCsv'];
 
-/**
- * Events go in as one JSON array parameter expanded by json_to_recordset: JSON.stringify is native
- * (serializing 22 pg arrays element by element cost more CPU than the whole server-side insert),
- * and the statement runs on the batch's own transaction, which COPY through store.copyCsv (its own
- * connection) cannot: the events must commit with the checkpoint that covers them.
- */
-export async function insertEvents(trx: Transaction<Database>, events: readonly DeliveryEvent[], fileId: number, runId: number): Promise<void> {
-  for (let i = 0; i < events.length; i += EVENTS_PER_STATEMENT) {
-    const part = events.slice(i, i + EVENTS_PER_STATEMENT);
-    // Short keys keep the text small; ts as epoch ms (exact, no Date per row).
-    const json = JSON.stringify(
-      part.map((e) => ({
-        t: e.ts, d: e.day, h: e.host, tr: e.transport, q: e.qid, r: e.recipient, o: e.origTo, dm: e.domain, rl: e.relay, rh: e.relayHost,
-        p: e.provider, s: e.status, ds: e.dsn, c: e.class, cc: e.causeClass, sg: e.stage, rs: e.reason, sn: e.sender, ip: e.clientIp,
-        st: e.stream, own: e.ownDomain, l: e.lineNo,
-      })),
-    );
-    await sql`
-      insert into delivery_events (ts, day, host, transport, qid, recipient, orig_to, domain, relay, relay_host, relay_provider,
-        status, dsn, class, cause_class, stage, reason, sender, client_ip, stream, own_domain, file_id, line_no, run_id)
-      select to_timestamp(t / 1000.0), d, h, tr, q, r, o, dm, rl, rh, p, s, ds, c, cc, sg, rs, sn, ip, st, own, ${fileId}::bigint, l, ${runId}::bigint
-      from json_to_recordset(${json}::json) as x(t bigint, d date, h text, tr text, q text, r text, o text, dm text, rl text, rh text,
-        p text, s text, ds text, c text, cc text, sg text, rs text, sn text, ip text, st text, own boolean, l bigint)`.execute(trx);
+/** Rows per COPY chunk: one string join and one Buffer each, a few hundred KB. */
+const ROWS_PER_CHUNK = 4096;
+
+/** A value needs quotes in CSV when it holds a quote, comma, CR or LF (or is empty: unquoted empty is NULL). */
+const CSV_SPECIAL = /[",\r\n]/;
+
+function csv(v: string | null): string {
+  if (v === null) return '';
+  if (v === '') return '""';
+  return CSV_SPECIAL.test(v) ? '"' + v.replaceAll('"', '""') + '"' : v;
+}
+
+async function* chunksOf<T>(rows: readonly T[], line: (r: T) => string): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_CHUNK) {
+    let text = '';
+    const end = Math.min(rows.length, i + ROWS_PER_CHUNK);
+    for (let j = i; j < end; j++) text += line(rows[j]!) + '\n';
+    yield Buffer.from(text, 'utf8');
   }
 }
 
-/** Sent counts per statement: a bulk night has one per day, domain and transport, about one per sent line. */
-const SENT_PER_STATEMENT = 50_000;
+const EVENT_COLUMNS = [
+  'ts', 'day', 'host', 'transport', 'qid', 'recipient', 'orig_to', 'domain', 'relay', 'relay_host', 'relay_provider', 'status', 'dsn',
+  'class', 'cause_class', 'stage', 'reason', 'sender', 'client_ip', 'stream', 'own_domain', 'file_id', 'line_no', 'run_id',
+] as const;
 
-export async function addSent(trx: Transaction<Database>, sent: readonly SentAggregate[]): Promise<void> {
-  for (let i = 0; i < sent.length; i += SENT_PER_STATEMENT) {
-    const part = sent.slice(i, i + SENT_PER_STATEMENT);
-    // One JSON parameter, like the events: pg's array serialization was per element in JS.
-    const json = JSON.stringify(part.map((s) => ({ d: s.day, dm: s.domain, t: s.transport, s: s.stream ?? '', o: s.ownDomain, n: s.count, l: s.lastTs })));
-    await sql`
-      insert into maillog_sent_daily (day, domain, transport, stream, own_domain, sent, last_ts)
-      select d, dm, t, s, o, n, to_timestamp(l / 1000.0)
-      from json_to_recordset(${json}::json) as x(d date, dm text, t text, s text, o boolean, n bigint, l bigint)
-      on conflict (day, domain, transport, stream, own_domain) do update
-        set sent = maillog_sent_daily.sent + excluded.sent, last_ts = greatest(maillog_sent_daily.last_ts, excluded.last_ts)`.execute(trx);
-  }
+/**
+ * Events are COPied straight into delivery_events (no conflict is possible: every event is a new
+ * row): the cheapest load for the server, on the batch's own connection so they commit with the
+ * checkpoint that covers them. ts goes as ISO text (exact to the millisecond).
+ */
+export async function insertEvents(copy: Copy, events: readonly DeliveryEvent[], fileId: number, runId: number): Promise<void> {
+  if (!events.length) return;
+  const tail = `,${fileId},`;
+  await copy(
+    { table: 'delivery_events', columns: EVENT_COLUMNS, encoding: 'UTF8' },
+    chunksOf(
+      events,
+      (e) =>
+        `${new Date(e.ts).toISOString()},${e.day},${csv(e.host)},${csv(e.transport)},${csv(e.qid)},${csv(e.recipient)},${csv(e.origTo)},${csv(e.domain)},` +
+        `${csv(e.relay)},${csv(e.relayHost)},${csv(e.provider)},${e.status},${csv(e.dsn)},${e.class},${e.causeClass ?? ''},${csv(e.stage)},${csv(e.reason)},` +
+        `${csv(e.sender)},${csv(e.clientIp)},${csv(e.stream)},${e.ownDomain ? 't' : 'f'}${tail}${e.lineNo},${runId}`,
+    ),
+  );
+}
+
+/** Sent counts per day, transport and stream: a few hundred rows a batch at most, one statement. */
+export async function addSent(trx: Transaction<Database>, sent: readonly SentCount[]): Promise<void> {
+  if (!sent.length) return;
+  const json = JSON.stringify(sent.map((s) => ({ d: s.day, t: s.transport, s: s.stream ?? '', o: s.ownDomain, n: s.count })));
+  await sql`
+    insert into maillog_sent_counts (day, transport, stream, own_domain, sent)
+    select d, t, s, o, n from json_to_recordset(${json}::json) as x(d date, t text, s text, o boolean, n bigint)
+    on conflict (day, transport, stream, own_domain) do update set sent = maillog_sent_counts.sent + excluded.sent`.execute(trx);
+}
+
+/**
+ * The last success per domain, appended by COPY to maillog_sent_domain_log: no index and no
+ * conflict to resolve per row, where an upsert per domain and batch was most of a batch's server
+ * time. foldSentDomains makes it maillog_sent_domains before any reader looks.
+ */
+export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<void> {
+  if (!domains.size) return;
+  await copy({ table: 'maillog_sent_domain_log', columns: ['domain', 'last_ts'], encoding: 'UTF8' }, chunksOf([...domains], ([d, ts]) => `${csv(d)},${new Date(ts).toISOString()}`));
+}
+
+/**
+ * Folds the logged successes into maillog_sent_domains, keeping the later time (a maximum: rows a
+ * killed run left behind fold the same way), and empties the log. Runs first in the final
+ * transaction, which the stage lock keeps alone with these tables.
+ */
+export async function foldSentDomains(trx: Transaction<Database>): Promise<void> {
+  await sql`
+    insert into maillog_sent_domains (domain, last_ts)
+    select domain, max(last_ts) from maillog_sent_domain_log group by domain
+    on conflict (domain) do update set last_ts = excluded.last_ts where maillog_sent_domains.last_ts < excluded.last_ts`.execute(trx);
+  await sql`truncate maillog_sent_domain_log`.execute(trx);
 }
 
 /** Adds the DKIM counters of closed campaign messages and marks every touched day for recompute. */

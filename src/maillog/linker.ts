@@ -66,6 +66,17 @@ export interface LinkerStateV2 {
 }
 export type LinkerState = LinkerStateV1 | LinkerStateV2;
 
+/** The open messages of one host and Postfix instance, by queue id (a queue id is unique only there). */
+interface Scope {
+  /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
+  prefix: string;
+  msgs: Map<string, Open>;
+}
+/** An open message and the scope that holds it (never saved: the key says it). */
+interface Open extends OpenMessage {
+  scope: Scope;
+}
+
 /** day -> transport -> stream ('' for none) -> count. */
 type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
 
@@ -79,9 +90,20 @@ const A_CAMPAIGN = 6;
 const A_DKIM = 7;
 
 export class Linker {
-  private readonly open = new Map<string, OpenMessage>();
-  /** host + qid -> key of the latest open message: opendkim does not log the Postfix instance. */
-  private readonly byHostQid = new Map<string, string>();
+  /**
+   * Open messages are found by host, then instance, then queue id: the host and instance strings are
+   * interned by the header reader (their hashes are cached), so a lookup hashes only the queue id,
+   * where one key string per line (`host\tinstance\tqid`) had to be built and hashed whole.
+   */
+  private readonly scopes = new Map<string, Map<string, Scope>>();
+  /** Every open message in insertion order: the eviction order, and the saved state's order. */
+  private readonly order = new Set<Open>();
+  /** host -> qid -> the latest open message: opendkim does not log the Postfix instance. */
+  private readonly byHostQid = new Map<string, Map<string, Open>>();
+  /** The scope of the line being handled, kept while host and instance stay the same. */
+  private cur: Scope | null = null;
+  private curHost = '';
+  private curInstance = '';
   private readonly providerCache = new Map<string, string | null>();
   private readonly header = new HeaderReader();
   private clock: TraditionalClock | null = null;
@@ -104,9 +126,6 @@ export class Linker {
   private tsBuf: Buffer | null = null;
   private tsStart = 0;
   private tsEnd = 0;
-  private keyHost = '';
-  private keyInstance = '';
-  private keyPrefix = '';
 
   /** Test seam: false sends every line through the string path (the reference the byte path must equal). */
   bytePath = true;
@@ -125,16 +144,56 @@ export class Linker {
     state?: LinkerState | null,
   ) {
     if (state?.version === 1) {
-      for (const [k, m] of state.messages) this.open.set(k, m);
-      for (const [k, v] of state.byHostQid) this.byHostQid.set(k, v);
+      const byKey = new Map<string, Open>();
+      for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m }));
+      for (const [hq, k] of state.byHostQid) {
+        const m = byKey.get(k);
+        if (m) this.indexHost(m.host, hq.slice(hq.indexOf('\t') + 1), m);
+      }
       this.lastTs = state.lastTs;
     } else if (state?.version === 2) {
       for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
-        this.open.set(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending });
-        if (flags & 4) this.byHostQid.set(host + '\t' + qid, key);
+        const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending });
+        if (flags & 4) this.indexHost(host, qid, m);
       }
       this.lastTs = state.lastTs;
     }
+  }
+
+  /** A saved message back in its scope; its key is `host\tinstance\tqid`. */
+  private restore(key: string, msg: OpenMessage): Open {
+    const instance = key.slice(msg.host.length + 1, key.length - msg.qid.length - 1);
+    const sc = this.scopeOf(msg.host, instance);
+    const m: Open = Object.assign(msg, { scope: sc });
+    const old = sc.msgs.get(m.qid);
+    if (old) this.order.delete(old);
+    sc.msgs.set(m.qid, m);
+    this.order.add(m);
+    return m;
+  }
+
+  private indexHost(host: string, qid: string, m: Open): void {
+    let idx = this.byHostQid.get(host);
+    if (!idx) this.byHostQid.set(host, (idx = new Map()));
+    idx.set(qid, m);
+  }
+
+  private scopeOf(host: string, instance: string): Scope {
+    let byInstance = this.scopes.get(host);
+    if (!byInstance) this.scopes.set(host, (byInstance = new Map()));
+    let sc = byInstance.get(instance);
+    if (!sc) byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map() }));
+    return sc;
+  }
+
+  /** The scope of the current line's host and instance. */
+  private scope(): Scope {
+    if (this.cur === null || this.curHost !== this.host || this.curInstance !== this.instance) {
+      this.cur = this.scopeOf(this.host, this.instance);
+      this.curHost = this.host;
+      this.curInstance = this.instance;
+    }
+    return this.cur;
   }
 
   /** Traditional timestamps of the next lines take their year from this file's clock. */
@@ -143,7 +202,7 @@ export class Linker {
   }
 
   get openMessages(): number {
-    return this.open.size;
+    return this.order.size;
   }
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
@@ -162,9 +221,9 @@ export class Linker {
 
   serialize(): LinkerStateV2 {
     const messages: PackedMessage[] = [];
-    for (const [key, m] of this.open) {
-      const indexed = this.byHostQid.get(m.host + '\t' + m.qid) === key;
-      messages.push([key, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
+    for (const m of this.order) {
+      const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
+      messages.push([m.scope.prefix + m.qid, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
     }
     return { version: 2, lastTs: this.lastTs, messages };
   }
@@ -366,7 +425,7 @@ export class Linker {
         this.delivery(qid, body, lineNo);
         return;
       case A_REMOVED:
-        this.close(this.key(qid));
+        this.close(this.scope().msgs.get(qid));
         return;
       case A_QUEUED:
         this.queued(qid, body, lineNo);
@@ -385,29 +444,21 @@ export class Linker {
         return;
       }
       case A_DKIM: {
-        const key = this.byHostQid.get(this.host + '\t' + qid);
-        const m = key ? this.open.get(key) : undefined;
+        const m = this.byHostQid.get(this.host)?.get(qid);
         if (m) m.signed = true;
         return;
       }
     }
   }
 
-  private key(qid: string): string {
-    if (this.keyHost !== this.host || this.keyInstance !== this.instance) {
-      this.keyHost = this.host;
-      this.keyInstance = this.instance;
-      this.keyPrefix = this.host + '\t' + this.instance + '\t';
-    }
-    return this.keyPrefix + qid;
-  }
-
-  private touch(qid: string, ts: number, key = this.key(qid)): OpenMessage {
-    let m = this.open.get(key);
+  private touch(qid: string, ts: number): Open {
+    const sc = this.scope();
+    let m = sc.msgs.get(qid);
     if (!m) {
-      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null };
-      this.open.set(key, m);
-      this.byHostQid.set(this.host + '\t' + qid, key);
+      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null, scope: sc };
+      sc.msgs.set(qid, m);
+      this.order.add(m);
+      this.indexHost(this.host, qid, m);
       if (++this.sinceSweep >= 5000) this.sweep(ts);
     }
     return m;
@@ -417,9 +468,8 @@ export class Linker {
     this.counts.received++;
     const ts = this.timeOf();
     // client=NAME[IP][, sasl_method=…]; a reused short qid starts a new message.
-    const key = this.key(qid);
-    if (this.open.has(key)) this.close(key);
-    const m = this.touch(qid, ts, key);
+    this.close(this.scope().msgs.get(qid));
+    const m = this.touch(qid, ts);
     const b = body.indexOf('[');
     const e = body.indexOf(']', b);
     const ip = b > 0 && e > b ? body.slice(b + 1, e) : null;
@@ -483,7 +533,7 @@ export class Linker {
     const transport = this.tag;
     const domain = domainOf(d.to);
     const own = this.localAgent || d.relay === 'local' || this.opts.ownDomains.has(domain);
-    const m = this.open.get(this.key(qid));
+    const m = this.scope().msgs.get(qid);
     const c = classifyCached(d.status, d.dsn, d.reason);
     if (d.status === 'deferred') {
       if (own) this.counts.ownDeferred++;
@@ -504,7 +554,7 @@ export class Linker {
     const transport = this.tag;
     const domain = domainOf(to);
     const own = relayLocal || this.localAgent || this.opts.ownDomains.has(domain);
-    const m = this.open.get(this.key(qid));
+    const m = this.scope().msgs.get(qid);
     if (own) this.counts.ownSent++;
     else this.counts.sent++;
     const stream = m?.stream ?? null;
@@ -583,12 +633,12 @@ export class Linker {
   }
 
   /** Ends a message's life: campaign messages are counted for DKIM coverage on their injection day. */
-  private close(key: string): void {
-    const m = this.open.get(key);
+  private close(m: Open | undefined): void {
     if (!m) return;
-    this.open.delete(key);
-    const hq = m.host + '\t' + m.qid;
-    if (this.byHostQid.get(hq) === key) this.byHostQid.delete(hq);
+    this.order.delete(m);
+    m.scope.msgs.delete(m.qid);
+    const idx = this.byHostQid.get(m.host);
+    if (idx?.get(m.qid) === m) idx.delete(m.qid);
     if (m.campaign) {
       const day = this.opts.zone.day(m.firstTs);
       let c = this.daily.get(day);
@@ -602,9 +652,9 @@ export class Linker {
   private sweep(now: number): void {
     this.sinceSweep = 0;
     const cutoff = now - this.opts.maxOpenAgeMs;
-    for (const [key, m] of this.open) {
-      if (m.firstTs >= cutoff && this.open.size <= this.opts.maxOpen) break;
-      this.close(key);
+    for (const m of this.order) {
+      if (m.firstTs >= cutoff && this.order.size <= this.opts.maxOpen) break;
+      this.close(m);
     }
   }
 }

@@ -91,7 +91,6 @@ export class HeaderReader {
   private lastHost: Buffer = Buffer.alloc(0);
   private lastHostStr = '';
   private readonly table: (TagInfo | undefined)[] = new Array(TAG_MASK + 1).fill(undefined);
-  private lastTag: TagInfo | null = null;
 
   read(buf: Buffer, ls: number, le: number): boolean {
     let me = le;
@@ -146,10 +145,13 @@ export class HeaderReader {
     // TAG: one token of ASCII up to '[', then digits, then "]: ".
     const ts = he + 1;
     i = ts;
+    // The tag's hash is taken in the same pass (internTag would read the bytes again).
+    let th = 0;
     while (i < me) {
       const c = buf[i]!;
       if (c === 91) break;
       if (c === 32 || c >= 0x80 || c === 93) return false;
+      th = (Math.imul(th, 31) + c) | 0;
       i++;
     }
     if (i === ts || i >= me) return false;
@@ -157,7 +159,7 @@ export class HeaderReader {
     i++;
     while (i < me && buf[i]! >= 48 && buf[i]! <= 57) i++;
     if (buf[i] !== 93 || buf[i + 1] !== 58 || buf[i + 2] !== 32 || i + 2 >= me) return false;
-    const tag = this.internTag(buf, ts, bracket);
+    const tag = this.internTag(buf, ts, bracket, th);
     if (!tag) return false;
     this.tag = tag;
     this.host = same(buf, hs, he, this.lastHost) ? this.lastHostStr : this.internHost(buf, hs, he);
@@ -173,18 +175,14 @@ export class HeaderReader {
   }
 
   /** The tag's interned info, or null when parseLine would call it malformed (empty program or instance). */
-  private internTag(buf: Buffer, s: number, e: number): TagInfo | null {
-    const last = this.lastTag;
-    if (last && same(buf, s, e, last.bytes)) return last;
-    let h = e - s;
-    for (let i = s; i < e; i++) h = (Math.imul(h, 31) + buf[i]!) | 0;
+  private internTag(buf: Buffer, s: number, e: number, h: number): TagInfo | null {
     // Open addressing over a small array: a Map and a bucket list cost more than the hash.
     const table = this.table;
     let slot = h & TAG_MASK;
     for (let probe = 0; probe < 8; probe++, slot = (slot + 1) & TAG_MASK) {
       const t = table[slot];
       if (!t) break;
-      if (same(buf, s, e, t.bytes)) return (this.lastTag = t);
+      if (same(buf, s, e, t.bytes)) return t;
     }
     const tag = buf.toString('latin1', s, e);
     const firstSlash = tag.indexOf('/');
@@ -198,7 +196,7 @@ export class HeaderReader {
     slot = h & TAG_MASK;
     for (let probe = 0; probe < 8 && table[slot]; probe++) slot = (slot + 1) & TAG_MASK;
     table[slot] = t;
-    return (this.lastTag = t);
+    return t;
   }
 }
 

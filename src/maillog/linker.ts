@@ -31,6 +31,8 @@ const B_REJECT = Buffer.from('reject:');
 const B_UID = Buffer.from('uid=');
 const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
 const B_DKIM = Buffer.from('DKIM-Signature field added');
+const B_STATUS_SENT = Buffer.from(', status=sent ');
+const B_RELAY_LOCAL = Buffer.from(', relay=local,');
 
 export interface LinkerOptions {
   zone: ZoneClock;
@@ -297,6 +299,7 @@ export class Linker {
     switch (t.kind) {
       case P_DELIVERY:
         if (!startsWith(buf, b, me, B_TO)) return;
+        if (this.sentBytes(buf, b, me, ascii, colon, h, t)) return;
         act = A_DELIVERY;
         break;
       case P_QMGR:
@@ -345,6 +348,42 @@ export class Linker {
     const qid = buf.toString('latin1', ms, colon);
     const body = act === A_REMOVED || act === A_DKIM || act === A_PICKUP || act === A_CAMPAIGN ? '' : buf.toString(ascii ? 'latin1' : 'utf8', b, me);
     this.act(act, qid, body, lineNo);
+  }
+
+  /**
+   * A success (most delivery lines) decided on the bytes, as delivery() decides it on the string:
+   * only the recipient is decoded, not the whole line. Offsets of ASCII bytes ('<', '>', ',') are
+   * boundaries in either decoding, so the recipient string is the one delivery() would slice.
+   * Returns false (nothing done) for anything else, which then takes delivery() on the string.
+   */
+  private sentBytes(buf: Buffer, b: number, me: number, ascii: boolean, colon: number, h: HeaderReader, t: HeaderReader['tag']): boolean {
+    // Searches stay inside the line (a view of it): an unbounded indexOf would run on through the
+    // chunk whenever the line lacks the needle.
+    const line = buf.subarray(b, me);
+    const st = line.indexOf(B_STATUS_SENT) + b;
+    if (st <= b) return false;
+    let gt: number;
+    if (buf[b + 3] === 60) {
+      gt = line.indexOf(62, 4);
+      gt = gt < 0 ? -1 : b + gt + 1;
+    } else {
+      gt = line.indexOf(44, 3);
+      if (gt >= 0) gt += b;
+    }
+    const to = cleanAddress(buf.toString(ascii ? 'latin1' : 'utf8', b + 3, gt > b ? gt : st));
+    if (!to) return false;
+    const local = line.indexOf(B_RELAY_LOCAL) >= 0;
+    this.host = h.host;
+    this.instance = t.instance;
+    this.program = t.program;
+    this.tag = t.tag;
+    this.localAgent = t.local;
+    this.tsKind = h.tsKind;
+    this.tsBuf = buf;
+    this.tsStart = h.tsStart;
+    this.tsEnd = h.tsEnd;
+    this.sent1(buf.toString('latin1', h.msgStart, colon), to, local);
+    return true;
   }
 
   /** The string path: parseLine, then the same decisions as the byte path (kept whole as the reference). */

@@ -22,16 +22,24 @@ export function domainListHits(
   const note = sql<string>`m.note`;
   // Matched once per distinct domain (addresses share domains heavily: gmail.com, yahoo.com...),
   // then joined back to the candidates.
+  // Each distinct domain's suffixes are looked up in the list as an array, which PostgreSQL hashes
+  // once per statement; joining the list as a table sorted its 61k entries (the disposable lists)
+  // on every evaluation (~0.3 s even for a few thousand candidates). The note is fetched for the
+  // matched domains only.
   return sql<RuleHit>`
     with m as (
-      select distinct on (d.domain) d.domain, l.domain as listed, l.note
+      select distinct on (d.domain) d.domain, s.suffix as listed
       from pg_temp.candidate_domains d
       cross join lateral (
         select array_to_string(p.parts[i:], '.') as suffix, i
         from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
       ) s
-      join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = s.suffix
-      order by d.domain, s.i)
+      where s.suffix = any(${[...domains]}::text[])
+      order by d.domain, s.i),
+    n as (
+      select distinct on (m.domain) m.domain, m.listed, l.note
+      from m join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = m.listed
+      order by m.domain)
     select c.email_id, ${describe(listed, domain, note)} as detail, null::timestamptz as since
-    from pg_temp.candidates c join m on m.domain = c.domain`;
+    from pg_temp.candidates c join n m on m.domain = c.domain`;
 }

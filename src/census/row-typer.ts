@@ -193,9 +193,7 @@ export class RowTyper implements RecordWriter {
           while (s < e && buf[s] === SP) s++;
           while (e > s && buf[e - 1] === SP) e--;
           if (e > s) {
-            out[pos++] = QUOTE;
-            pos = copy(buf, s, e, out, pos);
-            out[pos++] = QUOTE;
+            pos = copyField(buf, s, e, out, pos);
             if (slot.role === R_LEGAL_NAME && e - s === FMCSA_NAME.length && equalsUpper(buf, s, FMCSA_NAME)) testName = true;
           }
           break;
@@ -203,11 +201,13 @@ export class RowTyper implements RecordWriter {
         case K_RAW:
           // As filed: the e-mail stage normalizes it and must see the original spelling.
           if (ce > cs) {
-            out[pos++] = QUOTE;
-            if (slot.role === R_EMAIL) emailStart = pos;
-            pos = copy(buf, cs, ce, out, pos);
-            if (slot.role === R_EMAIL) emailEnd = pos;
-            out[pos++] = QUOTE;
+            const at = pos;
+            pos = copyField(buf, cs, ce, out, pos);
+            if (slot.role === R_EMAIL) {
+              // The value's bytes, inside the quotes if it got them.
+              emailStart = out[at] === QUOTE ? at + 1 : at;
+              emailEnd = out[at] === QUOTE ? pos - 1 : pos;
+            }
           }
           break;
         case K_DIGITS: {
@@ -387,6 +387,27 @@ function copy(src: Buffer, s: number, e: number, out: Buffer, pos: number): numb
     return pos + (e - s);
   }
   for (let i = s; i < e; i++) out[pos++] = src[i]!;
+  return pos;
+}
+
+/**
+ * A non-empty text value as a CSV field: bare when it holds no quote, comma or line break (most
+ * names and streets), else quoted as in the file (its quotes are still doubled). Bare values are
+ * fewer bytes for COPY to parse, and COPY keeps their spaces as data.
+ */
+function copyField(src: Buffer, s: number, e: number, out: Buffer, pos: number): number {
+  let plain = true;
+  for (let i = s; i < e; i++) {
+    const c = src[i]!;
+    if (c === QUOTE || c === COMMA || c === 0x0a || c === 0x0d) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return copy(src, s, e, out, pos);
+  out[pos++] = QUOTE;
+  pos = copy(src, s, e, out, pos);
+  out[pos++] = QUOTE;
   return pos;
 }
 

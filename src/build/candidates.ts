@@ -47,6 +47,7 @@ export interface RankOptions {
  * emails_rank_hash_idx from the date's starting point to the end of the circle, then, if that
  * held fewer, one from the circle's beginning; each stops after the rows still wanted. Candidates
  * or not: the window is a slice of the key order, the caller keeps the segment candidates in it.
+ * Also fills `provider_of (domain, provider)` for the window's domains.
  */
 export async function fillRankWindow(trx: Transaction<Database>, date: string, size: number): Promise<number> {
   const start = rankStart(date);
@@ -61,29 +62,52 @@ export async function fillRankWindow(trx: Transaction<Database>, date: string, s
     n += Number(r.numAffectedRows ?? 0);
   }
   await sql`analyze pg_temp.rank_window`.execute(trx);
-  // Which carriers list those addresses: probed by e-mail id (an array, so the planner probes the
-  // index instead of hashing all of carrier_emails for a few percent of it).
-  await sql`drop table if exists pg_temp.window_links`.execute(trx);
-  await sql`create temp table window_links on commit drop as
-    select ce.dot_number, ce.email_id, ce.position from carrier_emails ce
-    where ce.email_id = any(array(select w.id from pg_temp.rank_window w))`.execute(trx);
-  await sql`analyze pg_temp.window_links`.execute(trx);
+  // domain_providers (sql/0004) is a full join of two tables, which the planner can neither probe
+  // by domain nor estimate when joined to the window; a small analyzed copy of the window's
+  // domains keeps the ranking a plain hash join, and the view stays the one definition of
+  // "provider".
+  await sql`drop table if exists pg_temp.provider_of`.execute(trx);
+  await sql`create temp table provider_of on commit drop as
+    select domain, provider from domain_providers
+    where provider is not null and domain in (select distinct w.domain from pg_temp.rank_window w)`.execute(trx);
+  await sql`analyze pg_temp.provider_of`.execute(trx);
   return n;
 }
 
+/** SQL: the provider tier of `provider` (1 = best; providers not listed come after the listed ones). */
+function tierOf(providerTiers: readonly string[], provider: RawBuilder<unknown>) {
+  return sql<number>`coalesce(array_position(${[...providerTiers]}::text[], ${provider}), ${providerTiers.length + 1}::int)`;
+}
+
 /**
- * The best-ranked candidate rows among the addresses of the temp table `rank_window`, listed by the
- * carriers of the temp table `window_links` (both filled by fillRankWindow), not yet in the date's
- * ledger, best first:
- * provider tier (from the temp table `provider_of`, a copy of domain_providers made by the caller),
- * then the rank key. All rows of one address share tier and key, so they are adjacent and the
+ * Fills the temp table `window_links (dot_number, email_id, position)`: which carriers list the
+ * best `count` addresses of the window by (tier, key). Only the carriers of linked addresses are
+ * judged against the segments, so a caller that needs the best N candidate rows links a few times
+ * N addresses instead of the whole window (the rows come in address order: when the linked
+ * addresses yield N rows, they are the window's best N). Probed by e-mail id through an array, so
+ * the planner probes the index instead of hashing all of carrier_emails for a few percent of it.
+ */
+export async function linkWindow(trx: Transaction<Database>, providerTiers: readonly string[], count: number): Promise<void> {
+  await sql`drop table if exists pg_temp.window_links`.execute(trx);
+  await sql`create temp table window_links on commit drop as
+    select ce.dot_number, ce.email_id, ce.position from carrier_emails ce
+    where ce.email_id = any(array(
+      select w.id from pg_temp.rank_window w left join pg_temp.provider_of p on p.domain = w.domain
+      order by ${tierOf(providerTiers, sql`p.provider`)}, w.key, w.id limit ${count}::int))`.execute(trx);
+  await sql`analyze pg_temp.window_links`.execute(trx);
+}
+
+/**
+ * The best-ranked candidate rows among the addresses of the temp table `rank_window` linked in
+ * `window_links` (fillRankWindow, linkWindow), not yet in the date's ledger, best first: provider
+ * tier (from `provider_of`), then the rank key. All rows of one address share tier and key, so they are adjacent and the
  * preferred one (segment priority, position, DOT number) comes first.
  */
 export function rankedWindowRows(segments: readonly Segment[], ctx: SegmentContext, o: RankOptions) {
   const among = sql<{ dot_number: number }>`pg_temp.window_links`;
   return sql<CandidateRow & { provider: string | null; tier: number; key: string; position: number }>`
     select w.id as email_id, w.address as email, w.domain, s.segment, s.prio, s.dot_number, s.note, ce.position,
-           p.provider, coalesce(array_position(${[...o.providerTiers]}::text[], p.provider), ${o.providerTiers.length + 1}::int) as tier, w.key
+           p.provider, ${tierOf(o.providerTiers, sql`p.provider`)} as tier, w.key
     from pg_temp.rank_window w
     join pg_temp.window_links ce on ce.email_id = w.id
     join (${segmentRows(segments, { ...ctx, among })}) s on s.dot_number = ce.dot_number

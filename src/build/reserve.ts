@@ -17,7 +17,7 @@ import type { Database } from '../db/database.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../rules/engine.ts';
 import type { ExclusionRule, RuleContext } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
-import { fillRankWindow, rankedWindowRows } from './candidates.ts';
+import { fillRankWindow, linkWindow, rankedWindowRows } from './candidates.ts';
 import { ledgerCounts, type SegmentLedgerCounts } from './ledger.ts';
 import { tuneSelection } from './session.ts';
 
@@ -135,20 +135,21 @@ async function pick(trx: Transaction<Database>, p: ReserveInput, before: Record<
   let judged = 0;
   for (;;) {
     const windowed = await fillRankWindow(trx, p.date, windowSize);
-    // domain_providers (sql/0004) is a full join of two tables, which the planner can neither probe
-    // by domain nor estimate when joined to the window; a small analyzed copy of the window's
-    // domains keeps the ranking a plain hash join, and the view stays the one definition of
-    // "provider". Copying only those domains skips writing and analyzing the other ~190k.
-    await sql`drop table if exists pg_temp.provider_of`.execute(trx);
-    await sql`create temp table provider_of on commit drop as
-      select domain, provider from domain_providers
-      where provider is not null and domain in (select distinct w.domain from pg_temp.rank_window w)`.execute(trx);
-    await sql`analyze pg_temp.provider_of`.execute(trx);
-    await sql`drop table if exists pg_temp.top_rows`.execute(trx);
-    await sql`create temp table top_rows on commit drop as
-      select r.*, row_number() over (order by r.tier, r.key, r.email_id, r.prio, r.position, r.dot_number) as seq
-      from (${rankedWindowRows(p.segments, segCtx, { date: p.date, providerTiers: p.providerTiers, limit })}) r`.execute(trx);
-    const fetched = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.top_rows`.execute(trx)).rows[0]?.n ?? 0;
+    // Link (and judge against the segments) only as many of the window's best addresses as should
+    // yield `limit` candidate rows (half the census addresses belong to a segment carrier); if they
+    // fall short, link the whole window.
+    let linked = Math.min(windowed, limit * 3);
+    let fetched = 0;
+    for (;;) {
+      await linkWindow(trx, p.providerTiers, linked);
+      await sql`drop table if exists pg_temp.top_rows`.execute(trx);
+      await sql`create temp table top_rows on commit drop as
+        select r.*, row_number() over (order by r.tier, r.key, r.email_id, r.prio, r.position, r.dot_number) as seq
+        from (${rankedWindowRows(p.segments, segCtx, { date: p.date, providerTiers: p.providerTiers, limit })}) r`.execute(trx);
+      fetched = (await sql<{ n: number }>`select count(*)::int as n from pg_temp.top_rows`.execute(trx)).rows[0]?.n ?? 0;
+      if (fetched >= limit || linked >= windowed) break;
+      linked = windowed;
+    }
     judged = await createCandidates(
       trx,
       sql`select distinct on (email_id) email_id, email, domain, segment, dot_number, note, provider, tier, seq as rn

@@ -168,6 +168,12 @@ export class ListmonkDouble {
     }
   }
 
+  /**
+   * Answers no earlier than the injected latency after the request arrived, whatever the work in
+   * between: the double models a server that answers in `latencyMs`, its own processing included
+   * (before, the processing came on top, so every request took latency + processing and the
+   * benchmarks' bound, concurrency / latency, was out of any client's reach).
+   */
   private async serve(
     req: IncomingMessage,
     res: ServerResponse,
@@ -179,21 +185,39 @@ export class ListmonkDouble {
     params: Record<string, string>,
     pathKnown: boolean,
   ): Promise<void> {
-    if (this.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, this.faults.latencyMs));
+    const latency = this.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, this.faults.latencyMs)) : null;
+    const answer = await this.answer(req, res, url, method, raw, entry, route, params, pathKnown);
+    if (latency) await latency;
+    answer?.();
+  }
+
+  /** Does the request's work; returns how to answer it (nothing for a hang). */
+  private async answer(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    raw: Buffer,
+    entry: LoggedRequest,
+    route: Route | null,
+    params: Record<string, string>,
+    pathKnown: boolean,
+  ): Promise<(() => void) | undefined> {
     const fault = this.faults.decide(`${method} ${url.pathname}`);
     if (fault === 'hang') {
       entry.status = 'hung'; // never answered; the socket closes when the client gives up
-      return;
+      return undefined;
     }
-    if (typeof fault === 'number') return this.send(res, entry, fault, { message: fault === 500 ? 'Internal Server Error' : `injected ${fault}` });
+    if (typeof fault === 'number') return () => this.send(res, entry, fault, { message: fault === 500 ? 'Internal Server Error' : `injected ${fault}` });
 
     try {
       if (!route) {
         if (pathKnown) throw new HttpError(405, 'Method Not Allowed');
         if (url.pathname.startsWith('/api/')) throw new HttpError(404, '404 unknown endpoint');
-        entry.status = 404;
-        res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><h1>404 Page not found</h1>');
-        return;
+        return () => {
+          entry.status = 404;
+          res.writeHead(404, { 'Content-Type': 'text/html; charset=utf-8' }).end('<!doctype html><h1>404 Page not found</h1>');
+        };
       }
       const principal = route.auth === false ? null : authenticate(req.headers, { version: this.version, users: this.users, admin: this.admin });
       if (principal && this.version.major >= 4 && route.perms) requirePerm(principal, typeof route.perms === 'function' ? route.perms(this.version) : route.perms);
@@ -209,12 +233,12 @@ export class ListmonkDouble {
         principal: principal!,
       };
       const data = await route.handler(r, this.env());
-      if (this.faults.dropAfter(`${method} ${url.pathname}`)) return this.drop(res, entry);
-      this.send(res, entry, 200, data instanceof Unwrapped ? data.body : { data });
+      if (this.faults.dropAfter(`${method} ${url.pathname}`)) return () => this.drop(res, entry);
+      return () => this.send(res, entry, 200, data instanceof Unwrapped ? data.body : { data });
     } catch (e) {
-      if (e instanceof CrashSignal) return this.drop(res, entry);
-      if (e instanceof HttpError) return this.send(res, entry, e.status, { message: e.message }, e.headers);
-      this.send(res, entry, 500, { message: 'Internal Server Error' });
+      if (e instanceof CrashSignal) return () => this.drop(res, entry);
+      if (e instanceof HttpError) return () => this.send(res, entry, e.status, { message: e.message }, e.headers);
+      return () => this.send(res, entry, 500, { message: 'Internal Server Error' });
     }
   }
 

@@ -162,33 +162,17 @@ export class ListmonkDouble {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await this.serve(req, res, url, method, raw, entry, route, params, pathKnown);
+      // Answers no earlier than the injected latency after the request arrived, whatever the work in
+      // between: the double models a server that answers in `latencyMs`, its own processing
+      // included (before, the processing came on top, so every request took latency + processing
+      // and the benchmarks' bound, concurrency / latency, was out of any client's reach).
+      const latency = this.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, this.faults.latencyMs)) : null;
+      const answer = await this.answer(req, res, url, method, raw, entry, route, params, pathKnown);
+      if (latency) await latency;
+      answer?.();
     } finally {
       this.inFlight--;
     }
-  }
-
-  /**
-   * Answers no earlier than the injected latency after the request arrived, whatever the work in
-   * between: the double models a server that answers in `latencyMs`, its own processing included
-   * (before, the processing came on top, so every request took latency + processing and the
-   * benchmarks' bound, concurrency / latency, was out of any client's reach).
-   */
-  private async serve(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    method: string,
-    raw: Buffer,
-    entry: LoggedRequest,
-    route: Route | null,
-    params: Record<string, string>,
-    pathKnown: boolean,
-  ): Promise<void> {
-    const latency = this.faults.latencyMs > 0 ? new Promise<void>((r) => setTimeout(r, this.faults.latencyMs)) : null;
-    const answer = await this.answer(req, res, url, method, raw, entry, route, params, pathKnown);
-    if (latency) await latency;
-    answer?.();
   }
 
   /** Does the request's work; returns how to answer it (nothing for a hang). */

@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { scratchDatabase } from './scratch-db.ts';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
@@ -28,14 +29,8 @@ import { DEFAULT_USER } from '../test/listmonk-double/index.ts';
 
 const CARRIERS = Number(process.env.BENCH_CARRIERS ?? 2_000_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
-const BASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DATE = '2026-11-28';
 
-function withDatabase(url: string, db: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + db;
-  return u.toString();
-}
 
 /**
  * A census-shaped universe: 95% active, 76% with an address; a quarter at gmail.com, some Yahoo
@@ -104,12 +99,8 @@ const sink = () =>
 async function main() {
   // BENCH_KEEP_DB=name keeps (and on later runs reuses) the generated database, to iterate on the build.
   const keep = process.env.BENCH_KEEP_DB;
-  const scratch = keep ?? `audience_bench_build_${process.pid}`;
-  const admin = new pg.Client({ connectionString: BASE_URL });
-  await admin.connect();
-  const exists = (await admin.query('select 1 from pg_database where datname = $1', [scratch])).rowCount === 1;
-  if (!exists) await admin.query(`create database ${scratch}`);
-  const url = withDatabase(BASE_URL, scratch);
+  const scratch = await scratchDatabase(keep ?? `audience_bench_build_${process.pid}`, { reuse: keep !== undefined });
+  const { url, existed: exists } = scratch;
   const double = await startDouble();
   const store = await openStore({ url, dataDir: '' });
   try {
@@ -122,7 +113,7 @@ async function main() {
       if (!exists) {
         await client.query(GENERATE(CARRIERS));
         console.log(`generated ${CARRIERS.toLocaleString('en-US')} carriers (set-based SQL) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-      } else console.log(`reusing database ${scratch}`);
+      } else console.log(`reusing database ${keep}`);
       // Every run starts from an empty ledger: the day's cap is fully available.
       await client.query('truncate push_ledger, build_lists, listmonk_blocklist_sync');
     } finally {
@@ -160,8 +151,7 @@ async function main() {
   } finally {
     await store.close();
     double.stop();
-    if (!keep) await admin.query(`drop database if exists ${scratch} with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 

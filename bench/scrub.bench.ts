@@ -5,8 +5,8 @@
  * Each measurement runs in its own process, so each peak RSS is its own:
  *   scrub (pg)     — the headline: `scrub-bounces` as users run it (read, parse, link, classify,
  *                    events/sent counts/checkpoints/open messages per batch, then suppressions,
- *                    holds and health) into PostgreSQL when DATABASE_URL is set, in a scratch
- *                    database dropped afterwards. Its CPU figure adds the server backends' CPU
+ *                    holds and health) into PostgreSQL, in a scratch database beside
+ *                    DATABASE_URL (default the local server) dropped afterwards. Its CPU figure adds the server backends' CPU
  *                    (read from /proc when the server is local) to the process's own;
  *   scrub (pglite) — the same into the embedded PGlite (in memory; single-threaded WASM, so the
  *                    database's CPU is in the process figure and nothing runs in parallel);
@@ -17,14 +17,14 @@
  * them the reader waited for, policies) explains the figure. Target: scrub >= 4x pflogsumm.
  *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
- * DATABASE_URL (optional).
+ * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import { scratchDatabase } from './scratch-db.ts';
 import { generateMaillog } from './maillog-generator.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -159,24 +159,6 @@ function pflogsumm(file: string): Measure | string {
   return { lines: LINES, wallS: Number(m[1]), cpuS: Number(m[2]) + Number(m[3]), maxRssMB: Number(m[4]) / 1024, extra: { delivered: Number(delivered) } };
 }
 
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  const base = process.env.DATABASE_URL;
-  if (!base) return null;
-  const name = `audience_bench_scrub_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const u = new URL(base);
-  u.pathname = '/' + name;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    },
-  };
-}
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
@@ -196,14 +178,12 @@ async function main() {
 
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    let scrubPg: Measure | null = null;
-    const db = await scratchDatabase();
-    if (db) {
-      try {
-        scrubPg = await runChild('scrub', file, { ...process.env, BENCH_DB_URL: db.url });
-      } finally {
-        await db.drop();
-      }
+    let scrubPg: Measure;
+    const db = await scratchDatabase(`audience_bench_scrub_${process.pid}`);
+    try {
+      scrubPg = await runChild('scrub', file, { ...process.env, BENCH_DB_URL: db.url });
+    } finally {
+      await db.drop();
     }
     const { BENCH_DB_URL: _ignored, ...noDb } = process.env;
     const scrubLite = await runChild('scrub', file, noDb);
@@ -211,15 +191,14 @@ async function main() {
     const pf = pflogsumm(file);
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
-    if (scrubPg) console.log(row('scrub-bounces (pg)', scrubPg));
-    else console.log('scrub-bounces (pg): DATABASE_URL not set, skipped (the PGlite line below is not the headline)');
+    console.log(row('scrub-bounces (pg)', scrubPg));
     console.log(row('scrub-bounces (pglite)', scrubLite));
     console.log(row('parse+link (no db)', parse));
     if (typeof pf === 'string') console.log(`pflogsumm: ${pf}`);
     else {
       console.log(row('pflogsumm 1.1.5', pf));
       console.log('');
-      if (scrubPg) console.log(`scrub-bounces (pg) vs pflogsumm: ${ratio(scrubPg, pf)} (target >= 4x)`);
+      console.log(`scrub-bounces (pg) vs pflogsumm: ${ratio(scrubPg, pf)} (target >= 4x)`);
       console.log(`scrub-bounces (pglite) vs pflogsumm: ${ratio(scrubLite, pf)}`);
       console.log(`parse+link vs pflogsumm: ${ratio(parse, pf)}`);
       console.log(`delivered: pflogsumm ${fmt(Number(pf.extra?.delivered))}, scrub sent ${fmt(Number(parse.extra?.sent))} (+ own/local deliveries of NDRs)`);

@@ -108,7 +108,8 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       }
       const t0 = Date.now();
       ctx.out.info('building the indexes of carriers');
-      await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
+      // A bigger sort budget for the index builds, on a server only: with PGlite the memory is ours.
+      if (store.kind === 'pg') await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
       await rebuild();
       ctx.out.info(`built the indexes of carriers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       const summary = ingestSummary(

@@ -10,10 +10,9 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { decodeCp1252 } from '../text/cp1252.ts';
-import { detectFormat } from './formats.ts';
-import { openCensusFile, splitHeader } from './input.ts';
+import { openDetected, scannerFor } from './load-file.ts';
 import { MAX_RAW_BYTES } from './scan-bytes.ts';
-import { CensusScanner, scanStream, type RecordWriter } from './scanner.ts';
+import { scanStream, type RecordWriter } from './scanner.ts';
 
 export interface Superseded {
   line: number;
@@ -59,28 +58,25 @@ export async function supersedeInTyped(db: Kysely<Database>, typed: string, list
 }
 
 /** The raw text of the given records (by first physical line), read again from the file. */
-export async function rawLines(file: string, wanted: Set<number>): Promise<Map<number, string>> {
-  const { stream, entry } = await openCensusFile(file);
-  const { header, rest } = await splitHeader(stream, entry ? `${file} (${entry})` : file);
-  const detected = detectFormat(header, file);
+async function rawLines(file: string, wanted: Set<number>): Promise<Map<number, string>> {
+  const { detected, rest, stream } = await openDetected(file);
   const { encoding } = detected.format;
+  const last = detected.header.length - 1;
   const found = new Map<number, string>();
-  const fieldCount = detected.header.length;
   const capture: RecordWriter = {
     valueColumns: 0,
     overhead: 0,
     reject: null,
     write(buf, starts, ends, _out, pos, line) {
       if (wanted.has(line)) {
-        const bytes = buf.subarray(starts[0]!, Math.min(ends[fieldCount - 1]!, starts[0]! + MAX_RAW_BYTES));
+        const bytes = buf.subarray(starts[0]!, Math.min(ends[last]!, starts[0]! + MAX_RAW_BYTES));
         found.set(line, encoding === 'WIN1252' ? decodeCp1252(bytes) : bytes.toString('utf8'));
       }
       return pos;
     },
   };
-  const scanner = new CensusScanner({ fieldCount, dotIndex: detected.positions.dot_number!, encoding, firstLine: 2, writer: capture });
   try {
-    for await (const _ of scanStream(rest, scanner)) if (found.size === wanted.size) break;
+    for await (const _ of scanStream(rest, scannerFor(detected, capture))) if (found.size === wanted.size) break;
   } finally {
     stream.destroy();
   }

@@ -101,7 +101,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const tooBad = tooManyRejects([counts], o.maxRate, run.id, o.rejectsFile);
       if (tooBad) throw new TooManyRejects(tooBad, encoding, name, superseded);
 
-      await storeRejects(trx, copy, { runId: run.id, name, encoding, rejectsPath, superseded });
+      await storeLoadRejects(trx, copy, { runId: run.id, name, encoding, rejectsPath, superseded });
       if (superseded.length) {
         await sql`delete from carriers where source_line = any(${superseded.map((s) => s.line)}::bigint[])`.execute(trx);
         ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
@@ -124,7 +124,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
   } catch (e) {
     if (!(e instanceof TooManyRejects)) throw e;
     // Kept for diagnosis even though nothing is merged.
-    await store.transactionWithCopy((trx, copy) => storeRejects(trx, copy, { runId: run.id, name: e.fileName, encoding: e.encoding, rejectsPath, superseded: e.superseded }));
+    await store.transactionWithCopy((trx, copy) => storeLoadRejects(trx, copy, { runId: run.id, name: e.fileName, encoding: e.encoding, rejectsPath, superseded: e.superseded }));
     if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile);
     throw e.error;
   } finally {
@@ -134,7 +134,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
 }
 
 /** The file's rejects and superseded lines into census_rejects, in line order (ids follow lines). */
-async function storeRejects(
+async function storeLoadRejects(
   trx: Transaction<Database>,
   copy: Store['copyCsv'],
   o: { runId: number; name: string; encoding: CopyEncoding; rejectsPath: string; superseded: Superseded[] },

@@ -62,17 +62,26 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
   const now = ctx.now();
   const year = yearIn(now, ctx.config.timezone);
   const pivot = ctx.config.census.twoDigitYearPivot ?? year % 100;
-  if (o.files.length === 1) {
-    const loaded = await firstLoad(ctx, run, { file: o.files[0]!, rejectsFile: o.rejectsFile, maxRate, now, years: { pivot, year }, started });
-    if (loaded) {
-      if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile);
-      return loaded;
-    }
-  }
+  const years = { pivot, year };
+  const result =
+    (o.files.length === 1 ? await firstLoad(ctx, run, { file: o.files[0]!, rejectsFile: o.rejectsFile, maxRate, now, years, started }) : null) ??
+    (await stageAndMerge(ctx, run, o, { maxRate, now, years, started }));
+  if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile);
+  return result;
+}
 
+/** Every file into its typed scratch table, then one transaction merges them all (see the top). */
+async function stageAndMerge(
+  ctx: StageContext,
+  run: RunHandle,
+  o: CensusIngestOptions,
+  p: { maxRate: number; now: Date; years: { pivot: number; year: number }; started: bigint },
+): Promise<CensusIngestSummary> {
+  const db = ctx.store.db;
+  const { maxRate, now, started } = p;
   const staged: StagedFile[] = [];
   try {
-    for (const [index, file] of o.files.entries()) staged.push(await stageFile(ctx, run.id, index, file, { pivot, year }));
+    for (const [index, file] of o.files.entries()) staged.push(await stageFile(ctx, run.id, index, file, p.years));
 
     const tooBad = tooManyRejects(staged, maxRate, run.id, o.rejectsFile);
     if (tooBad) {
@@ -87,7 +96,7 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
     const totals = { inserted: 0, updated: 0, deactivated: 0 };
     const summary = () => ingestSummary({ files: o.files, rejectsFile: o.rejectsFile, runId: run.id, started }, staged, totals);
     ctx.out.info('merging into carriers');
-    const result = await db.transaction().execute(async (trx) => {
+    return await db.transaction().execute(async (trx) => {
       // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
       await sql`set local synchronous_commit = off`.execute(trx);
       for (const s of staged) {
@@ -104,8 +113,6 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
       await finishRun(trx, run, 'ok', s, null);
       return s;
     });
-    if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile);
-    return result;
   } finally {
     for (const s of staged) await dropScratch(db, s.typed).catch(() => {});
   }

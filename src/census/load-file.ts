@@ -21,19 +21,38 @@ export interface OpenedCensus {
   bytesRead(): number;
 }
 
-export async function openCensus(ctx: StageContext, file: string): Promise<OpenedCensus> {
+/** Opens a census file and recognizes its format by the header. */
+export async function openDetected(file: string): Promise<OpenedCensus> {
   const name = path.basename(file);
   const { stream, entry, size, bytesRead } = await openCensusFile(file);
   const label = entry ? `${file} (${entry})` : file;
   try {
     const { header, rest } = await splitHeader(stream, label);
-    const detected = detectFormat(header, label);
-    ctx.out.info(`${name}: ${detected.format.id}, ${detected.header.length} columns, ${detected.format.encoding}`);
-    return { file, name, detected, stream, rest, size, bytesRead };
+    return { file, name, detected: detectFormat(header, label), stream, rest, size, bytesRead };
   } catch (e) {
     stream.destroy();
     throw e;
   }
+}
+
+/** openDetected, saying on stderr what was recognized. */
+export async function openCensus(ctx: StageContext, file: string): Promise<OpenedCensus> {
+  const opened = await openDetected(file);
+  const { detected } = opened;
+  ctx.out.info(`${opened.name}: ${detected.format.id}, ${detected.header.length} columns, ${detected.format.encoding}`);
+  return opened;
+}
+
+/** The scanner for a file of this format, its records after the header line. */
+export function scannerFor(detected: DetectedFormat, writer: RecordWriter, onReject?: ScanOptions['onReject']): CensusScanner {
+  return new CensusScanner({
+    fieldCount: detected.header.length,
+    dotIndex: detected.positions.dot_number!,
+    encoding: detected.format.encoding,
+    firstLine: 2,
+    writer,
+    ...(onReject ? { onReject } : {}),
+  });
 }
 
 /** Scans the opened file into `copy`; returns the scan's counts. */
@@ -45,14 +64,7 @@ export async function scanIntoCopy(
   onReject?: ScanOptions['onReject'],
 ): Promise<ScanStats> {
   const { detected, name } = opened;
-  const scanner = new CensusScanner({
-    fieldCount: detected.header.length,
-    dotIndex: detected.positions.dot_number!,
-    encoding: detected.format.encoding,
-    firstLine: 2,
-    writer,
-    ...(onReject ? { onReject } : {}),
-  });
+  const scanner = scannerFor(detected, writer, onReject);
   const t0 = Date.now();
   const bar = opened.size ? ctx.out.progress(`loading ${name}`, opened.size) : null;
   const counted = async function* () {

@@ -127,6 +127,8 @@ const ACTIVE = Buffer.from('active');
 const INACTIVE = Buffer.from('inactive');
 const PENDING = Buffer.from('pending');
 const DEFAULT_TAIL = Buffer.from(',,');
+/** Room the typed form may need beyond the record's own bytes (quotes, ISO dates, flags, t/f). */
+const MAX_TYPED_OVERHEAD = 512;
 
 export class RowTyper implements RecordWriter {
   readonly valueColumns = CARRIER_VALUE_COLUMNS.length;
@@ -376,8 +378,6 @@ export class RowTyper implements RecordWriter {
   }
 }
 
-/** Room the typed form may need beyond the record's own bytes (quotes, ISO dates, flags, t/f). */
-export const MAX_TYPED_OVERHEAD = 512;
 
 
 /** Copies src[s, e) into out at pos. A loop: most fields are a few bytes, where subarray() + set() cost more than the copy. */

@@ -10,6 +10,7 @@
  *   so COPY does not parse the same text millions of times.
  */
 import { sql, type Transaction } from 'kysely';
+import { InternalError } from '../errors.ts';
 import type { Database } from './database.ts';
 
 /**
@@ -66,7 +67,7 @@ export async function setDefaultsUntilRestored(trx: Transaction<Database>, table
      where a.attrelid = ${table}::regclass and a.attname = any(${Object.keys(values)}::text[])`.execute(trx);
   const own = new Map(r.rows.map((x) => [x.name, x.def]));
   for (const [column, value] of Object.entries(values)) {
-    if (!own.has(column)) throw new Error(`${table} has no column ${column}`);
+    if (!own.has(column)) throw new InternalError(`${table} has no column ${column}: the bulk load and the migrations disagree.`);
     await sql`alter table ${sql.table(table)} alter column ${sql.ref(column)} set default ${sql.lit(value)}`.execute(trx);
   }
   return async () => {

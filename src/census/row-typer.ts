@@ -15,7 +15,6 @@
  * with the Company Census " HHMM" suffix, and format('%L') for the value quoted in a reason.
  * Reason codes: bad_date, bad_number, bad_flag, bad_status.
  */
-import type { CopyEncoding } from '../db/store.ts';
 import type { CensusConfig } from './config.ts';
 import { FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
 import { bufferEncoding, writeInt } from './scan-bytes.ts';

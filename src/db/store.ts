@@ -264,8 +264,3 @@ export function quoteIdent(name: string): string {
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:***@');
 }
-
-/** `select 1` that proves the store answers; used by status and tests. */
-export async function ping(store: Store): Promise<void> {
-  await sql`select 1`.execute(store.db);
-}

@@ -4,11 +4,9 @@
  * changed are marked stale by the batch writer and recomputed here from the stored events and sent
  * counts, so the numbers never depend on how the log was split into runs.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import type { DailyHealth } from './tables.ts';
 
-type Executor = Kysely<Database> | Transaction<Database>;
 
 const TOP = 5;
 
@@ -77,9 +75,4 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
     left join tops tp on tp.day = m.day
     where h.day = m.day`.execute(trx);
   return Number(r.numAffectedRows ?? 0);
-}
-
-/** Health of the last `days` days that have any mail, newest first (for `status` and reports). */
-export async function recentHealth(db: Executor, days = 7): Promise<DailyHealth[]> {
-  return db.selectFrom('maillog_daily_health').selectAll().orderBy('day', 'desc').limit(days).execute();
 }

@@ -13,10 +13,6 @@
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
-export function monthIndex(abbrev: string): number | undefined {
-  return MONTHS[abbrev];
-}
-
 function digits(s: string, from: number, len: number): number {
   let n = 0;
   for (let i = from; i < from + len; i++) {

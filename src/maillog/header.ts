@@ -1,5 +1,5 @@
 /**
- * The syslog header of a mail.log line read straight from its bytes, for the linker's fast path.
+ * The syslog header of a mail.log line read straight from its bytes, for the parser's byte path (parse.ts).
  *
  * Only the standard shape is accepted: `TIMESTAMP HOST TAG[PID]: MESSAGE`, where TIMESTAMP is
  * RFC 3339 or traditional (`Mmm dd HH:MM:SS`), HOST and TAG are single ASCII tokens and PID is
@@ -40,6 +40,8 @@ export interface TagInfo {
   program: string;
   kind: number;
   local: boolean;
+  /** The parser's id for this tag (parse.ts), -1 until it has one. */
+  id: number;
 }
 
 function programKind(program: string): number {
@@ -131,16 +133,29 @@ export class HeaderReader {
     this.tsStart = ls;
     this.tsEnd = tsEnd;
 
-    // HOST: one token of ASCII, then one space.
+    // HOST: one token of ASCII, then one space. Usually the host of the line before (checked when it was first read).
     const hs = tsEnd + 1;
+    const last = this.lastHost;
     let i = hs;
-    while (i < me) {
-      const c = buf[i]!;
-      if (c === 32) break;
-      if (c >= 0x80 || c === 91 || c === 93) return false;
-      i++;
+    let sameHost = last.length > 0 && hs + last.length < me && buf[hs + last.length] === 32;
+    if (sameHost) {
+      for (let k = 0; k < last.length; k++) {
+        if (buf[hs + k] !== last[k]) {
+          sameHost = false;
+          break;
+        }
+      }
     }
-    if (i === hs || i >= me) return false;
+    if (sameHost) i = hs + last.length;
+    else {
+      while (i < me) {
+        const c = buf[i]!;
+        if (c === 32) break;
+        if (c >= 0x80 || c === 91 || c === 93) return false;
+        i++;
+      }
+      if (i === hs || i >= me) return false;
+    }
     const he = i;
     // TAG: one token of ASCII up to '[', then digits, then "]: ".
     const ts = he + 1;
@@ -162,7 +177,7 @@ export class HeaderReader {
     const tag = this.internTag(buf, ts, bracket, th);
     if (!tag) return false;
     this.tag = tag;
-    this.host = same(buf, hs, he, this.lastHost) ? this.lastHostStr : this.internHost(buf, hs, he);
+    this.host = sameHost ? this.lastHostStr : this.internHost(buf, hs, he);
     this.msgStart = i + 3;
     this.msgEnd = me;
     return true;
@@ -191,7 +206,7 @@ export class HeaderReader {
     const program = lastSlash < 0 ? tag : tag.slice(lastSlash + 1);
     const service = firstSlash < 0 || firstSlash === lastSlash ? '' : tag.slice(firstSlash + 1, lastSlash);
     if (!program || !instance) return null;
-    const t: TagInfo = { bytes: Buffer.from(buf.subarray(s, e)), tag, instance, service, program, kind: programKind(program), local: LOCAL_AGENTS.has(program) };
+    const t: TagInfo = { bytes: Buffer.from(buf.subarray(s, e)), tag, instance, service, program, kind: programKind(program), local: LOCAL_AGENTS.has(program), id: -1 };
     // A log has a handful of tags; a flood of distinct ones (garbage) overwrites, never grows.
     slot = h & TAG_MASK;
     for (let probe = 0; probe < 8 && table[slot]; probe++) slot = (slot + 1) & TAG_MASK;

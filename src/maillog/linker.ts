@@ -1,8 +1,9 @@
 /**
- * The message linker: turns mail.log lines into delivery outcomes that know their message
- * (research/maillog.md §2). State is kept per (host, syslog instance, queue id) only while the
- * message is open — from smtpd `client=`/pickup to qmgr `removed` — so memory follows the queue,
- * not the file. Short queue ids are reused, which is why `removed` resets the key.
+ * The message linker: turns the records of mail.log lines (parse.ts) into delivery outcomes that
+ * know their message (research/maillog.md §2). It is the stateful half of reading a log: parsing
+ * is per line and may run in another thread (parse-worker.ts); linking needs the records in order.
+ * State is kept per (host, syslog instance, queue id) only while the message is open — from smtpd
+ * `client=`/pickup to qmgr `removed` — so memory follows the queue, not the file. Short queue ids are reused, which is why `removed` resets the key.
  *
  * It records the injecting client (campaign clients map to Listmonk streams), opendkim's
  * `DKIM-Signature field added`, the envelope sender, and each recipient's last deferral, so that a
@@ -10,29 +11,18 @@
  * Open state survives between runs (serialize/restore) in the same transaction as the checkpoint.
  */
 import { providerOfRelayHost } from '../mx/providers.ts';
-import { classifyCached, type BounceClass } from './classify.ts';
-import { cleanAddress, domainOf, parseDelivery, relayHost, smtpStage } from './delivery.ts';
-import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_PICKUP, P_POSTSUPER, P_QMGR, P_SMTPD, queueIdEnd, startsWith, TS_RFC3339, TS_TRADITIONAL } from './header.ts';
-import { parseLine, queueIdOf } from './line.ts';
-import type { LineChunk } from './reader.ts';
+import type { BounceClass } from './classify.ts';
+import { domainOf, relayHost, smtpStage } from './delivery.ts';
 import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
-import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
-import { parseRfc3339, type TraditionalClock, type ZoneClock } from './timestamp.ts';
+import {
+  F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
+  type FailedDelivery, type ParsedChunk, type TagFields,
+} from './parse.ts';
+import type { LineChunk } from './reader.ts';
+import type { TraditionalClock, ZoneClock } from './timestamp.ts';
 
 export { emptyCounts };
 export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentCount, SentDomains } from './outcomes.ts';
-
-const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
-const B_TO = Buffer.from('to=');
-const B_REMOVED = Buffer.from('removed');
-const B_FROM = Buffer.from('from=');
-const B_CLIENT = Buffer.from('client=');
-const B_REJECT = Buffer.from('reject:');
-const B_UID = Buffer.from('uid=');
-const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
-const B_DKIM = Buffer.from('DKIM-Signature field added');
-const B_STATUS_SENT = Buffer.from(', status=sent ');
-const B_RELAY_LOCAL = Buffer.from(', relay=local,');
 
 export interface LinkerOptions {
   zone: ZoneClock;
@@ -82,15 +72,6 @@ interface Open extends OpenMessage {
 /** day -> transport -> stream ('' for none) -> count. */
 type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
 
-/** What a kept line does (decided by either path, carried out by the same code). */
-const A_DELIVERY = 1;
-const A_REMOVED = 2;
-const A_QUEUED = 3;
-const A_CLIENT = 4;
-const A_PICKUP = 5;
-const A_CAMPAIGN = 6;
-const A_DKIM = 7;
-
 export class Linker {
   /**
    * Open messages are found by host, then instance, then queue id: the host and instance strings are
@@ -107,32 +88,22 @@ export class Linker {
   private curHost = '';
   private curInstance = '';
   private readonly providerCache = new Map<string, string | null>();
-  private readonly header = new HeaderReader();
-  private clock: TraditionalClock | null = null;
   private lastTs = 0;
+  /** Hosts and tags by the ids of the records (parse.ts interns them). */
+  private readonly hosts: string[] = [];
+  private readonly tags: TagFields[] = [];
+  /** This thread's parser: feedChunk and feed (a worker has its own, see parse-worker.ts). */
+  private readonly parser: LineParser;
+  private parsedStringPathLines = 0;
   private sinceSweep = 0;
 
-  /**
-   * The line being handled, filled by either path (bytes or string) so the handlers below are
-   * shared: whatever the path, a line produces the same state changes and outcomes.
-   */
+  /** The record being applied: its host and tag. */
   private host = '';
   private instance = '';
   private program = '';
   /** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
   private tag = '';
   private localAgent = false;
-  private tsKind = 0;
-  private tsRaw = '';
-  /** Byte path: the timestamp is buf[tsStart, tsEnd), read only when a handler needs it. */
-  private tsBuf: Buffer | null = null;
-  private tsStart = 0;
-  private tsEnd = 0;
-
-  /** Test seam: false sends every line through the string path (the reference the byte path must equal). */
-  bytePath = true;
-  /** Lines that took the string path (non-standard headers): the bench and tests watch it stays rare. */
-  stringPathLines = 0;
 
   events: DeliveryEvent[] = [];
   private sent: SentTree = new Map();
@@ -160,6 +131,7 @@ export class Linker {
       }
       this.lastTs = state.lastTs;
     }
+    this.parser = new LineParser(this.lastTs);
   }
 
   /** A saved message back in its scope; its key is `host\tinstance\tqid`. */
@@ -198,9 +170,27 @@ export class Linker {
     return this.cur;
   }
 
-  /** Traditional timestamps of the next lines take their year from this file's clock. */
+  /** Traditional timestamps of the next lines fed in this thread take their year from this file's clock. */
   beginFile(clock: TraditionalClock): void {
-    this.clock = clock;
+    this.parser.beginFile(clock);
+  }
+
+  /** Test seam: false sends every line fed in this thread through the string path (the reference). */
+  get bytePath(): boolean {
+    return this.parser.bytePath;
+  }
+  set bytePath(v: boolean) {
+    this.parser.bytePath = v;
+  }
+
+  /** Lines that took the string path (non-standard headers): the bench and tests watch it stays rare. */
+  get stringPathLines(): number {
+    return this.parsedStringPathLines;
+  }
+
+  /** The latest log time linked (a parser in another thread starts from it). */
+  get lastTimestamp(): number {
+    return this.lastTs;
   }
 
   get openMessages(): number {
@@ -230,264 +220,85 @@ export class Linker {
     return { version: 2, lastTs: this.lastTs, messages };
   }
 
-  private timeOf(): number {
-    let t: number | null = null;
-    const buf = this.tsBuf;
-    if (this.tsKind === TS_RFC3339) t = parseRfc3339(buf ? buf.toString('latin1', this.tsStart, this.tsEnd) : this.tsRaw);
-    else if (this.tsKind === TS_TRADITIONAL && this.clock) t = buf ? this.clock.parseBytes(buf, this.tsStart, this.tsEnd) : this.clock.parse(this.tsRaw);
-    if (t === null) {
-      // A line without a usable date happened no earlier than the line before it.
-      this.counts.noTimestamp++;
-      return this.lastTs;
-    }
-    if (t > this.lastTs) this.lastTs = t;
-    return t;
-  }
-
-  /** Feeds every line of a chunk of bytes (reader.ts); returns how many lines it held. */
+  /** Parses and links every line of a chunk of bytes (reader.ts) in this thread; returns how many lines it held. */
   feedChunk(c: LineChunk, firstLineNo: number): number {
-    const { buf, end } = c;
-    let ls = c.start;
-    let n = 0;
-    for (;;) {
-      let le = buf.indexOf(NL, ls);
-      if (le < 0 || le > end) le = end;
-      this.feedBytes(buf, ls, le, c.ascii, firstLineNo + n);
-      n++;
-      if (le >= end) break;
-      ls = le + 1;
-    }
-    return n;
+    return this.apply(this.parser.parseChunk(c, firstLineNo));
   }
 
   /** One line as a string (tests and tools): the very path of the bytes. */
   feed(raw: string, lineNo: number): void {
-    const b = Buffer.from(raw, 'utf8');
-    this.feedBytes(b, 0, b.length, false, lineNo);
+    this.apply(this.parser.parseString(raw, lineNo));
   }
 
   /**
-   * One line as bytes buf[ls, le). A standard header (header.ts) is read from the bytes with
-   * interned host and tag, and the message is decided on the bytes: most lines of a bulk log
-   * (connect/disconnect, TLS, message-id, anvil, bounce notices) are dropped without any string,
-   * and the lines we keep decode only their queue id and, when needed, the text after it. Any
-   * other header shape is decoded and parsed whole by the string path (handle), the reference.
+   * Links the records of a parsed chunk (parse.ts), in order, whichever thread parsed them.
+   * Returns how many lines the chunk held.
    */
-  feedBytes(buf: Buffer, ls: number, le: number, ascii: boolean, lineNo: number): void {
-    this.counts.lines++;
-    const h = this.header;
-    if (!this.bytePath || !h.read(buf, ls, le)) {
-      this.stringPathLines++;
-      this.handle(buf.toString(ascii ? 'latin1' : 'utf8', ls, le), lineNo);
-      return;
-    }
-    const t = h.tag;
-    if (t.kind === P_FOREIGN) {
-      this.counts.foreign++;
-      return;
-    }
-    const ms = h.msgStart;
-    const me = h.msgEnd;
-    const colon = queueIdEnd(buf, ms, me);
-    if (colon < 0) {
-      if (startsWith(buf, ms, me, B_NOQUEUE_REJECT)) this.counts.rejected++;
-      return;
-    }
-    const b = colon + 2;
-    // What the line is, decided before any string exists (the same tests as handle's).
-    let act: number;
-    switch (t.kind) {
-      case P_DELIVERY:
-        if (!startsWith(buf, b, me, B_TO)) return;
-        if (this.sentBytes(buf, b, me, ascii, colon, h, t)) return;
-        act = A_DELIVERY;
-        break;
-      case P_QMGR:
-        if (me - b === 7 && startsWith(buf, b, me, B_REMOVED)) act = A_REMOVED;
-        else if (startsWith(buf, b, me, B_FROM)) act = A_QUEUED;
-        else return;
-        break;
-      case P_SMTPD:
-        if (startsWith(buf, b, me, B_CLIENT)) act = A_CLIENT;
-        else {
-          if (startsWith(buf, b, me, B_REJECT)) this.counts.rejected++;
-          return;
+  apply(p: ParsedChunk): number {
+    for (const h of p.newHosts) this.hosts.push(h);
+    for (const t of p.newTags) this.tags.push(t);
+    const c = this.counts;
+    const pc = p.counts;
+    c.lines += pc.lines;
+    c.comment += pc.comment;
+    c.blank += pc.blank;
+    c.malformed += pc.malformed;
+    c.foreign += pc.foreign;
+    c.noTimestamp += pc.noTimestamp;
+    c.probes += pc.probes;
+    c.rejected += pc.rejected;
+    this.lastTs = p.lastTs;
+    this.parsedStringPathLines += p.stringPathLines;
+    const { ints, nums, failures } = p;
+    const text = new RecordText(p.bytes);
+    let f = 0;
+    for (let i = 0; i < p.n; i++) {
+      const k = i * INT_STRIDE;
+      const kind = ints[k]!;
+      this.host = this.hosts[ints[k + 1]!]!;
+      const tag = this.tags[ints[k + 2]!]!;
+      this.instance = tag.instance;
+      this.program = tag.program;
+      this.tag = tag.tag;
+      this.localAgent = tag.local;
+      const ts = nums[i * NUM_STRIDE]!;
+      const lineNo = nums[i * NUM_STRIDE + 1]!;
+      const qid = text.next(ints[k + 3]!, false);
+      const field = kind & F_FIELD ? text.next(ints[k + 4]!, (kind & F_UTF8) !== 0) : null;
+      switch (kind & R_KIND) {
+        case R_SENT:
+          this.sent1(qid, field!, (kind & F_RELAY_LOCAL) !== 0, ts);
+          break;
+        case R_FAILED:
+          this.failed(qid, failures[f++]!, ts, lineNo);
+          break;
+        case R_REMOVED:
+          this.close(this.scope().msgs.get(qid));
+          break;
+        case R_QUEUED:
+          this.queued(qid, field, (kind & F_EXPIRED) !== 0, ts, lineNo);
+          break;
+        case R_CLIENT:
+          this.injected(qid, field, ts);
+          break;
+        case R_PICKUP:
+          this.counts.received++;
+          this.touch(qid, ts).clientIp = 'pickup';
+          break;
+        case R_CAMPAIGN: {
+          const m = this.touch(qid, ts);
+          m.campaign = true;
+          m.stream ??= 'listmonk';
+          break;
         }
-        break;
-      case P_PICKUP:
-        if (!startsWith(buf, b, me, B_UID)) return;
-        act = A_PICKUP;
-        break;
-      case P_CLEANUP:
-        if (startsWith(buf, b, me, B_LISTMONK)) act = A_CAMPAIGN;
-        else {
-          if (startsWith(buf, b, me, B_REJECT)) this.counts.rejected++;
-          return;
+        case R_DKIM: {
+          const m = this.byHostQid.get(this.host)?.get(qid);
+          if (m) m.signed = true;
+          break;
         }
-        break;
-      case P_OPENDKIM:
-        if (!startsWith(buf, b, me, B_DKIM)) return;
-        act = A_DKIM;
-        break;
-      case P_POSTSUPER:
-        if (!startsWith(buf, b, me, B_REMOVED)) return;
-        act = A_REMOVED;
-        break;
-      default:
-        return;
-    }
-    this.host = h.host;
-    this.instance = t.instance;
-    this.program = t.program;
-    this.tag = t.tag;
-    this.localAgent = t.local;
-    this.tsKind = h.tsKind;
-    this.tsBuf = buf;
-    this.tsStart = h.tsStart;
-    this.tsEnd = h.tsEnd;
-    const qid = buf.toString('latin1', ms, colon);
-    const body = act === A_REMOVED || act === A_DKIM || act === A_PICKUP || act === A_CAMPAIGN ? '' : buf.toString(ascii ? 'latin1' : 'utf8', b, me);
-    this.act(act, qid, body, lineNo);
-  }
-
-  /**
-   * A success (most delivery lines) decided on the bytes, as delivery() decides it on the string:
-   * only the recipient is decoded, not the whole line. Offsets of ASCII bytes ('<', '>', ',') are
-   * boundaries in either decoding, so the recipient string is the one delivery() would slice.
-   * Returns false (nothing done) for anything else, which then takes delivery() on the string.
-   */
-  private sentBytes(buf: Buffer, b: number, me: number, ascii: boolean, colon: number, h: HeaderReader, t: HeaderReader['tag']): boolean {
-    // Searches stay inside the line (a view of it): an unbounded indexOf would run on through the
-    // chunk whenever the line lacks the needle.
-    const line = buf.subarray(b, me);
-    const st = line.indexOf(B_STATUS_SENT) + b;
-    if (st <= b) return false;
-    let gt: number;
-    if (buf[b + 3] === 60) {
-      gt = line.indexOf(62, 4);
-      gt = gt < 0 ? -1 : b + gt + 1;
-    } else {
-      gt = line.indexOf(44, 3);
-      if (gt >= 0) gt += b;
-    }
-    const to = cleanAddress(buf.toString(ascii ? 'latin1' : 'utf8', b + 3, gt > b ? gt : st));
-    if (!to) return false;
-    const local = line.indexOf(B_RELAY_LOCAL) >= 0;
-    this.host = h.host;
-    this.instance = t.instance;
-    this.program = t.program;
-    this.tag = t.tag;
-    this.localAgent = t.local;
-    this.tsKind = h.tsKind;
-    this.tsBuf = buf;
-    this.tsStart = h.tsStart;
-    this.tsEnd = h.tsEnd;
-    this.sent1(buf.toString('latin1', h.msgStart, colon), to, local);
-    return true;
-  }
-
-  /** The string path: parseLine, then the same decisions as the byte path (kept whole as the reference). */
-  private handle(raw: string, lineNo: number): void {
-    const l = parseLine(raw);
-    if (typeof l === 'string') {
-      this.counts[l]++;
-      return;
-    }
-    if (!POSTFIX_PROGRAMS.has(l.program)) {
-      this.counts.foreign++;
-      return;
-    }
-    const msg = l.message;
-    const qid = queueIdOf(msg);
-    if (!qid) {
-      if (msg.startsWith('NOQUEUE: reject:')) this.counts.rejected++;
-      return;
-    }
-    const body = msg.slice(qid.length + 2);
-    const prog = l.program;
-    let act: number;
-    if (DELIVERY_AGENTS.has(prog)) {
-      if (!body.startsWith('to=')) return;
-      act = A_DELIVERY;
-    } else
-      switch (prog) {
-        case 'qmgr':
-        case 'oqmgr':
-          if (body === 'removed') act = A_REMOVED;
-          else if (body.startsWith('from=')) act = A_QUEUED;
-          else return;
-          break;
-        case 'smtpd':
-          if (body.startsWith('client=')) act = A_CLIENT;
-          else {
-            if (body.startsWith('reject:')) this.counts.rejected++;
-            return;
-          }
-          break;
-        case 'pickup':
-          if (!body.startsWith('uid=')) return;
-          act = A_PICKUP;
-          break;
-        case 'cleanup':
-          if (body.startsWith('info: header X-Listmonk-Campaign:')) act = A_CAMPAIGN;
-          else {
-            if (body.startsWith('reject:')) this.counts.rejected++;
-            return;
-          }
-          break;
-        case 'opendkim':
-          if (!body.startsWith('DKIM-Signature field added')) return;
-          act = A_DKIM;
-          break;
-        case 'postsuper':
-          if (!body.startsWith('removed')) return;
-          act = A_REMOVED;
-          break;
-        default:
-          return;
-      }
-    this.host = l.host;
-    this.instance = l.instance;
-    this.program = l.program;
-    this.tag = l.tag;
-    this.localAgent = LOCAL_AGENTS.has(l.program);
-    this.tsKind = l.tsKind === 'rfc3339' ? TS_RFC3339 : l.tsKind === 'traditional' ? TS_TRADITIONAL : 0;
-    this.tsRaw = l.tsRaw;
-    this.tsBuf = null;
-    this.act(act, qid, body, lineNo);
-  }
-
-  /** What a kept line does to the open messages and the outcomes. */
-  private act(act: number, qid: string, body: string, lineNo: number): void {
-    switch (act) {
-      case A_DELIVERY:
-        this.delivery(qid, body, lineNo);
-        return;
-      case A_REMOVED:
-        this.close(this.scope().msgs.get(qid));
-        return;
-      case A_QUEUED:
-        this.queued(qid, body, lineNo);
-        return;
-      case A_CLIENT:
-        this.injected(qid, body);
-        return;
-      case A_PICKUP:
-        this.counts.received++;
-        this.touch(qid, this.timeOf()).clientIp = 'pickup';
-        return;
-      case A_CAMPAIGN: {
-        const m = this.touch(qid, this.timeOf());
-        m.campaign = true;
-        m.stream ??= 'listmonk';
-        return;
-      }
-      case A_DKIM: {
-        const m = this.byHostQid.get(this.host)?.get(qid);
-        if (m) m.signed = true;
-        return;
       }
     }
+    return p.lines;
   }
 
   private touch(qid: string, ts: number): Open {
@@ -503,15 +314,11 @@ export class Linker {
     return m;
   }
 
-  private injected(qid: string, body: string): void {
+  private injected(qid: string, ip: string | null, ts: number): void {
     this.counts.received++;
-    const ts = this.timeOf();
-    // client=NAME[IP][, sasl_method=…]; a reused short qid starts a new message.
+    // A reused short qid starts a new message.
     this.close(this.scope().msgs.get(qid));
     const m = this.touch(qid, ts);
-    const b = body.indexOf('[');
-    const e = body.indexOf(']', b);
-    const ip = b > 0 && e > b ? body.slice(b + 1, e) : null;
     m.clientIp = ip;
     const stream = ip ? this.opts.campaignClients.get(ip) : undefined;
     if (stream) {
@@ -520,12 +327,10 @@ export class Linker {
     }
   }
 
-  private queued(qid: string, body: string, lineNo: number): void {
-    const ts = this.timeOf();
+  private queued(qid: string, sender: string | null, expired: boolean, ts: number, lineNo: number): void {
     const m = this.touch(qid, ts);
-    const gt = body.indexOf('>');
-    if (m.sender === null && body.charCodeAt(5) === 60 && gt > 0) m.sender = body.slice(6, gt).toLowerCase();
-    if (!body.includes('status=expired') && !body.includes('status=force-expired')) return;
+    if (m.sender === null && sender !== null) m.sender = sender;
+    if (!expired) return;
     // Message-level: every recipient not yet final fails with its last deferral's reason.
     const day = this.opts.zone.day(ts);
     const pending = m.pending ? Object.entries(m.pending) : [];
@@ -542,53 +347,26 @@ export class Linker {
     m.pending = null;
   }
 
-  private delivery(qid: string, body: string, lineNo: number): void {
-    const st = body.indexOf(', status=sent ');
-    if (st > 0) {
-      // A success needs only its recipient: no key=value parse, no classification.
-      const gt = body.charCodeAt(3) === 60 ? body.indexOf('>', 4) + 1 : body.indexOf(',', 3);
-      const to = cleanAddress(body.slice(3, gt > 0 ? gt : st));
-      if (to) {
-        this.sent1(qid, to, body.includes(', relay=local,'));
-        return;
-      }
-    }
-    const d = parseDelivery(body);
-    if (!d) {
-      this.counts.malformed++;
-      return;
-    }
-    if (d.status === 'deliverable' || d.status === 'undeliverable') {
-      // Address-verification probes, not deliveries.
-      this.counts.probes++;
-      return;
-    }
-    if (d.status === 'sent') {
-      this.sent1(qid, d.to, d.relay === 'local');
-      return;
-    }
-    const ts = this.timeOf();
+  private failed(qid: string, d: FailedDelivery, ts: number, lineNo: number): void {
     const day = this.opts.zone.day(ts);
     const transport = this.tag;
     const domain = domainOf(d.to);
     const own = this.localAgent || d.relay === 'local' || this.opts.ownDomains.has(domain);
     const m = this.scope().msgs.get(qid);
-    const c = classifyCached(d.status, d.dsn, d.reason);
     if (d.status === 'deferred') {
       if (own) this.counts.ownDeferred++;
       else this.counts.deferred++;
       const mm = m ?? this.touch(qid, ts);
-      (mm.pending ??= {})[d.to] = { cls: c.class, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
+      (mm.pending ??= {})[d.to] = { cls: d.cls, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
     } else {
       if (own) this.counts.ownBounced++;
       else this.counts.bounced++;
       if (m?.pending) delete m.pending[d.to];
     }
-    this.events.push(this.event(m ?? null, qid, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, c.class, null, d.reason, transport, d.relay, own));
+    this.events.push(this.event(m ?? null, qid, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, d.cls, null, d.reason, transport, d.relay, own));
   }
 
-  private sent1(qid: string, to: string, relayLocal: boolean): void {
-    const ts = this.timeOf();
+  private sent1(qid: string, to: string, relayLocal: boolean, ts: number): void {
     const day = this.opts.zone.day(ts);
     const transport = this.tag;
     const domain = domainOf(to);

@@ -1,6 +1,6 @@
 /**
  * Which programs' lines the linker looks at. The byte-level decision itself (which line can matter,
- * before any string exists) is in header.ts and Linker.feedBytes; both paths share these sets.
+ * before any string exists) is in header.ts and LineParser (parse.ts); both paths share these sets.
  */
 
 /** Postfix daemons and tools (and opendkim). Lines of other programs (dovecot, amavis, cron) are foreign: counted and skipped. */

@@ -30,7 +30,7 @@ export function chunkLines(c: LineChunk): string[] {
 }
 
 /**
- * Lines are handed over as bytes, not strings: the linker decodes only the lines it keeps, and a
+ * Lines are handed over as bytes, not strings: the parser (parse.ts) decodes only the lines it keeps, and a
  * bulk log is mostly lines it does not (connect/disconnect, TLS, cleanup). The file is never
  * copied whole; a line split across two reads is joined in a small buffer of its own.
  */

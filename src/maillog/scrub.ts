@@ -16,9 +16,9 @@ import { discoverRotations, explicitFiles, identify, type LogFile } from './file
 import { recomputeStaleHealth } from './health.ts';
 import { activeHolds, applyDkimHold, applyProviderHolds } from './holds.ts';
 import { emptyCounts, Linker, type LineCounts } from './linker.ts';
-import { readChunks } from './reader.ts';
+import { ParseWorker } from './parse-worker.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
-import { TraditionalClock, ZoneClock } from './timestamp.ts';
+import { ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
 export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty';
@@ -112,6 +112,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     let batchNo = 0;
     const prof = opts.profile ?? emptyProfile();
     let inflight: Promise<void> | null = null;
+    // Started at the first file with something to read (an unchanged re-run needs no thread).
+    let parser: ParseWorker | null = null;
     const settle = async () => {
       if (!inflight) return;
       const w0 = performance.now();
@@ -124,98 +126,104 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
       }
     };
 
-    for (const file of files) {
-      const id = await identify(file);
-      if (!id) {
-        reports.push({ path: file.path, status: 'empty', fromOffset: 0, toOffset: 0, newLines: 0 });
-        continue;
-      }
-      const cp = await fileCheckpoint(db, file, id);
-      let from = cp.byteOffset;
-      let lineNo = cp.lines;
-      let status: FileStatus = !cp.known || (from === 0 && lineNo === 0) ? 'new' : cp.path !== file.path || cp.inode !== id.inode ? 'rotated' : 'appended';
-      if (!file.gz && id.size < from) {
-        // Same first line, shorter than what we read: rewritten in place. Read it all again
-        // rather than skip lines; the old generation's events stay as they were.
-        ctx.out.warn(`${file.path} is shorter (${id.size} bytes) than its checkpoint (${from}): it was rewritten; reading it from the start`);
-        status = 'rewritten';
-        from = 0;
-        lineNo = 0;
-      }
-      linker.beginFile(new TraditionalClock(zone, id.mtime));
-      const report: FileReport = { path: file.path, status, fromOffset: from, toOffset: from, newLines: 0 };
-      let pending = 0;
-      let offset = from;
-
-      // One batch commits while the next is read and linked: the database (another process with
-      // pg) works in parallel with the parsing. At most one batch is in flight, and the next
-      // waits for it, so batches commit in file order and memory stays at two batches.
-      const flush = async () => {
-        const t0 = performance.now();
-        const batch = linker.takeBatch();
-        const state = JSON.stringify(linker.serialize());
-        const at = { offset, lineNo };
-        prof.cutMs += performance.now() - t0;
-        pending = 0;
-        await settle();
-        const days = new Set<string>();
-        for (const e of batch.events) days.add(e.day);
-        for (const s of batch.sent) days.add(s.day);
-        const write = async () => {
-          const w0 = performance.now();
-          // COPY on the transaction's own connection: events and sent domains commit with the checkpoint.
-          await ctx.store.transactionWithCopy(async (trx, copy) => {
-            await insertEvents(copy, batch.events, cp.id, run.id);
-            await addSent(trx, batch.sent);
-            await addSentDomains(copy, batch.sentDomains);
-            await touchDays(trx, days, batch.daily);
-            await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo);
-            await saveLinkerState(trx, state);
-          });
-          prof.writeMs += performance.now() - w0;
-          prof.batches++;
-          addCounts(totals, batch.counts);
-          for (const e of batch.events) if (!e.ownDomain) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
-          for (const c of batch.daily.values()) {
-            dkim.campaignMessages += c.campaignMessages;
-            dkim.signed += c.dkimSigned;
-          }
-          await opts.afterBatch?.(++batchNo);
-        };
-        inflight = write();
-        // Handled here so a failure while the reader is busy is not an unhandled rejection; it is
-        // rethrown by the next settle().
-        inflight.catch(() => {});
-      };
-
-      // Chunks of about a batch (1 MiB at most): a batch can only end where a chunk ends.
-      const chunkBytes = Math.min(1 << 20, Math.max(4096, cfg.batchLines * 64));
-      try {
-        let r0 = performance.now();
-        for await (const chunk of readChunks(file, from, { chunkBytes })) {
-          const l0 = performance.now();
-          prof.readMs += l0 - r0;
-          const n = linker.feedChunk(chunk, lineNo + 1);
-          lineNo += n;
-          pending += n;
-          report.newLines += n;
-          offset = chunk.endOffset;
-          prof.linkMs += performance.now() - l0;
-          if (pending >= cfg.batchLines) await flush();
-          r0 = performance.now();
+    try {
+      for (const file of files) {
+        const id = await identify(file);
+        if (!id) {
+          reports.push({ path: file.path, status: 'empty', fromOffset: 0, toOffset: 0, newLines: 0 });
+          continue;
         }
-        if (offset !== report.toOffset || pending > 0 || status === 'rewritten' || status === 'rotated') await flush();
-      } catch (e) {
-        // Never leave a transaction running behind an error of the reader; the reader's error wins.
-        await settle().catch(() => {});
-        throw e;
+        const cp = await fileCheckpoint(db, file, id);
+        let from = cp.byteOffset;
+        let lineNo = cp.lines;
+        let status: FileStatus = !cp.known || (from === 0 && lineNo === 0) ? 'new' : cp.path !== file.path || cp.inode !== id.inode ? 'rotated' : 'appended';
+        if (!file.gz && id.size < from) {
+          // Same first line, shorter than what we read: rewritten in place. Read it all again
+          // rather than skip lines; the old generation's events stay as they were.
+          ctx.out.warn(`${file.path} is shorter (${id.size} bytes) than its checkpoint (${from}): it was rewritten; reading it from the start`);
+          status = 'rewritten';
+          from = 0;
+          lineNo = 0;
+        }
+        const report: FileReport = { path: file.path, status, fromOffset: from, toOffset: from, newLines: 0 };
+        let pending = 0;
+        let offset = from;
+
+        // One batch commits while the next is read and linked: the database (another process with
+        // pg) works in parallel with the parsing. At most one batch is in flight, and the next
+        // waits for it, so batches commit in file order and memory stays at two batches.
+        const flush = async () => {
+          const t0 = performance.now();
+          const batch = linker.takeBatch();
+          const state = JSON.stringify(linker.serialize());
+          const at = { offset, lineNo };
+          prof.cutMs += performance.now() - t0;
+          pending = 0;
+          await settle();
+          const days = new Set<string>();
+          for (const e of batch.events) days.add(e.day);
+          for (const s of batch.sent) days.add(s.day);
+          const write = async () => {
+            const w0 = performance.now();
+            // COPY on the transaction's own connection: events and sent domains commit with the checkpoint.
+            await ctx.store.transactionWithCopy(async (trx, copy) => {
+              await insertEvents(copy, batch.events, cp.id, run.id);
+              await addSent(trx, batch.sent);
+              await addSentDomains(copy, batch.sentDomains);
+              await touchDays(trx, days, batch.daily);
+              await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo);
+              await saveLinkerState(trx, state);
+            });
+            prof.writeMs += performance.now() - w0;
+            prof.batches++;
+            addCounts(totals, batch.counts);
+            for (const e of batch.events) if (!e.ownDomain) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
+            for (const c of batch.daily.values()) {
+              dkim.campaignMessages += c.campaignMessages;
+              dkim.signed += c.dkimSigned;
+            }
+            await opts.afterBatch?.(++batchNo);
+          };
+          inflight = write();
+          // Handled here so a failure while the reader is busy is not an unhandled rejection; it is
+          // rethrown by the next settle().
+          inflight.catch(() => {});
+        };
+
+        // Chunks of about a batch (1 MiB at most): a batch can only end where a chunk ends.
+        const chunkBytes = Math.min(1 << 20, Math.max(4096, cfg.batchLines * 64));
+        try {
+          // Nothing can have been added to a plain file that is not longer than its checkpoint.
+          const unchanged = !file.gz && id.size <= from;
+          parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone, lastTs: linker.lastTimestamp });
+          let r0 = performance.now();
+          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, id.mtime, chunkBytes)) {
+            const l0 = performance.now();
+            prof.readMs += l0 - r0;
+            const n = linker.apply(chunk);
+            lineNo += n;
+            pending += n;
+            report.newLines += n;
+            offset = chunk.endOffset;
+            prof.linkMs += performance.now() - l0;
+            if (pending >= cfg.batchLines) await flush();
+            r0 = performance.now();
+          }
+          if (offset !== report.toOffset || pending > 0 || status === 'rewritten' || status === 'rotated') await flush();
+        } catch (e) {
+          // Never leave a transaction running behind an error of the reader; the reader's error wins.
+          await settle().catch(() => {});
+          throw e;
+        }
+        // This file's last batch commits before the next file's checkpoint is read.
+        await settle();
+        report.toOffset = offset;
+        if (report.newLines === 0 && status !== 'new' && status !== 'rewritten') report.status = status === 'rotated' ? 'rotated' : 'unchanged';
+        linesRead += lineNo;
+        reports.push(report);
       }
-      // This file's last batch commits before the next file's checkpoint is read.
-      await settle();
-      report.toOffset = offset;
-      if (report.newLines === 0 && status !== 'new' && status !== 'rewritten') report.status = status === 'rotated' ? 'rotated' : 'unchanged';
-      linesRead += lineNo;
-      reports.push(report);
+    } finally {
+      await parser?.close();
     }
 
     prof.stringPathLines += linker.stringPathLines;

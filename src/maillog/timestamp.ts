@@ -151,7 +151,7 @@ export class TraditionalClock {
   private minuteBytesMs = 0;
 
   /**
-   * parse() on the bytes buf[s, e) (ASCII): the linker's fast path. A line in the same minute as
+   * parse() on the bytes buf[s, e) (ASCII): the parser's byte path. A line in the same minute as
    * the last one is read without making a string; otherwise parse() decides and its minute is
    * remembered as bytes. Same results as parse() on the decoded text by construction.
    */

@@ -40,8 +40,9 @@ export interface TagInfo {
   program: string;
   kind: number;
   local: boolean;
-  /** The parser's id for this tag (parse.ts), -1 until it has one. */
+  /** The parser's id for this tag in the chunk of generation `gen` (parse.ts). */
   id: number;
+  gen: number;
 }
 
 function programKind(program: string): number {
@@ -206,7 +207,7 @@ export class HeaderReader {
     const program = lastSlash < 0 ? tag : tag.slice(lastSlash + 1);
     const service = firstSlash < 0 || firstSlash === lastSlash ? '' : tag.slice(firstSlash + 1, lastSlash);
     if (!program || !instance) return null;
-    const t: TagInfo = { bytes: Buffer.from(buf.subarray(s, e)), tag, instance, service, program, kind: programKind(program), local: LOCAL_AGENTS.has(program), id: -1 };
+    const t: TagInfo = { bytes: Buffer.from(buf.subarray(s, e)), tag, instance, service, program, kind: programKind(program), local: LOCAL_AGENTS.has(program), id: -1, gen: 0 };
     // A log has a handful of tags; a flood of distinct ones (garbage) overwrites, never grows.
     slot = h & TAG_MASK;
     for (let probe = 0; probe < 8 && table[slot]; probe++) slot = (slot + 1) & TAG_MASK;

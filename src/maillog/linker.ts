@@ -16,7 +16,7 @@ import { domainOf, relayHost, smtpStage } from './delivery.ts';
 import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
 import {
   F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
-  type FailedDelivery, type ParsedChunk, type TagFields,
+  type FailedDelivery, type ParsedChunk,
 } from './parse.ts';
 import type { LineChunk } from './reader.ts';
 import type { TraditionalClock, ZoneClock } from './timestamp.ts';
@@ -89,9 +89,6 @@ export class Linker {
   private curInstance = '';
   private readonly providerCache = new Map<string, string | null>();
   private lastTs = 0;
-  /** Hosts and tags by the ids of the records (parse.ts interns them). */
-  private readonly hosts: string[] = [];
-  private readonly tags: TagFields[] = [];
   /** This thread's parser: feedChunk and feed (a worker has its own, see parse-worker.ts). */
   private readonly parser: LineParser;
   private parsedStringPathLines = 0;
@@ -131,7 +128,7 @@ export class Linker {
       }
       this.lastTs = state.lastTs;
     }
-    this.parser = new LineParser(this.lastTs);
+    this.parser = new LineParser();
   }
 
   /** A saved message back in its scope; its key is `host\tinstance\tqid`. */
@@ -188,11 +185,6 @@ export class Linker {
     return this.parsedStringPathLines;
   }
 
-  /** The latest log time linked (a parser in another thread starts from it). */
-  get lastTimestamp(): number {
-    return this.lastTs;
-  }
-
   get openMessages(): number {
     return this.order.size;
   }
@@ -235,8 +227,7 @@ export class Linker {
    * Returns how many lines the chunk held.
    */
   apply(p: ParsedChunk): number {
-    for (const h of p.newHosts) this.hosts.push(h);
-    for (const t of p.newTags) this.tags.push(t);
+    const { hosts, tags } = p;
     const c = this.counts;
     const pc = p.counts;
     c.lines += pc.lines;
@@ -247,7 +238,6 @@ export class Linker {
     c.noTimestamp += pc.noTimestamp;
     c.probes += pc.probes;
     c.rejected += pc.rejected;
-    this.lastTs = p.lastTs;
     this.parsedStringPathLines += p.stringPathLines;
     const { ints, nums, failures } = p;
     const text = new RecordText(p.bytes);
@@ -255,17 +245,23 @@ export class Linker {
     for (let i = 0; i < p.n; i++) {
       const k = i * INT_STRIDE;
       const kind = ints[k]!;
-      this.host = this.hosts[ints[k + 1]!]!;
-      const tag = this.tags[ints[k + 2]!]!;
+      const type = kind & R_KIND;
+      this.host = hosts[ints[k + 1]!]!;
+      const tag = tags[ints[k + 2]!]!;
       this.instance = tag.instance;
       this.program = tag.program;
       this.tag = tag.tag;
       this.localAgent = tag.local;
-      const ts = nums[i * NUM_STRIDE]!;
+      let ts = nums[i * NUM_STRIDE]!;
+      if (type !== R_REMOVED && type !== R_DKIM) {
+        // A line without a usable date happened no earlier than the line before it (NaN from the parser).
+        if (ts !== ts) ts = this.lastTs;
+        else if (ts > this.lastTs) this.lastTs = ts;
+      }
       const lineNo = nums[i * NUM_STRIDE + 1]!;
       const qid = text.next(ints[k + 3]!, false);
       const field = kind & F_FIELD ? text.next(ints[k + 4]!, (kind & F_UTF8) !== 0) : null;
-      switch (kind & R_KIND) {
+      switch (type) {
         case R_SENT:
           this.sent1(qid, field!, (kind & F_RELAY_LOCAL) !== 0, ts);
           break;

@@ -13,9 +13,9 @@ import type { FromWorker, ToWorker, WorkerStart } from './parse-worker.ts';
 const WINDOW = 4;
 
 const port = parentPort!;
-const { timeZone, lastTs } = workerData as WorkerStart;
+const { timeZone } = workerData as WorkerStart;
 const zone = new ZoneClock(timeZone);
-const parser = new LineParser(lastTs);
+const parser = new LineParser();
 let credits = WINDOW;
 let wake: (() => void) | null = null;
 
@@ -46,3 +46,4 @@ port.on('message', (m: ToWorker) => {
     w?.();
   } else void parseFile(m);
 });
+send({ type: 'ready' });

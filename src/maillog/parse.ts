@@ -11,12 +11,13 @@
  * in `bytes`, one after the other, each record's starting where the one before ended. Strings are
  * made only by the thread that keeps them: a worker copies bytes (no string to create, and a
  * transferred buffer instead of a cloned array of strings). Failed deliveries (a few percent of
- * lines) carry their parsed fields in `failures`. Host and tag strings are interned: each chunk
- * carries only the ones first seen in it.
+ * lines) carry their parsed fields in `failures`. Each chunk carries the hosts and tags its records
+ * name (a handful), by ids of its own.
  *
- * Everything decided here is a function of the line alone, except the time of a line without a
- * usable timestamp, which is the time of the line before it that had one (lastTs, saved with the
- * linker's state).
+ * Everything decided here is a function of the line alone (and of the file, for the year of a
+ * traditional timestamp), so any parser, in any thread, can parse any chunk: a chunk is
+ * self-contained. A line whose timestamp is unusable gets NaN as its time; the linker gives it the
+ * time of the line before (it keeps that time with its state).
  */
 import { classifyCached, type BounceClass } from './classify.ts';
 import { cleanAddress, parseDelivery } from './delivery.ts';
@@ -107,12 +108,10 @@ export interface ParsedChunk {
   bytes: Uint8Array;
   failures: FailedDelivery[];
   counts: ParseCounts;
-  /** The latest timestamp seen so far (the fallback time of a line without one). */
-  lastTs: number;
   stringPathLines: number;
-  /** Hosts and tags first seen in this chunk; their ids continue the ones seen before. */
-  newHosts: string[];
-  newTags: TagFields[];
+  /** The hosts and tags of the records, by their ids in this chunk. */
+  hosts: string[];
+  tags: TagFields[];
 }
 
 const B_NOQUEUE_REJECT = Buffer.from('NOQUEUE: reject:');
@@ -166,10 +165,10 @@ export class LineParser {
 
   private readonly header = new HeaderReader();
   private clock: TraditionalClock | null = null;
-  private lastTs: number;
-
-  private readonly hostIds = new Map<string, number>();
-  private readonly tagIds = new Map<string, number>();
+  /** This chunk's ids of hosts and tags (the byte path's tags keep theirs on the interned TagInfo, for this `gen`). */
+  private hostIds = new Map<string, number>();
+  private tagIds = new Map<string, number>();
+  private gen = 1;
   private lastHost = '';
   private lastHostId = -1;
 
@@ -184,8 +183,8 @@ export class LineParser {
   private failures: FailedDelivery[] = [];
   private counts = emptyParseCounts();
   private stringPathLines = 0;
-  private newHosts: string[] = [];
-  private newTags: TagFields[] = [];
+  private hosts: string[] = [];
+  private tags: TagFields[] = [];
 
   // The line being parsed: its host, tag and timestamp, filled by either path.
   private hostId = 0;
@@ -201,10 +200,6 @@ export class LineParser {
   private qStart = 0;
   private qEnd = 0;
   private qStr = '';
-
-  constructor(lastTs = 0) {
-    this.lastTs = lastTs;
-  }
 
   /** Traditional timestamps of the next lines take their year from this file's clock. */
   beginFile(clock: TraditionalClock): void {
@@ -245,18 +240,21 @@ export class LineParser {
       bytes: new Uint8Array(this.out.subarray(0, this.outLen)),
       failures: this.failures,
       counts: this.counts,
-      lastTs: this.lastTs,
       stringPathLines: this.stringPathLines,
-      newHosts: this.newHosts,
-      newTags: this.newTags,
+      hosts: this.hosts,
+      tags: this.tags,
     };
     this.n = 0;
     this.outLen = 0;
     this.failures = [];
     this.counts = emptyParseCounts();
     this.stringPathLines = 0;
-    this.newHosts = [];
-    this.newTags = [];
+    this.hosts = [];
+    this.tags = [];
+    this.hostIds = new Map();
+    this.tagIds = new Map();
+    this.gen++;
+    this.lastHost = '';
     return out;
   }
 
@@ -341,7 +339,7 @@ export class LineParser {
     if (id === undefined) {
       id = this.hostIds.size;
       this.hostIds.set(host, id);
-      this.newHosts.push(host);
+      this.hosts.push(host);
     }
     this.lastHost = host;
     this.lastHostId = id;
@@ -353,7 +351,7 @@ export class LineParser {
     if (id === undefined) {
       id = this.tagIds.size;
       this.tagIds.set(tag, id);
-      this.newTags.push({ tag, instance, program, local: LOCAL_AGENTS.has(program) });
+      this.tags.push({ tag, instance, program, local: LOCAL_AGENTS.has(program) });
     }
     return id;
   }
@@ -364,11 +362,10 @@ export class LineParser {
     if (this.tsKind === TS_RFC3339) t = parseRfc3339(buf ? buf.toString('latin1', this.tsStart, this.tsEnd) : this.tsRaw);
     else if (this.tsKind === TS_TRADITIONAL && this.clock) t = buf ? this.clock.parseBytes(buf, this.tsStart, this.tsEnd) : this.clock.parse(this.tsRaw);
     if (t === null) {
-      // A line without a usable date happened no earlier than the line before it.
+      // The linker gives it the time of the line before it.
       this.counts.noTimestamp++;
-      return this.lastTs;
+      return NaN;
     }
-    if (t > this.lastTs) this.lastTs = t;
     return t;
   }
 
@@ -447,7 +444,10 @@ export class LineParser {
         return;
     }
     this.hostId = h.host === this.lastHost ? this.lastHostId : this.hostIdOf(h.host);
-    if (t.id < 0) t.id = this.tagIdOf(t.tag, t.instance, t.program);
+    if (t.gen !== this.gen) {
+      t.gen = this.gen;
+      t.id = this.tagIdOf(t.tag, t.instance, t.program);
+    }
     this.tagId = t.id;
     this.tsKind = h.tsKind;
     this.tsBuf = buf;

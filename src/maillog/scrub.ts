@@ -195,7 +195,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         try {
           // Nothing can have been added to a plain file that is not longer than its checkpoint.
           const unchanged = !file.gz && id.size <= from;
-          parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone, lastTs: linker.lastTimestamp });
+          parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone });
           let r0 = performance.now();
           for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, id.mtime, chunkBytes)) {
             const l0 = performance.now();

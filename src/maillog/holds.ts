@@ -32,26 +32,44 @@ export interface HoldChanges {
 export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<HoldChanges> {
   if (!p.holdClasses.length) return { raised: 0, extended: 0 };
   const withMx = await hasDomainProviders(trx);
-  const provider = withMx
-    ? sql`coalesce((select dp.provider from domain_providers dp where dp.domain = e.domain and dp.provider not in ('other', 'mixed') limit 1), e.relay_provider, 'other')`
-    : sql`coalesce(e.relay_provider, 'other')`;
+  // The MX provider of each signalling domain, looked up once for all (the view is a full join:
+  // one lookup per event read both its tables again). The view has one row per domain; min only
+  // makes that explicit.
+  const providers = withMx
+    ? sql`select dp.domain, min(dp.provider) as provider from domain_providers dp
+          where dp.provider not in ('other', 'mixed') and dp.domain in (select domain from s)
+          group by dp.domain`
+    : sql`select null::text as domain, null::text as provider where false`;
   await sql`drop table if exists pg_temp.hold_signals`.execute(trx);
   await sql`
     create temp table hold_signals on commit drop as
     with s as (
-      select ${provider} as provider, e.class, e.ts, e.id, e.dsn, e.reason, e.recipient, e.relay_host
+      select e.domain, e.relay_provider, e.class, e.ts, e.id, e.recipient
       from delivery_events e
       where not e.own_domain and e.status in ('deferred', 'bounced')
         and e.class = any(${p.holdClasses}::text[])
+        -- A bound the (class, ts) index can use, so old signals are not read: adding calendar days
+        -- in a time zone can differ from 24-hour days by a zone's jump (at most about a day), so
+        -- two days of margin keep every signal the exact test below keeps.
+        and e.ts > ${now}::timestamptz - make_interval(hours => ${24 * (p.holdDays + 2)})
         and e.ts + make_interval(days => ${p.holdDays}) > ${now}::timestamptz
+    ),
+    providers as (${providers}),
+    -- One sort per provider and class, newest first: the first row is the sample.
+    ranked as (
+      select coalesce(dp.provider, s.relay_provider, 'other') as provider, s.class, s.ts, s.id, s.recipient,
+        row_number() over (partition by coalesce(dp.provider, s.relay_provider, 'other'), s.class order by s.ts desc, s.id desc) as rn
+      from s left join providers dp on dp.domain = s.domain
+    ),
+    signals as (
+      select provider, class, count(*) as n, min(ts) as first_seen, max(ts) as last_seen,
+        count(distinct recipient) as recipients, min(id) filter (where rn = 1) as sample_id
+      from ranked group by provider, class
     )
-    select provider, class as reason, min(ts) as starts_at, max(ts) + make_interval(days => ${p.holdDays}) as until,
-      jsonb_build_object('count', count(*), 'firstSeen', min(ts), 'lastSeen', max(ts),
-        'dsn', (array_agg(dsn order by ts desc, id desc))[1],
-        'sample', (array_agg(reason order by ts desc, id desc))[1],
-        'relay', (array_agg(relay_host order by ts desc, id desc))[1],
-        'recipients', count(distinct recipient)) as evidence
-    from s group by provider, class`.execute(trx);
+    select g.provider, g.class as reason, g.first_seen as starts_at, g.last_seen + make_interval(days => ${p.holdDays}) as until,
+      jsonb_build_object('count', g.n, 'firstSeen', g.first_seen, 'lastSeen', g.last_seen,
+        'dsn', d.dsn, 'sample', d.reason, 'relay', d.relay_host, 'recipients', g.recipients) as evidence
+    from signals g join delivery_events d on d.id = g.sample_id`.execute(trx);
   const extended = await sql`
     update holds h set until = greatest(h.until, s.until), evidence = s.evidence, updated_at = now(),
       detail = ${'last signal '}|| (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300)

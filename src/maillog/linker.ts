@@ -214,19 +214,19 @@ export class Linker {
 
   /** Parses and links every line of a chunk of bytes (reader.ts) in this thread; returns how many lines it held. */
   feedChunk(c: LineChunk, firstLineNo: number): number {
-    return this.apply(this.parser.parseChunk(c), firstLineNo);
+    return this.apply(this.parser.parseChunk(c, firstLineNo));
   }
 
   /** One line as a string (tests and tools): the very path of the bytes. */
   feed(raw: string, lineNo: number): void {
-    this.apply(this.parser.parseString(raw), lineNo);
+    this.apply(this.parser.parseString(raw, lineNo));
   }
 
   /**
-   * Links the records of a parsed chunk (parse.ts), in order, whichever thread parsed them; the
-   * chunk's first line is line `firstLineNo` of its file. Returns how many lines the chunk held.
+   * Links the records of a parsed chunk (parse.ts), in order, whichever thread parsed them.
+   * Returns how many lines the chunk held.
    */
-  apply(p: ParsedChunk, firstLineNo: number): number {
+  apply(p: ParsedChunk): number {
     const { hosts, tags } = p;
     const c = this.counts;
     const pc = p.counts;
@@ -258,7 +258,7 @@ export class Linker {
         if (ts !== ts) ts = this.lastTs;
         else if (ts > this.lastTs) this.lastTs = ts;
       }
-      const lineNo = nums[i * NUM_STRIDE + 1]! + firstLineNo - 1;
+      const lineNo = nums[i * NUM_STRIDE + 1]!;
       const qid = text.next(ints[k + 3]!, false);
       const field = kind & F_FIELD ? text.next(ints[k + 4]!, (kind & F_UTF8) !== 0) : null;
       switch (type) {

@@ -1,16 +1,16 @@
 /**
- * The parse worker's thread (see parse-worker.ts): claims segments of the file it is given,
- * parses them and posts their chunks, at most WINDOW chunks ahead of what the main thread took.
+ * The parse worker's thread (see parse-worker.ts): reads the files it is given and parses them
+ * into records, at most WINDOW chunks ahead of what the main thread has taken.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.ts';
 import { LineParser } from './parse.ts';
-import { segmentChunks } from './segments.ts';
+import { readChunks } from './reader.ts';
 import { TraditionalClock, ZoneClock } from './timestamp.ts';
 import type { FromWorker, ToWorker, WorkerStart } from './parse-worker.ts';
 
 /** Parsed chunks not yet taken: bounds the worker's lead and the memory it holds. */
-const WINDOW = 16;
+const WINDOW = 4;
 
 const port = parentPort!;
 const { timeZone } = workerData as WorkerStart;
@@ -22,35 +22,28 @@ let wake: (() => void) | null = null;
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
 async function parseFile(m: Extract<ToWorker, { type: 'file' }>): Promise<void> {
-  const { fileNo, plan, chunkBytes } = m;
-  const claims = new Int32Array(m.claims);
   try {
     parser.beginFile(new TraditionalClock(zone, new Date(m.mtimeMs)));
-    for (;;) {
+    let lineNo = m.firstLineNo;
+    for await (const c of readChunks(m.file, m.from, { chunkBytes: m.chunkBytes })) {
+      const p = parser.parseChunk(c, lineNo);
+      lineNo += p.lines;
       while (credits <= 0) await new Promise<void>((r) => (wake = r));
-      const k = Atomics.add(claims, 0, 1);
-      if (k >= plan.count) break;
-      for await (const c of segmentChunks(plan, k, chunkBytes)) {
-        const p = parser.parseChunk(c);
-        while (credits <= 0) await new Promise<void>((r) => (wake = r));
-        credits--;
-        send({ type: 'chunk', fileNo, segment: k, chunk: p }, [p.ints.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]);
-      }
-      send({ type: 'segment-end', fileNo, segment: k });
+      credits--;
+      send({ type: 'chunk', chunk: p }, [p.ints.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]);
     }
+    send({ type: 'done' });
   } catch (e) {
-    send({ type: 'error', fileNo, input: e instanceof InputError, message: (e as Error).message, stack: (e as Error).stack ?? '' });
+    send({ type: 'error', input: e instanceof InputError, message: (e as Error).message, stack: (e as Error).stack ?? '' });
   }
 }
 
-// Files come one at a time: the main thread sends the next only after it has every segment of this one.
-let queue: Promise<void> = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   if (m.type === 'credit') {
     credits++;
     const w = wake;
     wake = null;
     w?.();
-  } else queue = queue.then(() => parseFile(m));
+  } else void parseFile(m);
 });
 send({ type: 'ready' });

@@ -206,15 +206,15 @@ export class LineParser {
     this.clock = clock;
   }
 
-  /** Parses every line of a chunk of bytes (reader.ts). Records number lines from 1 in the chunk. */
-  parseChunk(c: LineChunk): ParsedChunk {
+  /** Parses every line of a chunk of bytes (reader.ts); line numbers start at `firstLineNo`. */
+  parseChunk(c: LineChunk, firstLineNo: number): ParsedChunk {
     const { buf, end } = c;
     let ls = c.start;
     let n = 0;
     for (;;) {
       let le = buf.indexOf(NL, ls);
       if (le < 0 || le > end) le = end;
-      this.line(buf, ls, le, c.ascii, n + 1);
+      this.line(buf, ls, le, c.ascii, firstLineNo + n);
       n++;
       if (le >= end) break;
       ls = le + 1;
@@ -223,9 +223,9 @@ export class LineParser {
   }
 
   /** One line as a string (tests and tools): the very path of the bytes. */
-  parseString(raw: string): ParsedChunk {
+  parseString(raw: string, lineNo: number): ParsedChunk {
     const b = Buffer.from(raw, 'utf8');
-    this.line(b, 0, b.length, false, 1);
+    this.line(b, 0, b.length, false, lineNo);
     return this.take(1, 0);
   }
 

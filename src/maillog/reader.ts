@@ -34,12 +34,9 @@ export function chunkLines(c: LineChunk): string[] {
  * bulk log is mostly lines it does not (connect/disconnect, TLS, cleanup). The file is never
  * copied whole; a line split across two reads is joined in a small buffer of its own.
  */
-export async function* readChunks(file: LogFile, from: number, opts: { chunkBytes?: number; end?: number } = {}): AsyncGenerator<LineChunk> {
+export async function* readChunks(file: LogFile, from: number, opts: { chunkBytes?: number } = {}): AsyncGenerator<LineChunk> {
   const hwm = opts.chunkBytes ?? 1 << 20;
-  // `end` (plain files: a line boundary) bounds a segment (segments.ts); createReadStream's end is inclusive.
-  const bounded = !file.gz && opts.end !== undefined;
-  if (bounded && opts.end! <= from) return;
-  const raw = createReadStream(file.path, { highWaterMark: hwm, ...(file.gz ? {} : { start: from }), ...(bounded ? { end: opts.end! - 1 } : {}) });
+  const raw = createReadStream(file.path, { highWaterMark: hwm, ...(file.gz ? {} : { start: from }) });
   const stream = file.gz ? raw.pipe(createGunzip({ chunkSize: hwm })) : raw;
   let skip = file.gz ? from : 0;
   let offset = from;
@@ -84,12 +81,6 @@ export async function* readChunks(file: LogFile, from: number, opts: { chunkByte
     raw.destroy();
   }
   if (skip > 0) return; // shorter than the checkpoint: nothing new (the caller detects shrinking files)
-  if (bounded && carry?.length) {
-    // A segment ends after a newline: the file changed under us. Nothing is checkpointed past the
-    // lines read so far, so the next run reads the rest again.
-    throw new InputError(`${file.path} changed while it was being read (no line ends at byte ${opts.end}): run the scrub again.`);
-  }
-  if (bounded) return;
   if (carry && carry.length && !file.live) {
     offset += carry.length;
     yield { buf: carry, start: 0, end: carry.length, ascii: isAscii(carry), endOffset: offset };

@@ -60,7 +60,7 @@ export interface ScrubOptions {
 }
 
 export interface ScrubProfile {
-  /** Waiting for parsed chunks: the worker's, or parsing one here (read, gunzip, parse). */
+  /** Waiting for file bytes (read, gunzip). */
   readMs: number;
   /** Linking the lines (header bytes, pre-filter, parse, link, classify misses included). */
   linkMs: number;
@@ -74,13 +74,10 @@ export interface ScrubProfile {
   policyMs: number;
   batches: number;
   stringPathLines: number;
-  /** Chunks parsed by the main thread and by the worker (parse-worker.ts). */
-  chunksParsedHere: number;
-  chunksParsedByWorker: number;
 }
 
 export function emptyProfile(): ScrubProfile {
-  return { readMs: 0, linkMs: 0, cutMs: 0, writeMs: 0, writeWaitMs: 0, policyMs: 0, batches: 0, stringPathLines: 0, chunksParsedHere: 0, chunksParsedByWorker: 0 };
+  return { readMs: 0, linkMs: 0, cutMs: 0, writeMs: 0, writeWaitMs: 0, policyMs: 0, batches: 0, stringPathLines: 0 };
 }
 
 function addCounts(into: LineCounts, c: LineCounts): void {
@@ -200,10 +197,10 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           const unchanged = !file.gz && id.size <= from;
           parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone });
           let r0 = performance.now();
-          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, id.size, id.mtime, chunkBytes)) {
+          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, id.mtime, chunkBytes)) {
             const l0 = performance.now();
             prof.readMs += l0 - r0;
-            const n = linker.apply(chunk, lineNo + 1);
+            const n = linker.apply(chunk);
             lineNo += n;
             pending += n;
             report.newLines += n;
@@ -226,11 +223,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         reports.push(report);
       }
     } finally {
-      if (parser) {
-        prof.chunksParsedHere += parser.parsedBy.main;
-        prof.chunksParsedByWorker += parser.parsedBy.worker;
-        await parser.close();
-      }
+      await parser?.close();
     }
 
     prof.stringPathLines += linker.stringPathLines;

@@ -22,72 +22,89 @@ import type { SuppressionKind } from './tables.ts';
 type Executor = Kysely<Database> | Transaction<Database>;
 export type SuppressionPolicy = Pick<MaillogConfig, 'mailboxFullDays' | 'domainFailureRecipients' | 'domainFailureWindowDays' | 'suppressionExpiryDays'>;
 
-/** Computes the verdicts into pg_temp.scrub_verdicts (kind, value, reason, evidence, first_seen, last_seen). */
+/**
+ * Computes the verdicts into pg_temp.scrub_verdicts (kind, value, reason, evidence, first_seen, last_seen).
+ *
+ * One scan of the events keeps only the rows some rule can use (bounced, expired, and deferred
+ * mailbox_full: not the bulk of deferrals) and evaluates the rules on them once; every rule then
+ * reads that small set. Per subject, one sort ranks its hits by rule priority and then newest
+ * first: the first row names the verdict and is the sample, and only the rows of that rule are
+ * counted. The sample's own columns are read back once, by ctid, from the same statement's scan.
+ */
 async function computeVerdicts(trx: Transaction<Database>, p: SuppressionPolicy): Promise<void> {
   await sql`drop table if exists pg_temp.scrub_verdicts`.execute(trx);
   await sql`
     create temp table scrub_verdicts on commit drop as
-    with ev as (
-      select id, ts, day, recipient, domain, status, class, cause_class, dsn
-      from delivery_events where not own_domain and recipient is not null
+    with recursive
+    -- The newest event in the log, by one index probe per class on (class, ts): a plain max(ts)
+    -- reads that whole index.
+    classes (c) as (
+      select min(class) from delivery_events
+      union all
+      select (select min(class) from delivery_events where class > c) from classes where c is not null
+    ),
+    horizon as (
+      select max((select max(ts) from delivery_events where class = c)) - make_interval(days => ${p.domainFailureWindowDays}) as since
+      from classes
+    ),
+    ev as (
+      select e.id, e.ctid, e.ts, e.day, e.recipient, e.domain,
+        -- The address rules are exclusive (bounced, expired, deferred); the number is the priority.
+        case
+          when e.status = 'bounced' and e.class = 'recipient_invalid' then 1
+          when e.status = 'expired' and e.cause_class in ('recipient_invalid', 'mailbox_full') then 2
+          when e.class = 'mailbox_full' and e.status in ('bounced', 'deferred') then 3
+        end as address_rule,
+        coalesce((e.status = 'bounced' and e.class = 'domain_dead') or (e.status = 'expired' and e.cause_class = 'domain_dead'), false) as dead,
+        e.status in ('bounced', 'expired') and e.ts > h.since
+          and coalesce(e.cause_class, e.class) not in ('reputation_block', 'content_spam', 'rate_limited', 'policy_auth') as failure
+      from delivery_events e, horizon h
+      where not e.own_domain and e.recipient is not null
+        and (e.status in ('bounced', 'expired') or (e.status = 'deferred' and e.class = 'mailbox_full'))
     ),
     full_boxes as (
-      select recipient from ev where class = 'mailbox_full' and status in ('bounced', 'deferred')
+      select recipient from ev where address_rule = 3
       group by recipient having count(distinct day) >= ${p.mailboxFullDays}
     ),
-    horizon as (select max(ts) - make_interval(days => ${p.domainFailureWindowDays}) as since from delivery_events),
-    failures as (
-      select e.* from ev e, horizon h
-      where e.status in ('bounced', 'expired') and e.ts > h.since
-        and coalesce(e.cause_class, e.class) not in ('reputation_block', 'content_spam', 'rate_limited', 'policy_auth')
-    ),
     failing_domains as (
-      select f.domain from failures f
+      select f.domain from (select distinct domain, recipient from ev where failure) f
       group by f.domain
-      having count(distinct f.recipient) >= ${p.domainFailureRecipients}
+      having count(*) >= ${p.domainFailureRecipients}
          and not exists (select 1 from maillog_sent_domains s, horizon h
                          where s.domain = f.domain and s.last_ts > h.since)
     ),
     hits as (
-      select 'address'::text as kind, recipient as value, 'recipient_invalid'::text as verdict, 1 as priority, e.*
-        from ev e where status = 'bounced' and class = 'recipient_invalid'
+      select 'address'::text as kind, e.recipient as value, e.address_rule as priority, e.id, e.ctid, e.ts, e.day, e.recipient
+        from ev e where e.address_rule < 3 or (e.address_rule = 3 and e.recipient in (select recipient from full_boxes))
       union all
-      select 'address', recipient, 'expired_recipient', 2, e.*
-        from ev e where status = 'expired' and cause_class in ('recipient_invalid', 'mailbox_full')
+      select 'domain', e.domain, 1, e.id, e.ctid, e.ts, e.day, e.recipient from ev e where e.dead
       union all
-      select 'address', recipient, 'mailbox_full', 3, e.*
-        from ev e where class = 'mailbox_full' and status in ('bounced', 'deferred') and recipient in (select recipient from full_boxes)
-      union all
-      select 'domain', domain, 'domain_dead', 1, e.*
-        from ev e where (status = 'bounced' and class = 'domain_dead') or (status = 'expired' and cause_class = 'domain_dead')
-      union all
-      select 'domain', domain, 'domain_failures', 2, f.*
-        from failures f where f.domain in (select domain from failing_domains)
+      select 'domain', e.domain, 2, e.id, e.ctid, e.ts, e.day, e.recipient
+        from ev e where e.failure and e.domain in (select domain from failing_domains)
     ),
-    best as (
-      select distinct on (kind, value) kind, value, verdict from hits
-      where value is not null and value <> '' order by kind, value, priority
-    )
-    select b.kind, b.value, b.verdict as reason,
-      min(h.ts) as first_seen, max(h.ts) as last_seen,
-      jsonb_build_object(
-        'class', (array_agg(coalesce(h.cause_class, h.class) order by h.ts desc, h.id desc))[1],
-        'count', count(*),
-        'recipients', count(distinct h.recipient),
-        'days', count(distinct h.day),
-        'firstSeen', min(h.ts), 'lastSeen', max(h.ts),
-        'dsn', (array_agg(h.dsn order by h.ts desc, h.id desc))[1],
-        'status', (array_agg(h.status order by h.ts desc, h.id desc))[1],
-        'sampleRecipient', (array_agg(h.recipient order by h.ts desc, h.id desc))[1],
-        'sampleEventId', (array_agg(h.id order by h.ts desc, h.id desc))[1]
-      ) as evidence
-    from best b join hits h on h.kind = b.kind and h.value = b.value and h.verdict = b.verdict
-    group by b.kind, b.value, b.verdict`.execute(trx);
-  // The sample line: the raw reason of the newest event, looked up once per verdict.
-  await sql`
-    update pg_temp.scrub_verdicts v
-    set evidence = v.evidence || jsonb_build_object('sample', d.reason, 'relay', d.relay)
-    from delivery_events d where d.id = (v.evidence->>'sampleEventId')::bigint`.execute(trx);
+    ranked as (
+      select h.*, row_number() over w as rn, first_value(h.priority) over w as best
+      from hits h where h.value is not null and h.value <> ''
+      window w as (partition by h.kind, h.value order by h.priority, h.ts desc, h.id desc)
+    ),
+    verdicts as (
+      select kind, value, min(priority) as priority, min(ts) as first_seen, max(ts) as last_seen,
+        count(*) as n, count(distinct recipient) as recipients, count(distinct day) as days,
+        min(ctid) filter (where rn = 1) as sample_row
+      from ranked where priority = best
+      group by kind, value
+    ),
+    rules (kind, priority, reason) as (values
+      ('address', 1, 'recipient_invalid'), ('address', 2, 'expired_recipient'), ('address', 3, 'mailbox_full'),
+      ('domain', 1, 'domain_dead'), ('domain', 2, 'domain_failures'))
+    -- to_jsonb of a row: jsonb_build_object looks up the type of each argument on every call.
+    select v.kind, v.value, r.reason, v.first_seen, v.last_seen, to_jsonb(x) as evidence
+    from verdicts v
+      join rules r on r.kind = v.kind and r.priority = v.priority
+      join delivery_events d on d.ctid = v.sample_row,
+      lateral (select coalesce(d.cause_class, d.class) as class, v.n as count, v.recipients, v.days,
+                 v.first_seen as "firstSeen", v.last_seen as "lastSeen", d.dsn, d.status,
+                 d.recipient as "sampleRecipient", d.id as "sampleEventId", d.reason as sample, d.relay) x`.execute(trx);
 }
 
 export interface SuppressionChanges {
@@ -109,16 +126,24 @@ export async function applySuppressionPolicies(trx: Transaction<Database>, p: Su
     from pg_temp.scrub_verdicts v
     where s.kind = v.kind and s.value = v.value and s.lifted_at is null and s.source = 'scrub'
       and (s.evidence is distinct from v.evidence or s.reason <> v.reason)`.execute(trx);
-  const inserted = await sql<{ kind: SuppressionKind }>`
-    insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen, expires_at, created_run_id)
-    select v.kind, v.value, v.reason, 'scrub', v.evidence, v.first_seen, v.last_seen, ${expiry}, ${runId}::bigint
-    from pg_temp.scrub_verdicts v
-    where not exists (select 1 from suppressions s where s.kind = v.kind and s.value = v.value and s.lifted_at is null)
-      and not exists (select 1 from suppressions s where s.kind = v.kind and s.value = v.value and s.lifted_at >= v.last_seen)
-    returning kind`.execute(trx);
+  // New subjects: none current, no lift at or after the evidence. The subjects are read once,
+  // before the insert: planned on a table last analyzed empty, a check against suppressions itself
+  // became a nested loop that rescanned the pages this very insert was filling (quadratic).
+  // Counted here: returning the kind of every new row sent thousands of rows back on a first run.
+  const inserted = await sql<{ addresses: number; domains: number }>`
+    with known as materialized (select kind, value, lifted_at from suppressions),
+    added as (
+      insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen, expires_at, created_run_id)
+      select v.kind, v.value, v.reason, 'scrub', v.evidence, v.first_seen, v.last_seen, ${expiry}, ${runId}::bigint
+      from pg_temp.scrub_verdicts v
+      where not exists (select 1 from known s where s.kind = v.kind and s.value = v.value
+                        and (s.lifted_at is null or s.lifted_at >= v.last_seen))
+      returning kind
+    )
+    select count(*) filter (where kind = 'address') as addresses, count(*) filter (where kind = 'domain') as domains from added`.execute(trx);
   return {
-    addresses: inserted.rows.filter((r) => r.kind === 'address').length,
-    domains: inserted.rows.filter((r) => r.kind === 'domain').length,
+    addresses: Number(inserted.rows[0]?.addresses ?? 0),
+    domains: Number(inserted.rows[0]?.domains ?? 0),
     updated: Number(updated.numAffectedRows ?? 0),
   };
 }

@@ -8,10 +8,7 @@ import path from 'node:path';
 import { InputError } from '../errors.ts';
 import type { PushRow } from './ledger.ts';
 import { subscriberOf } from './push.ts';
-
-function csvField(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
+import { csvField } from '../text/csv.ts';
 
 export function importCsv(rows: readonly PushRow[], runId: number): string {
   const lines = ['email,name,attributes'];

@@ -6,6 +6,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
+import { csvField } from '../text/csv.ts';
+import { isoTime } from '../text/iso-time.ts';
 import type { DailyCounters, DeliveryEvent, SentCount, SentDomains } from './linker.ts';
 
 export type Copy = Store['copyCsv'];
@@ -13,13 +15,11 @@ export type Copy = Store['copyCsv'];
 /** Rows per COPY chunk: one string join and one Buffer each, a few hundred KB. */
 const ROWS_PER_CHUNK = 4096;
 
-/** A value needs quotes in CSV when it holds a quote, comma, CR or LF (or is empty: unquoted empty is NULL). */
-const CSV_SPECIAL = /[",\r\n]/;
-
+/** A COPY CSV value: unquoted empty is NULL, so an empty string is quoted. */
 function csv(v: string | null): string {
   if (v === null) return '';
   if (v === '') return '""';
-  return CSV_SPECIAL.test(v) ? '"' + v.replaceAll('"', '""') + '"' : v;
+  return csvField(v);
 }
 
 async function* chunksOf<T>(rows: readonly T[], line: (r: T) => string): AsyncGenerator<Uint8Array> {
@@ -49,7 +49,7 @@ export async function insertEvents(copy: Copy, events: readonly DeliveryEvent[],
     chunksOf(
       events,
       (e) =>
-        `${new Date(e.ts).toISOString()},${e.day},${csv(e.host)},${csv(e.transport)},${csv(e.qid)},${csv(e.recipient)},${csv(e.origTo)},${csv(e.domain)},` +
+        `${isoTime(e.ts)},${e.day},${csv(e.host)},${csv(e.transport)},${csv(e.qid)},${csv(e.recipient)},${csv(e.origTo)},${csv(e.domain)},` +
         `${csv(e.relay)},${csv(e.relayHost)},${csv(e.provider)},${e.status},${csv(e.dsn)},${e.class},${e.causeClass ?? ''},${csv(e.stage)},${csv(e.reason)},` +
         `${csv(e.sender)},${csv(e.clientIp)},${csv(e.stream)},${e.ownDomain ? 't' : 'f'}${tail}${e.lineNo},${runId}`,
     ),
@@ -73,7 +73,7 @@ export async function addSent(trx: Transaction<Database>, sent: readonly SentCou
  */
 export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<void> {
   if (!domains.size) return;
-  await copy({ table: 'maillog_sent_domain_log', columns: ['domain', 'last_ts'], encoding: 'UTF8' }, chunksOf([...domains], ([d, ts]) => `${csv(d)},${new Date(ts).toISOString()}`));
+  await copy({ table: 'maillog_sent_domain_log', columns: ['domain', 'last_ts'], encoding: 'UTF8' }, chunksOf([...domains], ([d, ts]) => `${csv(d)},${isoTime(ts)}`));
 }
 
 /**

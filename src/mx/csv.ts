@@ -24,6 +24,7 @@ import type { MxConfig } from './config.ts';
 import { expiresAt, utcDay, type StoredVerdict } from './merge.ts';
 import { lowestPreferenceHosts, normalizeHost, PROVIDERS, providerOfMxHosts, type Provider } from './providers.ts';
 import type { MxVerdict } from './tables.ts';
+import { csvField } from '../text/csv.ts';
 
 export const CSV_COLUMNS = ['domain', 'verdict', 'reason', 'provider', 'mx', 'addresses', 'checked_at', 'expires_at', 'last_error'] as const;
 const VERDICTS: readonly MxVerdict[] = ['deliverable', 'dead', 'unknown', 'unresolvable'];
@@ -131,10 +132,6 @@ async function* records(file: string): AsyncGenerator<{ rec: Record<string, stri
     if (err.code === 'ENOENT') throw new InputError(`${file} does not exist. Pass the path of a CSV written by \`audience check-mx --export\`.`, { cause: e });
     throw new InputError(`${file} is not a readable verdict CSV: ${err.message}`, { cause: e });
   }
-}
-
-function csvField(v: string): string {
-  return /[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
 /** Writes every stored verdict to FILE in domain order, page by page. Returns the row count. */

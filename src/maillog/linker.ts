@@ -92,6 +92,8 @@ export class Linker {
   /** This thread's parser: feedChunk and feed (a worker has its own, see parse-worker.ts). */
   private readonly parser: LineParser;
   private parsedStringPathLines = 0;
+  /** Recent queue id strings by a hash of their bytes (RecordText.nextQid). */
+  private readonly qids: (string | undefined)[] = new Array(1 << 13);
   private sinceSweep = 0;
 
   /** The record being applied: its host and tag. */
@@ -259,7 +261,7 @@ export class Linker {
         else if (ts > this.lastTs) this.lastTs = ts;
       }
       const lineNo = nums[i * NUM_STRIDE + 1]!;
-      const qid = text.next(ints[k + 3]!, false);
+      const qid = text.nextQid(ints[k + 3]!, this.qids);
       const field = kind & F_FIELD ? text.next(ints[k + 4]!, (kind & F_UTF8) !== 0) : null;
       switch (type) {
         case R_SENT:

@@ -60,6 +60,29 @@ export class RecordText {
   constructor(bytes: Uint8Array) {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
+  /**
+   * The next string, a queue id (ASCII), ending at `end`: the string of the last id with the same
+   * bytes and slot in `cache` (a power of two long) when there is one. A message's id comes back on
+   * about five lines; reusing its string spares the linker a new string to allocate and hash each time.
+   */
+  nextQid(end: number, cache: (string | undefined)[]): string {
+    const buf = this.buf;
+    const start = this.pos;
+    this.pos = end;
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+    const slot = h & (cache.length - 1);
+    const c = cache[slot];
+    if (c !== undefined && c.length === end - start) {
+      let i = 0;
+      while (i < c.length && c.charCodeAt(i) === buf[start + i]) i++;
+      if (i === c.length) return c;
+    }
+    const s = (buf as unknown as Latin1).latin1Slice(start, end);
+    cache[slot] = s;
+    return s;
+  }
+
   /** The next string, ending at `end`. */
   next(end: number, utf8: boolean): string {
     const s = utf8 ? this.buf.toString('utf8', this.pos, end) : (this.buf as unknown as Latin1).latin1Slice(this.pos, end);

@@ -13,21 +13,21 @@ const TOP = 5;
 export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<number> {
   const r = await sql`
     with stale as (select day from maillog_daily_health where stale),
-    -- One pass over the stale days' events, counted at the finest grain any figure needs (a few
-    -- thousand groups for tens of thousands of events); every figure below rolls this up. = any
-    -- of an array rather than a join with stale: with the join the planner sorted the events to
-    -- group them, several times slower than hashing. The sample is needed only for the causes.
-    base as (
-      select e.day, e.own_domain, e.status, e.class, e.dsn, e.transport, coalesce(e.relay_provider, e.relay_host, e.domain) as target,
+    -- The stale days' events counted by outcome (a few thousand groups for tens of thousands of
+    -- events), the min reason kept for the causes, and by transport; every figure below rolls
+    -- these up. = any of an array rather than a join with stale: with the join the planner
+    -- sorted the events to group them, several times slower than hashing.
+    outcomes as (
+      select e.day, e.own_domain, e.status, e.class, e.dsn, coalesce(e.relay_provider, e.relay_host, e.domain) as target,
         count(*) as n, min(e.reason) filter (where not e.own_domain and e.status in ('deferred', 'bounced')) as sample
       from delivery_events e
       where e.day = any (array(select day from stale))
-      group by e.day, e.own_domain, e.status, e.class, e.dsn, e.transport, coalesce(e.relay_provider, e.relay_host, e.domain)
+      group by e.day, e.own_domain, e.status, e.class, e.dsn, coalesce(e.relay_provider, e.relay_host, e.domain)
     ),
-    -- The same without the transport.
-    outcomes as (
-      select day, own_domain, status, class, dsn, target, sum(n)::bigint as n, min(sample) as sample
-      from base group by day, own_domain, status, class, dsn, target
+    per_transport as (
+      select e.day, e.transport, count(*) as n from delivery_events e
+      where e.day = any (array(select day from stale))
+      group by e.day, e.transport
     ),
     sent as (
       select m.day, sum(m.sent) filter (where not m.own_domain) as sent, sum(m.sent) filter (where m.own_domain) as own_sent
@@ -52,7 +52,7 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
         select day, transport, sum(n) as n from (
           select m.day, m.transport, m.sent as n from maillog_sent_counts m join stale s on s.day = m.day
           union all
-          select day, transport, n from base
+          select day, transport, n from per_transport
         ) x group by day, transport
       ) y group by day
     ),

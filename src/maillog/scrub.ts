@@ -4,9 +4,9 @@
  *
  * Each batch (config batchLines, cut at a chunk boundary) is one transaction: events, sent
  * counts, last success per domain, DKIM counters, the file's offset and the linker's open messages. A kill loses at most
- * the batch in flight, and the next run redoes it. The policies run over all stored events in a
- * final transaction that also closes the run row, so a re-run after a crash between the two
- * reaches the same verdicts.
+ * the batch in flight, and the next run redoes it. The policies then run over all stored events
+ * (two transactions side by side) and the run row is closed, so a re-run after a crash anywhere
+ * in between reaches the same verdicts.
  */
 import type { StageContext } from '../context.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
@@ -228,14 +228,25 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
 
     prof.stringPathLines += linker.stringPathLines;
     const p0 = performance.now();
+    // Two independent transactions, side by side on two connections (PGlite takes them in turn):
+    // the suppressions, which need the folded successes, and the holds and health, which read only
+    // events and counts. Each recomputes from everything stored, so if one fails the next run redoes
+    // both to the same verdicts; the run is closed only once both have committed.
+    const now = ctx.now();
+    const [supp, dkimVerdict] = await Promise.all([
+      db.transaction().execute(async (trx) => {
+        await foldSentDomains(trx);
+        return applySuppressionPolicies(trx, cfg, run.id);
+      }),
+      db.transaction().execute(async (trx) => {
+        await applyProviderHolds(trx, cfg, run.id, now);
+        await recomputeStaleHealth(trx);
+        return applyDkimHold(trx, cfg, run.id, now);
+      }),
+    ]);
+    if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}% on ${dkimVerdict.day}`);
     const summary = await db.transaction().execute(async (trx) => {
-      await foldSentDomains(trx);
-      const supp = await applySuppressionPolicies(trx, cfg, run.id);
-      await applyProviderHolds(trx, cfg, run.id, ctx.now());
-      await recomputeStaleHealth(trx);
-      const dkimVerdict = await applyDkimHold(trx, cfg, run.id, ctx.now());
-      if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}% on ${dkimVerdict.day}`);
-      const holds = await activeHolds(trx, ctx.now());
+      const holds = await activeHolds(trx, now);
       const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, linker.openMessages);
       await finishRun(trx, run, 'ok', summary, null);
       return summary;

@@ -114,6 +114,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     let inflight: Promise<void> | null = null;
     // Started at the first file with something to read (an unchanged re-run needs no thread).
     let parser: ParseWorker | null = null;
+    // Earlier runs' logged successes move into maillog_sent_domains on a connection of their own
+    // while this run reads (write-batch.ts): the policies read both tables, and the move is off
+    // the run's serial tail. Awaited before the policies; a failure surfaces there.
+    const folded = foldSentDomains(db);
+    folded.catch(() => {});
     const settle = async () => {
       if (!inflight) return;
       const w0 = performance.now();
@@ -228,16 +233,13 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
 
     prof.stringPathLines += linker.stringPathLines;
     const p0 = performance.now();
+    await folded;
     // Two independent transactions, side by side on two connections (PGlite takes them in turn):
-    // the suppressions, which need the folded successes, and the holds and health, which read only
-    // events and counts. Each recomputes from everything stored, so if one fails the next run redoes
+    // the suppressions, and the holds and health, which read only events and counts. Each recomputes from everything stored, so if one fails the next run redoes
     // both to the same verdicts; the run is closed only once both have committed.
     const now = ctx.now();
     const [supp, dkimVerdict] = await Promise.all([
-      db.transaction().execute(async (trx) => {
-        await foldSentDomains(trx);
-        return applySuppressionPolicies(trx, cfg, run.id);
-      }),
+      db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id)),
       db.transaction().execute(async (trx) => {
         await applyProviderHolds(trx, cfg, run.id, now);
         await recomputeStaleHealth(trx);

@@ -3,7 +3,7 @@
  * DKIM counters, and marks the touched days' health stale. Runs inside the transaction that also
  * advances the checkpoint (store.transactionWithCopy), COPY included.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
 import { csvField } from '../text/csv.ts';
@@ -69,7 +69,7 @@ export async function addSent(trx: Transaction<Database>, sent: readonly SentCou
 /**
  * The last success per domain, appended by COPY to maillog_sent_domain_log: no index and no
  * conflict to resolve per row, where an upsert per domain and batch was most of a batch's server
- * time. foldSentDomains makes it maillog_sent_domains before any reader looks.
+ * time. Readers look at both tables; foldSentDomains moves the log into maillog_sent_domains.
  */
 export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<void> {
   if (!domains.size) return;
@@ -77,16 +77,18 @@ export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<
 }
 
 /**
- * Folds the logged successes into maillog_sent_domains, keeping the later time (a maximum: rows a
- * killed run left behind fold the same way), and empties the log. Runs first in the final
- * transaction, which the stage lock keeps alone with these tables.
+ * Moves the logged successes into maillog_sent_domains, keeping the later time (a maximum, so rows
+ * a killed run left behind fold the same way). The scrub runs it at its start, beside the parsing,
+ * on what earlier runs logged: a move by DELETE ... RETURNING takes exactly the committed rows it
+ * deletes, so a batch COPYing into the log meanwhile keeps its rows for the next fold (a TRUNCATE
+ * would have dropped them). Readers look at both tables, so nothing waits for a fold.
  */
-export async function foldSentDomains(trx: Transaction<Database>): Promise<void> {
+export async function foldSentDomains(db: Kysely<Database> | Transaction<Database>): Promise<void> {
   await sql`
+    with moved as (delete from maillog_sent_domain_log returning domain, last_ts)
     insert into maillog_sent_domains (domain, last_ts)
-    select domain, max(last_ts) from maillog_sent_domain_log group by domain
-    on conflict (domain) do update set last_ts = excluded.last_ts where maillog_sent_domains.last_ts < excluded.last_ts`.execute(trx);
-  await sql`truncate maillog_sent_domain_log`.execute(trx);
+    select domain, max(last_ts) from moved group by domain
+    on conflict (domain) do update set last_ts = excluded.last_ts where maillog_sent_domains.last_ts < excluded.last_ts`.execute(db);
 }
 
 /** Adds the DKIM counters of closed campaign messages and marks every touched day for recompute. */

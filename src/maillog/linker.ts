@@ -92,8 +92,8 @@ export class Linker {
   /** This thread's parser: feedChunk and feed (a worker has its own, see parse-worker.ts). */
   private readonly parser: LineParser;
   private parsedStringPathLines = 0;
-  /** Recent queue id strings by a hash of their bytes (RecordText.nextQid). */
-  private readonly qids: (string | undefined)[] = new Array(1 << 13);
+  /** Recent queue ids, senders and client IPs by a hash of their bytes (RecordText.nextInterned). */
+  private readonly interned: (string | undefined)[] = new Array(1 << 14);
   private sinceSweep = 0;
 
   /** The record being applied: its host and tag. */
@@ -261,8 +261,14 @@ export class Linker {
         else if (ts > this.lastTs) this.lastTs = ts;
       }
       const lineNo = nums[i * NUM_STRIDE + 1]!;
-      const qid = text.nextQid(ints[k + 3]!, this.qids);
-      const field = kind & F_FIELD ? text.next(ints[k + 4]!, (kind & F_UTF8) !== 0) : null;
+      const qid = text.nextInterned(ints[k + 3]!, this.interned);
+      // Senders and client IPs repeat all night; recipients mostly do not.
+      const field =
+        kind & F_FIELD
+          ? type !== R_SENT && (kind & F_UTF8) === 0
+            ? text.nextInterned(ints[k + 4]!, this.interned)
+            : text.next(ints[k + 4]!, (kind & F_UTF8) !== 0)
+          : null;
       switch (type) {
         case R_SENT:
           this.sent1(qid, field!, (kind & F_RELAY_LOCAL) !== 0, ts);

@@ -61,11 +61,12 @@ export class RecordText {
     this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   /**
-   * The next string, a queue id (ASCII), ending at `end`: the string of the last id with the same
-   * bytes and slot in `cache` (a power of two long) when there is one. A message's id comes back on
-   * about five lines; reusing its string spares the linker a new string to allocate and hash each time.
+   * The next string, ASCII, ending at `end`: the string of the last one with the same bytes and
+   * slot in `cache` (a power of two long) when there is one. A message's queue id comes back on
+   * about five lines, and a bulk night has one sender and a few injecting clients: reusing their
+   * strings spares the linker a new string to allocate and hash each time.
    */
-  nextQid(end: number, cache: (string | undefined)[]): string {
+  nextInterned(end: number, cache: (string | undefined)[]): string {
     const buf = this.buf;
     const start = this.pos;
     this.pos = end;

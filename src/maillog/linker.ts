@@ -262,17 +262,19 @@ export class Linker {
       }
       const lineNo = nums[i * NUM_STRIDE + 1]!;
       const qid = text.nextInterned(ints[k + 3]!, this.interned);
-      // Senders and client IPs repeat all night; recipients mostly do not.
-      const field =
-        kind & F_FIELD
-          ? type !== R_SENT && (kind & F_UTF8) === 0
-            ? text.nextInterned(ints[k + 4]!, this.interned)
-            : text.next(ints[k + 4]!, (kind & F_UTF8) !== 0)
-          : null;
+      const fieldEnd = ints[k + 4]!;
+      const utf8 = (kind & F_UTF8) !== 0;
+      // Senders and client IPs repeat all night: interned.
+      const field = kind & F_FIELD && type !== R_SENT ? (utf8 ? text.next(fieldEnd, true) : text.nextInterned(fieldEnd, this.interned)) : null;
       switch (type) {
-        case R_SENT:
-          this.sent1(qid, field!, (kind & F_RELAY_LOCAL) !== 0, ts);
+        case R_SENT: {
+          // A success needs the recipient's domain (interned: a few thousand a night); the address
+          // itself only if its message has recipients pending, so it is decoded then.
+          const start = text.at;
+          const domain = utf8 ? domainOf(text.next(fieldEnd, true)) : text.nextDomain(fieldEnd, this.interned);
+          this.sent1(qid, domain, text, start, fieldEnd, utf8, (kind & F_RELAY_LOCAL) !== 0, ts);
           break;
+        }
         case R_FAILED:
           this.failed(qid, failures[f++]!, ts, lineNo);
           break;
@@ -370,10 +372,10 @@ export class Linker {
     this.events.push(this.event(m ?? null, qid, ts, day, lineNo, d.to, d.origTo, d.status, d.dsn, d.cls, null, d.reason, transport, d.relay, own));
   }
 
-  private sent1(qid: string, to: string, relayLocal: boolean, ts: number): void {
+  /** A sent recipient: its domain, and where its address is in the chunk's text. */
+  private sent1(qid: string, domain: string, text: RecordText, toStart: number, toEnd: number, utf8: boolean, relayLocal: boolean, ts: number): void {
     const day = this.opts.zone.day(ts);
     const transport = this.tag;
-    const domain = domainOf(to);
     const own = relayLocal || this.localAgent || this.opts.ownDomains.has(domain);
     const m = this.scope().msgs.get(qid);
     if (own) this.counts.ownSent++;
@@ -394,7 +396,7 @@ export class Linker {
       const last = this.sentDomains.get(domain);
       if (last === undefined || ts > last) this.sentDomains.set(domain, ts);
     }
-    if (m?.pending) delete m.pending[to];
+    if (m?.pending) delete m.pending[text.decode(toStart, toEnd, utf8)];
   }
 
   private event(

@@ -67,9 +67,38 @@ export class RecordText {
    * strings spares the linker a new string to allocate and hash each time.
    */
   nextInterned(end: number, cache: (string | undefined)[]): string {
+    const start = this.pos;
+    this.pos = end;
+    return this.intern(start, end, cache);
+  }
+
+  /**
+   * The domain of the next string, an address (ASCII) ending at `end`, as domainOf (delivery.ts)
+   * gives it on the decoded address (after the last '@', a trailing dot dropped), interned. The
+   * address itself is not decoded: decode() it if it is needed.
+   */
+  nextDomain(end: number, cache: (string | undefined)[]): string {
     const buf = this.buf;
     const start = this.pos;
     this.pos = end;
+    let at = end - 1;
+    while (at >= start && buf[at] !== 64) at--;
+    if (at < start) return '';
+    return this.intern(at + 1, buf[end - 1] === 46 ? end - 1 : end, cache);
+  }
+
+  /** Where the next string starts. */
+  get at(): number {
+    return this.pos;
+  }
+
+  /** The string of bytes [start, end), passed over earlier. */
+  decode(start: number, end: number, utf8: boolean): string {
+    return utf8 ? this.buf.toString('utf8', start, end) : (this.buf as unknown as Latin1).latin1Slice(start, end);
+  }
+
+  private intern(start: number, end: number, cache: (string | undefined)[]): string {
+    const buf = this.buf;
     let h = 0x811c9dc5;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
     const slot = h & (cache.length - 1);

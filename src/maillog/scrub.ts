@@ -21,6 +21,9 @@ import { applySuppressionPolicies } from './suppressions.ts';
 import { ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
+/** Batches cut and not yet committed, at most (see settle in scrubBounces). */
+const WRITE_QUEUE = 2;
+
 export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty';
 
 export interface FileReport {
@@ -111,7 +114,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     let linesRead = 0;
     let batchNo = 0;
     const prof = opts.profile ?? emptyProfile();
-    let inflight: Promise<void> | null = null;
+    // Batches commit one after the other, in file order (each chained on the one before, so a
+    // failed batch stops every later one). The reader goes on while the database writes and only
+    // waits when WRITE_QUEUE batches are not yet committed: memory stays at a few batches.
+    let chain: Promise<void> = Promise.resolve();
+    const uncommitted: Promise<void>[] = [];
     // Started at the first file with something to read (an unchanged re-run needs no thread).
     let parser: ParseWorker | null = null;
     // Earlier runs' logged successes move into maillog_sent_domains on a connection of their own
@@ -119,13 +126,12 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     // the run's serial tail. Awaited before the policies; a failure surfaces there.
     const folded = foldSentDomains(db);
     folded.catch(() => {});
-    const settle = async () => {
-      if (!inflight) return;
+    /** Waits until at most `atMost` batches are not yet committed; rethrows a batch's failure. */
+    const settle = async (atMost = 0) => {
+      if (uncommitted.length <= atMost) return;
       const w0 = performance.now();
-      const p = inflight;
-      inflight = null;
       try {
-        await p;
+        while (uncommitted.length > atMost) await uncommitted.shift();
       } finally {
         prof.writeWaitMs += performance.now() - w0;
       }
@@ -154,9 +160,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         let pending = 0;
         let offset = from;
 
-        // One batch commits while the next is read and linked: the database (another process with
-        // pg) works in parallel with the parsing. At most one batch is in flight, and the next
-        // waits for it, so batches commit in file order and memory stays at two batches.
+        // Batches commit while the next ones are read and linked: the database (another process
+        // with pg) works in parallel with the parsing.
         const flush = async () => {
           const t0 = performance.now();
           const batch = linker.takeBatch();
@@ -164,7 +169,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           const at = { offset, lineNo };
           prof.cutMs += performance.now() - t0;
           pending = 0;
-          await settle();
+          await settle(WRITE_QUEUE - 1);
           const days = new Set<string>();
           for (const e of batch.events) days.add(e.day);
           for (const s of batch.sent) days.add(s.day);
@@ -189,10 +194,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             }
             await opts.afterBatch?.(++batchNo);
           };
-          inflight = write();
+          chain = chain.then(write);
+          uncommitted.push(chain);
           // Handled here so a failure while the reader is busy is not an unhandled rejection; it is
           // rethrown by the next settle().
-          inflight.catch(() => {});
+          chain.catch(() => {});
         };
 
         // Chunks of about a batch (1 MiB at most): a batch can only end where a chunk ends.

@@ -161,12 +161,13 @@ export class HeaderReader {
     // TAG: one token of ASCII up to '[', then digits, then "]: ".
     const ts = he + 1;
     i = ts;
-    // The tag's hash is taken in the same pass (internTag would read the bytes again).
+    // The tag's hash is taken in the same pass (internTag would read the bytes again). Its bytes
+    // are checked (no space, no ']', ASCII) only when first interned: bytes equal to an interned
+    // tag's are valid, and any other span goes through that check.
     let th = 0;
     while (i < me) {
       const c = buf[i]!;
       if (c === 91) break;
-      if (c === 32 || c >= 0x80 || c === 93) return false;
       th = (Math.imul(th, 31) + c) | 0;
       i++;
     }
@@ -190,7 +191,7 @@ export class HeaderReader {
     return this.lastHostStr;
   }
 
-  /** The tag's interned info, or null when parseLine would call it malformed (empty program or instance). */
+  /** The tag's interned info, or null when it is not one token of ASCII or parseLine would call it malformed (empty program or instance). */
   private internTag(buf: Buffer, s: number, e: number, h: number): TagInfo | null {
     // Open addressing over a small array: a Map and a bucket list cost more than the hash.
     const table = this.table;
@@ -199,6 +200,10 @@ export class HeaderReader {
       const t = table[slot];
       if (!t) break;
       if (same(buf, s, e, t.bytes)) return t;
+    }
+    for (let i = s; i < e; i++) {
+      const c = buf[i]!;
+      if (c === 32 || c >= 0x80 || c === 93) return null;
     }
     const tag = buf.toString('latin1', s, e);
     const firstSlash = tag.indexOf('/');

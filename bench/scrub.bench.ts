@@ -16,6 +16,10 @@
  * the fairer comparison. A breakdown of the scrub (read, link, batch cut, writes and how much of
  * them the reader waited for, policies) explains the figure. Target: scrub >= 4x pflogsumm.
  *
+ * Each run measures the scrub into PostgreSQL and pflogsumm one right after the other (a fair
+ * pair on a machine whose speed drifts), then the others; with BENCH_RUNS > 1 the summary gives
+ * every run's ratio and their median.
+ *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
@@ -176,6 +180,8 @@ async function main() {
   const ratio = (a: Measure, pf: Measure) =>
     `${(a.lines / a.wallS / (pf.lines / pf.wallS)).toFixed(2)}x by wall, ${(a.lines / a.cpuS / (pf.lines / pf.cpuS)).toFixed(2)}x by CPU`;
 
+  /** scrub (pg) / pflogsumm lines/s by wall, per run. */
+  const pairs: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     let scrubPg: Measure;
@@ -185,10 +191,13 @@ async function main() {
     } finally {
       await db.drop();
     }
+    // pflogsumm right after the scrub it is compared with: this machine's speed drifts by tens of
+    // percent over a minute (a shared host), so only neighbours in time make a fair pair.
+    const pf = pflogsumm(file);
     const { BENCH_DB_URL: _ignored, ...noDb } = process.env;
     const scrubLite = await runChild('scrub', file, noDb);
     const parse = await runChild('parse', file);
-    const pf = pflogsumm(file);
+    if (typeof pf !== 'string') pairs.push(scrubPg.lines / scrubPg.wallS / (pf.lines / pf.wallS));
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
     console.log(row('scrub-bounces (pg)', scrubPg));
@@ -214,6 +223,12 @@ async function main() {
       console.log(`  ${m.note}${m.serverCpuS != null ? `: process ${m.processCpuS!.toFixed(2)} s + server ${m.serverCpuS.toFixed(2)} s` : ''}`);
       console.log(`  ${JSON.stringify({ deliveries: m.extra?.deliveries, suppressed: m.extra?.suppressed, holds: m.extra?.holds, openMessages: m.extra?.openMessages, classify: m.extra?.classify })}`);
     }
+  }
+  if (pairs.length > 1) {
+    const sorted = [...pairs].sort((a, b) => a - b);
+    const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+    console.log(`
+scrub-bounces (pg) vs pflogsumm by wall over ${pairs.length} runs: ${pairs.map((r) => r.toFixed(2)).join(', ')}; median ${median.toFixed(2)}x (target >= 4x)`);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../errors.ts';
 import type { LogFile } from './files.ts';
@@ -94,50 +94,70 @@ export async function* readChunks(file: LogFile, from: number, opts: { chunkByte
   }
 }
 
-/** A plain file from `from`: each chunk is the buffer's whole lines; the partial line after them moves to its front. */
+/**
+ * A plain file from `from`: each chunk is a buffer's whole lines. Two buffers take turns: while
+ * the caller parses one, the next read (a thread-pool round trip) is already filling the other,
+ * which starts with the partial line the first ended with. Parsing and reading overlap instead of
+ * alternating.
+ */
 async function* readPlain(file: LogFile, from: number, chunkBytes: number): AsyncGenerator<LineChunk> {
   let offset = from;
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(file.path, 'r');
   } catch (e) {
     throw new InputError(`cannot read ${file.path}: ${(e as Error).message}`, { cause: e });
   }
+  const read = (into: Buffer, at: number, pos: number): Promise<number> =>
+    fh.read(into, at, into.length - at, pos).then(
+      (r) => r.bytesRead,
+      (e: Error) => {
+        throw new InputError(`cannot read ${file.path} at byte ${pos}: ${e.message}`, { cause: e });
+      },
+    );
+  let pending: Promise<number> | null = null;
   try {
     let buf = Buffer.allocUnsafeSlow(chunkBytes);
+    let other = Buffer.allocUnsafeSlow(chunkBytes);
     let held = 0;
     let pos = from;
+    pending = read(buf, 0, pos);
     for (;;) {
-      // A line longer than the buffer: grow it (the carry must fit with room to read more).
-      if (held === buf.length) {
-        const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
-        buf.copy(bigger, 0, 0, held);
-        buf = bigger;
-      }
-      let n: number;
-      try {
-        n = (await fh.read(buf, held, buf.length - held, pos)).bytesRead;
-      } catch (e) {
-        throw new InputError(`cannot read ${file.path} at byte ${pos}: ${(e as Error).message}`, { cause: e });
-      }
+      const n = await pending;
+      pending = null;
       if (n === 0) break;
       pos += n;
       const total = held + n;
       const nl = buf.lastIndexOf(NL, total - 1);
       if (nl < 0) {
+        // No line ends in the buffer: a line longer than it, grow both (the carry must fit with room to read more).
         held = total;
+        if (held === buf.length) {
+          const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+          buf.copy(bigger, 0, 0, held);
+          buf = bigger;
+          other = Buffer.allocUnsafeSlow(buf.length);
+        }
+        pending = read(buf, held, pos);
         continue;
       }
+      const carry = total - nl - 1;
+      buf.copy(other, 0, nl + 1, total);
+      pending = read(other, carry, pos);
+      // Handled here so a caller that stops early leaves no unhandled rejection.
+      pending.catch(() => {});
       offset += nl + 1;
       yield { buf, start: 0, end: nl, ascii: isAscii(buf.subarray(0, nl)), endOffset: offset };
-      buf.copy(buf, 0, nl + 1, total);
-      held = total - nl - 1;
+      [buf, other] = [other, buf];
+      held = carry;
     }
     if (held > 0 && !file.live) {
       offset += held;
       yield { buf, start: 0, end: held, ascii: isAscii(buf.subarray(0, held)), endOffset: offset };
     }
   } finally {
+    // A read still in flight (the caller stopped early) must end before the file is closed.
+    await pending?.catch(() => {});
     await fh.close();
   }
 }

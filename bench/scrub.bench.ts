@@ -3,18 +3,20 @@
  * pflogsumm (Debian package `pflogsumm`) on the same file when it is installed.
  *
  * Each measurement runs in its own process, so each peak RSS is its own:
- *   scrub (pg)     — the headline: `scrub-bounces` as users run it (read, parse, link, classify,
- *                    events/sent counts/checkpoints/open messages per batch, then suppressions,
+ *   scrub (pg)     — the headline: `scrub-bounces` as users run it (a worker thread reads and
+ *                    parses while the main thread links, then
+ *                    writes events/sent counts/checkpoints/open messages per batch, then suppressions,
  *                    holds and health) into PostgreSQL, in a scratch database beside
  *                    DATABASE_URL (default the local server) dropped afterwards. Its CPU figure adds the server backends' CPU
  *                    (read from /proc when the server is local) to the process's own;
  *   scrub (pglite) — the same into the embedded PGlite (in memory; single-threaded WASM, so the
  *                    database's CPU is in the process figure and nothing runs in parallel);
- *   parse+link     — read, parse, link and classify without any database: the part pflogsumm does;
+ *   parse+link     — read, parse, link and classify on one thread without any database: the part
+ *                    pflogsumm does;
  *   pflogsumm --detail 0 -q FILE.
  * Lines/s are given by wall clock and by CPU time (user+sys): on a shared machine the CPU figure is
- * the fairer comparison. A breakdown of the scrub (read, link, batch cut, writes and how much of
- * them the reader waited for, policies) explains the figure. Target: scrub >= 4x pflogsumm.
+ * the fairer comparison. A breakdown of the scrub's main thread (waiting for parsed chunks, linking,
+ * batch cut, writes and how much of them the reader waited for, policies) explains the figure. Target: scrub >= 4x pflogsumm.
  *
  * Each run measures the scrub into PostgreSQL and pflogsumm one right after the other (a fair
  * pair on a machine whose speed drifts), then the others; with BENCH_RUNS > 1 the summary gives
@@ -90,14 +92,13 @@ async function backendCpu(db: import('kysely').Kysely<never>): Promise<Map<numbe
 
 /** Child: the whole scrub-bounces run against a fresh database (pg when BENCH_DB_URL is set, else PGlite in memory). */
 async function childScrub(file: string): Promise<Measure> {
-  const [{ openStore }, { migrate }, { loadConfig }, { createOutput }, { runBounceScrub }, { emptyProfile }, { classifyStats }] = await Promise.all([
+  const [{ openStore }, { migrate }, { loadConfig }, { createOutput }, { runBounceScrub }, { emptyProfile }] = await Promise.all([
     import('../src/db/store.ts'),
     import('../src/db/migrate.ts'),
     import('../src/config.ts'),
     import('../src/cli/output.ts'),
     import('../pipelines/bounce-scrub.ts'),
     import('../src/maillog/scrub.ts'),
-    import('../src/maillog/classify.ts'),
   ]);
   const url = process.env.BENCH_DB_URL;
   const store = await openStore(url ? { url, dataDir: '' } : { dataDir: '', inMemory: true });
@@ -134,7 +135,6 @@ async function childScrub(file: string): Promise<Measure> {
         holds: s.holds.length,
         openMessages: s.openMessages,
         profile: Object.fromEntries(Object.entries(profile).map(([k, v]) => [k, Math.round(v)])),
-        classify: { calls: classifyStats.calls, misses: classifyStats.misses, ms: Math.round(classifyStats.ms) },
       },
     };
   } finally {
@@ -216,12 +216,12 @@ async function main() {
       if (!m) continue;
       const p = m.extra?.profile as Record<string, number>;
       console.log(
-        `\nbreakdown ${name} (ms): read ${p.readMs}, parse+link ${p.linkMs} (classify misses ${(m.extra?.classify as { ms: number }).ms} of it), batch cut ${p.cutMs}, ` +
+        `\nbreakdown ${name} (ms, main thread): waiting for parsed chunks ${p.readMs}, linking ${p.linkMs}, batch cut ${p.cutMs}, ` +
           `batch writes ${p.writeMs} over ${p.batches} batches (reader waited ${p.writeWaitMs} of it), policies+health ${p.policyMs}; ` +
           `string-path lines ${p.stringPathLines}`,
       );
       console.log(`  ${m.note}${m.serverCpuS != null ? `: process ${m.processCpuS!.toFixed(2)} s + server ${m.serverCpuS.toFixed(2)} s` : ''}`);
-      console.log(`  ${JSON.stringify({ deliveries: m.extra?.deliveries, suppressed: m.extra?.suppressed, holds: m.extra?.holds, openMessages: m.extra?.openMessages, classify: m.extra?.classify })}`);
+      console.log(`  ${JSON.stringify({ deliveries: m.extra?.deliveries, suppressed: m.extra?.suppressed, holds: m.extra?.holds, openMessages: m.extra?.openMessages })}`);
     }
   }
   if (pairs.length > 1) {

@@ -213,6 +213,7 @@ describe('incremental reading', () => {
 });
 
 describe('folding the logged successes', () => {
+  // Two sessions are the point: PGlite has one, where the fold simply waits for the open batch.
   it.skipIf(process.env.AUDIENCE_TEST_BACKEND === 'pglite')('a fold beside a batch that is still writing moves only committed rows: nothing is lost', async () => {
     const { foldSentDomains } = await import('../src/maillog/write-batch.ts');
     await sql`insert into maillog_sent_domain_log (domain, last_ts) values ('old.example', '2026-11-20T10:00:00Z')`.execute(store.db);

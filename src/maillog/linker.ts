@@ -74,9 +74,10 @@ type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
 
 export class Linker {
   /**
-   * Open messages are found by host, then instance, then queue id: the host and instance strings are
-   * interned by the header reader (their hashes are cached), so a lookup hashes only the queue id,
-   * where one key string per line (`host\tinstance\tqid`) had to be built and hashed whole.
+   * Open messages are found by host, then instance, then queue id: the host and instance strings
+   * are shared by every record of a chunk (its host and tag lists), so their hashes are computed
+   * once and a lookup hashes only the (interned) queue id, where one key string per line
+   * (`host\tinstance\tqid`) had to be built and hashed whole.
    */
   private readonly scopes = new Map<string, Map<string, Scope>>();
   /** Every open message in insertion order: the eviction order, and the saved state's order. */
@@ -382,7 +383,7 @@ export class Linker {
     else this.counts.sent++;
     const stream = m?.stream ?? null;
     // Nested maps keyed by the day, transport and stream strings, which are shared objects (the
-    // zone's day cache, interned tags, config values) whose hashes V8 keeps: no key string per line.
+    // zone's day cache, the chunk's tag list, config values) whose hashes V8 keeps: no key string per line.
     const byDay = own ? this.sentOwn : this.sent;
     let byTransport = byDay.get(day);
     if (!byTransport) byDay.set(day, (byTransport = new Map()));

@@ -115,9 +115,9 @@ export class RecordText {
 
   /** The next string, ending at `end`. */
   next(end: number, utf8: boolean): string {
-    const s = utf8 ? this.buf.toString('utf8', this.pos, end) : (this.buf as unknown as Latin1).latin1Slice(this.pos, end);
+    const start = this.pos;
     this.pos = end;
-    return s;
+    return this.decode(start, end, utf8);
   }
 }
 

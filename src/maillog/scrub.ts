@@ -63,9 +63,9 @@ export interface ScrubOptions {
 }
 
 export interface ScrubProfile {
-  /** Waiting for file bytes (read, gunzip). */
+  /** Waiting for the parse worker's next chunk (or for a read, while this thread parses until the worker is ready). */
   readMs: number;
-  /** Linking the lines (header bytes, pre-filter, parse, link, classify misses included). */
+  /** Linking the parsed records on this thread (and parsing the chunks read before the worker was ready). */
   linkMs: number;
   /** Cutting batches: taking the linker's output and serializing its open messages. */
   cutMs: number;

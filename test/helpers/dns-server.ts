@@ -80,24 +80,29 @@ export async function startDnsServer(zones: Zones, opts: DnsServerOptions = {}):
     } else reply();
   };
 
-  const udp = dns2.createUDPServer(handle('udp') as never);
-  udp.on('requestError', () => {});
+  let udp: InstanceType<typeof dns2.UDPServer> | undefined;
   let port = 0;
   let tcp: InstanceType<typeof dns2.TCPServer> | undefined;
   // TCP must listen on the UDP port: pick a free UDP port, then take the same TCP port (retry on a clash).
+  // A closed dgram socket cannot bind again (ERR_SOCKET_DGRAM_NOT_RUNNING), so each attempt gets a new one.
   for (let attempt = 0; attempt < 20 && !tcp; attempt++) {
-    await udp.listen(0, '127.0.0.1');
-    port = udp.address().port;
+    const socket = dns2.createUDPServer(handle('udp') as never);
+    socket.on('requestError', () => {});
+    await socket.listen(0, '127.0.0.1');
+    port = socket.address().port;
     const candidate = dns2.createTCPServer(handle('tcp') as never);
     candidate.on('requestError', () => {});
     const ok = await new Promise<boolean>((resolve) => {
       candidate.once('error', () => resolve(false));
       candidate.listen(port, '127.0.0.1', () => resolve(true));
     });
-    if (ok) tcp = candidate;
-    else await new Promise<void>((r) => udp.close(() => r()));
+    if (ok) {
+      tcp = candidate;
+      udp = socket;
+    } else await new Promise<void>((r) => socket.close(() => r()));
   }
-  if (!tcp) throw new Error('could not bind the test DNS server on 127.0.0.1');
+  if (!tcp || !udp) throw new Error('could not bind the test DNS server on 127.0.0.1');
+  const udpServer = udp;
   const tcpServer = tcp;
 
   return {
@@ -107,7 +112,7 @@ export async function startDnsServer(zones: Zones, opts: DnsServerOptions = {}):
     queries,
     async close() {
       for (const t of timers) clearTimeout(t);
-      await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcpServer.close(() => r()))]);
+      await Promise.all([new Promise<void>((r) => udpServer.close(() => r())), new Promise<void>((r) => tcpServer.close(() => r()))]);
     },
   };
 }

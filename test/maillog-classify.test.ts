@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { classify, normalizeReason, SENDER_SIDE, type BounceClass } from '../src/maillog/classify.ts';
+import { classify, classifyCached, classifyStats, maskRelay, normalizeReason, SENDER_SIDE, type BounceClass } from '../src/maillog/classify.ts';
 import { describeWithSamples, samplePath } from './helpers/samples.ts';
 
 const said = (reply: string, stage = 'RCPT TO') => `host mx.example[192.0.2.1] said: ${reply} (in reply to ${stage} command)`;
@@ -64,6 +64,49 @@ describe('classifier: provider texts of research/maillog.md §4', () => {
   it('joins multi-line replies and strips the suspension prefix', () => {
     expect(normalizeReason('host x said: 550-5.1.1 The email 550-5.1.1 account 550 5.1.1  does not exist')).toBe('host x said: 550 5.1.1 The email account does not exist');
     expect(normalizeReason('delivery temporarily suspended: connect to x: Connection timed out')).toBe('connect to x: Connection timed out');
+  });
+});
+
+describe('classifier: names in a reason never decide its class', () => {
+  it('a relay, recipient domain or echoed address that contains rule words keeps the verdict of the reply', () => {
+    const unknown = '550 5.1.1 <{to}>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)';
+    // Trucking names: bulk haulers, and role mailboxes named after the very words the sender-side rules look for.
+    for (const [relay, to] of [
+      ['mx.bulk-haulers.example[203.0.113.9]', 'dispatch@bulk-haulers.example'],
+      ['spam.filter.example[203.0.113.9]', 'ops@carrier.example'],
+      ['mx.carrier.example[203.0.113.9]', 'dmarc@carrier.example'],
+      ['mx.carrier.example[203.0.113.9]', 'spam@carrier.example'],
+    ])
+      expect(classify('bounced', '5.1.1', `host ${relay} said: ${unknown.replace('{to}', to!)}`).class).toBe('recipient_invalid');
+    expect(classify('bounced', '5.4.4', 'Host or domain name not found. Name service error for name=reputation-freight.example type=MX: Host not found').class).toBe('domain_dead');
+    expect(classify('deferred', '4.4.1', 'connect to mx.blacklist-transport.example[203.0.113.9]:25: Connection timed out').class).toBe('transient_network');
+  });
+
+  it('an address in brackets is not read as an enhanced status code', () => {
+    // dsn 5.0.0 sends the classifier to the text for a code; [5.2.2.9] is the relay's address, not 5.2.2 (mailbox full).
+    expect(classify('bounced', '5.0.0', 'host mx.carrier.example[5.2.2.9] said: 550 Service unavailable (in reply to RCPT TO command)').class).toBe('unknown');
+  });
+
+  it('masks exactly the names: the relay in the framing, addresses, Gmail\'s message id', () => {
+    expect(maskRelay('host mx.a.example[192.0.2.1] said: 550 5.1.1 <Ops@A.example>: User unknown (in reply to RCPT TO command)')).toBe(
+      'host * said: 550 5.1.1 <*@*>: User unknown (in reply to RCPT TO command)',
+    );
+    expect(maskRelay('delivery temporarily suspended: connect to mx.a.example[192.0.2.1]:25: Connection refused')).toBe('delivery temporarily suspended: connect to *: Connection refused');
+    expect(maskRelay('lost connection with mx.a.example[192.0.2.1] while receiving the initial server greeting')).toBe('lost connection with * while receiving the initial server greeting');
+    expect(maskRelay('host gmail-smtp-in.l.google.com[142.250.27.26] said: 550 5.2.1 The account is disabled. a1si1234567qtb.102 - gsmtp')).toBe(
+      'host * said: 550 5.2.1 The account is disabled. * - gsmtp',
+    );
+    // The provider's words are untouched, host words included.
+    expect(maskRelay('450 4.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.5]')).toBe('450 4.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.5]');
+  });
+
+  it('one reply to many recipients through many relays is one cache entry', () => {
+    const before = classifyStats.misses;
+    const results = new Set(
+      Array.from({ length: 50 }, (_, i) => classifyCached('bounced', '5.1.1', `host mx${i}.carrier${i}.example[203.0.113.${i}] said: 550 5.1.1 <ops${i}@carrier${i}.example>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command)`)),
+    );
+    expect(classifyStats.misses - before).toBe(1);
+    expect([...results].map((c) => c.class)).toEqual(['recipient_invalid']);
   });
 });
 

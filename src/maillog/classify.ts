@@ -35,6 +35,33 @@ export interface Classification {
 }
 
 /**
+ * The reason with its names masked, so that the rules judge the words of the reply and never a
+ * name: the relay where Postfix's own framing names it (`host NAME[IP] said: `, `host NAME[IP]
+ * refused to talk to me: `, `connect to NAME[IP]:25: `, `lost connection with NAME[IP] while`,
+ * `conversation with NAME[IP] timed out`), the domain of `Name service error for name=DOMAIN`, the
+ * addresses a reply echoes, and Gmail's per-message id. A relay mx.bulk-haulers.example, or a
+ * `550 5.1.1 <dmarc@carrier.example>: … User unknown`, read as content_spam and policy_auth (a
+ * sender-side hold, no suppression) before; a relay [5.1.1.9] could read as code 5.1.1. It also
+ * makes one provider's reply to many recipients one text, which is what lets classifyCached hit
+ * on a bulk night (each relay, recipient and message id made a new key).
+ */
+export function maskRelay(reason: string): string {
+  let r = reason;
+  const m = FRAMED_RELAY.exec(r);
+  if (m) r = m[1]! + '*' + r.slice(m[0].length);
+  if (r.includes('Name service error for name=')) r = r.replace(NAME_SERVICE, 'name=* type=');
+  if (r.includes('@')) r = r.replace(ADDRESS, '*@*');
+  if (r.endsWith(' - gsmtp')) r = r.replace(GSMTP_ID, ' * - gsmtp');
+  return r;
+}
+const FRAMED_RELAY = /^((?:delivery temporarily suspended: )?(?:host |connect to |lost connection with |conversation with ))[^\s[\]]*\[[^\s\]]*\](?::\d+)?(?=[: ])/;
+const NAME_SERVICE = /name=\S+ type=/;
+/** An address the reply echoes (`<x@carrier.example>: Recipient address rejected`, `(x@yahoo.com)`). */
+const ADDRESS = /[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*\.?/g;
+/** Gmail ends every reply with a per-message id: `… a1si1234567qtb.102 - gsmtp`. */
+const GSMTP_ID = / \S+ - gsmtp$/;
+
+/**
  * Joins a multi-line SMTP reply the way KumoMTA's to_single_line does: `550-5.1.1 a 550-5.1.1 b
  * 550 5.1.1 c` -> `550 5.1.1 a b c`. Also strips qmgr's `delivery temporarily suspended: ` prefix,
  * whose remainder is the earlier reason.
@@ -108,7 +135,11 @@ function byCode(code: string, stage: string | null): Classification | null {
 }
 
 export function classify(status: string, dsn: string, reason: string): Classification {
-  const text = normalizeReason(reason);
+  return classifyMasked(status, dsn, maskRelay(reason));
+}
+
+function classifyMasked(status: string, dsn: string, masked: string): Classification {
+  const text = normalizeReason(masked);
   const code = effectiveCode(dsn, text);
   const policyCode = /^\d\.7\./.test(code);
   const permanent = code.startsWith('5') || / said: 5\d\d\b|^5\d\d\b/.test(text);
@@ -132,17 +163,18 @@ export const classifyStats = { calls: 0, misses: 0, ms: 0 };
 const memo = new Map<string, Classification>();
 
 /**
- * classify() memoized on its whole input. Deferral texts repeat verbatim across a night (a
- * provider's throttle, the same timeout to the same host), and a miss costs a normalization and up
- * to ~40 regexes. Bounded: cleared when full, the entries are only a cache.
+ * classify() memoized on its input with the relay masked (maskRelay: classify reads nothing else).
+ * Deferral texts repeat across a night (a provider's throttle, the same timeout), and a miss costs
+ * a normalization and up to ~40 regexes. Bounded: cleared when full, the entries are only a cache.
  */
 export function classifyCached(status: string, dsn: string, reason: string): Classification {
   classifyStats.calls++;
-  const k = status + '\u0000' + dsn + '\u0000' + reason;
+  const masked = maskRelay(reason);
+  const k = status + '\u0000' + dsn + '\u0000' + masked;
   let c = memo.get(k);
   if (!c) {
     const t0 = performance.now();
-    c = classify(status, dsn, reason);
+    c = classifyMasked(status, dsn, masked);
     classifyStats.ms += performance.now() - t0;
     classifyStats.misses++;
     if (memo.size >= 20_000) memo.clear();

@@ -136,7 +136,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
 /** The file's rejects and superseded lines into census_rejects, in line order (ids follow lines). */
 async function storeLoadRejects(
   trx: Transaction<Database>,
-  copy: Store['copyCsv'],
+  copy: Store['copy'],
   o: { runId: number; name: string; encoding: CopyEncoding; rejectsPath: string; superseded: Superseded[] },
 ): Promise<void> {
   await sql`create temp table first_load_rejects (line_no bigint, reason text, raw text) on commit drop`.execute(trx);

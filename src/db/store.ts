@@ -13,6 +13,7 @@ import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import { ExternalServiceError } from '../errors.ts';
 import { decodeCp1252 } from '../text/cp1252.ts';
+import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.ts';
 import type { Database } from './database.ts';
 
 export type CopyEncoding = 'UTF8' | 'WIN1252';
@@ -21,7 +22,12 @@ export interface CopyTarget {
   /** Table to load (optionally schema-qualified, already safe to inline). */
   table: string;
   columns: readonly string[];
-  /** Encoding of the bytes in `chunks`. PostgreSQL decodes them; on PGlite we decode in Node. */
+  /**
+   * 'csv' (the default): CSV records, no header. 'binary': rows of COPY's binary format
+   * (copy-binary.ts) without its header and trailer, which the store adds to each COPY it issues.
+   */
+  format?: 'csv' | 'binary';
+  /** Encoding of CSV bytes. PostgreSQL decodes them; on PGlite we decode in Node. Binary text is UTF-8. */
   encoding: CopyEncoding;
   /**
    * COPY ... FREEZE: rows written frozen, so their first reader does not rewrite every page to set
@@ -34,15 +40,15 @@ export interface Store {
   readonly kind: 'pg' | 'pglite';
   readonly db: Kysely<Database>;
   /**
-   * Bulk-loads CSV (FORMAT csv, no header) into `target`. Every chunk must hold whole records:
-   * PGlite loads chunk groups as separate COPY statements. Returns the number of rows copied.
+   * Bulk-loads CSV or binary rows (target.format) into `target`. Every chunk must hold whole
+   * records: PGlite loads chunk groups as separate COPY statements. Returns the number of rows copied.
    */
-  copyCsv(target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number>;
+  copy(target: CopyTarget, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number>;
   /**
-   * Runs `fn` in one transaction with a `copy` (as copyCsv) that loads on the transaction's own
+   * Runs `fn` in one transaction with a `copy` (as Store.copy) that loads on the transaction's own
    * connection, so the rows it copies commit or roll back with everything else `fn` does.
    */
-  transactionWithCopy<T>(fn: (trx: Transaction<Database>, copy: Store['copyCsv']) => Promise<T>): Promise<T>;
+  transactionWithCopy<T>(fn: (trx: Transaction<Database>, copy: Store['copy']) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` while holding the session-level advisory lock `name` (one per stage or resource),
    * so two processes never run it at once. With `wait: false`, returns `{ acquired: false }` at once
@@ -106,7 +112,7 @@ async function openPg(url: string, poolSize: number): Promise<Store> {
   return {
     kind: 'pg',
     db,
-    async copyCsv(target, chunks) {
+    async copy(target, chunks) {
       const client = await pool.connect();
       try {
         return await copyOnClient(client, target, chunks);
@@ -187,18 +193,21 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
     db,
     async transactionWithCopy(fn) {
       // One session: a COPY issued while kysely's transaction is open runs inside it.
-      return db.transaction().execute((trx) => fn(trx, (target, chunks) => store.copyCsv(target, chunks)));
+      return db.transaction().execute((trx) => fn(trx, (target, chunks) => store.copy(target, chunks)));
     },
-    async copyCsv(target, chunks) {
-      const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT csv${target.freeze ? ', FREEZE' : ''})`;
+    async copy(target, chunks) {
+      const binary = target.format === 'binary';
+      const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM '/dev/blob' WITH (FORMAT ${binary ? 'binary' : 'csv'}${target.freeze ? ', FREEZE' : ''})`;
       // PGlite's WASM build has no encoding conversion procs, so WIN1252 is decoded here.
-      const win1252 = target.encoding === 'WIN1252';
+      const win1252 = !binary && target.encoding === 'WIN1252';
       const maxBatch = 32 * 1024 * 1024;
       let parts: (string | Uint8Array)[] = [];
       let size = 0;
       let rows = 0;
       const flush = async () => {
         if (size === 0) return;
+        // Each COPY statement reads a whole binary "file": header, rows, trailer.
+        if (binary) parts = [COPY_BINARY_HEADER, ...parts, COPY_BINARY_TRAILER];
         const r = await pglite.query(copySql, [], { blob: new Blob(parts as ConstructorParameters<typeof Blob>[0]) });
         rows += r.affectedRows ?? 0;
         parts = [];
@@ -250,11 +259,20 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
  */
 const COPY_AHEAD_BYTES = 16 << 20;
 
-async function copyOnClient(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<Uint8Array>): Promise<number> {
-  const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (FORMAT csv, ENCODING '${target.encoding}'${target.freeze ? ', FREEZE' : ''})`;
+async function copyOnClient(client: pg.PoolClient, target: CopyTarget, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number> {
+  const binary = target.format === 'binary';
+  const format = binary ? 'FORMAT binary' : `FORMAT csv, ENCODING '${target.encoding}'`;
+  const copySql = `COPY ${target.table} (${target.columns.map(quoteIdent).join(', ')}) FROM STDIN WITH (${format}${target.freeze ? ', FREEZE' : ''})`;
   const stream = client.query(copyFromStdin(copySql, { highWaterMark: COPY_AHEAD_BYTES }));
-  await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+  await pipeline(Readable.from(binary ? framed(chunks) : chunks, { objectMode: false }), stream);
   return Number(stream.rowCount ?? 0);
+}
+
+/** Binary rows between the format's header and trailer: the whole input of one COPY. */
+async function* framed(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield COPY_BINARY_HEADER;
+  yield* chunks;
+  yield COPY_BINARY_TRAILER;
 }
 
 export function quoteIdent(name: string): string {

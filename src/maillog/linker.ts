@@ -13,7 +13,7 @@
 import { providerOfRelayHost } from '../mx/providers.ts';
 import type { BounceClass } from './classify.ts';
 import { domainOf, relayHost, smtpStage } from './delivery.ts';
-import { emptyCounts, type DailyCounters, type DeliveryEvent, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
+import { emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
 import {
   F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
   type FailedDelivery, type ParsedChunk,
@@ -22,7 +22,7 @@ import type { LineChunk } from './reader.ts';
 import type { TraditionalClock, ZoneClock } from './timestamp.ts';
 
 export { emptyCounts };
-export type { DailyCounters, DeliveryEvent, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentCount, SentDomains } from './outcomes.ts';
+export type { DailyCounters, DeliveryEvent, EventSink, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentCount, SentDomains } from './outcomes.ts';
 
 export interface LinkerOptions {
   zone: ZoneClock;
@@ -72,7 +72,11 @@ interface Open extends OpenMessage {
 /** day -> transport -> stream ('' for none) -> count. */
 type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
 
-export class Linker {
+/**
+ * `S` is where a batch's events go: an array by default, or the sink `newEvents` makes for each
+ * batch (the scrub's COPY rows).
+ */
+export class Linker<S extends EventSink = DeliveryEvent[]> {
   /**
    * Open messages are found by host, then instance, then queue id: the host and instance strings
    * are shared by every record of a chunk (its host and tag lists), so their hashes are computed
@@ -105,17 +109,22 @@ export class Linker {
   private tag = '';
   private localAgent = false;
 
-  events: DeliveryEvent[] = [];
+  events: S;
   private sent: SentTree = new Map();
   private sentOwn: SentTree = new Map();
   private sentDomains: SentDomains = new Map();
   daily = new Map<string, DailyCounters>();
   counts = emptyCounts();
 
+  private readonly newEvents: () => S;
+
   constructor(
     private readonly opts: LinkerOptions,
     state?: LinkerState | null,
+    newEvents?: () => S,
   ) {
+    this.newEvents = newEvents ?? (() => [] as DeliveryEvent[] as unknown as S);
+    this.events = this.newEvents();
     if (state?.version === 1) {
       const byKey = new Map<string, Open>();
       for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m }));
@@ -193,11 +202,11 @@ export class Linker {
   }
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
-  takeBatch(): { events: DeliveryEvent[]; sent: SentCount[]; sentDomains: SentDomains; daily: Map<string, DailyCounters>; counts: LineCounts } {
+  takeBatch(): { events: S; sent: SentCount[]; sentDomains: SentDomains; daily: Map<string, DailyCounters>; counts: LineCounts } {
     const sent: SentCount[] = [];
     for (const tree of [this.sent, this.sentOwn]) for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const c of byStream.values()) sent.push(c);
     const out = { events: this.events, sent, sentDomains: this.sentDomains, daily: this.daily, counts: this.counts };
-    this.events = [];
+    this.events = this.newEvents();
     this.sent = new Map();
     this.sentOwn = new Map();
     this.sentDomains = new Map();
@@ -341,15 +350,17 @@ export class Linker {
     // Message-level: every recipient not yet final fails with its last deferral's reason.
     const day = this.opts.zone.day(ts);
     const pending = m.pending ? Object.entries(m.pending) : [];
-    const before = this.events.length;
     if (!pending.length) {
       this.events.push(this.event(m, qid, ts, day, lineNo, null, null, 'expired', null, 'expired', null, '', `${this.instance}/${this.program}`, null));
     }
+    let allOwn = pending.length > 0;
     for (const [rcpt, p] of pending) {
-      this.events.push(this.event(m, qid, ts, day, lineNo, rcpt, p.origTo, 'expired', p.dsn, 'expired', p.cls, p.reason, p.transport, p.relay));
+      const e = this.event(m, qid, ts, day, lineNo, rcpt, p.origTo, 'expired', p.dsn, 'expired', p.cls, p.reason, p.transport, p.relay);
+      allOwn &&= e.ownDomain;
+      this.events.push(e);
     }
     // One expired message, counted apart when all its recipients were the firm's own.
-    if (this.events.slice(before).every((e) => e.ownDomain) && pending.length) this.counts.ownExpired++;
+    if (allOwn) this.counts.ownExpired++;
     else this.counts.expired++;
     m.pending = null;
   }

@@ -34,6 +34,14 @@ export interface DeliveryEvent {
 }
 
 /**
+ * Where the linker puts the events it makes: an array (tests, tools) or the scrub's COPY rows,
+ * which encode each event as it comes (write-batch.ts) so that none is kept as an object.
+ */
+export interface EventSink {
+  push(e: DeliveryEvent): void;
+}
+
+/**
  * `sent` outcomes are counted, not stored one by one (a healthy day is almost all of them): per
  * day, transport and stream; and the last success per recipient domain (SentDomains), which is all
  * the domain-failure policy asks.

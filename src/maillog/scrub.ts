@@ -19,7 +19,7 @@ import { emptyCounts, Linker, type LineCounts } from './linker.ts';
 import { ParseWorker } from './parse-worker.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
 import { ZoneClock } from './timestamp.ts';
-import { addSent, addSentDomains, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
+import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
 /** Batches cut and not yet committed, at most (see settle in scrubBounces). */
 const WRITE_QUEUE = 2;
@@ -97,6 +97,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
   {
     const db = ctx.store.db;
     const zone = new ZoneClock(ctx.config.timezone);
+    // Each batch's events are encoded as they come, for the file being read (set at each file's start).
+    let fileId = 0;
     const linker = new Linker(
       {
         zone,
@@ -106,6 +108,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         maxOpenAgeMs: cfg.maxOpenAgeDays * 86_400_000,
       },
       await loadLinkerState(db),
+      () => new EventRows(run.id, fileId),
     );
     const totals = emptyCounts();
     const byClass: Partial<Record<BounceClass, number>> = {};
@@ -145,6 +148,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           continue;
         }
         const cp = await fileCheckpoint(db, file, id);
+        fileId = cp.id;
+        linker.events.fileId = cp.id;
         let from = cp.byteOffset;
         let lineNo = cp.lines;
         let status: FileStatus = !cp.known || (from === 0 && lineNo === 0) ? 'new' : cp.path !== file.path || cp.inode !== id.inode ? 'rotated' : 'appended';
@@ -170,14 +175,13 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           prof.cutMs += performance.now() - t0;
           pending = 0;
           await settle(WRITE_QUEUE - 1);
-          const days = new Set<string>();
-          for (const e of batch.events) days.add(e.day);
+          const days = new Set(batch.events.days);
           for (const s of batch.sent) days.add(s.day);
           const write = async () => {
             const w0 = performance.now();
             // COPY on the transaction's own connection: events and sent domains commit with the checkpoint.
             await ctx.store.transactionWithCopy(async (trx, copy) => {
-              await insertEvents(copy, batch.events, cp.id, run.id);
+              await insertEvents(copy, batch.events);
               await addSent(trx, batch.sent);
               await addSentDomains(copy, batch.sentDomains);
               await touchDays(trx, days, batch.daily);
@@ -187,7 +191,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             prof.writeMs += performance.now() - w0;
             prof.batches++;
             addCounts(totals, batch.counts);
-            for (const e of batch.events) if (!e.ownDomain) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
+            for (const [cls, n] of Object.entries(batch.events.byClass) as [BounceClass, number][]) byClass[cls] = (byClass[cls] ?? 0) + n;
             for (const c of batch.daily.values()) {
               dkim.campaignMessages += c.campaignMessages;
               dkim.signed += c.dkimSigned;

@@ -6,30 +6,12 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
-import { csvField } from '../text/csv.ts';
-import { isoTime } from '../text/iso-time.ts';
-import type { DailyCounters, DeliveryEvent, SentCount, SentDomains } from './linker.ts';
+import { BinaryRows } from '../db/copy-binary.ts';
+import { InternalError } from '../errors.ts';
+import type { BounceClass } from './classify.ts';
+import type { DailyCounters, DeliveryEvent, EventSink, SentCount, SentDomains } from './linker.ts';
 
-export type Copy = Store['copyCsv'];
-
-/** Rows per COPY chunk: one string join and one Buffer each, a few hundred KB. */
-const ROWS_PER_CHUNK = 4096;
-
-/** A COPY CSV value: unquoted empty is NULL, so an empty string is quoted. */
-function csv(v: string | null): string {
-  if (v === null) return '';
-  if (v === '') return '""';
-  return csvField(v);
-}
-
-async function* chunksOf<T>(rows: readonly T[], line: (r: T) => string): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < rows.length; i += ROWS_PER_CHUNK) {
-    let text = '';
-    const end = Math.min(rows.length, i + ROWS_PER_CHUNK);
-    for (let j = i; j < end; j++) text += line(rows[j]!) + '\n';
-    yield Buffer.from(text, 'utf8');
-  }
-}
+export type Copy = Store['copy'];
 
 const EVENT_COLUMNS = [
   'ts', 'day', 'host', 'transport', 'qid', 'recipient', 'orig_to', 'domain', 'relay', 'relay_host', 'relay_provider', 'status', 'dsn',
@@ -37,23 +19,83 @@ const EVENT_COLUMNS = [
 ] as const;
 
 /**
- * Events are COPied straight into delivery_events (no conflict is possible: every event is a new
- * row): the cheapest load for the server, on the batch's own connection so they commit with the
- * checkpoint that covers them. ts goes as ISO text (exact to the millisecond).
+ * A batch's events as rows of delivery_events, encoded as the linker makes them (its EventSink):
+ * nothing of an event outlives its line, where a batch of event objects and then their CSV lines
+ * lived on the heap until the batch was written (most of the main thread's garbage-collection
+ * time). Also counts what the run's summary and the health marks need of them.
  */
-export async function insertEvents(copy: Copy, events: readonly DeliveryEvent[], fileId: number, runId: number): Promise<void> {
-  if (!events.length) return;
-  const tail = `,${fileId},`;
-  await copy(
-    { table: 'delivery_events', columns: EVENT_COLUMNS, encoding: 'UTF8' },
-    chunksOf(
-      events,
-      (e) =>
-        `${isoTime(e.ts)},${e.day},${csv(e.host)},${csv(e.transport)},${csv(e.qid)},${csv(e.recipient)},${csv(e.origTo)},${csv(e.domain)},` +
-        `${csv(e.relay)},${csv(e.relayHost)},${csv(e.provider)},${e.status},${csv(e.dsn)},${e.class},${e.causeClass ?? ''},${csv(e.stage)},${csv(e.reason)},` +
-        `${csv(e.sender)},${csv(e.clientIp)},${csv(e.stream)},${e.ownDomain ? 't' : 'f'}${tail}${e.lineNo},${runId}`,
-    ),
-  );
+export class EventRows implements EventSink {
+  private readonly rows = new BinaryRows();
+  /** The days of the events (their health is recomputed). */
+  readonly days = new Set<string>();
+  /** Events by class, the firm's own mail apart. */
+  readonly byClass: Partial<Record<BounceClass, number>> = {};
+  private lastDay = '';
+  private lastEpochDay = 0;
+
+  /** `fileId`: the file the events come from; it may be set while no event has been pushed. */
+  constructor(
+    private readonly runId: number,
+    private fileIdValue: number,
+  ) {}
+
+  set fileId(id: number) {
+    if (this.rows.count > 0 && id !== this.fileIdValue) throw new InternalError('a batch of events cannot span two files');
+    this.fileIdValue = id;
+  }
+
+  get count(): number {
+    return this.rows.count;
+  }
+
+  push(e: DeliveryEvent): void {
+    if (e.day !== this.lastDay) {
+      this.lastDay = e.day;
+      this.lastEpochDay = Date.UTC(Number(e.day.slice(0, 4)), Number(e.day.slice(5, 7)) - 1, Number(e.day.slice(8, 10))) / 86_400_000;
+      this.days.add(e.day);
+    }
+    if (!e.ownDomain) this.byClass[e.class] = (this.byClass[e.class] ?? 0) + 1;
+    const r = this.rows;
+    r.row(EVENT_COLUMNS.length);
+    r.timestamptz(e.ts);
+    r.date(this.lastEpochDay);
+    r.text(e.host);
+    r.text(e.transport);
+    r.text(e.qid);
+    r.text(e.recipient);
+    r.text(e.origTo);
+    r.text(e.domain);
+    r.text(e.relay);
+    r.text(e.relayHost);
+    r.text(e.provider);
+    r.text(e.status);
+    r.text(e.dsn);
+    r.text(e.class);
+    r.text(e.causeClass);
+    r.text(e.stage);
+    r.text(e.reason);
+    r.text(e.sender);
+    r.text(e.clientIp);
+    r.text(e.stream);
+    r.bool(e.ownDomain);
+    r.int8(this.fileIdValue);
+    r.int8(e.lineNo);
+    r.int8(this.runId);
+  }
+
+  chunks(): Uint8Array[] {
+    return this.rows.chunks();
+  }
+}
+
+/**
+ * Events are COPied straight into delivery_events (no conflict is possible: every event is a new
+ * row), in COPY's binary format: the cheapest load for the server, on the batch's own connection
+ * so they commit with the checkpoint that covers them.
+ */
+export async function insertEvents(copy: Copy, events: EventRows): Promise<void> {
+  if (!events.count) return;
+  await copy({ table: 'delivery_events', columns: EVENT_COLUMNS, format: 'binary', encoding: 'UTF8' }, events.chunks());
 }
 
 /** Sent counts per day, transport and stream: a few hundred rows a batch at most, one statement. */
@@ -73,7 +115,13 @@ export async function addSent(trx: Transaction<Database>, sent: readonly SentCou
  */
 export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<void> {
   if (!domains.size) return;
-  await copy({ table: 'maillog_sent_domain_log', columns: ['domain', 'last_ts'], encoding: 'UTF8' }, chunksOf([...domains], ([d, ts]) => `${csv(d)},${isoTime(ts)}`));
+  const rows = new BinaryRows();
+  for (const [domain, ts] of domains) {
+    rows.row(2);
+    rows.text(domain);
+    rows.timestamptz(ts);
+  }
+  await copy({ table: 'maillog_sent_domain_log', columns: ['domain', 'last_ts'], format: 'binary', encoding: 'UTF8' }, rows.chunks());
 }
 
 /**

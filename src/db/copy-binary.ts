@@ -37,35 +37,55 @@ export class BinaryRows {
     // Between rows: a full buffer is handed over as it is, and the next rows start a new one.
     if (this.pos >= CHUNK_BYTES) this.cut();
     this.room(2);
-    this.buf.writeInt16BE(fields, this.pos);
+    this.buf[this.pos] = fields >>> 8;
+    this.buf[this.pos + 1] = fields;
     this.pos += 2;
     this.count++;
   }
 
   text(v: string | null): void {
     if (v === null) return this.null();
+    const len = v.length;
     // At most 3 bytes per UTF-16 unit; the length is written once the bytes are.
-    this.room(4 + v.length * 3);
-    const n = (this.buf as unknown as Utf8Write).utf8Write(v, this.pos + 4, v.length * 3);
-    this.buf.writeInt32BE(n, this.pos);
-    this.pos += 4 + n;
+    this.room(4 + len * 3);
+    const buf = this.buf;
+    const at = this.pos + 4;
+    // Most values are short and ASCII: bytes stored here cost less than a call into the encoder.
+    let i = 0;
+    for (; i < len; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[at + i] = c;
+    }
+    const n = i === len ? len : (buf as unknown as Utf8Write).utf8Write(v, at, len * 3);
+    this.int32(n);
+    this.pos += n;
+  }
+
+  /** A field's length word (or any int32) at the write position. */
+  private int32(v: number): void {
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v >>> 24;
+    buf[p + 1] = v >>> 16;
+    buf[p + 2] = v >>> 8;
+    buf[p + 3] = v;
+    this.pos = p + 4;
   }
 
   /** A bigint column; `v` must be an integer within ±2^53. */
   int8(v: number): void {
     this.room(12);
     const hi = Math.floor(v / TWO_32);
-    this.buf.writeInt32BE(8, this.pos);
-    this.buf.writeInt32BE(hi, this.pos + 4);
-    this.buf.writeUInt32BE(v - hi * TWO_32, this.pos + 8);
-    this.pos += 12;
+    this.int32(8);
+    this.int32(hi);
+    this.int32(v - hi * TWO_32);
   }
 
   bool(v: boolean): void {
     this.room(5);
-    this.buf.writeInt32BE(1, this.pos);
-    this.buf[this.pos + 4] = v ? 1 : 0;
-    this.pos += 5;
+    this.int32(1);
+    this.buf[this.pos++] = v ? 1 : 0;
   }
 
   /** A timestamptz from epoch milliseconds (microseconds since 2000-01-01 UTC on the wire). */
@@ -76,15 +96,13 @@ export class BinaryRows {
   /** A date from days since 1970-01-01 (days since 2000-01-01 on the wire). */
   date(epochDays: number): void {
     this.room(8);
-    this.buf.writeInt32BE(4, this.pos);
-    this.buf.writeInt32BE(epochDays - PG_EPOCH_MS / 86_400_000, this.pos + 4);
-    this.pos += 8;
+    this.int32(4);
+    this.int32(epochDays - PG_EPOCH_MS / 86_400_000);
   }
 
   null(): void {
     this.room(4);
-    this.buf.writeInt32BE(-1, this.pos);
-    this.pos += 4;
+    this.int32(-1);
   }
 
   /** The rows written, in chunks of whole rows (for Store.copy with format 'binary'). */

@@ -111,6 +111,8 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
 
   events: S;
   private sent: SentTree = new Map();
+  /** The SentCount the last success went to (in `sent` or `sentOwn` of this batch). */
+  private lastSent: SentCount | null = null;
   private sentOwn: SentTree = new Map();
   private sentDomains: SentDomains = new Map();
   daily = new Map<string, DailyCounters>();
@@ -209,6 +211,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     this.events = this.newEvents();
     this.sent = new Map();
     this.sentOwn = new Map();
+    this.lastSent = null;
     this.sentDomains = new Map();
     this.daily = new Map();
     this.counts = emptyCounts();
@@ -393,16 +396,22 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     if (own) this.counts.ownSent++;
     else this.counts.sent++;
     const stream = m?.stream ?? null;
-    // Nested maps keyed by the day, transport and stream strings, which are shared objects (the
-    // zone's day cache, the chunk's tag list, config values) whose hashes V8 keeps: no key string per line.
-    const byDay = own ? this.sentOwn : this.sent;
-    let byTransport = byDay.get(day);
-    if (!byTransport) byDay.set(day, (byTransport = new Map()));
-    let byStream = byTransport.get(transport);
-    if (!byStream) byTransport.set(transport, (byStream = new Map()));
-    const c = byStream.get(stream ?? '');
-    if (c) c.count++;
-    else byStream.set(stream ?? '', { day, transport, stream, ownDomain: own, count: 1 });
+    // A bulk night's successes come in long runs of one day, transport and stream: the count of the
+    // success before is usually this one's.
+    let c = this.lastSent;
+    if (c === null || c.day !== day || c.transport !== transport || c.stream !== stream || c.ownDomain !== own) {
+      // Nested maps keyed by the day, transport and stream strings, which are shared objects (the
+      // zone's day cache, the chunk's tag list, config values) whose hashes V8 keeps: no key string per line.
+      const byDay = own ? this.sentOwn : this.sent;
+      let byTransport = byDay.get(day);
+      if (!byTransport) byDay.set(day, (byTransport = new Map()));
+      let byStream = byTransport.get(transport);
+      if (!byStream) byTransport.set(transport, (byStream = new Map()));
+      c = byStream.get(stream ?? '') ?? null;
+      if (!c) byStream.set(stream ?? '', (c = { day, transport, stream, ownDomain: own, count: 0 }));
+      this.lastSent = c;
+    }
+    c.count++;
     // The last success per domain is all the domain-failure policy asks; the firm's own mail is never judged.
     if (!own) {
       const last = this.sentDomains.get(domain);

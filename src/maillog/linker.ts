@@ -13,7 +13,7 @@
 import { providerOfRelayHost } from '../mx/providers.ts';
 import type { BounceClass } from './classify.ts';
 import { domainOf, relayHost, smtpStage } from './delivery.ts';
-import { emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type SentCount, type SentDomains } from './outcomes.ts';
+import { emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type PendingRecipient, type SentCount, type SentDomains } from './outcomes.ts';
 import {
   F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
   type FailedDelivery, type ParsedChunk,
@@ -378,7 +378,9 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
       if (own) this.counts.ownDeferred++;
       else this.counts.deferred++;
       const mm = m ?? this.touch(qid, ts);
-      (mm.pending ??= {})[d.to] = { cls: d.cls, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
+      // Keyed by address: a prototype-less object is a dictionary from the start (in V8), where each
+      // new address added to a plain {} made a new hidden class, and no address can hit a prototype member.
+      (mm.pending ??= Object.create(null) as Record<string, PendingRecipient>)[d.to] = { cls: d.cls, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
     } else {
       if (own) this.counts.ownBounced++;
       else this.counts.bounced++;

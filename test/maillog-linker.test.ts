@@ -47,6 +47,17 @@ describe('message linker', () => {
     expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 1 });
   });
 
+  it('a recipient named like a prototype member is pending like any other, across a saved state', () => {
+    const lines = CAMPAIGN.replace('to=<c@b.example>', 'to=<__proto__>').trim().split('\n');
+    // Deferred in one run, saved with the state, expired in the next.
+    const first = linker();
+    let n = 0;
+    for (const line of lines.slice(0, 8)) first.feed(line.trim(), ++n);
+    const state = JSON.parse(JSON.stringify(first.serialize())) as LinkerState;
+    const b = feed(linker({}, state), lines.slice(8).join('\n'));
+    expect(b.events).toMatchObject([{ status: 'expired', recipient: '__proto__', causeClass: 'transient_network', dsn: '4.4.2' }]);
+  });
+
   it('a reused short queue id after `removed` starts a new message; instances never share state', () => {
     const b = feed(
       linker(),

@@ -58,6 +58,15 @@ export interface LinkerStateV2 {
 }
 export type LinkerState = LinkerStateV1 | LinkerStateV2;
 
+/**
+ * Pending recipients keyed by address, in a prototype-less object: a dictionary from the start (in
+ * V8), where each new address added to a plain {} made a new hidden class (a deferral cost several
+ * microseconds), and no address (`__proto__`) can reach a prototype member.
+ */
+function dictionary(from: Record<string, PendingRecipient> | null): Record<string, PendingRecipient> | null {
+  return from && Object.assign(Object.create(null) as Record<string, PendingRecipient>, from);
+}
+
 /** The open messages of one host and Postfix instance, by queue id (a queue id is unique only there). */
 interface Scope {
   /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
@@ -129,7 +138,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     this.events = this.newEvents();
     if (state?.version === 1) {
       const byKey = new Map<string, Open>();
-      for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m }));
+      for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m, pending: dictionary(m.pending) }));
       for (const [hq, k] of state.byHostQid) {
         const m = byKey.get(k);
         if (m) this.indexHost(m.host, hq.slice(hq.indexOf('\t') + 1), m);
@@ -137,7 +146,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
       this.lastTs = state.lastTs;
     } else if (state?.version === 2) {
       for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
-        const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending });
+        const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending: dictionary(pending) });
         if (flags & 4) this.indexHost(host, qid, m);
       }
       this.lastTs = state.lastTs;
@@ -378,9 +387,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
       if (own) this.counts.ownDeferred++;
       else this.counts.deferred++;
       const mm = m ?? this.touch(qid, ts);
-      // Keyed by address: a prototype-less object is a dictionary from the start (in V8), where each
-      // new address added to a plain {} made a new hidden class, and no address can hit a prototype member.
-      (mm.pending ??= Object.create(null) as Record<string, PendingRecipient>)[d.to] = { cls: d.cls, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
+      (mm.pending ??= dictionary({})!)[d.to] = { cls: d.cls, dsn: d.dsn, reason: d.reason, relay: d.relay, origTo: d.origTo, transport };
     } else {
       if (own) this.counts.ownBounced++;
       else this.counts.bounced++;

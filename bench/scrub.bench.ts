@@ -23,6 +23,7 @@
  * every run's ratio and their median.
  *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
+ * BENCH_BATCH_LINES (the scrub's batchLines; default the config's, 500,000),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -104,7 +105,8 @@ async function childScrub(file: string): Promise<Measure> {
   const store = await openStore(url ? { url, dataDir: '' } : { dataDir: '', inMemory: true });
   try {
     await migrate(store);
-    const config = loadConfig({ env: {}, cwd: os.tmpdir(), overrides: { maillog: { path: file, campaignClients: CAMPAIGN_CLIENTS } } });
+    const batchLines = process.env.BENCH_BATCH_LINES ? Number(process.env.BENCH_BATCH_LINES) : undefined;
+    const config = loadConfig({ env: {}, cwd: os.tmpdir(), overrides: { maillog: { path: file, campaignClients: CAMPAIGN_CLIENTS, ...(batchLines ? { batchLines } : {}) } } });
     const sink = { write: () => true } as unknown as NodeJS.WritableStream;
     const profile = emptyProfile();
     const db = store.db as unknown as import('kysely').Kysely<never>;

@@ -20,7 +20,7 @@ export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 2 ** 32;
 
-/** Hands a row's bytes over once a buffer holds this much (a few COPY messages' worth). */
+/** A buffer is handed over at the first row boundary past this size (a few COPY messages' worth). */
 const CHUNK_BYTES = 1 << 20;
 
 type Utf8Write = { utf8Write(s: string, offset: number, length: number): number };
@@ -29,8 +29,12 @@ export class BinaryRows {
   private buf = Buffer.allocUnsafeSlow(1 << 16);
   private pos = 0;
   private readonly full: Uint8Array[] = [];
+  private rows = 0;
+
   /** Rows written. */
-  count = 0;
+  get count(): number {
+    return this.rows;
+  }
 
   /** Starts a row of `fields` fields (the row before it must be complete). */
   row(fields: number): void {
@@ -40,7 +44,7 @@ export class BinaryRows {
     this.buf[this.pos] = fields >>> 8;
     this.buf[this.pos + 1] = fields;
     this.pos += 2;
-    this.count++;
+    this.rows++;
   }
 
   text(v: string | null): void {

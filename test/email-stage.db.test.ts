@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeEmails, type NormalizeSummary } from '../pipelines/email-normalize.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../src/rules/engine.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../src/email/yahoo-family.ts';
@@ -34,6 +34,10 @@ describe('normalize stage', () => {
   });
   afterAll(async () => {
     await store.close();
+  });
+  // Normalize keeps carrier_count by the links each page adds and removes: it must always equal a recount.
+  afterEach(async () => {
+    expect(await countDrift(store)).toEqual([]);
   });
 
   let first: NormalizeSummary;
@@ -133,5 +137,37 @@ describe('normalize stage', () => {
       return (await sql<{ email: string }>`select email from ${eligibleCandidates} as e`.execute(trx)).rows;
     });
     expect(eligible).toEqual([]);
+  });
+});
+
+/** Addresses whose carrier_count differs from the links that list them (none, if normalize is right). */
+async function countDrift(store: TestStore) {
+  const r = await sql<{ address: string; carrier_count: number; links: number }>`
+    select e.address, e.carrier_count, (select count(*) from carrier_emails ce where ce.email_id = e.id)::int as links
+    from emails e where e.carrier_count <> (select count(*) from carrier_emails ce where ce.email_id = e.id)`.execute(store.db);
+  return r.rows;
+}
+
+describe('normalize: carrier counts under any sequence of edits', () => {
+  it('equal a recount after every run, whatever carriers list, drop, share or reorder', async () => {
+    const store = await createTestStore();
+    try {
+      const pool = ['a@one.test', 'b@two.test', 'C@Three.test', 'shared@agent.test', 'bad-address', 'x@yahoo.com'];
+      const field = fc.array(fc.constantFrom(...pool), { maxLength: 3 }).map((a) => (a.length ? a.join(' ; ') : null));
+      const edits = fc.array(fc.array(fc.tuple(fc.integer({ min: 1, max: 12 }), fc.option(field, { nil: undefined })), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 });
+      for (const rounds of fc.sample(edits, { numRuns: 6, seed: 7 })) {
+        for (const edits of rounds) {
+          // undefined: the carrier disappears from the census; otherwise its new e-mail field (the last edit of a carrier wins).
+          const round = [...new Map(edits)];
+          const gone = round.filter(([, f]) => f === undefined).map(([dot]) => dot);
+          if (gone.length) await sql`delete from carriers where dot_number = any(${gone}::bigint[])`.execute(store.db);
+          await upsertCarriers(store, round.filter(([, f]) => f !== undefined).map(([dot, email]) => ({ dot, email: email ?? null })));
+          await normalizeEmails(testContext(store), { batchSize: 2 });
+          expect(await countDrift(store)).toEqual([]);
+        }
+      }
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -86,7 +86,7 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   // written with the row and needs no update afterwards (most rows of a first run).
   const linksPer = new Map<string, number>();
   for (const l of batch.links) linksPer.set(l.address, (linksPer.get(l.address) ?? 0) + 1);
-  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_addr_id, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason, pg_temp.nb_affected`.execute(trx);
+  await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_addr_id, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason`.execute(trx);
   await sql`create temp table nb_addr on commit drop as
     select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
                          ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
@@ -160,47 +160,38 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   c.reasons_added = reasons.a;
   c.reasons_changed = reasons.b;
 
-  // Links of these carriers replaced; every address that gained or lost one gets its count recomputed.
-  await sql`create temp table nb_affected on commit drop as
-    select email_id from carrier_emails where dot_number = any(${dots}::bigint[])
-    union
-    select email_id from pg_temp.nb_link_id`.execute(trx);
-
-  const removedLinks = await count(
-    trx,
-    sql`with d as (
-      delete from carrier_emails ce
-      where ce.dot_number = any(${dots}::bigint[])
-        and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
-      returning 1)
-    select count(*) as a, 0 as b from d`,
-  );
-  c.links_removed = removedLinks.a;
-  const links = await count(
-    trx,
-    sql`with up as (
-      insert into carrier_emails (dot_number, email_id, position)
-      select dot_number, email_id, position from pg_temp.nb_link_id
-      on conflict (dot_number, email_id) do update set position = excluded.position where carrier_emails.position <> excluded.position
-      returning (xmax = 0) as inserted)
-    select count(*) filter (where inserted) as a, count(*) filter (where not inserted) as b from up`,
-  );
-  c.links_added = links.a;
-  c.links_changed = links.b;
-  // Addresses inserted by this batch already carry their count. The others' ids travel as an array parameter: the planner then expects few rows and probes
-  // emails and carrier_emails by index, where a join with the temp table made it scan both tables
-  // whole on every page (quadratic over a 2M-carrier first run).
-  const affected = (await sql<{ email_id: number }>`select email_id from pg_temp.nb_affected`.execute(trx)).rows
-    .map((r) => Number(r.email_id))
-    .filter((id) => !insertedIds.has(id));
-  const recount = await sql<{ id: number; n: number }>`
-    select a.id, (select count(*) from carrier_emails ce where ce.email_id = a.id)::int as n from unnest(${affected}::bigint[]) as a(id)`.execute(trx);
+  // Links of these carriers replaced. Each address's count moves by the links this batch added and
+  // removed, in the same transaction: the count stays exact without recounting an address's links
+  // (an address listed by thousands of carriers was counted again on every page that touched it).
+  const removedLinks = await sql<{ email_id: number }>`
+    delete from carrier_emails ce
+    where ce.dot_number = any(${dots}::bigint[])
+      and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
+    returning ce.email_id`.execute(trx);
+  c.links_removed = removedLinks.rows.length;
+  const upsertedLinks = await sql<{ email_id: number; inserted: boolean }>`
+    insert into carrier_emails (dot_number, email_id, position)
+    select dot_number, email_id, position from pg_temp.nb_link_id
+    on conflict (dot_number, email_id) do update set position = excluded.position where carrier_emails.position <> excluded.position
+    returning email_id, (xmax = 0) as inserted`.execute(trx);
+  const delta = new Map<number, number>();
+  for (const r of removedLinks.rows) delta.set(Number(r.email_id), (delta.get(Number(r.email_id)) ?? 0) - 1);
+  let added = 0;
+  for (const r of upsertedLinks.rows) {
+    if (!r.inserted) continue;
+    added++;
+    delta.set(Number(r.email_id), (delta.get(Number(r.email_id)) ?? 0) + 1);
+  }
+  c.links_added = added;
+  c.links_changed = upsertedLinks.rows.length - added;
+  // Addresses inserted by this batch were written with their count (their links are all new).
+  const moved = [...delta].filter(([id, n]) => n !== 0 && !insertedIds.has(id));
   const counts = await count(
     trx,
     sql`with u as (
-      update emails e set carrier_count = n.n
-      from unnest(${recount.rows.map((r) => r.id)}::bigint[], ${recount.rows.map((r) => r.n)}::int[]) as n(id, n)
-      where e.id = n.id and e.carrier_count <> n.n
+      update emails e set carrier_count = e.carrier_count + n.n
+      from unnest(${moved.map(([id]) => id)}::bigint[], ${moved.map(([, n]) => n)}::int[]) as n(id, n)
+      where e.id = n.id
       returning 1)
     select count(*) as a, 0 as b from u`,
   );

@@ -9,6 +9,7 @@ import { createOutput } from '../src/cli/output.ts';
 import { deepMerge, loadConfig, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';
 import type { ScrubOptions } from '../src/maillog/scrub.ts';
+import { foldSentDomains } from '../src/maillog/write-batch.ts';
 import { REPO_ROOT } from './helpers/samples.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -215,7 +216,6 @@ describe('incremental reading', () => {
 describe('folding the logged successes', () => {
   // Two sessions are the point: PGlite has one, where the fold simply waits for the open batch.
   it.skipIf(process.env.AUDIENCE_TEST_BACKEND === 'pglite')('a fold beside a batch that is still writing moves only committed rows: nothing is lost', async () => {
-    const { foldSentDomains } = await import('../src/maillog/write-batch.ts');
     await sql`insert into maillog_sent_domain_log (domain, last_ts) values ('old.example', '2026-11-20T10:00:00Z')`.execute(store.db);
     // A batch transaction has logged a success and not committed when the fold runs on another connection.
     let release!: () => void;

@@ -4,9 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InputError } from '../errors.ts';
-import { LineParser } from './parse.ts';
-import { readChunks } from './reader.ts';
-import { TraditionalClock, ZoneClock } from './timestamp.ts';
+import { LineParser, parseFile } from './parse.ts';
+import { ZoneClock } from './timestamp.ts';
 import type { FromWorker, ToWorker, WorkerStart } from './parse-worker.ts';
 
 /** Parsed chunks not yet taken: bounds the worker's lead and the memory it holds. */
@@ -21,13 +20,9 @@ let wake: (() => void) | null = null;
 
 const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
-async function parseFile(m: Extract<ToWorker, { type: 'file' }>): Promise<void> {
+async function sendFile(m: Extract<ToWorker, { type: 'file' }>): Promise<void> {
   try {
-    parser.beginFile(new TraditionalClock(zone, new Date(m.mtimeMs)));
-    let lineNo = m.firstLineNo;
-    for await (const c of readChunks(m.file, m.from, { chunkBytes: m.chunkBytes })) {
-      const p = parser.parseChunk(c, lineNo);
-      lineNo += p.lines;
+    for await (const p of parseFile(parser, zone, m.file, { from: m.from, firstLineNo: m.firstLineNo, mtime: new Date(m.mtimeMs), chunkBytes: m.chunkBytes })) {
       while (credits <= 0) await new Promise<void>((r) => (wake = r));
       credits--;
       send({ type: 'chunk', chunk: p }, [p.ints.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]);
@@ -44,6 +39,6 @@ port.on('message', (m: ToWorker) => {
     const w = wake;
     wake = null;
     w?.();
-  } else void parseFile(m);
+  } else void sendFile(m);
 });
 send({ type: 'ready' });

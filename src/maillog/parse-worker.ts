@@ -17,9 +17,8 @@ import { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { InputError, InternalError } from '../errors.ts';
 import type { LogFile } from './files.ts';
-import { LineParser, type ParsedChunk } from './parse.ts';
-import { readChunks } from './reader.ts';
-import { TraditionalClock, ZoneClock } from './timestamp.ts';
+import { LineParser, parseFile, type ParsedChunk } from './parse.ts';
+import { ZoneClock } from './timestamp.ts';
 
 export interface WorkerStart {
   timeZone: string;
@@ -129,15 +128,12 @@ export class ParseWorker {
     let offset = from;
     let lineNo = firstLineNo;
     if (!this.ready) {
-      const local = new LineParser();
-      local.beginFile(new TraditionalClock(this.zone, mtime));
       let handOver = false;
-      for await (const c of readChunks(file, from, { chunkBytes })) {
+      for await (const p of parseFile(new LineParser(), this.zone, file, { from, firstLineNo, mtime, chunkBytes })) {
         if (this.failure) throw this.failure;
-        const p = local.parseChunk(c, lineNo);
         this.parsedBy.main++;
         lineNo += p.lines;
-        offset = c.endOffset;
+        offset = p.endOffset;
         yield p;
         // Leaving the loop closes the file; the worker opens it again at this chunk's end.
         if (this.ready) {

@@ -20,13 +20,14 @@
  * time of the line before (it keeps that time with its state).
  */
 import { classifyCached, type BounceClass } from './classify.ts';
+import type { LogFile } from './files.ts';
 import { cleanAddress, parseDelivery } from './delivery.ts';
 import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_OTHER, P_PICKUP, P_POSTSUPER, P_QMGR, P_SMTPD, queueIdEnd, startsWith, TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { parseLine, queueIdOf } from './line.ts';
 import type { LineCounts } from './outcomes.ts';
 import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
-import type { LineChunk } from './reader.ts';
-import { parseRfc3339, type TraditionalClock } from './timestamp.ts';
+import { readChunks, type LineChunk } from './reader.ts';
+import { parseRfc3339, TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 /** Record kinds (the low byte of ints[k]). */
 export const R_SENT = 1;
@@ -496,7 +497,7 @@ export class LineParser {
       default:
         return;
     }
-    this.hostId = h.host === this.lastHost ? this.lastHostId : this.hostIdOf(h.host);
+    this.hostId = this.hostIdOf(h.host);
     if (t.gen !== this.gen) {
       t.gen = this.gen;
       t.id = this.tagIdOf(t.tag, t.instance, t.program);
@@ -719,5 +720,25 @@ export class LineParser {
     const c = classifyCached(d.status, d.dsn, d.reason);
     this.record(R_FAILED, ts, lineNo);
     this.failures.push({ to: d.to, origTo: d.origTo, relay: d.relay, dsn: d.dsn, status: d.status, reason: d.reason, cls: c.class });
+  }
+}
+
+/**
+ * The parsed chunks of a file from byte `from` (line `firstLineNo`), in order: what the parse
+ * worker sends and what the main thread parses itself until the worker is ready (parse-worker.ts).
+ * `mtime` dates the file's traditional timestamps.
+ */
+export async function* parseFile(
+  parser: LineParser,
+  zone: ZoneClock,
+  file: LogFile,
+  at: { from: number; firstLineNo: number; mtime: Date; chunkBytes: number },
+): AsyncGenerator<ParsedChunk> {
+  parser.beginFile(new TraditionalClock(zone, at.mtime));
+  let lineNo = at.firstLineNo;
+  for await (const c of readChunks(file, at.from, { chunkBytes: at.chunkBytes })) {
+    const p = parser.parseChunk(c, lineNo);
+    lineNo += p.lines;
+    yield p;
   }
 }

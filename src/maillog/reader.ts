@@ -33,19 +33,20 @@ export function chunkLines(c: LineChunk): string[] {
 /**
  * Lines are handed over as bytes, not strings: the parser (parse.ts) decodes only the lines it keeps, and a
  * bulk log is mostly lines it does not (connect/disconnect, TLS, cleanup). The file is never
- * copied whole. A plain file is read into one buffer, reused from chunk to chunk: a chunk is valid
- * until the next is asked for (the parser copies what it keeps), and a file of hundreds of
- * megabytes no longer allocates as much for the garbage collector to reclaim.
+ * copied whole: a plain file is read into two buffers taking turns (readPlain), a gzip file is
+ * streamed through the decompressor. A chunk is valid until the next is asked for (the parser
+ * copies what it keeps).
  */
 export async function* readChunks(file: LogFile, from: number, opts: { chunkBytes?: number } = {}): AsyncGenerator<LineChunk> {
   const hwm = opts.chunkBytes ?? 1 << 20;
-  if (!file.gz) {
-    yield* readPlain(file, from, hwm);
-    return;
-  }
-  const raw = createReadStream(file.path, { highWaterMark: hwm, ...(file.gz ? {} : { start: from }) });
-  const stream = file.gz ? raw.pipe(createGunzip({ chunkSize: hwm })) : raw;
-  let skip = file.gz ? from : 0;
+  yield* file.gz ? readGzip(file, from, hwm) : readPlain(file, from, hwm);
+}
+
+/** A gzip file from `from` bytes of its text: the bytes before are decompressed and skipped (a rotated .gz never changes). */
+async function* readGzip(file: LogFile, from: number, hwm: number): AsyncGenerator<LineChunk> {
+  const raw = createReadStream(file.path, { highWaterMark: hwm });
+  const stream = raw.pipe(createGunzip({ chunkSize: hwm }));
+  let skip = from;
   let offset = from;
   let carry: Buffer | null = null;
   try {

@@ -10,7 +10,7 @@ export type { ScrubSummary };
 
 export async function runBounceScrub(ctx: StageContext, files: readonly string[] = [], opts: ScrubOptions = {}): Promise<ScrubSummary> {
   const logFiles = scrubFiles(ctx, files);
-  return withRun(ctx.store, 'scrub-bounces', { files: logFiles.map((f) => f.path) }, (run) => scrubBounces(ctx, run, logFiles, opts));
+  return withRun(ctx.store, 'scrub-bounces', { files: logFiles.map((f) => f.path) }, (run) => scrubBounces(ctx, run, logFiles, opts), { now: ctx.now });
 }
 
 export function describeBounceScrub(s: ScrubSummary): string {

@@ -20,7 +20,7 @@ export async function runCensusIngest(ctx: StageContext, opts: CensusIngestJobOp
   validateIngestOptions(opts);
   const summary = await withRun(ctx.store, 'ingest-census', { files: opts.files, snapshot: opts.snapshot, maxRejectRate: opts.maxRejectRate ?? null }, (run) =>
     ingestCensus(ctx, run, opts),
-  );
+  { now: ctx.now });
   const normalize = opts.normalize === false ? null : await normalizeEmails(ctx);
   return { ...summary, normalize };
 }

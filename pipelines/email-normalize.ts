@@ -10,5 +10,5 @@ export type { NormalizeOptions, NormalizeSummary };
 
 /** Normalizes every carrier whose e-mail field changed since the last run; returns the run summary. */
 export async function normalizeEmails(ctx: StageContext, opts: NormalizeOptions = {}): Promise<NormalizeSummary> {
-  return withRun(ctx.store, 'normalize', { full: Boolean(opts.full), batchSize: opts.batchSize ?? null }, (run) => runNormalize(ctx, run, opts));
+  return withRun(ctx.store, 'normalize', { full: Boolean(opts.full), batchSize: opts.batchSize ?? null }, (run) => runNormalize(ctx, run, opts), { now: ctx.now });
 }

@@ -17,5 +17,5 @@ export async function checkMx(ctx: StageContext, opts: MxCheckOptions = {}): Pro
     export: opts.exportFile ?? null,
     dns: ctx.config.mx.dnsServers,
   };
-  return withRun(ctx.store, 'check-mx', args, (run) => runMxCheck(ctx, run, opts));
+  return withRun(ctx.store, 'check-mx', args, (run) => runMxCheck(ctx, run, opts), { now: ctx.now });
 }

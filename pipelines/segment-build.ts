@@ -175,6 +175,6 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       summary.out = writeOut(opts.outDir, date, names, rows, run.id, summary);
     }
     return summary;
-  });
+  }, { now: ctx.now });
 }
 

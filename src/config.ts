@@ -35,6 +35,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** AUDIENCE_TZ: the firm's calendar; "today" and send hours are in this zone. */
   timezone: timeZone.default('America/Chicago'),
+  /**
+   * AUDIENCE_NOW: run as if the clock read this RFC 3339 time when the command started (it then
+   * ticks). For tests, demos and replays of a past day; the CLI warns whenever it is set.
+   */
+  now: z.iso.datetime({ offset: true }).optional(),
   census: censusConfigSchema.prefault({}),
   email: emailConfigSchema.prefault({}),
   maillog: maillogConfigSchema.prefault({}),
@@ -55,6 +60,7 @@ const ENV_MAP: Record<string, (v: string) => ConfigOverrides> = {
   DATABASE_URL: (v) => ({ database: { url: v } }),
   AUDIENCE_DATA_DIR: (v) => ({ database: { dataDir: v } }),
   AUDIENCE_TZ: (v) => ({ timezone: v }),
+  AUDIENCE_NOW: (v) => ({ now: v }),
   AUDIENCE_MAILLOG: (v) => ({ maillog: { path: v } }),
   AUDIENCE_DNS_SERVERS: (v) => ({ mx: { dnsServers: splitList(v) } }),
   AUDIENCE_WARMUP_START: (v) => ({ warmup: { start: v } }),
@@ -124,6 +130,7 @@ function hintFor(p: PropertyKey[]): string {
     'database.url': 'DATABASE_URL',
     'database.dataDir': 'AUDIENCE_DATA_DIR',
     timezone: 'AUDIENCE_TZ',
+    now: 'AUDIENCE_NOW',
     'maillog.path': 'AUDIENCE_MAILLOG',
     'warmup.start': 'AUDIENCE_WARMUP_START',
     'listmonk.url': 'LISTMONK_URL',

@@ -1,4 +1,5 @@
 import type { Output } from './cli/output.ts';
+import type { Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import type { Store } from './db/store.ts';
 
@@ -10,5 +11,6 @@ export interface StageContext {
   readonly config: Config;
   readonly store: Store;
   readonly out: Output;
-  readonly now: () => Date;
+  /** The one source of "now" (src/clock.ts). */
+  readonly now: Clock;
 }

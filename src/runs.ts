@@ -5,6 +5,7 @@
  * that same transaction, so the ledger can never disagree with the data.
  */
 import { hostname } from 'node:os';
+import { systemClock, type Clock } from './clock.ts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db/database.ts';
 import type { RunStatus } from './db/core-tables.ts';
@@ -14,6 +15,8 @@ import { isAudienceError, SafetyGateError } from './errors.ts';
 export interface RunHandle {
   readonly id: number;
   readonly stage: string;
+  /** The stage's clock: the ledger's times are read from it, like everything else the run decides. */
+  readonly now: Clock;
 }
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -24,21 +27,22 @@ export async function withRun<T extends Json>(
   stage: string,
   args: Json,
   fn: (run: RunHandle) => Promise<T>,
-  opts: { lockName?: string } = {},
+  opts: { lockName?: string; now?: Clock } = {},
 ): Promise<T> {
+  const now = opts.now ?? systemClock;
   const locked = await store.withLock(opts.lockName ?? `stage:${stage}`, async () => {
     await store.db
       .updateTable('runs')
-      .set({ status: 'abandoned', finished_at: new Date(), error: 'the process ended without finishing (crash or kill); a later run redid its work' })
+      .set({ status: 'abandoned', finished_at: now(), error: 'the process ended without finishing (crash or kill); a later run redid its work' })
       .where('stage', '=', stage)
       .where('status', '=', 'running')
       .execute();
     const row = await store.db
       .insertInto('runs')
-      .values({ stage, args: JSON.stringify(redactArgs(args)), status: 'running', pid: process.pid, host: hostname() })
+      .values({ stage, args: JSON.stringify(redactArgs(args)), status: 'running', pid: process.pid, host: hostname(), started_at: now() })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const run: RunHandle = { id: row.id, stage };
+    const run: RunHandle = { id: row.id, stage, now };
     try {
       const result = await fn(run);
       await finishRun(store.db, run, 'ok', result, null, { onlyIfRunning: true });
@@ -65,7 +69,7 @@ export async function finishRun(
 ): Promise<void> {
   let q = db
     .updateTable('runs')
-    .set({ status, finished_at: new Date(), counts: JSON.stringify(counts), error })
+    .set({ status, finished_at: run.now(), counts: JSON.stringify(counts), error })
     .where('id', '=', run.id);
   if (opts.onlyIfRunning) q = q.where('status', '=', 'running');
   await q.execute();

@@ -11,8 +11,7 @@ import type { StageContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import type { Store } from '../src/db/store.ts';
 import { createListmonkClient, type ListmonkClient } from '../src/listmonk/index.ts';
-import type { ListmonkDouble } from './listmonk-double/index.ts';
-import { DEFAULT_USER } from './listmonk-double/index.ts';
+import { DEFAULT_USER, ListmonkDouble } from './listmonk-double/index.ts';
 
 export const DATE = '2026-11-28';
 /** 06:00 in Chicago on DATE: a morning cron. */
@@ -62,18 +61,18 @@ export async function seedUniverse(db: Kysely<Database>, carriers: readonly FxCa
     select u.dot, e.id, u.pos from unnest(${links.map((l) => l.dot)}::bigint[], ${links.map((l) => l.address)}::text[], ${links.map((l) => l.position)}::int[]) as u(dot, a, pos)
     join emails e on e.address = u.a`.execute(db);
   await sql`insert into email_reasons (email_id, code, detail, since)
-    select id, 'invalid_syntax', 'fixture: not an address', now() from emails where not valid`.execute(db);
+    select id, 'invalid_syntax', 'fixture: not an address', ${NOW}::timestamptz from emails where not valid`.execute(db);
   const allDomains = [...new Set(parts.filter((p) => p.valid).map((p) => p.domain!))];
   const verdicts = allDomains.map((d) => domains[d]?.verdict ?? 'deliverable');
   await sql`insert into mx_domains (domain, verdict, reason, provider, checked_at, expires_at, source)
     select u.d, u.v, case u.v when 'deliverable' then 'mx' when 'dead' then 'nxdomain' else 'timeout' end, u.p,
-           now() - interval '1 hour', now() + interval '30 days', 'import'
+           ${NOW}::timestamptz - interval '1 hour', ${NOW}::timestamptz + interval '30 days', 'import'
     from unnest(${allDomains}::text[], ${verdicts}::text[], ${allDomains.map((d) => (domains[d]?.provider === undefined ? 'other' : domains[d]!.provider))}::text[]) as u(d, v, p)`.execute(db);
 }
 
 export async function addSuppression(db: Kysely<Database>, kind: 'address' | 'domain', value: string): Promise<void> {
   await sql`insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen)
-    values (${kind}, ${value}, 'recipient_invalid', 'operator', '{}'::jsonb, now(), now())`.execute(db);
+    values (${kind}, ${value}, 'recipient_invalid', 'operator', '{}'::jsonb, ${NOW}::timestamptz, ${NOW}::timestamptz)`.execute(db);
 }
 
 export async function addHold(db: Kysely<Database>, scope: 'provider' | 'global', provider: string | null, until: Date, reason = scope === 'global' ? 'dkim_coverage' : 'reputation_block'): Promise<void> {
@@ -106,6 +105,11 @@ export function quietOutput(): Output {
 
 export function fxContext(store: Store, config: Config, now: Date = NOW): StageContext {
   return { config, store, out: quietOutput(), now: () => now };
+}
+
+/** A Listmonk double whose clock is the fixture's: "in the future" means after NOW, whatever the machine's day. */
+export function startDouble(opts: Parameters<typeof ListmonkDouble.start>[0] = {}): Promise<ListmonkDouble> {
+  return ListmonkDouble.start({ now: () => NOW, ...opts });
 }
 
 export function doubleClient(double: ListmonkDouble, config: Config, now: Date = NOW): ListmonkClient {

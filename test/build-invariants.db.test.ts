@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../src/email/yahoo-family.ts';
 import { SafetyGateError } from '../src/errors.ts';
-import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, type FxCarrier, type FxDomain } from './build-fixture.ts';
+import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble, type FxCarrier, type FxDomain } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -73,7 +73,7 @@ describe('build invariants (property)', () => {
   let lm: ListmonkDouble;
   beforeAll(async () => {
     store = await createTestStore();
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
   });
   afterAll(async () => {
     await lm.stop();

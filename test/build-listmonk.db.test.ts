@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { UsageError } from '../src/errors.ts';
-import { addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse } from './build-fixture.ts';
+import { addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -35,7 +35,7 @@ describe('build and Listmonk', () => {
       { dot: 1021, emails: ['c@example.org'] },
       { dot: 5001, emails: ['new@cascade-moving.test'], added: '2026-11-25', mcs150: '2026-11-25' },
     ]);
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
   });
   afterEach(async () => {
     await lm.stop();

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { ExternalServiceError, SafetyGateError } from '../src/errors.ts';
-import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, type FxCarrier } from './build-fixture.ts';
+import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble, type FxCarrier } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 
@@ -57,7 +57,7 @@ describe('audience build', () => {
     await sql`truncate push_ledger, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
     await seedUniverse(store.db, universe(), DOMAINS);
     await addSuppression(store.db, 'address', 'gone@mesa-trucking.test');
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
   });
   afterEach(async () => {
     await lm.stop();
@@ -174,7 +174,7 @@ describe('audience build', () => {
     await addHold(store.db, 'provider', 'google', new Date(NOW.getTime() + 86_400_000));
     // Pushed 10 days ago by the other segment: still in the 30-day cooldown.
     await sql`insert into push_ledger (send_date, segment, address, email_id, dot_number, rank, run_id, status, pushed_at)
-      select date '2026-11-18', 'new-carrier', address, id, 2000, 1, 0, 'pushed', now() from emails where address = ${m365(0)}`.execute(store.db);
+      select date '2026-11-18', 'new-carrier', address, id, 2000, 1, 0, 'pushed', ${NOW}::timestamptz from emails where address = ${m365(0)}`.execute(store.db);
     const s = await segmentBuild(fxContext(store, fxConfig({}, 50)), { listmonk: doubleClient(lm, fxConfig({}, 50)) });
     expect(s.excluded).toMatchObject({ provider_hold: 3, cooldown: 1 });
     const pushed = (await ledger(store)).map((r) => r.address);

@@ -12,8 +12,10 @@ import { DEFAULT_USER, ListmonkDouble, PIPELINE_PERMS } from './listmonk-double/
 
 let d: ListmonkDouble;
 afterEach(async () => d?.stop());
-const start = async (o: Parameters<typeof ListmonkDouble.start>[0] = {}) => (d = await ListmonkDouble.start(o));
-const inHours = (h: number) => new Date(Date.now() + h * 3_600_000);
+/** The clock both sides read: the client (through clientFor) and the double. */
+const NOW = new Date('2026-11-28T12:00:00Z');
+const start = async (o: Parameters<typeof ListmonkDouble.start>[0] = {}) => (d = await ListmonkDouble.start({ now: () => NOW, ...o }));
+const inHours = (h: number) => new Date(NOW.getTime() + h * 3_600_000);
 
 async function setup(version = 'v6.2.0') {
   await start(version.startsWith('v2') || version.startsWith('v3') ? { version, admin: null } : { version });
@@ -60,13 +62,13 @@ describe('campaigns', () => {
   it('refuses a send_at in the past before calling Listmonk, and surfaces Listmonk\'s own 400', async () => {
     const { lm, input } = await setup();
     const before = d.requests.length;
-    const e = await lm.ensureScheduledCampaign({ ...input, send_at: new Date(Date.now() - 60_000) }).catch((x) => x);
+    const e = await lm.ensureScheduledCampaign({ ...input, send_at: inHours(-1 / 60) }).catch((x) => x);
     expect(e).toBeInstanceOf(InputError);
     expect(e.message).toMatch(/not in the future.*--send-hour/);
     expect(d.requests.length).toBe(before + 1); // only the name lookup
     // A client clock behind the server's: Listmonk's 400 comes back typed, with what to check.
     const skewed = clientFor(d, {}, { now: () => new Date(0) }).lm;
-    const e2 = await skewed.createCampaign({ ...input, name: 'other', send_at: new Date(Date.now() - 60_000) }).catch((x) => x);
+    const e2 = await skewed.createCampaign({ ...input, name: 'other', send_at: inHours(-1 / 60) }).catch((x) => x);
     expect(e2).toBeInstanceOf(ListmonkApiError);
     expect(e2).toMatchObject({ status: 400, body: { message: 'Scheduled date should be in the future.' } });
     expect(e2.message).toMatch(/send_at is in the future/);

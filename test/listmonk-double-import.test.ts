@@ -6,7 +6,9 @@ import { storedZip } from './listmonk-double/zip.ts';
 
 let d: ListmonkDouble;
 afterEach(async () => d?.stop());
-const start = async (o: Parameters<typeof ListmonkDouble.start>[0] = {}) => (d = await ListmonkDouble.start(o));
+/** The double's clock, pinned: "the future" of send_at is relative to it, not to the machine's day. */
+const NOW = new Date('2026-11-28T12:00:00Z');
+const start = async (o: Parameters<typeof ListmonkDouble.start>[0] = {}) => (d = await ListmonkDouble.start({ now: () => NOW, ...o }));
 
 function importForm(csv: string | Buffer, params: Record<string, unknown>, filename = 'x.csv'): FormData {
   const f = new FormData();
@@ -112,7 +114,7 @@ describe('Listmonk double: import', () => {
 });
 
 describe('Listmonk double: campaigns and settings', () => {
-  const future = () => new Date(Date.now() + 3_600_000).toISOString();
+  const future = () => new Date(NOW.getTime() + 3_600_000).toISOString();
 
   it('creates drafts only, falls back to richtext, refuses a past send_at, unknown lists and empty names', async () => {
     await start();

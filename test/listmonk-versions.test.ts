@@ -12,12 +12,14 @@ import { ListmonkDouble } from './listmonk-double/index.ts';
 let d: ListmonkDouble;
 afterEach(async () => d?.stop());
 
+/** The clock of the double and the client (clientFor shares it). */
+const NOW = new Date('2026-11-28T12:00:00Z');
 const VERSIONS = ['v2.1.0', 'v2.4.0', 'v3.0.0', 'v4.1.0', 'v5.1.0', 'v6.0.0', 'v6.2.0'];
 
 describe.each(VERSIONS)('Listmonk %s', (version) => {
   it('detect, ensure list, push, re-run without writes, import, schedule once', async () => {
     const legacy = version < 'v4';
-    d = await ListmonkDouble.start({ version, admin: legacy ? { username: 'admin', password: 'pw' } : undefined });
+    d = await ListmonkDouble.start({ now: () => NOW, version, admin: legacy ? { username: 'admin', password: 'pw' } : undefined });
     const { lm } = clientFor(d, legacy ? { apiUser: 'admin', apiToken: 'pw' } : {});
     expect((await lm.version()).raw).toBe(version);
 
@@ -41,7 +43,7 @@ describe.each(VERSIONS)('Listmonk %s', (version) => {
     // A second import right after works on every version (the state is DELETEd after each).
     expect((await lm.importSubscribersToList(bulk.id, [{ email: 'later@example.com' }]))[0]!.status).toBe('added');
 
-    const input = { name: 'mcs150 2026-11-28', subject: 'S', lists: [list.id], body: '<p>b</p>', altbody: 'b', send_at: new Date(Date.now() + 3_600_000) };
+    const input = { name: 'mcs150 2026-11-28', subject: 'S', lists: [list.id], body: '<p>b</p>', altbody: 'b', send_at: new Date(NOW.getTime() + 3_600_000) };
     const first = await lm.ensureScheduledCampaign(input);
     const again = await lm.ensureScheduledCampaign(input);
     expect(first.campaign.status).toBe('scheduled');

@@ -9,7 +9,7 @@ import { segmentBuild } from '../pipelines/segment-build.ts';
 import { status } from '../pipelines/status.ts';
 import { daysOfAudience } from '../src/build/plan.ts';
 import { SafetyGateError } from '../src/errors.ts';
-import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse } from './build-fixture.ts';
+import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -18,7 +18,7 @@ describe('plan and status', () => {
   let lm: ListmonkDouble;
   beforeAll(async () => {
     store = await createTestStore();
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
     await seedUniverse(
       store.db,
       [

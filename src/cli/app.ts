@@ -3,6 +3,7 @@
  * store, apply or check migrations, run the pipeline, print its summary, close the store.
  */
 import type { Command } from 'commander';
+import { startingAt, systemClock, type Clock } from '../clock.ts';
 import { loadConfig, type Config, type ConfigOverrides } from '../config.ts';
 import type { StageContext } from '../context.ts';
 import { ensureMigrated } from '../db/migrate.ts';
@@ -31,7 +32,8 @@ export interface RunCommandOptions {
   /** Tests inject env and cwd; the CLI uses the process's. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  now?: () => Date;
+  /** Tests inject a clock; otherwise AUDIENCE_NOW (config `now`) or the machine's clock. */
+  now?: Clock;
   out?: Output;
 }
 
@@ -45,11 +47,13 @@ export async function runCommand<S extends object>(
   const g = globalOptions(cmd);
   const out = opts.out ?? createOutput({ json: Boolean(g.json), verbose: Boolean(g.verbose), quiet: Boolean(g.quiet) });
   const config: Config = loadConfig({ env: opts.env, cwd: opts.cwd, configPath: g.config, overrides: opts.overrides });
+  const now = opts.now ?? (config.now ? startingAt(config.now) : systemClock);
+  if (!opts.now && config.now) out.warn(`the clock starts at ${config.now} (AUDIENCE_NOW), not at the machine's time: unset it for production runs.`);
   const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir });
   try {
     const applied = await ensureMigrated(store, { apply: opts.migrations === 'apply' });
     if (applied.length) out.info(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
-    const summary = await body({ config, store, out, now: opts.now ?? (() => new Date()) });
+    const summary = await body({ config, store, out, now });
     out.result(summary, human as ((s: object) => string) | undefined);
     return summary;
   } finally {

@@ -46,7 +46,7 @@ export async function operatorSuppress(ctx: StageContext, subject: string, opts:
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     }),
-  );
+  { now: ctx.now });
 }
 
 export type UnsuppressSummary = { command: 'unsuppress'; kind: 'address' | 'domain'; value: string; lifted: number };
@@ -62,7 +62,7 @@ export async function operatorUnsuppress(ctx: StageContext, subject: string, opt
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     }),
-  );
+  { now: ctx.now });
 }
 
 export type UnholdSummary = { command: 'unhold'; target: string; lifted: { scope: string; provider: string | null; reason: string; until: string }[] };
@@ -87,5 +87,5 @@ export async function operatorUnhold(ctx: StageContext, target: string, opts: { 
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     }),
-  );
+  { now: ctx.now });
 }

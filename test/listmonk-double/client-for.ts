@@ -1,4 +1,4 @@
-/** A ListmonkClient pointed at a double, with fast retries and a captured debug log. */
+/** A ListmonkClient pointed at a double, with fast retries, a captured debug log and the double's clock. */
 import { createListmonkClient, type ListmonkClientOptions } from '../../src/listmonk/client.ts';
 import { listmonkConfigSchema, type ListmonkConfig } from '../../src/listmonk/config.ts';
 import { DEFAULT_USER, type ListmonkDouble } from './server.ts';
@@ -15,6 +15,6 @@ export function clientFor(d: ListmonkDouble, over: Partial<ListmonkConfig> = {},
     ...over,
   });
   const logs: string[] = [];
-  const lm = createListmonkClient(config, { log: (l) => logs.push(l), ...opts });
+  const lm = createListmonkClient(config, { log: (l) => logs.push(l), now: d.model.clock, ...opts });
   return { lm, logs, config };
 }

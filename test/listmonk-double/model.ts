@@ -60,9 +60,14 @@ export interface CampaignRow {
   updated_at: string;
 }
 
-export const nowIso = () => new Date().toISOString();
-
 export class Model {
+  /** The double's clock: the product's clock in a test that pins one, so "now" is the same on both sides. */
+  constructor(readonly clock: () => Date = () => new Date()) {}
+
+  nowIso(): string {
+    return this.clock().toISOString();
+  }
+
   lists = new Map<number, ListRow>();
   subscribers = new Map<number, SubscriberRow>();
   /** subscriber id → list id → subscription */
@@ -83,7 +88,7 @@ export class Model {
   private seq = { list: 0, subscriber: 0, campaign: 0 };
 
   addList(l: Partial<ListRow> & { name: string }): ListRow {
-    const t = nowIso();
+    const t = this.nowIso();
     const row: ListRow = {
       id: ++this.seq.list,
       uuid: randomUUID(),
@@ -126,7 +131,7 @@ export class Model {
   }
 
   addSubscriber(s: { email: string; name: string; attribs?: Record<string, unknown>; status?: SubStatus }): SubscriberRow {
-    const t = nowIso();
+    const t = this.nowIso();
     const row: SubscriberRow = { id: ++this.seq.subscriber, uuid: randomUUID(), attribs: {}, status: 'enabled', created_at: t, updated_at: t, ...s };
     this.subscribers.set(row.id, row);
     this.byEmail.set(row.email.toLowerCase(), row.id);
@@ -139,7 +144,7 @@ export class Model {
     if (!this.lists.has(listId) || !this.subscribers.has(subId)) return; // FK: unknown ids are ignored
     const subs = this.subscriptions.get(subId)!;
     const existing = subs.get(listId);
-    const t = nowIso();
+    const t = this.nowIso();
     if (existing) {
       if (status) subs.set(listId, { ...existing, status, updated_at: t });
     } else subs.set(listId, { status: status ?? newStatus, created_at: t, updated_at: t });
@@ -149,7 +154,7 @@ export class Model {
     const s = this.subscribers.get(subId);
     if (!s) return;
     s.status = 'blocklisted';
-    s.updated_at = nowIso();
+    s.updated_at = this.nowIso();
     for (const [listId, sub] of this.subscriptions.get(subId) ?? []) this.subscriptions.get(subId)!.set(listId, { ...sub, status: 'unsubscribed' });
   }
 
@@ -194,7 +199,7 @@ export class Model {
   }
 
   addCampaign(c: Omit<CampaignRow, 'id' | 'uuid' | 'created_at' | 'updated_at'>): CampaignRow {
-    const t = nowIso();
+    const t = this.nowIso();
     const row: CampaignRow = { ...c, id: ++this.seq.campaign, uuid: randomUUID(), created_at: t, updated_at: t };
     this.campaigns.set(row.id, row);
     return row;

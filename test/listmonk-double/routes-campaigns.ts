@@ -14,13 +14,13 @@ function getCampaign(env: Env, id: number): CampaignRow {
 }
 
 /** send_at: RFC 3339 or null; `""` is a bind error; must be in the future. */
-function sendAt(b: Record<string, unknown>): string | null | undefined {
+function sendAt(b: Record<string, unknown>, env: Env): string | null | undefined {
   if (!('send_at' in b)) return undefined;
   const v = b.send_at;
   if (v === null) return null;
   if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v))
     throw badRequest(`Unmarshal type error: expected=null.Time, got=${JSON.stringify(v)}, field=send_at, offset=0`);
-  if (new Date(v).getTime() < Date.now()) throw badRequest('Scheduled date should be in the future.');
+  if (new Date(v).getTime() < env.model.clock().getTime()) throw badRequest('Scheduled date should be in the future.');
   return new Date(v).toISOString();
 }
 
@@ -64,7 +64,7 @@ export const campaignRoutes: Route[] = [
       const name = str(b, 'name');
       const subject = str(b, 'subject');
       const ids = intArray(b, 'lists');
-      const at = sendAt(b);
+      const at = sendAt(b, env);
       if (name.length < 1 || name.length > 2000) throw badRequest('Invalid length for name.');
       if (subject.length < 1 || subject.length > 5000) throw badRequest('Invalid length for subject.');
       let contentType = str(b, 'content_type');
@@ -100,7 +100,7 @@ export const campaignRoutes: Route[] = [
       if (!['draft', 'paused', 'scheduled'].includes(c.status)) throw badRequest('Cannot update a running or a finished campaign.');
       const b = req.json();
       const listRefs = lists(req, env, intArray(b, 'lists')); // lists must always be sent
-      const at = sendAt(b);
+      const at = sendAt(b, env);
       for (const k of ['name', 'subject', 'body', 'altbody', 'from_email'] as const) if (typeof b[k] === 'string') (c as unknown as Record<string, unknown>)[k] = b[k];
       if (Array.isArray(b.tags)) c.tags = b.tags as string[];
       if (at !== undefined) c.send_at = at;
@@ -108,7 +108,7 @@ export const campaignRoutes: Route[] = [
       // v2–v4: send_later:false makes it a draft; v5+: clearing send_at on a scheduled one does.
       if (!atLeast(env.version, 5) && b.send_later === false) c.status = 'draft';
       if (atLeast(env.version, 5) && c.status === 'scheduled' && c.send_at === null) c.status = 'draft';
-      c.updated_at = new Date().toISOString();
+      c.updated_at = env.model.nowIso();
       return { ...c };
     },
   },
@@ -132,7 +132,7 @@ export const campaignRoutes: Route[] = [
       if (target === 'scheduled' && !c.send_at) throw badRequest('Campaign needs a date to be scheduled.');
       // The SQL turns `running` into `scheduled` when send_at is set; other strings go straight in.
       c.status = target === 'running' && c.send_at ? 'scheduled' : target;
-      c.updated_at = new Date().toISOString();
+      c.updated_at = env.model.nowIso();
       return { ...c, status: target };
     },
   },

@@ -28,6 +28,8 @@ export interface DoubleOptions {
   /** ≤ v3: the config.toml admin; null = no auth. Default admin / admin-password. */
   admin?: { username: string; password: string } | null;
   domainBlocklist?: string[];
+  /** The double's clock (default: the machine's). Give it the product's clock in tests that pin one. */
+  now?: () => Date;
 }
 
 export interface LoggedRequest {
@@ -47,7 +49,7 @@ export const DEFAULT_USER: DoubleUser = { username: 'audience', token: 'test-tok
 class CrashSignal extends Error {}
 
 export class ListmonkDouble {
-  readonly model = new Model();
+  readonly model: Model;
   readonly faults = new Faults();
   readonly importer: Importer;
   readonly requests: LoggedRequest[] = [];
@@ -65,6 +67,7 @@ export class ListmonkDouble {
   private readonly routes: Route[];
 
   private constructor(opts: DoubleOptions) {
+    this.model = new Model(opts.now);
     this.version = parse(opts.version ?? 'v6.2.0');
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, structuredClone(u));
     this.admin = opts.admin === undefined ? { username: 'admin', password: 'admin-password' } : opts.admin;

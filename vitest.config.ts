@@ -15,11 +15,11 @@ export default defineConfig({
     // PGlite holds ~400 MB per test file; two cores here.
     maxWorkers: 2,
     projects: [
-      { extends: true as const, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: dbTests } },
+      { extends: true as const, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: dbTests, globalSetup: ['test/helpers/build-dist.ts'] } },
       ...(withPg
-        ? [{ extends: true as const, test: { name: 'pg', include: dbTests, env: { AUDIENCE_TEST_BACKEND: 'pg' }, globalSetup: ['test/helpers/global-setup.ts'] } }]
+        ? [{ extends: true as const, test: { name: 'pg', include: dbTests, env: { AUDIENCE_TEST_BACKEND: 'pg' }, globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/global-setup.ts'] } }]
         : []),
-      { extends: true as const, test: { name: 'pglite', include: dbTests, env: { AUDIENCE_TEST_BACKEND: 'pglite' }, globalSetup: ['test/helpers/global-setup.ts'] } },
+      { extends: true as const, test: { name: 'pglite', include: dbTests, env: { AUDIENCE_TEST_BACKEND: 'pglite' }, globalSetup: ['test/helpers/build-dist.ts', 'test/helpers/global-setup.ts'] } },
     ],
   },
 });

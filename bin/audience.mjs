@@ -1,8 +1,19 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so `npx audience ...` works right after `npm ci`
-// with no build step to remember.
-import { register } from 'tsx/esm/api';
+// Runs the build in dist/ (made by `npm ci` through the `prepare` script: plain JavaScript, fast to
+// start). Runs the TypeScript sources through tsx instead when there is no build, or when a source
+// file is newer than it (a developer's edit is never run stale; `npm run build` refreshes it).
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isBuildFresh } from '../scripts/build.mjs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+let entry;
+if (isBuildFresh()) {
+  entry = path.join(root, 'dist', 'audience.mjs');
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  entry = path.join(root, 'src', 'cli', 'main.ts');
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv);

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import { InternalError, SafetyGateError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../paths.ts';
 import type { Database } from './database.ts';
 import type { Store } from './store.ts';
 
-export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+export const SQL_DIR = path.join(PACKAGE_ROOT, 'sql');
 const FILE_RE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 const LOCK_KEY = 'audience:migrate';
 

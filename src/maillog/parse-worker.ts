@@ -12,10 +12,11 @@
  * file over at a chunk boundary: chunks are self-contained (parse.ts), so which thread parsed one
  * changes nothing. One worker per run reads the run's files in turn.
  */
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { build } from 'esbuild';
 import { InputError, InternalError } from '../errors.ts';
+import { DIST_PARSE_WORKER } from '../paths.ts';
 import type { LogFile } from './files.ts';
 import { LineParser, parseFile, type ParsedChunk } from './parse.ts';
 import { ZoneClock } from './timestamp.ts';
@@ -36,9 +37,13 @@ export type FromWorker =
 
 let bundle: Promise<string> | null = null;
 
-/** The worker's script, built once per process (the sources do not change under a running process). */
+/**
+ * The worker's script: dist/parse-worker.cjs when running from the build, else bundled once per
+ * process from the sources (they do not change under a running process).
+ */
 function workerScript(): Promise<string> {
-  bundle ??= build({
+  if (DIST_PARSE_WORKER) return (bundle ??= readFile(DIST_PARSE_WORKER, 'utf8'));
+  bundle ??= import('esbuild').then(({ build }) => build({
     entryPoints: [fileURLToPath(new URL('./parse-worker-main.ts', import.meta.url))],
     bundle: true,
     platform: 'node',
@@ -46,7 +51,7 @@ function workerScript(): Promise<string> {
     target: 'node20',
     write: false,
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+  })).then((r) => r.outputFiles[0]!.text);
   bundle.catch(() => (bundle = null));
   return bundle;
 }

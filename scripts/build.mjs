@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// Builds the CLI once (npm ci runs it as `prepare`), so a command starts from plain JavaScript
+// instead of compiling TypeScript through tsx at every start. Output in dist/:
+//   audience.mjs (+ chunks, one per lazily loaded pipeline), parse-worker.cjs (the scrub's thread),
+//   build-stamp.json (what the build was made from: bin/audience.mjs runs the sources instead when
+//   a source file is newer, so a developer's edit is never run stale).
+// node_modules stay external: PGlite finds its WASM next to its own module, and the packages are
+// already plain JavaScript.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+
+/** The newest modification time of the sources the bundle is made of (ms). */
+export function newestSource(dir = path.join(root, 'src')) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * True when dist/ was built from the sources as they are now (or when there are no sources, as in
+ * a package installed from a tarball: the build is all there is).
+ */
+export function isBuildFresh() {
+  try {
+    const { sourcesAt } = JSON.parse(readFileSync(path.join(dist, 'build-stamp.json'), 'utf8'));
+    return !existsSync(path.join(root, 'src')) || newestSource() <= sourcesAt;
+  } catch {
+    return false;
+  }
+}
+
+export async function buildDist() {
+  const { build } = await import('esbuild');
+  const sourcesAt = newestSource();
+  // Build beside dist/ and swap it in, so a command starting meanwhile sees the old or the new
+  // build whole, never half of one.
+  const tmp = `${dist}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  // __AUDIENCE_DIST__ tells the code it runs from this build (src/paths.ts): the prebuilt worker is
+  // used, and the package root is found from dist/ instead of from src/.
+  const common = { bundle: true, platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning', legalComments: 'none', define: { __AUDIENCE_DIST__: 'true' } };
+  await build({
+    ...common,
+    entryPoints: { audience: path.join(root, 'src/cli/main.ts') },
+    format: 'esm',
+    splitting: true,
+    outdir: tmp,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    sourcemap: 'linked',
+  });
+  await build({ ...common, entryPoints: [path.join(root, 'src/maillog/parse-worker-main.ts')], format: 'cjs', outfile: path.join(tmp, 'parse-worker.cjs') });
+  writeFileSync(path.join(tmp, 'build-stamp.json'), JSON.stringify({ sourcesAt, builtAt: Date.now() }) + '\n');
+  const old = `${dist}.old-${process.pid}`;
+  try {
+    renameSync(dist, old);
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+  }
+  renameSync(tmp, dist);
+  rmSync(old, { recursive: true, force: true });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const t0 = performance.now();
+  await buildDist();
+  console.error(`built dist/ in ${Math.round(performance.now() - t0)} ms`);
+}

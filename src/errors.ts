@@ -7,12 +7,24 @@ export type Phase = 'usage' | 'config' | 'input' | 'external' | 'gate' | 'intern
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
+export interface ErrorOptions {
+  cause?: unknown;
+  /**
+   * The run summary of a stage that did its work but must still fail (e.g. check-mx marking
+   * domains unknown behind a lying resolver): --json prints its keys beside the error, and the
+   * run ledger keeps it as the run's counts.
+   */
+  summary?: Record<string, unknown>;
+}
+
 export abstract class AudienceError extends Error {
   abstract readonly phase: Phase;
   abstract readonly exitCode: number;
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly summary: Record<string, unknown> | undefined;
+  constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
+    this.summary = options?.summary;
   }
 }
 
@@ -41,7 +53,7 @@ export class ExternalServiceError extends AudienceError {
   readonly exitCode = EXIT.failed;
   readonly service: string;
   readonly retryable: boolean;
-  constructor(service: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  constructor(service: string, message: string, options?: ErrorOptions & { retryable?: boolean }) {
     super(message, options);
     this.service = service;
     this.retryable = options?.retryable ?? false;
@@ -54,7 +66,7 @@ export class SafetyGateError extends AudienceError {
   readonly phase = 'gate';
   readonly exitCode = EXIT.refused;
   readonly gate: string;
-  constructor(gate: string, message: string, options?: { cause?: unknown }) {
+  constructor(gate: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.gate = gate;
   }

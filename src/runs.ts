@@ -50,7 +50,7 @@ export async function withRun<T extends Json>(
     } catch (e) {
       const status: RunStatus = e instanceof SafetyGateError ? 'refused' : 'failed';
       const message = isAudienceError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      await finishRun(store.db, run, status, {}, message, { onlyIfRunning: true }).catch(() => {});
+      await finishRun(store.db, run, status, (isAudienceError(e) && e.summary) || {}, message, { onlyIfRunning: true }).catch(() => {});
       throw e;
     }
   });

@@ -46,7 +46,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (json)
       process.stdout.write(
-        JSON.stringify({ command: commandName(argv), ok: false, exitCode: err.exitCode, error: { phase: err.phase, message: err.message, ...('gate' in err ? { gate: err.gate } : {}) } }) + '\n',
+        JSON.stringify({
+          ...err.summary,
+          command: commandName(argv),
+          ok: false,
+          exitCode: err.exitCode,
+          error: { phase: err.phase, message: err.message, ...('gate' in err ? { gate: err.gate } : {}) },
+        }) + '\n',
       );
     return err.exitCode;
   }

@@ -55,8 +55,8 @@ describe('merging an observation into the stored verdict', () => {
 });
 
 describe('invariant 5: a transient failure never turns into a permanent verdict', () => {
-  it('holds for any sequence of observations', () => {
-    const obs = fc.record({ kind: fc.constantFrom('unknown', 'dead', 'deliverable'), afterHours: fc.integer({ min: 0, max: 40 }) });
+  it('holds for any sequence of observations, and a run whose resolver failed its canaries never moves the streak', () => {
+    const obs = fc.record({ kind: fc.constantFrom('unknown', 'dead', 'deliverable', 'untrusted'), afterHours: fc.integer({ min: 0, max: 40 }) });
     fc.assert(
       fc.property(fc.array(obs, { maxLength: 30 }), (seq) => {
         let prev: PreviousVerdict | undefined;
@@ -66,8 +66,8 @@ describe('invariant 5: a transient failure never turns into a permanent verdict'
           now += o.afterHours * 3_600_000;
           const check: DomainCheck = {
             domain: 'p.test',
-            verdict: o.kind as DomainCheck['verdict'],
-            reason: o.kind === 'unknown' ? 'servfail' : o.kind === 'dead' ? 'nxdomain' : 'mx',
+            verdict: o.kind === 'untrusted' ? 'unknown' : (o.kind as DomainCheck['verdict']),
+            reason: o.kind === 'unknown' ? 'servfail' : o.kind === 'untrusted' ? 'resolver_untrusted' : o.kind === 'dead' ? 'nxdomain' : 'mx',
             provider: null,
             mxHosts: [],
             mxPreferences: [],
@@ -76,7 +76,11 @@ describe('invariant 5: a transient failure never turns into a permanent verdict'
             error: null,
           };
           const r = mergeCheck(prev, check, { now: new Date(now), runId: null, config: cfg });
-          if (o.kind === 'unknown') {
+          if (o.kind === 'untrusted') {
+            expect(r.verdict === 'unknown' || r.verdict === 'unresolvable').toBe(true);
+            expect(r.verdict === 'unresolvable').toBe(streakDays.size >= cfg.unresolvableAfterDays);
+            expect(r.unknown_days).toBe(streakDays.size);
+          } else if (o.kind === 'unknown') {
             streakDays.add(new Date(now).toISOString().slice(0, 10));
             // Never dead, and unresolvable only after the configured number of distinct days.
             expect(r.verdict === 'unknown' || r.verdict === 'unresolvable').toBe(true);

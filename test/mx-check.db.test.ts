@@ -125,14 +125,14 @@ describe('check-mx on the database', () => {
   it('a transient failure never turns a known domain dead, and keeps its last known hosts and provider', async () => {
     await checkMx(ctx(), { domains: ['hostfail.test', 'gsuite.test'] });
     expect(await row('hostfail.test')).toMatchObject({ verdict: 'unknown', reason: 'servfail', mx_hosts: ['mx.hostfail.test'] });
-    // gsuite.test starts timing out: simulate with a resolver that never answers.
-    const mute = await startDnsServer({}, { silent: true });
+    // gsuite.test's own name servers stop answering; the resolver (its canaries) is fine.
+    const flaky = await startDnsServer({ ...MX_ZONES, 'gsuite.test': { silent: true } });
     try {
       clock = new Date(T0.getTime() + 2 * DAY);
-      const s = await checkMx(ctx({ mx: { dnsServers: [mute.address], timeoutMs: 100, retries: 0 } }), { domains: ['gsuite.test'] });
+      const s = await checkMx(ctx({ mx: { dnsServers: [flaky.address], timeoutMs: 100, retries: 0 } }), { domains: ['gsuite.test'] });
       expect(s.verdicts).toEqual({ deliverable: 0, dead: 0, unknown: 1, unresolvable: 0 });
     } finally {
-      await mute.close();
+      await flaky.close();
     }
     expect(await row('gsuite.test')).toMatchObject({ verdict: 'unknown', reason: 'timeout', provider: 'google', mx_hosts: ['smtp.google.com'] });
     const dp = await store.db.selectFrom('domain_providers').selectAll().where('domain', '=', 'gsuite.test').executeTakeFirst();
@@ -171,15 +171,49 @@ describe('check-mx on the database', () => {
     expect(await row('ok.test')).toMatchObject({ source: 'dns', checked_at: clock });
   });
 
-  it('refuses a CSV with a bad row as a whole, naming the line', async () => {
+  it('imports the valid lines of a CSV and rejects each bad one with its line and reason (exit 1)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'mx-'));
     const file = path.join(dir, 'bad.csv');
-    writeFileSync(file, 'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\nok.test,deliverable,mx,,10 mx1.ok.test,,2026-11-01T00:00:00Z,,\nbad.test,alive,mx,,,,2026-11-01T00:00:00Z,,\n');
+    writeFileSync(
+      file,
+      [
+        'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error',
+        'ok.test,deliverable,mx,,10 mx1.ok.test,,2026-11-01T00:00:00Z,,',
+        'bad.test,alive,mx,,,,2026-11-01T00:00:00Z,,',
+        'future.test,dead,nxdomain,,,,2026-11-21T00:00:00Z,,',
+        'short.test,dead,nxdomain',
+        'backwards.test,dead,nxdomain,,,,2026-11-10T00:00:00Z,2026-11-09T00:00:00Z,',
+        'not a domain,dead,nxdomain,,,,2026-11-01T00:00:00Z,,',
+        'nx.test,dead,nxdomain,,,,2026-11-02T00:00:00Z,,',
+        '',
+      ].join('\n'),
+    );
     const err = await checkMx(ctx(), { importFile: file }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as Error).message).toMatch(/line 3: verdict "alive"/);
-    expect(await row('ok.test')).toBeUndefined();
+    const e = err as InputError;
+    expect(e.message).toMatch(/5 line\(s\) rejected; the other lines were read \(2 imported, 0 not imported/);
+    expect(e.message).toMatch(/line 3: verdict "alive" must be one of/);
+    expect(e.summary).toMatchObject({
+      imported: 2,
+      keptNewer: 0,
+      rejected: 5,
+      verdicts: { deliverable: 1, dead: 1, unknown: 0, unresolvable: 0 },
+      rejects: [
+        { line: 3, reason: expect.stringMatching(/^verdict "alive"/) },
+        { line: 4, reason: expect.stringMatching(/^checked_at 2026-11-21T00:00:00.000Z is later than now \(2026-11-20T08:00:00.000Z\)/) },
+        { line: 5, reason: '3 field(s) where the header has 9' },
+        { line: 6, reason: 'expires_at 2026-11-09T00:00:00.000Z is before checked_at 2026-11-10T00:00:00.000Z' },
+        { line: 7, reason: 'domain "not a domain" is not a domain name' },
+      ],
+    });
+    expect(await row('ok.test')).toMatchObject({ verdict: 'deliverable', source: 'import' });
+    expect(await row('nx.test')).toMatchObject({ verdict: 'dead', source: 'import' });
+    expect(await row('future.test')).toBeUndefined();
     await expect(checkMx(ctx(), { importFile: path.join(dir, 'missing.csv') })).rejects.toThrow(/does not exist/);
+    writeFileSync(file, 'domain,verdict\nok.test,dead\n');
+    await expect(checkMx(ctx(), { importFile: file })).rejects.toThrow(/missing column\(s\) reason, checked_at/);
+    writeFileSync(file, 'domain,verdict,reason,checked_at\n"ok.test,dead,nxdomain,2026-11-01T00:00:00Z\n');
+    await expect(checkMx(ctx(), { importFile: file })).rejects.toThrow(/not a readable verdict CSV.*Nothing was imported/s);
   });
 
   it('domain_providers: curated consumer domains before any check, MX-derived providers after', async () => {

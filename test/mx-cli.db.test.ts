@@ -2,7 +2,7 @@
  * `audience check-mx` end to end through the real binary: the --json contract, exit codes, and the
  * shipped snapshot (data-samples/mx-snapshot.csv) giving the sample universe's verdicts offline.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -117,6 +117,67 @@ describe('audience check-mx (CLI)', () => {
     expect((r.json as { exported: number }).exported).toBeGreaterThanOrEqual(27);
     const again = await runCli(['--json', 'check-mx', '--import', file], { env });
     expect(again.code, again.stderr).toBe(0);
-    expect((again.json as { imported: number }).imported).toBe((r.json as { exported: number }).exported);
+    // Every line ties with the row it was exported from: the stored one stays, nothing changes.
+    expect(again.json).toMatchObject({ imported: 0, keptNewer: (r.json as { exported: number }).exported, rejected: 0 });
+  });
+
+  it('--import says once what it did: imported, kept (with what won), rejected', async () => {
+    const file = path.join(dataDir, 'older.csv');
+    writeFileSync(
+      file,
+      'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\n' +
+        'example.com,dead,nxdomain,,,,2026-11-01T00:00:00Z,,\n' +
+        'fresh-carrier.test,deliverable,mx,,10 mx.fresh-carrier.test,93.184.216.50,2026-11-26T00:00:00Z,,\n',
+    );
+    const r = await runCli(['check-mx', '--import', file], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const all = r.stdout + r.stderr;
+    expect(all.match(/imported \d+ verdict/g)).toHaveLength(1);
+    expect(r.stdout).toContain('imported 1 verdict(s); 1 line(s) not imported because a newer verdict wins; 0 rejected');
+    expect(r.stdout).toContain('line 2 example.com dead of 2026-11-01T00:00:00.000Z: kept deliverable (mx) of 2026-11-27T14:00:00.000Z from an import');
+
+    writeFileSync(file, 'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\nbad.test,alive,mx,,,,2026-11-01T00:00:00Z,,\nok2.test,dead,nxdomain,,,,2026-11-01T00:00:00Z,,\n');
+    const bad = await runCli(['--json', 'check-mx', '--import', file], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.json).toMatchObject({
+      command: 'check-mx',
+      ok: false,
+      exitCode: 1,
+      imported: 1,
+      rejected: 1,
+      rejects: [{ line: 2, reason: expect.stringContaining('verdict "alive"') }],
+      error: { phase: 'input', message: expect.stringContaining('line 2: verdict "alive"') },
+    });
+    expect(bad.stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a resolver that answers NXDOMAIN for everything: exit 1, which server lied, what it answered, how to fix it', async () => {
+    const captive = await startDnsServer({});
+    try {
+      const r = await runCli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', captive.address], { env });
+      expect(r.code).toBe(1);
+      expect(r.json).toMatchObject({
+        command: 'check-mx',
+        ok: false,
+        exitCode: 1,
+        checked: 0,
+        verdicts: { deliverable: 0, dead: 0, unknown: 2, unresolvable: 0 },
+        canaries: { trusted: false, notJudged: 2, servers: [{ server: captive.address, status: 'lied' }] },
+        domains: [
+          { domain: 'gsuite.test', verdict: 'unknown', reason: 'resolver_untrusted' },
+          { domain: 'nx.test', verdict: 'unknown', reason: 'resolver_untrusted' },
+        ],
+        error: { phase: 'external' },
+      });
+      expect(r.stderr).toContain(`${captive.address} answered wrongly: MX gmail.com -> NXDOMAIN (this name exists)`);
+      expect(r.stderr).toMatch(/--dns HOST:PORT, AUDIENCE_DNS_SERVERS/);
+      const human = await runCli(['check-mx', '--domain', 'nx.test', '--dns', captive.address], { env });
+      expect(human.code).toBe(1);
+      expect(human.stderr).toMatch(/^audience: the name server\(s\) failed their canaries before the run/);
+    } finally {
+      await captive.close();
+    }
+    const dead = await withDb((s) => s.db.selectFrom('mx_domains').select('domain').where('verdict', '=', 'dead').where('domain', '=', 'gsuite.test').execute());
+    expect(dead).toEqual([]);
   });
 });

@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'domains in flight at once (config mx.concurrency, default 64)'))
     .addOption(new Option('--qps <n>', 'cap on DNS queries per second (config mx.qps, default no cap)'))
     .addOption(new Option('--timeout <ms>', 'deadline of one DNS query attempt in ms (config mx.timeoutMs, default 2000)'))
-    .addOption(new Option('--import <file>', 'load verdicts from a CSV written by --export (no DNS); rows keep their observation time'))
+    .addOption(new Option('--import <file>', 'load verdicts from a CSV written by --export (no DNS); lines keep their observation time, the newer verdict wins'))
     .addOption(new Option('--export <file>', 'write every stored verdict to FILE as CSV (after the check or import, if any)'))
     .addHelpText(
       'after',
@@ -48,6 +48,17 @@ mimecast, barracuda, other, mixed.
 
 CSV (--import/--export): domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error
 with mx as "10 mx1.example.com;20 mx2.example.com". An empty expires_at follows the cache policy.
+Which verdict wins, for imports and checks alike: the later checked_at; at the same time dead >
+deliverable > unresolvable > unknown, then live DNS > import; a full tie keeps the stored one.
+An import reports imported / not imported (a newer verdict wins) / rejected lines, each reject
+with its line and reason; any rejected line makes it exit 1 (the valid lines are imported).
+
+Canaries: before it believes a name server, a run asks it about names that must exist
+(mx.canaries.mustExist; default gmail.com, outlook.com and maillog.ownDomains) and a random name
+under mx.canaries.mustNotExistUnder (default "example") that cannot. A server that answers wrongly
+is not used; with none left, or when one breaks during the run (checked again with every batch
+and whenever the share of dead/unknown verdicts jumps), the run writes no dead verdict, marks the
+domains unknown (resolver_untrusted), says which server answered what, and exits 1.
 
 Examples:
   audience check-mx
@@ -89,13 +100,22 @@ function renderHuman(s: MxCheckSummary): string {
   for (const d of s.domains ?? [])
     lines.push(`${d.domain}  ${d.verdict} (${d.reason})${d.provider ? `  provider ${d.provider}` : ''}${d.mx.length ? `  mx ${d.mx.join(' ')}` : ''}${d.verdict !== 'deliverable' && d.error ? `\n    ${d.error}` : ''}`);
   const ran = s.imported !== undefined || s.dnsServers !== undefined;
-  if (s.imported !== undefined) lines.push(`imported ${s.imported} verdict(s)`);
-  else if (s.dnsServers !== undefined) lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
+  if (s.imported !== undefined) {
+    lines.push(`imported ${s.imported} verdict(s); ${s.keptNewer} line(s) not imported because a newer verdict wins; ${s.rejected ?? 0} rejected`);
+    for (const k of s.kept ?? [])
+      lines.push(`  line ${k.line} ${k.domain} ${k.verdict} of ${k.checkedAt}: kept ${k.kept.verdict} (${k.kept.reason}) of ${k.kept.checkedAt} from ${k.kept.source === 'dns' ? 'DNS' : 'an import'}`);
+    if (s.keptNewer > (s.kept?.length ?? 0)) lines.push(`  ... and ${s.keptNewer - (s.kept?.length ?? 0)} more`);
+  } else if (s.dnsServers !== undefined) lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
   if (ran) {
     const v = s.verdicts;
     lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
     const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
     if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  }
+  if (s.canaries) {
+    const c = s.canaries;
+    lines.push(`  canaries: ${c.servers.map((x) => `${x.server} ${x.status}`).join(', ')} (asked ${c.checks} time(s)${c.guardTrips ? `, ${c.guardTrips} by the dead-rate guard` : ''})`);
+    if (s.imported === undefined && s.keptNewer) lines.push(`  ${s.keptNewer} observation(s) not written: the stored verdict is newer (was the clock set back?)`);
   }
   if (s.exported !== undefined) lines.push(`exported ${s.exported} verdict(s)`);
   return lines.join('\n');

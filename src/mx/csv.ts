@@ -11,6 +11,8 @@
  *   can stay valid for the demo; when empty, it follows the cache policy from `checked_at`.
  * - `provider` is recomputed from the MX hosts when they are given (the suffix table may have
  *   grown since the export); it is read from the file only for rows without MX hosts.
+ * - A line observed after the importing run's clock, or expiring before it was observed, is
+ *   rejected with the other malformed lines (import.ts reports each with its line number).
  * Files stream in and out in batches: a 100k-domain cache never sits in memory whole.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -28,10 +30,9 @@ import { csvField } from '../text/csv.ts';
 
 export const CSV_COLUMNS = ['domain', 'verdict', 'reason', 'provider', 'mx', 'addresses', 'checked_at', 'expires_at', 'last_error'] as const;
 const VERDICTS: readonly MxVerdict[] = ['deliverable', 'dead', 'unknown', 'unresolvable'];
-const BATCH = 1000;
 
 /** One CSV record -> a stored verdict, or a message saying what is wrong with it. */
-export function verdictFromCsv(rec: Record<string, string | undefined>, config: MxConfig): StoredVerdict | string {
+export function verdictFromCsv(rec: Record<string, string | undefined>, config: MxConfig, now: Date): StoredVerdict | string {
   const domain = normalizeDomain(rec.domain ?? '');
   if (!domain) return `domain "${rec.domain ?? ''}" is not a domain name`;
   const verdict = (rec.verdict ?? '').trim() as MxVerdict;
@@ -40,10 +41,13 @@ export function verdictFromCsv(rec: Record<string, string | undefined>, config: 
   if (!reason) return 'reason is empty';
   const checked = new Date((rec.checked_at ?? '').trim());
   if (!rec.checked_at?.trim() || Number.isNaN(checked.getTime())) return `checked_at "${rec.checked_at ?? ''}" is not an ISO 8601 time`;
+  // A later observation wins (precedence.ts): one dated after now would win over every real check.
+  if (checked > now) return `checked_at ${checked.toISOString()} is later than now (${now.toISOString()}): a verdict cannot have been observed in the future (check the exporting machine's clock)`;
   let expires: Date | null = null;
   if (rec.expires_at?.trim()) {
     expires = new Date(rec.expires_at.trim());
     if (Number.isNaN(expires.getTime())) return `expires_at "${rec.expires_at}" is not an ISO 8601 time`;
+    if (expires < checked) return `expires_at ${expires.toISOString()} is before checked_at ${checked.toISOString()}`;
   }
   const mx: { exchange: string; priority: number }[] = [];
   for (const part of (rec.mx ?? '').split(';').map((s) => s.trim()).filter(Boolean)) {
@@ -77,60 +81,39 @@ export function verdictFromCsv(rec: Record<string, string | undefined>, config: 
   };
 }
 
-/**
- * Reads FILE in batches and hands each batch of valid rows to `write`. A file with any bad row is
- * refused as a whole before anything is written (InputError listing the first problems), so a
- * half-imported snapshot never exists.
- */
-export async function readVerdictCsv(file: string, config: MxConfig, write: (rows: StoredVerdict[]) => Promise<void>): Promise<number> {
-  const problems: string[] = [];
-  let total = 0;
-  // Pass 1 validates, pass 2 writes: the file streams twice instead of sitting in memory.
-  for (const pass of ['validate', 'write'] as const) {
-    let batch: StoredVerdict[] = [];
-    for await (const { rec, line } of records(file)) {
-      const v = verdictFromCsv(rec, config);
-      if (typeof v === 'string') {
-        if (problems.length < 10) problems.push(`line ${line}: ${v}`);
-        continue;
-      }
-      if (pass === 'validate') {
-        total++;
-        continue;
-      }
-      batch.push(v);
-      if (batch.length >= BATCH) {
-        await write(batch);
-        batch = [];
-      }
-    }
-    if (pass === 'validate' && problems.length)
-      throw new InputError(`${file} has rows that cannot be imported (nothing was imported):\n  ${problems.join('\n  ')}\nFix them (format: ${CSV_COLUMNS.join(',')}) and import again.`);
-    if (pass === 'write' && batch.length) await write(batch);
-  }
-  return total;
-}
+/** A data line of a verdict CSV: its fields by column name, or why it cannot be read. */
+export type CsvLine = { line: number; rec: Record<string, string>; problem?: undefined } | { line: number; problem: string };
 
-async function* records(file: string): AsyncGenerator<{ rec: Record<string, string>; line: number }> {
+/**
+ * The data lines of FILE, streamed. A line with the wrong number of fields is handed on as a
+ * problem (the other lines still count); a file whose header lacks a needed column, or whose
+ * quoting breaks (nothing after it can be trusted), is refused with an InputError.
+ */
+export async function* verdictCsvLines(file: string): AsyncGenerator<CsvLine> {
   const input = createReadStream(file);
-  const parser = input.pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: false, info: true, relax_column_count: false }));
+  const parser = input.pipe(parse({ bom: true, skip_empty_lines: true, trim: false, info: true, relax_column_count: true }));
   // pipe() does not forward the source's errors (a missing file): hand them to the parser we iterate.
   input.on('error', (e) => parser.destroy(e));
-  let header = true;
+  let header: string[] | null = null;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      if (header) {
-        const missing = ['domain', 'verdict', 'reason', 'checked_at'].filter((c) => !(c in record));
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record.map((h) => h.trim());
+        const missing = ['domain', 'verdict', 'reason', 'checked_at'].filter((c) => !header!.includes(c));
         if (missing.length) throw new InputError(`${file}: missing column(s) ${missing.join(', ')}. The header must be: ${CSV_COLUMNS.join(',')}`);
-        header = false;
+        continue;
       }
-      yield { rec: record, line: info.lines };
+      if (record.length !== header.length) {
+        yield { line: info.lines, problem: `${record.length} field(s) where the header has ${header.length}` };
+        continue;
+      }
+      yield { line: info.lines, rec: Object.fromEntries(header.map((h, i) => [h, record[i]!])) };
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    const err = e as NodeJS.ErrnoException;
+    const err = e as NodeJS.ErrnoException & { lines?: number };
     if (err.code === 'ENOENT') throw new InputError(`${file} does not exist. Pass the path of a CSV written by \`audience check-mx --export\`.`, { cause: e });
-    throw new InputError(`${file} is not a readable verdict CSV: ${err.message}`, { cause: e });
+    throw new InputError(`${file} is not a readable verdict CSV${err.lines ? ` (line ${err.lines})` : ''}: ${err.message}. Nothing was imported.`, { cause: e });
   }
 }
 

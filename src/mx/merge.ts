@@ -6,6 +6,9 @@
  * - an unknown keeps the last known MX hosts and provider (holds and ordering still work) and
  *   extends the streak, counted in distinct UTC days; only when the streak reaches
  *   mx.unresolvableAfterDays does the domain become `unresolvable`;
+ * - an unknown of reason `resolver_untrusted` (the run's resolver failed its canaries) says nothing
+ *   about the domain: it keeps the last known hosts and leaves the streak as it was, so a broken
+ *   resolver, however many days it stays broken, never makes a domain unresolvable;
  * - expiry: deliverable after the record TTL bounded to [minTtlSeconds, maxTtlSeconds], dead and
  *   unresolvable after deadRecheckHours, unknown after unknownRecheckMinutes.
  */
@@ -85,18 +88,21 @@ export function mergeCheck(
   // Unknown: extend the streak (a day counts once), keep what we knew about the hosts.
   const day = utcDay(now);
   const inStreak = prev && prev.unknown_since !== null && (prev.verdict === 'unknown' || prev.verdict === 'unresolvable');
-  const unknown_days = inStreak ? prev.unknown_days + (prev.last_unknown_day === day ? 0 : 1) : 1;
-  const verdict: MxVerdict = unknown_days >= config.unresolvableAfterDays ? 'unresolvable' : 'unknown';
   const known = check.mxHosts.length || !prev ? observed : { provider: prev.provider, mx_hosts: prev.mx_hosts, mx_preferences: prev.mx_preferences, addresses: prev.addresses };
+  const streak =
+    check.reason === 'resolver_untrusted'
+      ? inStreak
+        ? { unknown_since: prev.unknown_since, unknown_days: prev.unknown_days, last_unknown_day: prev.last_unknown_day }
+        : noStreak
+      : { unknown_since: inStreak ? prev.unknown_since : now, unknown_days: inStreak ? prev.unknown_days + (prev.last_unknown_day === day ? 0 : 1) : 1, last_unknown_day: day };
+  const verdict: MxVerdict = streak.unknown_days >= config.unresolvableAfterDays ? 'unresolvable' : 'unknown';
   return {
     ...base,
     ...known,
+    ...streak,
     verdict,
     ttl_seconds: null,
     dead_since: verdict === 'unresolvable' ? (prev?.verdict === 'unresolvable' && prev.dead_since) || now : null,
-    unknown_since: inStreak ? prev.unknown_since : now,
-    unknown_days,
-    last_unknown_day: day,
     expires_at: expiresAt(verdict, null, now, config),
   };
 }

@@ -1,22 +1,20 @@
 /**
- * The `check-mx` stage: import/export of the verdict cache, or a DNS check of the candidate
- * domains needing a verdict (missing or expired) or of the domains named on the command line.
- * Returns the run summary, the --json contract:
- *   { command, checked, verdicts: {deliverable, dead, unknown, unresolvable}, byProvider,
- *     domains?: [{domain, verdict, reason, provider, mx}] (with --domain/--domains) }
+ * The `check-mx` stage: import/export of the verdict cache, or a DNS check (dns-run.ts) of the
+ * candidate domains needing a verdict (missing or expired) or of the domains named on the command
+ * line. Returns the run summary (summary.ts, the --json contract).
  */
 import { readFileSync } from 'node:fs';
 import type { StageContext } from '../context.ts';
 import { normalizeDomain } from '../email/normalize.ts';
 import { InputError, UsageError } from '../errors.ts';
 import type { RunHandle } from '../runs.ts';
-import { domainsNeedingCheck, saveChecks, upsertVerdicts } from './cache.ts';
-import { readVerdictCsv, writeVerdictCsv } from './csv.ts';
-import type { StoredVerdict } from './merge.ts';
-import { createResolver, serverLabel } from './resolver.ts';
-import { runChecks } from './run-checks.ts';
-import { resolveNameServers } from './servers.ts';
-import type { MxVerdict } from './tables.ts';
+import { domainsNeedingCheck } from './cache.ts';
+import { writeVerdictCsv } from './csv.ts';
+import { runDnsCheck } from './dns-run.ts';
+import { importVerdictCsv } from './import.ts';
+import { tally, type MxCheckSummary } from './summary.ts';
+
+export type { DomainVerdictOut, MxCheckSummary } from './summary.ts';
 
 export interface MxCheckOptions {
   /** --domain (repeatable): check exactly these, whatever their cache state. */
@@ -27,105 +25,40 @@ export interface MxCheckOptions {
   exportFile?: string;
 }
 
-export interface DomainVerdictOut {
-  domain: string;
-  verdict: MxVerdict;
-  reason: string;
-  provider: string | null;
-  mx: string[];
-  error: string | null;
-}
-
-export type MxCheckSummary = {
-  command: 'check-mx';
-  run_id: number;
-  checked: number;
-  verdicts: Record<MxVerdict, number>;
-  byProvider: Record<string, number>;
-  domains?: DomainVerdictOut[];
-  imported?: number;
-  exported?: number;
-  dnsServers?: string[];
-  queries?: { sent: number; retries: number; timeouts: number; tcpFallbacks: number };
-  seconds: number;
-};
-
-const BATCH = 500;
-
-export function tally(rows: readonly Pick<StoredVerdict, 'verdict' | 'provider'>[], into?: { verdicts: Record<MxVerdict, number>; byProvider: Record<string, number> }) {
-  const t = into ?? { verdicts: { deliverable: 0, dead: 0, unknown: 0, unresolvable: 0 }, byProvider: {} as Record<string, number> };
-  for (const r of rows) {
-    t.verdicts[r.verdict]++;
-    if (r.provider) t.byProvider[r.provider] = (t.byProvider[r.provider] ?? 0) + 1;
-  }
-  return t;
-}
-
 export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxCheckOptions): Promise<MxCheckSummary> {
   const started = performance.now();
-  const cfg = ctx.config.mx;
-  const t = tally([]);
   const seconds = () => Math.round((performance.now() - started) / 10) / 100;
   const explicit = [...(opts.domains ?? []).map((d) => explicitDomain(d, '--domain')), ...(opts.domainsFile ? readDomainsFile(opts.domainsFile) : [])];
   const asked = (opts.domains?.length ?? 0) > 0 || opts.domainsFile !== undefined;
   if (opts.importFile && asked) throw new UsageError('--import loads verdicts without DNS: use it alone (or with --export), not with --domain/--domains.');
 
   if (opts.importFile || (opts.exportFile && !asked)) {
-    const summary: MxCheckSummary = { command: 'check-mx', run_id: run.id, checked: 0, ...t, seconds: 0 };
+    const summary: MxCheckSummary = { command: 'check-mx', run_id: run.id, checked: 0, ...tally([]), keptNewer: 0, seconds: 0 };
     if (opts.importFile) {
-      summary.imported = await readVerdictCsv(opts.importFile, cfg, async (rows) => {
-        await upsertVerdicts(ctx.store.db, rows);
-        tally(rows, t);
-      });
-      ctx.out.info(`imported ${summary.imported} verdict(s) from ${opts.importFile}`);
+      const r = await importVerdictCsv(ctx.store.db, opts.importFile, { config: ctx.config.mx, now: ctx.now() });
+      Object.assign(summary, tally(r.written), { imported: r.imported, keptNewer: r.keptNewer, rejected: r.rejected, rejects: r.rejects, kept: r.kept });
     }
-    if (opts.exportFile) {
-      summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
-      ctx.out.info(`exported ${summary.exported} verdict(s) to ${opts.exportFile}`);
-    }
-    return { ...summary, seconds: seconds() };
+    if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
+    summary.seconds = seconds();
+    if (summary.rejected) throw rejectedLines(opts.importFile!, summary);
+    return summary;
   }
 
-  const now = ctx.now();
-  const domains = asked ? [...new Set(explicit)] : await domainsNeedingCheck(ctx.store.db, now);
-  const servers = resolveNameServers(cfg.dnsServers);
-  const resolver = createResolver({ servers, timeoutMs: cfg.timeoutMs, retries: cfg.retries, backoffMs: cfg.backoffMs, qps: cfg.qps });
-  ctx.out.info(`checking ${domains.length} domain(s) against ${servers.map(serverLabel).join(', ')} (concurrency ${cfg.concurrency}${cfg.qps ? `, ${cfg.qps} queries/s` : ''})`);
-  const bar = ctx.out.progress('check-mx', domains.length);
-  const shown: DomainVerdictOut[] = [];
-  try {
-    await runChecks(domains, {
-      resolver,
-      concurrency: cfg.concurrency,
-      batchSize: BATCH,
-      onProgress: (n) => bar.update(n),
-      onBatch: async (checks) => {
-        // Each batch is stamped when it is written: the clock a re-check compares with.
-        const rows = await saveChecks(ctx.store.db, checks, { now: ctx.now(), runId: run.id, config: cfg });
-        tally(rows, t);
-        if (asked)
-          shown.push(...rows.map((r) => ({ domain: r.domain, verdict: r.verdict, reason: r.reason, provider: r.provider, mx: r.mx_hosts, error: r.last_error })));
-      },
-    });
-  } finally {
-    bar.stop();
-    resolver.close();
-  }
-  const summary: MxCheckSummary = {
-    command: 'check-mx',
-    run_id: run.id,
-    checked: domains.length,
-    ...t,
-    dnsServers: servers.map(serverLabel),
-    queries: { sent: resolver.stats.attempts, retries: resolver.stats.retries, timeouts: resolver.stats.timeouts, tcpFallbacks: resolver.stats.tcpFallbacks },
-    seconds: seconds(),
-  };
-  if (asked) {
-    const order = new Map(domains.map((d, i) => [d, i]));
-    summary.domains = shown.sort((a, b) => order.get(a.domain)! - order.get(b.domain)!);
-  }
+  const domains = asked ? [...new Set(explicit)] : await domainsNeedingCheck(ctx.store.db, ctx.now());
+  const summary = await runDnsCheck(ctx, run, domains, asked, started);
   if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
   return summary;
+}
+
+/** An import with rejected lines fails (exit 1) after importing the valid ones: a file we wrote ourselves has none. */
+function rejectedLines(file: string, s: MxCheckSummary): InputError {
+  const shown = s.rejects!.slice(0, 20).map((r) => `line ${r.line}: ${r.reason}`);
+  const more = s.rejects!.length > shown.length ? `\n  ... and ${s.rejects!.length - shown.length} more (every one in --json)` : '';
+  return new InputError(
+    `${file}: ${s.rejected} line(s) rejected; the other lines were read (${s.imported} imported, ${s.keptNewer} not imported because a newer verdict wins):\n  ${shown.join('\n  ')}${more}\n` +
+      `Fix those lines (format: domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error) and import the file again: the lines already imported change nothing.`,
+    { summary: s },
+  );
 }
 
 function explicitDomain(raw: string, where: string): string {

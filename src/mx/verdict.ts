@@ -26,7 +26,9 @@ export type CheckReason =
   | 'refused'
   | 'timeout'
   | 'network'
-  | 'bad_rcode';
+  | 'bad_rcode'
+  /** Not asked, or the answer not believed: the run's name server failed its canaries. */
+  | 'resolver_untrusted';
 
 export interface DomainCheck {
   domain: string;

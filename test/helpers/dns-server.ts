@@ -3,6 +3,9 @@
  * and TCP on the same port (a truncated UDP reply sends the client to TCP on that port). Zones are
  * plain data: per name, its records by type, or a behaviour (an rcode, a delay, silence).
  * Unknown names get NXDOMAIN; a known name without records of the asked type gets NODATA + SOA.
+ * Broken resolvers for the canary tests: `startDnsServer({})` knows no name (NXDOMAIN for
+ * everything, as a captive resolver answers), `wildcard` answers every unknown name (a resolver
+ * that rewrites NXDOMAIN), `breakAfter` answers properly N times and then NXDOMAIN or nothing.
  */
 import dns2 from 'dns2';
 
@@ -32,6 +35,10 @@ export interface DnsServerOptions {
   glue?: boolean;
   /** A server that never answers anything (a dead resolver). */
   silent?: boolean;
+  /** Answers unknown names with this entry instead of NXDOMAIN (an NXDOMAIN-rewriting resolver). */
+  wildcard?: ZoneEntry;
+  /** After this many answered queries, every query gets NXDOMAIN, or no answer at all. */
+  breakAfter?: { answers: number; then: 'nxdomain' | 'silent' };
 }
 
 export interface QueryLogEntry {
@@ -55,14 +62,19 @@ export async function startDnsServer(zones: Zones, opts: DnsServerOptions = {}):
   const lowered = new Map(Object.entries(zones).map(([k, v]) => [k.toLowerCase(), v]));
   const queries: QueryLogEntry[] = [];
   const timers = new Set<NodeJS.Timeout>();
+  let answered = 0;
+  let broken: 'nxdomain' | 'silent' | null = null;
 
   const handle = (transport: 'udp' | 'tcp') => (request: Packet, send: (r: Packet) => Promise<Buffer>) => {
     const q = request.questions[0];
     if (!q) return;
     const name = q.name.toLowerCase();
     queries.push({ name, type: TYPE_NAMES.get(q.type) ?? String(q.type), transport });
-    const entry = lowered.get(name);
+    if (!broken && opts.breakAfter && answered >= opts.breakAfter.answers) broken = opts.breakAfter.then;
+    if (broken === 'silent') return;
+    const entry = broken ? undefined : (lowered.get(name) ?? opts.wildcard);
     if (entry?.silent || opts.silent || (transport === 'tcp' && entry?.silentOverTcp)) return;
+    answered++;
     const res = Packet.createResponseFromRequest(request);
     res.header.aa = 1;
     res.header.ra = 1;

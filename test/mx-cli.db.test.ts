@@ -2,7 +2,7 @@
  * `audience check-mx` end to end through the real binary: the --json contract, exit codes, and the
  * shipped snapshot (data-samples/mx-snapshot.csv) giving the sample universe's verdicts offline.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -19,17 +19,28 @@ import { REPO_ROOT } from './helpers/samples.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 import { MX_ZONES } from './fixtures/mx/zones.ts';
 
-const SNAPSHOT = path.join(REPO_ROOT, 'data-samples/mx-snapshot.csv');
+const SHIPPED = path.join(REPO_ROOT, 'data-samples/mx-snapshot.csv');
+const DAY = 86_400_000;
+/**
+ * The CLI reads the machine's clock, and an import refuses lines observed after it: the tests'
+ * files are dated relative to that clock (shifted with faketime too), not to a calendar day.
+ */
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 
 describe('audience check-mx (CLI)', () => {
   let testStore: TestStore;
   let dns: TestDnsServer;
   let env: Record<string, string>;
   let dataDir: string;
+  /** The shipped snapshot, observed 10 days before now. */
+  let SNAPSHOT: string;
+  const SNAPSHOT_AT = daysAgo(10);
 
   beforeAll(async () => {
     dns = await startDnsServer(MX_ZONES);
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'audience-mx-cli-'));
+    SNAPSHOT = path.join(dataDir, 'mx-snapshot.csv');
+    writeFileSync(SNAPSHOT, readFileSync(SHIPPED, 'utf8').replace(/,\d{4}-\d\d-\d\dT[\d:.]+Z,(\d{4}-\d\d-\d\dT[\d:.]+Z)?,/g, `,${SNAPSHOT_AT},$1,`));
     testStore = await createTestStore();
     env = testBackend() === 'pg' ? { DATABASE_URL: testStore.url! } : { AUDIENCE_DATA_DIR: dataDir };
     // The CLI opens the database itself (PGlite allows one process per data dir).
@@ -75,7 +86,7 @@ describe('audience check-mx (CLI)', () => {
     expect(bad.stderr).toMatch(/port must be 1-65535/);
   });
 
-  it('--import of the shipped snapshot gives the sample universe its verdicts, offline', async () => {
+  it('--import of the shipped snapshot (observed 10 days ago) gives the sample universe its verdicts, offline', async () => {
     const r = await runCli(['--json', 'check-mx', '--import', SNAPSHOT], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ command: 'check-mx', imported: 27, checked: 0, verdicts: { deliverable: 24, dead: 2, unknown: 1, unresolvable: 0 } });
@@ -123,20 +134,21 @@ describe('audience check-mx (CLI)', () => {
 
   it('--import says once what it did: imported, kept (with what won), rejected', async () => {
     const file = path.join(dataDir, 'older.csv');
+    const [older, newer] = [daysAgo(20), daysAgo(5)];
     writeFileSync(
       file,
       'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\n' +
-        'example.com,dead,nxdomain,,,,2026-11-01T00:00:00Z,,\n' +
-        'fresh-carrier.test,deliverable,mx,,10 mx.fresh-carrier.test,93.184.216.50,2026-11-26T00:00:00Z,,\n',
+        `example.com,dead,nxdomain,,,,${older},,\n` +
+        `fresh-carrier.test,deliverable,mx,,10 mx.fresh-carrier.test,93.184.216.50,${newer},,\n`,
     );
     const r = await runCli(['check-mx', '--import', file], { env });
     expect(r.code, r.stderr).toBe(0);
     const all = r.stdout + r.stderr;
     expect(all.match(/imported \d+ verdict/g)).toHaveLength(1);
     expect(r.stdout).toContain('imported 1 verdict(s); 1 line(s) not imported because a newer verdict wins; 0 rejected');
-    expect(r.stdout).toContain('line 2 example.com dead of 2026-11-01T00:00:00.000Z: kept deliverable (mx) of 2026-11-27T14:00:00.000Z from an import');
+    expect(r.stdout).toContain(`line 2 example.com dead of ${older}: kept deliverable (mx) of ${SNAPSHOT_AT} from an import`);
 
-    writeFileSync(file, 'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\nbad.test,alive,mx,,,,2026-11-01T00:00:00Z,,\nok2.test,dead,nxdomain,,,,2026-11-01T00:00:00Z,,\n');
+    writeFileSync(file, `domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\nbad.test,alive,mx,,,,${older},,\nok2.test,dead,nxdomain,,,,${older},,\n`);
     const bad = await runCli(['--json', 'check-mx', '--import', file], { env });
     expect(bad.code).toBe(1);
     expect(bad.json).toMatchObject({

@@ -2,7 +2,7 @@
  * `audience check-mx` end to end through the real binary: the --json contract, exit codes, and the
  * shipped snapshot (data-samples/mx-snapshot.csv) giving the sample universe's verdicts offline.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
@@ -19,28 +19,27 @@ import { REPO_ROOT } from './helpers/samples.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 import { MX_ZONES } from './fixtures/mx/zones.ts';
 
-const SHIPPED = path.join(REPO_ROOT, 'data-samples/mx-snapshot.csv');
-const DAY = 86_400_000;
+const SNAPSHOT = path.join(REPO_ROOT, 'data-samples/mx-snapshot.csv');
+const SNAPSHOT_AT = '2026-11-27T14:00:00.000Z';
 /**
- * The CLI reads the machine's clock, and an import refuses lines observed after it: the tests'
- * files are dated relative to that clock (shifted with faketime too), not to a calendar day.
+ * The CLI's clock (an import refuses lines observed after it): a few days after the snapshot.
+ * AUDIENCE_NOW restarts at its value in every process, so each command gets its own, an hour
+ * after the one before: otherwise a slow start makes one command's writes newer than the next
+ * command's clock.
  */
-const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+let commands = 0;
+const later = () => new Date(NOW + commands++ * 3_600_000).toISOString();
 
 describe('audience check-mx (CLI)', () => {
   let testStore: TestStore;
   let dns: TestDnsServer;
   let env: Record<string, string>;
   let dataDir: string;
-  /** The shipped snapshot, observed 10 days before now. */
-  let SNAPSHOT: string;
-  const SNAPSHOT_AT = daysAgo(10);
 
   beforeAll(async () => {
     dns = await startDnsServer(MX_ZONES);
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'audience-mx-cli-'));
-    SNAPSHOT = path.join(dataDir, 'mx-snapshot.csv');
-    writeFileSync(SNAPSHOT, readFileSync(SHIPPED, 'utf8').replace(/,\d{4}-\d\d-\d\dT[\d:.]+Z,(\d{4}-\d\d-\d\dT[\d:.]+Z)?,/g, `,${SNAPSHOT_AT},$1,`));
     testStore = await createTestStore();
     env = testBackend() === 'pg' ? { DATABASE_URL: testStore.url! } : { AUDIENCE_DATA_DIR: dataDir };
     // The CLI opens the database itself (PGlite allows one process per data dir).
@@ -50,6 +49,9 @@ describe('audience check-mx (CLI)', () => {
     await dns.close();
     if (testBackend() === 'pg') await testStore.close();
   });
+
+  /** The binary, at its own moment of the test's clock. */
+  const cli = (args: string[]) => runCli(args, { env: { ...env, AUDIENCE_NOW: later() } });
 
   /** The CLI's database, opened after it exited. */
   async function withDb<T>(fn: (s: Store) => Promise<T>): Promise<T> {
@@ -62,7 +64,7 @@ describe('audience check-mx (CLI)', () => {
   }
 
   it('--json --domain: exactly one JSON object with the contract keys', async () => {
-    const r = await runCli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', dns.address], { env });
+    const r = await cli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', dns.address]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({
       command: 'check-mx',
@@ -78,16 +80,16 @@ describe('audience check-mx (CLI)', () => {
   });
 
   it('usage errors exit 2 with the JSON error object', async () => {
-    const r = await runCli(['--json', 'check-mx', '--import', SNAPSHOT, '--domain', 'x.test'], { env });
+    const r = await cli(['--json', 'check-mx', '--import', SNAPSHOT, '--domain', 'x.test']);
     expect(r.code).toBe(2);
     expect(r.json).toMatchObject({ command: 'check-mx', ok: false, exitCode: 2, error: { phase: 'usage', message: expect.stringContaining('--import') } });
-    const bad = await runCli(['check-mx', '--domain', 'ok.test', '--dns', '127.0.0.1:99999'], { env });
+    const bad = await cli(['check-mx', '--domain', 'ok.test', '--dns', '127.0.0.1:99999']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/port must be 1-65535/);
   });
 
-  it('--import of the shipped snapshot (observed 10 days ago) gives the sample universe its verdicts, offline', async () => {
-    const r = await runCli(['--json', 'check-mx', '--import', SNAPSHOT], { env });
+  it('--import of the shipped snapshot gives the sample universe its verdicts, offline', async () => {
+    const r = await cli(['--json', 'check-mx', '--import', SNAPSHOT]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ command: 'check-mx', imported: 27, checked: 0, verdicts: { deliverable: 24, dead: 2, unknown: 1, unresolvable: 0 } });
 
@@ -123,10 +125,10 @@ describe('audience check-mx (CLI)', () => {
 
   it('--export writes what --import reads', async () => {
     const file = path.join(dataDir, 'out.csv');
-    const r = await runCli(['--json', 'check-mx', '--export', file], { env });
+    const r = await cli(['--json', 'check-mx', '--export', file]);
     expect(r.code, r.stderr).toBe(0);
     expect((r.json as { exported: number }).exported).toBeGreaterThanOrEqual(27);
-    const again = await runCli(['--json', 'check-mx', '--import', file], { env });
+    const again = await cli(['--json', 'check-mx', '--import', file]);
     expect(again.code, again.stderr).toBe(0);
     // Every line ties with the row it was exported from: the stored one stays, nothing changes.
     expect(again.json).toMatchObject({ imported: 0, keptNewer: (r.json as { exported: number }).exported, rejected: 0 });
@@ -134,14 +136,14 @@ describe('audience check-mx (CLI)', () => {
 
   it('--import says once what it did: imported, kept (with what won), rejected', async () => {
     const file = path.join(dataDir, 'older.csv');
-    const [older, newer] = [daysAgo(20), daysAgo(5)];
+    const [older, newer] = ['2026-11-10T00:00:00.000Z', '2026-11-28T00:00:00.000Z'];
     writeFileSync(
       file,
       'domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\n' +
         `example.com,dead,nxdomain,,,,${older},,\n` +
         `fresh-carrier.test,deliverable,mx,,10 mx.fresh-carrier.test,93.184.216.50,${newer},,\n`,
     );
-    const r = await runCli(['check-mx', '--import', file], { env });
+    const r = await cli(['check-mx', '--import', file]);
     expect(r.code, r.stderr).toBe(0);
     const all = r.stdout + r.stderr;
     expect(all.match(/imported \d+ verdict/g)).toHaveLength(1);
@@ -149,7 +151,7 @@ describe('audience check-mx (CLI)', () => {
     expect(r.stdout).toContain(`line 2 example.com dead of ${older}: kept deliverable (mx) of ${SNAPSHOT_AT} from an import`);
 
     writeFileSync(file, `domain,verdict,reason,provider,mx,addresses,checked_at,expires_at,last_error\nbad.test,alive,mx,,,,${older},,\nok2.test,dead,nxdomain,,,,${older},,\n`);
-    const bad = await runCli(['--json', 'check-mx', '--import', file], { env });
+    const bad = await cli(['--json', 'check-mx', '--import', file]);
     expect(bad.code).toBe(1);
     expect(bad.json).toMatchObject({
       command: 'check-mx',
@@ -166,7 +168,7 @@ describe('audience check-mx (CLI)', () => {
   it('a resolver that answers NXDOMAIN for everything: exit 1, which server lied, what it answered, how to fix it', async () => {
     const captive = await startDnsServer({});
     try {
-      const r = await runCli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', captive.address], { env });
+      const r = await cli(['--json', 'check-mx', '--domain', 'gsuite.test', '--domain', 'nx.test', '--dns', captive.address]);
       expect(r.code).toBe(1);
       expect(r.json).toMatchObject({
         command: 'check-mx',
@@ -183,9 +185,9 @@ describe('audience check-mx (CLI)', () => {
       });
       expect(r.stderr).toContain(`${captive.address} answered wrongly: MX gmail.com -> NXDOMAIN (this name exists)`);
       expect(r.stderr).toMatch(/--dns HOST:PORT, AUDIENCE_DNS_SERVERS/);
-      const human = await runCli(['check-mx', '--domain', 'nx.test', '--dns', captive.address], { env });
+      const human = await cli(['check-mx', '--domain', 'nx.test', '--dns', captive.address]);
       expect(human.code).toBe(1);
-      expect(human.stderr).toMatch(/^audience: the name server\(s\) failed their canaries before the run/);
+      expect(human.stderr).toMatch(/^audience: the name server\(s\) failed their canaries before the run/m);
     } finally {
       await captive.close();
     }

@@ -2,30 +2,41 @@
 # The main job end to end on the embedded database (PGlite), offline: ingest the sample census,
 # scrub the sample mail.log, load the MX snapshot instead of asking DNS, then a dry-run build that
 # writes the Listmonk import CSVs, then status and the ramp ahead. `npm ci && npm run demo` on a fresh clone.
+#
+# The samples describe one day; scripts/demo-data.mjs copies them with their dates moved so that
+# day is yesterday by the demo's clock (AUDIENCE_NOW when set, else the machine's), so what
+# `status` and `plan` print agrees with what the stages printed, whenever the demo runs.
+# Database in .audience/demo, dated samples in .audience/demo-samples, outputs in out/demo; with
+# DEMO_DIR set (the tests), all three under it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export AUDIENCE_DATA_DIR=.audience/demo
+if [ -n "${DEMO_DIR:-}" ]; then DB=$DEMO_DIR/db SAMPLES=$DEMO_DIR/samples OUT=$DEMO_DIR/out
+else DB=.audience/demo SAMPLES=.audience/demo-samples OUT=out/demo; fi
+export AUDIENCE_DATA_DIR=$DB
 export AUDIENCE_CONFIG=data-samples/audience.config.json
 # The demo never touches a server database or a real Listmonk, whatever the shell has set.
 unset DATABASE_URL LISTMONK_URL LISTMONK_API_USER LISTMONK_API_TOKEN AUDIENCE_WARMUP_START AUDIENCE_MAILLOG || true
-OUT=out/demo
-rm -rf "$AUDIENCE_DATA_DIR" "$OUT"
+rm -rf "$DB" "$SAMPLES" "$OUT"
+
+eval "$(node scripts/demo-data.mjs "$SAMPLES")"
+export AUDIENCE_WARMUP_START=$WARMUP_START
+printf 'Sample data dated so that its last day is yesterday, %s (census, mail.log, MX snapshot; warmup started %s).\n' "$SAMPLE_DAY" "$WARMUP_START"
 
 audience() { node bin/audience.mjs "$@"; }
 step() { printf '\n\033[1m== audience %s\033[0m\n' "$*"; }
 
 step migrate
 audience migrate
-step ingest census data-samples/census/FMCSA_CENSUS1_2026Nov.txt
-audience ingest census data-samples/census/FMCSA_CENSUS1_2026Nov.txt
+step ingest census "$(basename "$CENSUS")"
+audience ingest census "$CENSUS"
 # ingest normalizes the e-mail fields of what it loaded; normalize again is a no-op that shows the totals.
 step normalize
 audience normalize
-step scrub-bounces data-samples/maillog/mail.log
-audience scrub-bounces data-samples/maillog/mail.log
-step check-mx --import data-samples/mx-snapshot.csv
-audience check-mx --import data-samples/mx-snapshot.csv
+step scrub-bounces mail.log
+audience scrub-bounces "$MAILLOG"
+step check-mx --import mx-snapshot.csv
+audience check-mx --import "$SNAPSHOT"
 step build --dry-run --out "$OUT"
 audience build --dry-run --out "$OUT"
 step status

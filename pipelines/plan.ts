@@ -42,5 +42,14 @@ export function renderPlan(s: PlanSummary): string {
     [d.date, String(d.warmupDay).padStart(3), String(d.daily).padStart(8), String(d.hourly).padStart(6), ...segs.map((n) => String(d.eligible[n] ?? 0).padStart(12))].join('  '),
   );
   const left = s.daysOfAudienceLeft === null ? 'more than ten years' : `${s.daysOfAudienceLeft} day(s)`;
-  return [`warmup started ${s.warmupStart.day} (${s.warmupStart.source})`, head, ...rows, `eligible today: ${s.eligibleToday}; at the ramp that lasts ${left}`].join('\n');
+  // A plain date source says the date twice; a time or a stamp file is worth naming.
+  const source = s.warmupStart.source === `date ${s.warmupStart.day}` ? '' : ` (${s.warmupStart.source})`;
+  return [
+    `warmup started ${s.warmupStart.day}${source}`,
+    head,
+    ...rows,
+    // Every row shows today's audience: read alone, "21 eligible every day" and "lasts 1 day" disagreed.
+    `eligible counts are today's on every row (pushes, cooldowns and new census data change them)`,
+    `eligible today: ${s.eligibleToday}; the ramp's caps would use them up in ${left}`,
+  ].join('\n');
 }

@@ -51,7 +51,8 @@ export function renderBuild(s: BuildSummary): string {
     lines.push(`  ${g.name.padEnd(12)} eligible ${g.eligible}, selected ${g.selected}, pushed ${g.pushed}${list}${camp}`);
   }
   const ex = Object.entries(s.excluded).sort((a, b) => b[1] - a[1]);
-  if (ex.length) lines.push(`  excluded: ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  // Per reason: an address excluded by two rules counts under both, so the sum can exceed the excluded addresses.
+  if (ex.length) lines.push(`  excluded, by reason (an address may have several): ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);
   if (s.blocklisted) lines.push(`  suppressed addresses blocklisted in Listmonk: ${s.blocklisted}`);
   if (s.out) lines.push(`  wrote ${Object.values(s.out.csv).join(', ')} and ${s.out.summary}`);

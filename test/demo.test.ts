@@ -4,10 +4,10 @@
  * and no message may appear twice.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { REPO_ROOT } from './helpers/samples.ts';
 
 /** A clock months after the samples' day (2026-11-27), across a year end and a DST change. */
@@ -37,6 +37,7 @@ function grab(out: string, re: RegExp): string[] {
 describe('npm run demo', () => {
   it('agrees with itself at any date, and says each thing once', { timeout: 900_000 }, async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'audience-demo-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const { code, out } = await runDemo(dir);
     expect(code, out).toBe(0);
     // The samples' last day is the day before the clock's (in America/Chicago).

@@ -106,6 +106,23 @@ export async function scheduleCampaign(core: ListmonkCore, id: number): Promise<
   }
 }
 
+/**
+ * Pauses a running campaign (for `audience-listmonk --pause`). A paused one is returned as is (a
+ * retried PUT whose answer was lost); any other status is refused by Listmonk, and the error says
+ * which status it has.
+ */
+export async function pauseCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
+  await core.version();
+  try {
+    return await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status: 'paused' } });
+  } catch (e) {
+    if (!(e instanceof ListmonkApiError) || e.status !== 400) throw e;
+    const current = await getCampaign(core, id);
+    if (current.status === 'paused') return current;
+    throw new ListmonkApiError({ method: e.method, path: e.path, status: e.status, body: e.body, hint: `Campaign ${id} is ${current.status}; only a running campaign can be paused.` });
+  }
+}
+
 export async function getCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
   await core.version();
   return core.http.request<ListmonkCampaign>('GET', `/api/campaigns/${id}`);

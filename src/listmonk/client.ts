@@ -29,8 +29,13 @@
  * - `createCampaign(input)` (draft), `scheduleCampaign(id)`, `findCampaignByName(name)`,
  *   `ensureScheduledCampaign(input)` → {campaign, created}: the one the build wants.
  *   `send_at` in the past throws InputError before any call.
- * - `readSettings()` → ThrottleSettings (read-only; we never PUT settings). See settings.ts for
- *   `slidingWindowWarning(settings, hourlyCap)`.
+ * - `readSettings()` → ThrottleSettings (the build only reads). See settings.ts for
+ *   `slidingWindowWarning(settings, hourlyCap)`. `readSettingsDocument()`, and
+ *   `writeSlidingWindow({enabled, duration, rate})` for an explicit operator request only: it
+ *   writes the whole document back with just those keys changed and waits out Listmonk's restart.
+ * - `pauseCampaign(id)`: running → paused (idempotent).
+ * - `readOptOuts({listIds, onSightings})` → {strategy, blocklistedEverywhere, …}: blocklisted
+ *   subscribers and unsubscribed subscriptions on those lists, by the filter each version has.
  *
  * Per-address calls vs import (why `importThreshold` defaults to 1000):
  * - Per address: 1 request per new address (2 on a re-run, 3 to add an existing subscriber;
@@ -55,6 +60,7 @@ import {
   ensureScheduledCampaign,
   findCampaignByName,
   getCampaign,
+  pauseCampaign,
   scheduleCampaign,
   type CampaignInput,
   type EnsuredCampaign,
@@ -64,7 +70,8 @@ import type { ListmonkCore } from './core.ts';
 import { ListmonkHttp, realSleep } from './http.ts';
 import { importSubscribersToList, type ImportOptions } from './import.ts';
 import { ensureList, findListByName, getAllLists, type EnsuredList, type EnsureListOptions } from './lists.ts';
-import { readSettings, type ThrottleSettings } from './settings.ts';
+import { readOptOuts, type OptOutRead, type ReadOptOutsOptions } from './optouts.ts';
+import { readSettings, readSettingsDocument, writeSlidingWindow, type SlidingWindow, type SlidingWindowWrite, type ThrottleSettings } from './settings.ts';
 import { blocklistEmails, blocklistSubscribers, type BlocklistResult } from './blocklist.ts';
 import { findSubscriberByEmail, findSubscribersByEmails } from './lookup.ts';
 import {
@@ -230,7 +237,25 @@ export class ListmonkClient {
     return ensureScheduledCampaign(this.core, input);
   }
 
+  /** Pauses a running campaign; a paused one is returned unchanged. */
+  pauseCampaign(id: number): Promise<ListmonkCampaign> {
+    return pauseCampaign(this.core, id);
+  }
+
   readSettings(): Promise<ThrottleSettings> {
     return readSettings(this.core);
+  }
+  /** The whole settings document, secrets masked as Listmonk returns them. */
+  readSettingsDocument(): Promise<Record<string, unknown>> {
+    return readSettingsDocument(this.core);
+  }
+  /** Writes only the sliding-window keys back (a whole-document PUT that restarts Listmonk); a no-op when unchanged. */
+  writeSlidingWindow(window: SlidingWindow, opts?: { restartWaitMs?: number }): Promise<SlidingWindowWrite> {
+    return writeSlidingWindow(this.core, window, opts);
+  }
+
+  /** Blocklisted subscribers, and unsubscribed subscriptions on these lists, page by page (see optouts.ts). */
+  readOptOuts(opts: ReadOptOutsOptions): Promise<OptOutRead> {
+    return readOptOuts(this.core, opts);
   }
 }

@@ -38,5 +38,11 @@ export const listmonkConfigSchema = z.strictObject({
   fromEmail: z.string().optional(),
   templateId: z.number().int().positive().optional(),
   listPrefix: z.string().default('audience'),
+  /**
+   * Whose unsubscribes are opt-outs (a blocklisting in Listmonk always is): 'ours', the lists this
+   * project created (names starting with listPrefix, or recorded by a build); 'all', every list the
+   * API user can see, for a Listmonk whose other lists mail the same people.
+   */
+  optOutScope: z.enum(['ours', 'all']).default('ours'),
 });
 export type ListmonkConfig = z.infer<typeof listmonkConfigSchema>;

@@ -1,9 +1,14 @@
 /**
- * Read-only view of Listmonk's throttling settings (research/listmonk.md §3.9). We never PUT
- * /api/settings: it replaces the whole document and re-execs the server. The build uses
- * `slidingWindowWarning` to tell the operator when Listmonk would send faster than the warmup
- * day's hourly cap allows.
+ * Listmonk's throttling settings (research/listmonk.md §3.9). The build only reads them
+ * (`slidingWindowWarning` tells the operator when Listmonk would send faster than the warmup day's
+ * hourly cap allows); it never writes. `writeSlidingWindow` is for an operator's explicit request
+ * (`rampcap --apply`): PUT /api/settings replaces the whole document and re-execs the server, so it
+ * writes back the whole document it read with only the three sliding-window keys changed, secrets
+ * blanked (Listmonk keeps a password sent empty; the `•` mask would be saved as the password), and
+ * waits for the server to come back.
  */
+import { InputError } from '../errors.ts';
+import { ListmonkUnavailableError } from './errors.ts';
 import type { ListmonkCore } from './core.ts';
 
 export interface ThrottleSettings {
@@ -59,4 +64,92 @@ export function slidingWindowWarning(s: ThrottleSettings, hourlyCap: number): st
   if (perHour > hourlyCap)
     return `Listmonk's sliding window allows ${s.slidingWindowRate} per ${s.slidingWindowDuration} (${perHour}/h), above the warmup day's hourly cap of ${hourlyCap}/h; lower it in Settings → Performance.`;
   return null;
+}
+
+export interface SlidingWindow {
+  enabled: boolean;
+  /** Go duration, more than 1 s (e.g. `1h`). */
+  duration: string;
+  rate: number;
+}
+
+export interface SlidingWindowWrite {
+  /** false when Listmonk already had these values: nothing was written, nothing restarted. */
+  changed: boolean;
+  /** Listmonk answered that a campaign is running: the values apply after its next restart. */
+  needsRestart: boolean;
+  before: SlidingWindow;
+  after: SlidingWindow;
+}
+
+const MASK = /^\u2022+$/;
+
+/** GET /api/settings: the whole document (secrets come back masked with `•`). */
+export async function readSettingsDocument(core: ListmonkCore): Promise<Record<string, unknown>> {
+  await core.version();
+  return core.http.request<Record<string, unknown>>('GET', '/api/settings');
+}
+
+/** Every all-`•` string (a masked secret) becomes `""`, at any depth: Listmonk then keeps the stored one. */
+export function blankMaskedSecrets<T>(v: T): T {
+  if (typeof v === 'string') return (MASK.test(v) ? '' : v) as T;
+  if (Array.isArray(v)) return v.map(blankMaskedSecrets) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blankMaskedSecrets(x)])) as T;
+  return v;
+}
+
+function windowOf(doc: Record<string, unknown>): SlidingWindow {
+  return {
+    enabled: doc['app.message_sliding_window'] === true,
+    duration: String(doc['app.message_sliding_window_duration'] ?? ''),
+    rate: Number(doc['app.message_sliding_window_rate'] ?? 0),
+  };
+}
+
+/**
+ * Sets the sliding window and nothing else. A no-op when Listmonk already has these values. After
+ * the write, waits for the re-exec (Listmonk restarts 0.5–3.5 s after answering) and for the
+ * server to answer again, so the caller's next request reaches the new process.
+ */
+export async function writeSlidingWindow(core: ListmonkCore, want: SlidingWindow, opts: { restartWaitMs?: number } = {}): Promise<SlidingWindowWrite> {
+  const seconds = parseGoDuration(want.duration);
+  if (seconds === null || seconds <= 1) throw new InputError(`sliding window duration "${want.duration}" must be a Go duration above 1 s (e.g. 1h).`);
+  if (!Number.isInteger(want.rate) || want.rate < 1) throw new InputError(`sliding window rate ${want.rate} must be a positive whole number.`);
+  const doc = await readSettingsDocument(core);
+  const before = windowOf(doc);
+  if (before.enabled === want.enabled && before.rate === want.rate && parseGoDuration(before.duration) === seconds)
+    return { changed: false, needsRestart: false, before, after: before };
+  const body = blankMaskedSecrets({
+    ...doc,
+    'app.message_sliding_window': want.enabled,
+    'app.message_sliding_window_duration': want.duration,
+    'app.message_sliding_window_rate': want.rate,
+  });
+  // Not retried: a lost answer is resolved by reading the settings again below.
+  let answer: unknown;
+  try {
+    answer = await core.http.request<unknown>('PUT', '/api/settings', { json: body, retry: false });
+  } catch (e) {
+    if (!(e instanceof ListmonkUnavailableError)) throw e;
+  }
+  const needsRestart = Boolean(answer && typeof answer === 'object' && (answer as { needs_restart?: boolean }).needs_restart);
+  if (!needsRestart) await waitForRestart(core, opts.restartWaitMs ?? 30_000);
+  const after = windowOf(await readSettingsDocument(core));
+  return { changed: true, needsRestart, before, after };
+}
+
+/**
+ * Listmonk re-execs itself (same pid, same port) 0.5 s after answering, or at most 3 s later when
+ * shutting down takes long. Polls /health until the outage is seen (or the restart window passed
+ * without one: the new process came up between two polls), then until it answers again.
+ */
+async function waitForRestart(core: ListmonkCore, budgetMs: number): Promise<void> {
+  const started = Date.now();
+  const up = async () => (await core.http.send('GET', '/health', { retry: false }).then((r) => r.status === 200, () => false));
+  while (Date.now() - started < 4_000 && (await up())) await core.sleep(50);
+  while (!(await up())) {
+    if (Date.now() - started > budgetMs)
+      throw new ListmonkUnavailableError({ method: 'GET', path: '/health', attempts: 0, reason: `Listmonk did not come back within ${Math.round(budgetMs / 1000)} s of the settings write` });
+    await core.sleep(100);
+  }
 }

@@ -9,7 +9,8 @@ import pLimit from 'p-limit';
 import type { ListmonkCore } from './core.ts';
 import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';
 import { canonicalEmail, findSubscriberByEmail } from './lookup.ts';
-import type { ListmonkSubscriber, PageResults } from './types.ts';
+import { eachSubscriberPage } from './paging.ts';
+import type { ListmonkSubscriber } from './types.ts';
 import { atLeast } from './version.ts';
 
 export interface SubscriberInput {
@@ -154,16 +155,10 @@ export async function getSubscriber(core: ListmonkCore, id: number): Promise<Lis
 
 /** Every subscriber on a list, paged (`per_page` has no upper bound, but pages keep answers small). */
 export async function getListMembers(core: ListmonkCore, listId: number, perPage = 1000): Promise<ListmonkSubscriber[]> {
-  await core.version();
   const out: ListmonkSubscriber[] = [];
-  for (let page = 1; ; page++) {
-    const res = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', {
-      // e-mail is unique, so pages never overlap or skip; `order` must be lowercase.
-      query: { list_id: listId, page, per_page: perPage, order_by: 'email', order: 'asc' },
-    });
-    out.push(...(res.results ?? []));
-    if ((res.results ?? []).length === 0 || page * perPage >= res.total) return out;
-  }
+  // e-mail is unique, so pages never overlap or skip; `order` must be lowercase.
+  await eachSubscriberPage(core, { list_id: listId, order_by: 'email', order: 'asc' }, (rows) => void out.push(...rows), perPage);
+  return out;
 }
 
 export { canonicalEmail } from './lookup.ts';

@@ -34,7 +34,7 @@ export async function createCandidates(
 /**
  * Codes an email.allowlist entry can never override: what protects the IP and the law (Yahoo
  * family, FMCSA test data, suppressions and operator blocks, dead domains, provider holds,
- * cooldown) and what no MTA would accept (invalid syntax). The allowlist skips only the soft,
+ * cooldown, a recipient's opt-out) and what no MTA would accept (invalid syntax). The allowlist skips only the soft,
  * heuristic rules: typo_domain, shared_address, disposable, role_account, mx_unknown.
  */
 export const ALLOWLIST_NEVER_OVERRIDES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
@@ -46,6 +46,7 @@ export const ALLOWLIST_NEVER_OVERRIDES: ReadonlySet<ReasonCode> = new Set<Reason
   'provider_hold',
   'cooldown',
   'invalid_syntax',
+  'opted_out',
 ]);
 
 /** The allowlist entries as normalized addresses (the form of candidates.email); invalid ones match nothing. */

@@ -9,6 +9,7 @@ import { fmcsaTestRecordRule } from './fmcsa-test-record.ts';
 import { invalidSyntaxRule } from './invalid-syntax.ts';
 import { mxDeadRule } from './mx-dead.ts';
 import { mxUnknownRule } from './mx-unknown.ts';
+import { optedOutRule } from './opted-out.ts';
 import { providerHold } from './provider-hold.ts';
 import { roleAccountRule } from './role-account.ts';
 import type { ExclusionRule } from './rule.ts';
@@ -35,4 +36,5 @@ export const RULES: readonly ExclusionRule[] = [
   suppressedDomainRule,
   providerHold,
   cooldown,
+  optedOutRule,
 ];

@@ -16,6 +16,7 @@ export const REASON_CODES = [
   'mx_unknown',
   'provider_hold',
   'cooldown',
+  'opted_out',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

@@ -83,7 +83,9 @@ export class Model {
     'app.message_sliding_window': false,
     'app.message_sliding_window_duration': '1h',
     'app.message_sliding_window_rate': 10000,
-    'smtp': [{ uuid: randomUUID(), enabled: true, host: 'localhost', password: '••••••••' }],
+    'privacy.allow_blocklist': true,
+    // As a fresh install has it: no uuid until the first settings write assigns one.
+    'smtp': [{ uuid: '', enabled: true, host: 'localhost', port: 25, username: 'listmonk', password: 'smtp-secret' }],
   };
   private seq = { list: 0, subscriber: 0, campaign: 0 };
 

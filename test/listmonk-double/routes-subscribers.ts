@@ -34,56 +34,76 @@ function getSub(env: Env, id: number): SubscriberRow {
 }
 
 /**
- * The `query=` shapes the double understands: `subscribers.email='x'` and
- * `subscribers.email IN ('x','y')`. Anything else is refused as the real server refuses bad SQL.
+ * The `query=` shapes the double understands: `subscribers.email='x'`, `subscribers.email IN
+ * ('x','y')` and `subscribers.status='blocklisted'` (any status). Anything else is refused as the
+ * real server refuses bad SQL.
  */
 function sqlQueryFilter(query: string): (s: SubscriberRow) => boolean {
   const lit = `'(?:[^']|'')*'`;
+  const unquote = (l: string) => l.slice(1, -1).replaceAll("''", "'");
+  const status = new RegExp(`^\\s*\\(?\\s*subscribers\\.status\\s*=\\s*(${lit})\\s*\\)?\\s*$`, 'i').exec(query);
+  if (status) return (s) => s.status === unquote(status[1]!);
   const eq = new RegExp(`^\\s*\\(?\\s*subscribers\\.email\\s*=\\s*(${lit})\\s*\\)?\\s*$`, 'i').exec(query);
   const inList = new RegExp(`^\\s*subscribers\\.email\\s+IN\\s*\\(\\s*(${lit}(?:\\s*,\\s*${lit})*)\\s*\\)\\s*$`, 'i').exec(query);
   const literals = eq?.[1] ?? inList?.[1];
-  if (!literals) throw badRequest(`Error preparing subscriber query: the test double only understands subscribers.email='…' or IN (…), got: ${query}`);
-  const wanted = new Set([...literals.matchAll(new RegExp(lit, 'g'))].map((m) => m[0].slice(1, -1).replaceAll("''", "'")));
+  if (!literals) throw badRequest(`Error preparing subscriber query: the test double only understands subscribers.email='…', IN (…) or subscribers.status='…', got: ${query}`);
+  const wanted = new Set([...literals.matchAll(new RegExp(lit, 'g'))].map((m) => unquote(m[0])));
   return (s) => wanted.has(s.email);
 }
 
+/**
+ * GET /api/subscribers as `query-subscribers` does it: a LEFT JOIN of subscriber_lists on the
+ * requested lists, so with several `list_id`s a subscriber comes once per matching subscription;
+ * `subscription_status` is part of that join, so without a `list_id` it filters nothing (and it
+ * exists from v3.0); v2.0–2.1 read one `list_id`. Without `query=`, `total` comes from the list
+ * counts (the materialized view), not from the rows: it ignores `search=`, and 0 means no rows.
+ */
+function querySubscribers(req: Req, env: Env) {
+  const query = (req.query.get('query') ?? '').trim();
+  if (query && atLeast(env.version, 5) && !req.principal.hasPerm('subscribers:sql_query')) throw new HttpError(403, 'Permission denied: subscribers:sql_query');
+  const sentLists = (atLeast(env.version, 2, 2) ? req.query.getAll('list_id') : req.query.getAll('list_id').slice(0, 1)).map(Number).filter((n) => n > 0);
+  const listIds = req.principal.filterLists(['get'], sentLists);
+  if (sentLists.length > 0 && listIds.length === 0) throw new HttpError(403, 'Permission denied: lists');
+  const subStatus = atLeast(env.version, 3) ? (req.query.get('subscription_status') ?? '') : '';
+  // `search` arrived in v5: older versions ignore the parameter.
+  const search = atLeast(env.version, 5) ? (req.query.get('search') ?? '').trim() : '';
+  let re: RegExp | null = null;
+  if (search) {
+    try {
+      re = new RegExp(search, 'i'); // Postgres `~*`: POSIX regex, case-insensitive
+    } catch {
+      throw new HttpError(500, 'Error fetching subscribers: pq: invalid regular expression');
+    }
+  }
+  const byQuery = query ? sqlQueryFilter(query) : () => true;
+  const joined = (s: SubscriberRow): number => {
+    if (listIds.length === 0) return 1;
+    const subs = env.model.subscriptions.get(s.id)!;
+    return listIds.filter((id) => subs.has(id) && (!subStatus || subs.get(id)!.status === subStatus)).length;
+  };
+  const rows: SubscriberRow[] = [];
+  for (const s of env.model.subscribers.values()) {
+    if (!byQuery(s)) continue;
+    if (re && !re.test(s.name) && !re.test(s.email)) continue;
+    for (let n = joined(s); n > 0; n--) rows.push(s);
+  }
+  let total = rows.length;
+  if (!query) {
+    total = 0;
+    if (listIds.length === 0) total = env.model.subscribers.size;
+    else for (const subs of env.model.subscriptions.values()) for (const id of listIds) if (subs.has(id) && (!subStatus || subs.get(id)!.status === subStatus)) total++;
+  }
+  const p = paging(req.query);
+  if (total === 0) return { results: [], query, search, total: 0, page: p.page, per_page: p.perPage };
+  const sorted = sortRows(rows, req.query.get('order_by'), ['email', 'status', 'name', 'created_at', 'updated_at'], 'id', req.query.get('order'), (s, f) =>
+    f === 'id' || f === 'created_at' ? s.id : String(s[f as keyof SubscriberRow]),
+  );
+  const results = slice(sorted, p).map((s) => env.model.subscriberJson(s, visible(req)));
+  return { results, query, search, total, page: p.page, per_page: p.perPage };
+}
+
 export const subscriberRoutes: Route[] = [
-  {
-    method: 'GET',
-    pattern: '/api/subscribers',
-    perms: ['subscribers:get_all', 'subscribers:get'],
-    handler(req, env) {
-      const query = (req.query.get('query') ?? '').trim();
-      if (query && atLeast(env.version, 5) && !req.principal.hasPerm('subscribers:sql_query')) throw new HttpError(403, 'Permission denied: subscribers:sql_query');
-      const listIds = req.principal.filterLists(['get'], req.query.getAll('list_id').map(Number).filter((n) => n > 0));
-      if (req.query.getAll('list_id').length > 0 && listIds.length === 0) throw new HttpError(403, 'Permission denied: lists');
-      const subStatus = req.query.get('subscription_status') ?? '';
-      // `search` arrived in v5: older versions ignore the parameter.
-      const search = atLeast(env.version, 5) ? (req.query.get('search') ?? '').trim() : '';
-      let re: RegExp | null = null;
-      if (search) {
-        try {
-          re = new RegExp(search, 'i'); // Postgres `~*`: POSIX regex, case-insensitive
-        } catch {
-          throw new HttpError(500, 'Error fetching subscribers: pq: invalid regular expression');
-        }
-      }
-      const byQuery = query ? sqlQueryFilter(query) : () => true;
-      const rows = [...env.model.subscribers.values()].filter((s) => {
-        if (!byQuery(s)) return false;
-        if (re && !re.test(s.name) && !re.test(s.email)) return false;
-        if (listIds.length === 0) return true;
-        const subs = env.model.subscriptions.get(s.id)!;
-        return listIds.some((id) => subs.has(id) && (!subStatus || subs.get(id)!.status === subStatus));
-      });
-      const sorted = sortRows(rows, req.query.get('order_by'), ['email', 'status', 'name', 'created_at', 'updated_at'], 'id', req.query.get('order'), (s, f) =>
-        f === 'id' || f === 'created_at' ? s.id : String(s[f as keyof SubscriberRow]),
-      );
-      const p = paging(req.query);
-      const results = slice(sorted, p).map((s) => env.model.subscriberJson(s, visible(req)));
-      return { results, query, search, total: rows.length, page: p.page, per_page: p.perPage };
-    },
-  },
+  { method: 'GET', pattern: '/api/subscribers', perms: ['subscribers:get_all', 'subscribers:get'], handler: querySubscribers },
   {
     method: 'GET',
     pattern: '/api/subscribers/:id',

@@ -73,7 +73,7 @@ export class ListmonkDouble {
     this.admin = opts.admin === undefined ? { username: 'admin', password: 'admin-password' } : opts.admin;
     this.domainBlocklist = opts.domainBlocklist ?? [];
     this.importer = new Importer(this.model, (e) => validateEmail(e, this.env()));
-    this.routes = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...campaignRoutes, ...miscRoutes(this.settingsLog)];
+    this.routes = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...campaignRoutes, ...miscRoutes({ settingsLog: this.settingsLog, scheduleRestart: () => this.scheduleRestart() })];
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);
@@ -88,7 +88,32 @@ export class ListmonkDouble {
     return d;
   }
 
+  /**
+   * Listmonk re-execs itself 0.5 s after answering a settings write: for `restartDowntimeMs` nothing
+   * answers (connections are dropped), and the import state, kept in memory, is lost.
+   */
+  restartDelayMs = 500;
+  restartDowntimeMs = 200;
+  private restarting = false;
+  private timers = new Set<NodeJS.Timeout>();
+
+  private scheduleRestart(): void {
+    const later = (ms: number, fn: () => void) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        fn();
+      }, ms);
+      this.timers.add(t);
+    };
+    later(this.restartDelayMs, () => {
+      this.restarting = true;
+      this.importer.reset();
+      later(this.restartDowntimeMs, () => (this.restarting = false));
+    });
+  }
+
   async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
     this.importer.reset();
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => this.server.close(() => r()));
@@ -161,7 +186,7 @@ export class ListmonkDouble {
     const entry: LoggedRequest = { method, path: url.pathname, query: url.searchParams, headers: req.headers, body: logged, status: 0, route: route ? `${method} ${route.pattern}` : `${method} ${url.pathname}` };
     this.requests.push(entry);
 
-    if (this.faults.crashed) return this.drop(res, entry);
+    if (this.faults.crashed || this.restarting) return this.drop(res, entry);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {

@@ -1,0 +1,35 @@
+/**
+ * Reading every page of GET /api/subscribers (research/listmonk.md §2, §3.3). The loop ends on a
+ * short page, measured against the `per_page` the server says it applied, never on `total`: without
+ * `query=`, Listmonk takes `total` from its list-count materialized view, which ignores `search=`
+ * and is stale while app.cache_slow_queries is on, and with several `list_id`s the rows are one per
+ * matching subscription, so `total` does not count subscribers either.
+ */
+import type { ListmonkCore } from './core.ts';
+import type { QueryValue } from './http.ts';
+import type { ListmonkSubscriber, PageResults } from './types.ts';
+
+export interface PagedRead {
+  requests: number;
+  rows: number;
+}
+
+export async function eachSubscriberPage(
+  core: ListmonkCore,
+  filters: Record<string, QueryValue>,
+  onPage: (rows: ListmonkSubscriber[]) => void | Promise<void>,
+  perPage = 1000,
+): Promise<PagedRead> {
+  await core.version();
+  const read: PagedRead = { requests: 0, rows: 0 };
+  for (let page = 1; ; page++) {
+    const res = await core.http.request<PageResults<ListmonkSubscriber>>('GET', '/api/subscribers', { query: { ...filters, page, per_page: perPage } });
+    read.requests++;
+    const rows = res.results ?? [];
+    read.rows += rows.length;
+    if (rows.length > 0) await onPage(rows);
+    // A server that caps per_page answers with the cap; per_page 0 means "all" (no LIMIT).
+    const applied = res.per_page > 0 ? res.per_page : perPage;
+    if (rows.length === 0 || rows.length < applied || res.per_page === 0) return read;
+  }
+}

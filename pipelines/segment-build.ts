@@ -18,6 +18,8 @@ import type { BuildSummary, SegmentSummary } from '../src/build/summary.ts';
 import { createListmonkClient, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
 import { RULES } from '../src/rules/index.ts';
 import type { ExclusionRule } from '../src/rules/rule.ts';
+import { activeOptOutCount } from '../src/optouts/record.ts';
+import { syncOptOuts, type OptOutSyncReport } from '../src/optouts/sync.ts';
 import { withRun } from '../src/runs.ts';
 import { selectSegments } from '../src/segments/index.ts';
 import { localDate, parseIsoDate } from '../src/warmup/calendar.ts';
@@ -56,6 +58,9 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
   await assertNoGlobalHold(store.db, now);
   const sendAt = opts.sendHour === undefined || opts.sendHour === null ? null : sendAtFor(date, opts.sendHour, tz, now);
   const lm = dryRun ? null : (opts.listmonk ?? createListmonkClient(config.listmonk, { log: (l) => out.debug(l), now: ctx.now }));
+  // A dry run reads opt-outs too when it can, so its picks are the ones a real build would make.
+  const configured = Boolean(config.listmonk.url && config.listmonk.apiUser && config.listmonk.apiToken);
+  const reader = lm ?? opts.listmonk ?? (configured ? createListmonkClient(config.listmonk, { log: (l) => out.debug(l), now: ctx.now }) : null);
 
   const args = { date, onlySegments: opts.onlySegments ?? null, maxPerSegment, sendHour: opts.sendHour ?? null, dryRun, outDir: opts.outDir ?? null };
   return withRun(store, 'build', args, async (run) => {
@@ -64,6 +69,17 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       warnings.push(m);
       out.warn(m);
     };
+    // Opt-outs first: a recipient who unsubscribed since the last build is not selected by this one.
+    let optOuts: OptOutSyncReport | null = null;
+    if (reader) {
+      const { listPrefix, optOutScope } = config.listmonk;
+      optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now });
+      if (!optOuts.blocklistedEverywhere && optOuts.lists > 0)
+        out.debug('listmonk: without subscribers:sql_query, blocklistings are read from the lists in scope only');
+    } else
+      warn(
+        `Listmonk is not configured (LISTMONK_URL, LISTMONK_API_USER, LISTMONK_API_TOKEN): opt-outs were not read from it; the picks honour the ${await activeOptOutCount(store.db)} opt-out(s) recorded before.`,
+      );
     if (lm) {
       try {
         const w = slidingWindowWarning(await lm.readSettings(), cap.hourly);
@@ -112,7 +128,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       const bar = out.progress('push', 0);
       const t1 = performance.now();
       try {
-        const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch }, (d, t) => bar.update(d, t));
+        const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch, now }, (d, t) => bar.update(d, t));
         failed = report.failed;
         pushSeconds = (performance.now() - t1) / 1000;
       } finally {
@@ -165,6 +181,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       excluded: full.excluded,
       failed,
       blocklisted,
+      optOuts,
       warnings,
       out: null,
       runId: run.id,

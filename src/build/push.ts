@@ -8,7 +8,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ExternalServiceError } from '../errors.ts';
-import type { ListmonkClient, PushOutcome, SubscriberInput } from '../listmonk/index.ts';
+import type { ListmonkClient, OptOutSighting, PushOutcome, SubscriberInput } from '../listmonk/index.ts';
+import { recordOptOuts } from '../optouts/record.ts';
 import { recordOutcomes, reservedRows, saveList, type Outcome, type PushRow } from './ledger.ts';
 import { listName } from './names.ts';
 
@@ -17,6 +18,8 @@ export interface PushInput {
   runId: number;
   listPrefix: string;
   batchSize: number;
+  /** When Listmonk's refusals are seen (the opt-outs they become). */
+  now: Date;
 }
 
 export interface PushReport {
@@ -51,30 +54,41 @@ function toOutcome(id: number, o: PushOutcome): Outcome {
   return { id, status: ok ? 'pushed' : 'failed', outcome: o.status, error: ok ? null : (o.message ?? `Listmonk reports the subscriber ${o.status}`), subscriberId: o.subscriberId };
 }
 
+/** Listmonk's refusals that are the recipient's choice: opt-outs, never pushed again. */
+const OPTED_OUT = new Set(['blocklisted', 'unsubscribed']);
+
 /**
  * Buffers outcomes and writes them in batches, one statement per batch, one batch at a time, so
- * the push never waits on the database and the database never sees a write per address.
+ * the push never waits on the database and the database never sees a write per address. A
+ * blocklisted or unsubscribed answer is recorded as an opt-out in the same batch.
  */
 class OutcomeWriter {
-  private buf: Outcome[] = [];
+  private buf: { row: Outcome; push: PushOutcome }[] = [];
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly runId: number,
-    private readonly listId: number,
-    private readonly batchSize: number,
+    private readonly p: PushInput,
+    private readonly list: { id: number; name: string },
   ) {}
-  add(o: Outcome): void {
-    this.buf.push(o);
-    if (this.buf.length >= this.batchSize) this.kick();
+  add(row: Outcome, push: PushOutcome): void {
+    this.buf.push({ row, push });
+    if (this.buf.length >= this.p.batchSize) this.kick();
   }
   private kick(): void {
     const batch = this.buf;
     this.buf = [];
-    this.chain = this.chain.then(() => recordOutcomes(this.db, this.runId, this.listId, batch)).catch((e) => {
-      this.failure ??= e;
-    });
+    const optOuts: OptOutSighting[] = batch
+      .filter((b) => OPTED_OUT.has(b.push.status) && b.push.subscriberId !== null)
+      .map((b) => ({ email: b.push.email, subscriberId: b.push.subscriberId!, kind: b.push.status as 'blocklisted' | 'unsubscribed', listId: this.list.id, listName: this.list.name }));
+    this.chain = this.chain
+      .then(async () => {
+        await recordOutcomes(this.db, this.p.runId, this.list.id, batch.map((b) => b.row));
+        await recordOptOuts(this.db, optOuts, { source: 'push', runId: this.p.runId, now: this.p.now });
+      })
+      .catch((e) => {
+        this.failure ??= e;
+      });
   }
   async close(): Promise<void> {
     this.kick();
@@ -114,7 +128,7 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
       const listId = lists[k]!.id;
       const segRows = bySegment.get(segment)!;
       const idByEmail = new Map(segRows.map((r) => [r.address, r.id!]));
-      const writer = new OutcomeWriter(db, p.runId, listId, p.batchSize);
+      const writer = new OutcomeWriter(db, p, { id: listId, name: lists[k]!.name });
       try {
         await lm.pushSubscribers(
           listId,
@@ -129,7 +143,7 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
               const out = toOutcome(id, o);
               if (out.status === 'pushed') report.pushed++;
               else report.failed++;
-              writer.add(out);
+              writer.add(out, o);
               onProgress?.(++done, rows.length);
             },
           },

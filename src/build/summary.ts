@@ -1,4 +1,5 @@
 /** The `build --json` summary (contract) and its human rendering. */
+import type { OptOutSyncReport } from '../optouts/sync.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
 
 export type SegmentSummary = {
@@ -30,6 +31,8 @@ export type BuildSummary = {
   failed: number;
   /** Suppressed addresses blocklisted in Listmonk by this run. */
   blocklisted: number;
+  /** The opt-out read from Listmonk before selecting; null when Listmonk is not configured (a dry run). */
+  optOuts: OptOutSyncReport | null;
   warnings: string[];
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
@@ -53,6 +56,7 @@ export function renderBuild(s: BuildSummary): string {
   const ex = Object.entries(s.excluded).sort((a, b) => b[1] - a[1]);
   // Per reason: an address excluded by two rules counts under both, so the sum can exceed the excluded addresses.
   if (ex.length) lines.push(`  excluded, by reason (an address may have several): ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (s.optOuts) lines.push(`  opt-outs read from Listmonk: ${s.optOuts.newOptOuts} new, ${s.optOuts.optedOut} address(es) opted out`);
   if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);
   if (s.blocklisted) lines.push(`  suppressed addresses blocklisted in Listmonk: ${s.blocklisted}`);
   if (s.out) lines.push(`  wrote ${Object.values(s.out.csv).join(', ')} and ${s.out.summary}`);

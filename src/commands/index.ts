@@ -13,7 +13,8 @@ import { register as plan } from './plan.ts';
 import { register as scrubBounces } from './scrub-bounces.ts';
 import { register as status } from './status.ts';
 import { register as suppress } from './suppress.ts';
+import { register as syncListmonk } from './sync-listmonk.ts';
 import { register as unsuppress } from './unsuppress.ts';
 import { register as unhold } from './unhold.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, build, plan, status];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status];

@@ -1,12 +1,13 @@
 /**
  * Operator actions on the scrub's verdicts: suppress or unsuppress an address/domain by hand, lift
- * a hold. Each is a run in the ledger (stage `suppress`), so `audience status` and the runs table
+ * a hold. Unsuppressing an address also lifts its Listmonk opt-outs (opted_out): the one way to. Each is a run in the ledger (stage `suppress`), so `audience status` and the runs table
  * show who changed what, and lifted rows stay as history.
  */
 import { userInfo } from 'node:os';
 import type { StageContext } from '../context.ts';
 import { InputError } from '../errors.ts';
 import { finishRun, withRun } from '../runs.ts';
+import { liftOptOuts } from '../optouts/record.ts';
 import { liftHolds } from './holds.ts';
 import { liftSuppression, parseSubject, suppressByOperator } from './suppressions.ts';
 
@@ -49,7 +50,8 @@ export async function operatorSuppress(ctx: StageContext, subject: string, opts:
   { now: ctx.now });
 }
 
-export type UnsuppressSummary = { command: 'unsuppress'; kind: 'address' | 'domain'; value: string; lifted: number };
+/** `lifted`: suppressions lifted; `optOutsLifted`: Listmonk opt-outs (opted_out) of the address lifted. */
+export type UnsuppressSummary = { command: 'unsuppress'; kind: 'address' | 'domain'; value: string; lifted: number; optOutsLifted: number };
 
 export async function operatorUnsuppress(ctx: StageContext, subject: string, opts: { reason: string }): Promise<UnsuppressSummary> {
   const target = parseSubject(subject);
@@ -57,8 +59,13 @@ export async function operatorUnsuppress(ctx: StageContext, subject: string, opt
   return withRun(ctx.store, 'suppress', { action: 'unsuppress', subject: target.value, reason: opts.reason }, (run) =>
     ctx.store.db.transaction().execute(async (trx) => {
       const lifted = await liftSuppression(trx, target, { reason: opts.reason, by, now: ctx.now() });
-      if (!lifted) throw new InputError(`${target.kind} ${target.value} has no current suppression. See them with: psql -c "select * from suppressions where value = '${target.value}'"`);
-      const summary: UnsuppressSummary = { command: 'unsuppress', kind: target.kind, value: target.value, lifted };
+      const optOutsLifted = target.kind === 'address' ? await liftOptOuts(trx, target.value, { reason: opts.reason, by, now: ctx.now(), runId: run.id }) : 0;
+      if (!lifted && !optOutsLifted)
+        throw new InputError(
+          `${target.kind} ${target.value} has no current suppression${target.kind === 'address' ? ' or opt-out' : ''}. See them with: psql -c "select * from suppressions where value = '${target.value}'"` +
+            (target.kind === 'address' ? ` -c "select * from opt_outs where address = '${target.value}'"` : ''),
+        );
+      const summary: UnsuppressSummary = { command: 'unsuppress', kind: target.kind, value: target.value, lifted, optOutsLifted };
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     }),

@@ -9,6 +9,8 @@ import { mulberry32 } from '../helpers/prng.ts';
 export interface FaultMatch {
   /** Only requests whose `METHOD /path` matches. */
   route?: RegExp;
+  /** Serve this many matching requests normally first (a failure half way through a paged read). */
+  after?: number;
 }
 
 export class Faults {
@@ -22,7 +24,7 @@ export class Faults {
   subscriberWrites = 0;
 
   failNext(n: number, status = 500, match: FaultMatch = {}): void {
-    this.failQueue.push({ remaining: n, status, match });
+    this.failQueue.push({ remaining: n, status, match: { ...match } });
   }
 
   /** Deterministic when a seed is given (mulberry32), so flaky-looking tests stay reproducible. */
@@ -75,7 +77,9 @@ export class Faults {
       return 'hang';
     }
     const fail = this.failQueue.find((f) => f.remaining > 0 && hit(f.match));
-    if (fail) {
+    if (fail && fail.match.after) {
+      fail.match.after--;
+    } else if (fail) {
       fail.remaining--;
       return fail.status;
     }

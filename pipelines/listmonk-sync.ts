@@ -16,7 +16,7 @@ export async function listmonkSync(ctx: StageContext, opts: { listmonk?: Listmon
   return withRun(ctx.store, 'sync-listmonk', { scope: optOutScope, listPrefix }, async (run) => {
     const report = await syncOptOuts(ctx.store.db, lm, { listPrefix, optOutScope }, { runId: run.id, now: ctx.now() });
     return { command: 'sync-listmonk' as const, runId: run.id, ...report };
-  });
+  }, { now: ctx.now });
 }
 
 export function renderListmonkSync(s: ListmonkSyncSummary): string {

@@ -85,7 +85,7 @@ describe('build invariants (property)', () => {
     let cappedRuns = 0;
     await fc.assert(
       fc.asyncProperty(scenario, async (s) => {
-        await sql`truncate push_ledger, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
+        await sql`truncate push_ledger, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
         lm.model.subscribers.clear();
         lm.model.subscriptions.clear();
         const carriers: FxCarrier[] = s.carriers.map((c) => ({

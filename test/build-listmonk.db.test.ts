@@ -28,7 +28,7 @@ describe('build and Listmonk', () => {
     await store.close();
   });
   beforeEach(async () => {
-    await sql`truncate push_ledger, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
+    await sql`truncate push_ledger, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
     await seedUniverse(store.db, [
       { dot: 1001, emails: ['a@mesa-trucking.test'] },
       { dot: 1011, emails: ['b@mesa-trucking.test'] },

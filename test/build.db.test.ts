@@ -54,7 +54,7 @@ describe('audience build', () => {
     await store.close();
   });
   beforeEach(async () => {
-    await sql`truncate push_ledger, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
+    await sql`truncate push_ledger, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
     await seedUniverse(store.db, universe(), DOMAINS);
     await addSuppression(store.db, 'address', 'gone@mesa-trucking.test');
     lm = await startDouble();

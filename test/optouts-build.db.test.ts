@@ -10,14 +10,15 @@ import { segmentBuild } from '../pipelines/segment-build.ts';
 import { explain } from '../src/email/explain.ts';
 import { InputError } from '../src/errors.ts';
 import { operatorUnsuppress } from '../src/maillog/operator.ts';
-import { DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse } from './build-fixture.ts';
+import { DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-import { ListmonkDouble } from './listmonk-double/index.ts';
+import type { ListmonkDouble } from './listmonk-double/index.ts';
 
 const DAY = 86_400_000;
-/** Past the 30-day cooldown of DATE's push. */
-const LATER = '2027-01-05';
-const LATER_NOW = new Date(NOW.getTime() + 38 * DAY);
+/** Past a 7-day cooldown of DATE's push, within the fixture's 30 days of fresh MX verdicts. */
+const COOLDOWN = { build: { cooldownDays: 7 } };
+const LATER = '2026-12-08';
+const LATER_NOW = new Date(NOW.getTime() + 10 * DAY);
 
 async function pushedOn(store: TestStore, date: string): Promise<string[]> {
   const r = await sql<{ address: string }>`select address from push_ledger where send_date = ${date}::date and status = 'pushed' order by address`.execute(store.db);
@@ -34,20 +35,20 @@ describe('opted_out', () => {
     await store.close();
   });
   beforeEach(async () => {
-    await sql`truncate push_ledger, build_lists, listmonk_blocklist_sync, suppressions, holds, opt_outs, runs restart identity`.execute(store.db);
+    await sql`truncate push_ledger, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
     await seedUniverse(store.db, [
       { dot: 1001, emails: ['a@mesa-trucking.test'] },
       { dot: 1011, emails: ['b@mesa-trucking.test'] },
       { dot: 1021, emails: ['c@example.org'] },
     ]);
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
   });
   afterEach(async () => {
     await lm.stop();
   });
 
   it('an unsubscribe and a blocklisting in Listmonk keep the addresses out of every later build, dry runs included', async () => {
-    const config = fxConfig({}, 10);
+    const config = fxConfig(COOLDOWN, 10);
     await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config) });
     expect(await pushedOn(store, DATE)).toEqual(['a@mesa-trucking.test', 'b@mesa-trucking.test', 'c@example.org']);
     const listId = [...lm.model.lists.values()][0]!.id;
@@ -73,7 +74,7 @@ describe('opted_out', () => {
   });
 
   it('a dry run without Listmonk configured says so and honours the opt-outs already recorded', async () => {
-    const config = fxConfig({}, 10);
+    const config = fxConfig(COOLDOWN, 10);
     await sql`insert into opt_outs (address, kind, source, seen_at, run_id) values ('a@mesa-trucking.test', 'blocklisted', 'sync', ${NOW}::timestamptz, 0)`.execute(store.db);
     const dry = await segmentBuild(fxContext(store, config), { dryRun: true });
     expect(dry.optOuts).toBeNull();
@@ -82,7 +83,7 @@ describe('opted_out', () => {
   });
 
   it('a push Listmonk answers blocklisted becomes an opt-out; unsuppress lifts it for good, history kept', async () => {
-    const config = fxConfig({}, 10);
+    const config = fxConfig(COOLDOWN, 10);
     // Blocklisted in Listmonk before we ever pushed it, on no list: the sync cannot see it (no sql_query).
     const pre = lm.model.addSubscriber({ email: 'c@example.org', name: 'C' });
     lm.model.blocklist(pre.id);

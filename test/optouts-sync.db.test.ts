@@ -8,9 +8,9 @@ import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listmonkSync } from '../pipelines/listmonk-sync.ts';
 import { ExternalServiceError } from '../src/errors.ts';
-import { doubleClient, fxConfig, fxContext } from './build-fixture.ts';
+import { doubleClient, fxConfig, fxContext, startDouble } from './build-fixture.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-import { DEFAULT_USER, ListmonkDouble, PIPELINE_PERMS } from './listmonk-double/index.ts';
+import { DEFAULT_USER, PIPELINE_PERMS, type ListmonkDouble } from './listmonk-double/index.ts';
 
 interface Seeded {
   ours: number[];
@@ -75,7 +75,7 @@ describe('sync-listmonk', () => {
 
   for (const [version, strategy, everywhere] of VERSIONS)
     it(`${version}: reads unsubscribes of our lists (${strategy}) and blocklistings${everywhere ? ' everywhere' : ' on those lists'}; a re-run changes nothing`, async () => {
-      lm = await ListmonkDouble.start({ version, admin: null });
+      lm = await startDouble({ version, admin: null });
       const { ours } = seed(lm);
       const config = fxConfig({ listmonk: { version: 'auto' } });
       const first = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
@@ -105,7 +105,7 @@ describe('sync-listmonk', () => {
     });
 
   it('v6.2.0 with subscribers:sql_query reads blocklistings on no list too', async () => {
-    lm = await ListmonkDouble.start({ users: [{ ...DEFAULT_USER, perms: [...PIPELINE_PERMS, 'subscribers:sql_query'] }] });
+    lm = await startDouble({ users: [{ ...DEFAULT_USER, perms: [...PIPELINE_PERMS, 'subscribers:sql_query'] }] });
     seed(lm);
     const config = fxConfig();
     const s = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
@@ -114,7 +114,7 @@ describe('sync-listmonk', () => {
   });
 
   it("optOutScope 'all' counts unsubscribes from every list; 'ours' also counts lists a build recorded under another name", async () => {
-    lm = await ListmonkDouble.start();
+    lm = await startDouble();
     const { foreign } = seed(lm);
     const all = fxConfig({ listmonk: { optOutScope: 'all' } });
     const s = await listmonkSync(fxContext(store, all), { listmonk: doubleClient(lm, all) });
@@ -128,7 +128,7 @@ describe('sync-listmonk', () => {
   });
 
   it('a 5xx half way keeps the opt-outs read before it, fails the run, and the next sync completes the view', async () => {
-    lm = await ListmonkDouble.start({ version: 'v2.5.1', admin: null });
+    lm = await startDouble({ version: 'v2.5.1', admin: null });
     seed(lm);
     const config = fxConfig({ listmonk: { retries: 1 } });
     // The blocklisted query and the first list's members answer; the second list's read fails.

@@ -279,7 +279,8 @@ export const CASES: ContractCase[] = [
     name: 'campaigns: created as a draft with send_at and altbody, then scheduled; a past send_at is 400; the client is idempotent',
     async run(t) {
       const l = await list(t);
-      const sendAt = new Date(Date.now() + 3 * 86_400_000);
+      const now = await t.now();
+      const sendAt = new Date(now.getTime() + 3 * 86_400_000);
       sendAt.setUTCMilliseconds(0);
       const name = unique('campaign');
       const r = await t.call('POST', '/api/campaigns', {
@@ -292,11 +293,11 @@ export const CASES: ContractCase[] = [
       expect(s.status).toBe(200);
       expect(s.body.data.status).toBe('scheduled');
       expect((await t.call('GET', `/api/campaigns/${r.body.data.id}`)).body.data.status).toBe('scheduled');
-      const past = await t.call('POST', '/api/campaigns', { json: { name: unique('past'), subject: 'x', lists: [l.id], body: 'x', send_at: new Date(Date.now() - 3_600_000).toISOString() } });
+      const past = await t.call('POST', '/api/campaigns', { json: { name: unique('past'), subject: 'x', lists: [l.id], body: 'x', send_at: new Date(now.getTime() - 3_600_000).toISOString() } });
       expect(past.status).toBe(400);
       const input = { name: unique('ensured'), subject: 'S', lists: [l.id], body: '<p>b</p>', altbody: 'b', send_at: sendAt };
-      const first = await t.client().ensureScheduledCampaign(input);
-      const second = await t.client().ensureScheduledCampaign(input);
+      const first = await t.client({}, () => now).ensureScheduledCampaign(input);
+      const second = await t.client({}, () => now).ensureScheduledCampaign(input);
       expect([first.created, second.created, second.campaign.id, second.campaign.status]).toEqual([true, false, first.campaign.id, 'scheduled']);
     },
   },

@@ -18,10 +18,12 @@ export interface ContractTarget {
   readonly url: string;
   /** Raw HTTP as the pipeline user (or as `opts.auth`). */
   call(method: string, path: string, opts?: CallOptions): ReturnType<typeof call>;
-  /** Our client as the pipeline user (or the given user). */
-  client(over?: Partial<ListmonkConfig>): ListmonkClient;
+  /** Our client as the pipeline user (or the given user), reading `now` as its clock. */
+  client(over?: Partial<ListmonkConfig>, now?: () => Date): ListmonkClient;
   /** A new API user with these role permissions and per-list grants; returns its Authorization header and credentials. */
   apiUser(perms: string[], lists?: Record<number, ListGrant[]>): Promise<{ auth: string; user: string; token: string }>;
+  /** The server's clock ("in the future" is Listmonk's judgement): the double's clock, or a real server's Date header. */
+  now(): Promise<Date>;
   /** A recipient's click on a campaign's unsubscribe link: POST /subscription/{campaign}/{subscriber}. */
   unsubscribeClick(campaignUuid: string, subscriberUuid: string): Promise<number>;
   stop(): Promise<void>;
@@ -32,10 +34,20 @@ export const unique = (prefix: string) => `${prefix} ${randomBytes(4).toString('
 
 const tokenHeader = (user: string, token: string) => `token ${user}:${token}`;
 
-function clientAt(url: string, user: string, token: string, over: Partial<ListmonkConfig>): ListmonkClient {
+function clientAt(url: string, user: string, token: string, over: Partial<ListmonkConfig>, now?: () => Date): ListmonkClient {
   return createListmonkClient(
     listmonkConfigSchema.parse({ url, apiUser: user, apiToken: token, retryBaseMs: 5, retryMaxMs: 50, importPollMs: 20, timeoutMs: 10_000, ...over }),
+    now ? { now } : {},
   );
+}
+
+/** A real server's clock, from its Date header: the tests' own clock may be faked (faketime), Listmonk's is not. */
+export async function serverClock(url: string): Promise<Date> {
+  const res = await fetch(`${url}/health`);
+  await res.arrayBuffer();
+  const date = res.headers.get('date');
+  if (!date) throw new Error(`${url}/health sent no Date header`);
+  return new Date(date);
 }
 
 export async function doubleTarget(version = 'v6.2.0'): Promise<ContractTarget> {
@@ -45,13 +57,14 @@ export async function doubleTarget(version = 'v6.2.0'): Promise<ContractTarget> 
     kind: 'double',
     url: d.url,
     call: (method, path, opts = {}) => call(d.url, method, path, { auth: pipeline, ...opts }),
-    client: (over = {}) => clientAt(d.url, over.apiUser ?? DEFAULT_USER.username, over.apiToken ?? DEFAULT_USER.token, over),
+    client: (over = {}, now = () => d.model.clock()) => clientAt(d.url, over.apiUser ?? DEFAULT_USER.username, over.apiToken ?? DEFAULT_USER.token, over, now),
     async apiUser(perms, lists = {}) {
       const user = `u${randomBytes(4).toString('hex')}`;
       const token = randomBytes(16).toString('hex');
       d.setUser({ username: user, token, perms, lists });
       return { auth: tokenHeader(user, token), user, token };
     },
+    now: async () => d.model.clock(),
     async unsubscribeClick(campaignUuid, subscriberUuid) {
       const res = await fetch(`${d.url}/subscription/${campaignUuid}/${subscriberUuid}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '' });
       return res.status;
@@ -95,8 +108,9 @@ export async function realTarget(started?: RealListmonk): Promise<ContractTarget
     url: server.url,
     server,
     call: (method, path, opts = {}) => call(server.url, method, path, { auth: pipeline.auth, ...opts }),
-    client: (over = {}) => clientAt(server.url, over.apiUser ?? pipeline.user, over.apiToken ?? pipeline.token, over),
+    client: (over = {}, now) => clientAt(server.url, over.apiUser ?? pipeline.user, over.apiToken ?? pipeline.token, over, now),
     apiUser: createUser,
+    now: () => serverClock(server.url),
     async unsubscribeClick(campaignUuid, subscriberUuid) {
       const res = await fetch(`${server.url}/subscription/${campaignUuid}/${subscriberUuid}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: '' });
       return res.status;

@@ -1,9 +1,9 @@
 /**
  * Reading every page of GET /api/subscribers (research/listmonk.md §2, §3.3). The loop ends on a
- * short page, measured against the `per_page` the server says it applied, never on `total`: without
- * `query=`, Listmonk takes `total` from its list-count materialized view, which ignores `search=`
- * and is stale while app.cache_slow_queries is on, and with several `list_id`s the rows are one per
- * matching subscription, so `total` does not count subscribers either.
+ * short page, measured against the `per_page` the server says it applied (a server that caps it
+ * answers with the cap), rather than on `total`: `total` is counted by a second query, so rows
+ * added or removed between the count and the pages would end the read early or late, and with
+ * several `list_id`s it counts one row per matching subscription, not subscribers.
  */
 import type { ListmonkCore } from './core.ts';
 import type { QueryValue } from './http.ts';

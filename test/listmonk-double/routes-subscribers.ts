@@ -55,8 +55,8 @@ function sqlQueryFilter(query: string): (s: SubscriberRow) => boolean {
  * GET /api/subscribers as `query-subscribers` does it: a LEFT JOIN of subscriber_lists on the
  * requested lists, so with several `list_id`s a subscriber comes once per matching subscription;
  * `subscription_status` is part of that join, so without a `list_id` it filters nothing (and it
- * exists from v3.0); v2.0–2.1 read one `list_id`. Without `query=`, `total` comes from the list
- * counts (the materialized view), not from the rows: it ignores `search=`, and 0 means no rows.
+ * exists from v3.0); v2.0–2.1 read one `list_id`. `total` is a COUNT(*) of the same join, so it
+ * counts those rows too.
  */
 function querySubscribers(req: Req, env: Env) {
   const query = (req.query.get('query') ?? '').trim();
@@ -87,14 +87,8 @@ function querySubscribers(req: Req, env: Env) {
     if (re && !re.test(s.name) && !re.test(s.email)) continue;
     for (let n = joined(s); n > 0; n--) rows.push(s);
   }
-  let total = rows.length;
-  if (!query) {
-    total = 0;
-    if (listIds.length === 0) total = env.model.subscribers.size;
-    else for (const subs of env.model.subscriptions.values()) for (const id of listIds) if (subs.has(id) && (!subStatus || subs.get(id)!.status === subStatus)) total++;
-  }
+  const total = rows.length;
   const p = paging(req.query);
-  if (total === 0) return { results: [], query, search, total: 0, page: p.page, per_page: p.perPage };
   const sorted = sortRows(rows, req.query.get('order_by'), ['email', 'status', 'name', 'created_at', 'updated_at'], 'id', req.query.get('order'), (s, f) =>
     f === 'id' || f === 'created_at' ? s.id : String(s[f as keyof SubscriberRow]),
   );

@@ -86,41 +86,31 @@ function withCampaignHint(e: unknown, input: CampaignInput): unknown {
   });
 }
 
-/** Schedules a draft (or paused) campaign. A repeated call on a scheduled campaign is a no-op. */
-export async function scheduleCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
+/**
+ * PUT /api/campaigns/{id}/status. Listmonk refuses (400) a transition from the wrong status; a
+ * retried PUT whose first answer was lost finds the campaign already there, which is success.
+ * Otherwise the error says which status the campaign has and `refusal` says what is allowed.
+ */
+async function setStatus(core: ListmonkCore, id: number, status: 'scheduled' | 'paused', refusal: (c: ListmonkCampaign) => string): Promise<ListmonkCampaign> {
   await core.version();
   try {
-    return await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status: 'scheduled' } });
+    return await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status } });
   } catch (e) {
     if (!(e instanceof ListmonkApiError) || e.status !== 400) throw e;
-    // A retried PUT whose first answer was lost finds the campaign already scheduled.
     const current = await getCampaign(core, id);
-    if (current.status === 'scheduled') return current;
-    throw new ListmonkApiError({
-      method: e.method,
-      path: e.path,
-      status: e.status,
-      body: e.body,
-      hint: `Campaign ${id} is ${current.status}${current.send_at ? '' : ' without send_at'}; only drafts or paused campaigns with a send_at can be scheduled.`,
-    });
+    if (current.status === status) return current;
+    throw new ListmonkApiError({ method: e.method, path: e.path, status: e.status, body: e.body, hint: `Campaign ${id} is ${current.status}${refusal(current)}` });
   }
 }
 
-/**
- * Pauses a running campaign (for `audience-listmonk --pause`). A paused one is returned as is (a
- * retried PUT whose answer was lost); any other status is refused by Listmonk, and the error says
- * which status it has.
- */
-export async function pauseCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
-  await core.version();
-  try {
-    return await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status: 'paused' } });
-  } catch (e) {
-    if (!(e instanceof ListmonkApiError) || e.status !== 400) throw e;
-    const current = await getCampaign(core, id);
-    if (current.status === 'paused') return current;
-    throw new ListmonkApiError({ method: e.method, path: e.path, status: e.status, body: e.body, hint: `Campaign ${id} is ${current.status}; only a running campaign can be paused.` });
-  }
+/** Schedules a draft (or paused) campaign. A repeated call on a scheduled campaign is a no-op. */
+export function scheduleCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
+  return setStatus(core, id, 'scheduled', (c) => `${c.send_at ? '' : ' without send_at'}; only drafts or paused campaigns with a send_at can be scheduled.`);
+}
+
+/** Pauses a running campaign (for `audit-listmonk --pause`); a paused one is returned as is. */
+export function pauseCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
+  return setStatus(core, id, 'paused', () => '; only a running campaign can be paused.');
 }
 
 export async function getCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {

@@ -6,6 +6,7 @@
 import type { StageContext } from '../src/context.ts';
 import { ledgerCounts, listRecords } from '../src/build/ledger.ts';
 import { holdsView, recentDelivery, suppressionCounts } from '../src/build/status.ts';
+import { activeOptOutCount } from '../src/optouts/record.ts';
 import { AudienceError } from '../src/errors.ts';
 import { lastRuns } from '../src/runs.ts';
 import { localDate } from '../src/warmup/calendar.ts';
@@ -51,6 +52,8 @@ export async function status(ctx: StageContext) {
     dkimCoverage: dkim,
     deliveryMix: mix,
     suppressions: await suppressionCounts(store.db, now),
+    /** Addresses opted out in Listmonk (opted_out), as last read back. */
+    optedOut: await activeOptOutCount(store.db),
     lastRuns: runs.map((r) => ({ stage: r.stage, status: r.status, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null, error: r.error })),
   };
 }
@@ -69,7 +72,7 @@ export function renderStatus(s: StatusSummary): string {
   lines.push(`  delivery ${m.from}..${m.to}: ${m.sent} sent, ${m.deferred} deferred, ${m.bounced} bounced, ${m.expired} expired; own-domain failures ${m.ownDomainFailed}`);
   const classes = Object.entries(m.byClass);
   if (classes.length) lines.push(`    by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push(`  suppressions: ${s.suppressions.address} address(es), ${s.suppressions.domain} domain(s)`);
+  lines.push(`  suppressions: ${s.suppressions.address} address(es), ${s.suppressions.domain} domain(s); opted out in Listmonk: ${s.optedOut}`);
   lines.push('  last runs:');
   for (const r of s.lastRuns) lines.push(`    ${r.stage.padEnd(14)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? ` — ${r.error.split('\n')[0]}` : ''}`);
   return lines.join('\n');

@@ -34,7 +34,9 @@ describe('build, plan and status commands', () => {
     const r = await runCli(['build', '--dry-run', '--date', '2026-11-28', '--json'], { env: withStart });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(r.json).toMatchObject({ command: 'build', date: '2026-11-28', warmupDay: 327, dailyCap: 3000, alreadyPushed: 0, dryRun: true, excluded: {} });
+    expect(r.json).toMatchObject({ command: 'build', date: '2026-11-28', warmupDay: 327, dailyCap: 3000, alreadyPushed: 0, dryRun: true, excluded: {}, optOuts: null });
+    // No Listmonk configured: the dry run says it did not read opt-outs.
+    expect((r.json!.warnings as string[]).some((w) => /Listmonk is not configured.*opt-outs were not read/.test(w))).toBe(true);
     expect(r.json!.segments).toEqual([
       { name: 'mcs150', eligible: 0, selected: 0, pushed: 0, list: { id: null, name: 'audience mcs150 2026-11-28' }, campaign: null },
       { name: 'new-carrier', eligible: 0, selected: 0, pushed: 0, list: { id: null, name: 'audience new-carrier 2026-11-28' }, campaign: null },
@@ -48,6 +50,9 @@ describe('build, plan and status commands', () => {
     const r = await runCli(['build', '--json'], { env: withStart });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/LISTMONK_URL/);
+    const sync = await runCli(['sync-listmonk', '--json'], { env });
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toMatch(/Listmonk is not configured: set LISTMONK_URL/);
   });
 
   it('plan and status answer with JSON', async () => {
@@ -57,7 +62,7 @@ describe('build, plan and status commands', () => {
     expect((p.json!.days as unknown[]).length).toBe(2);
     const s = await runCli(['status', '--json'], { env: withStart });
     expect(s.code, s.stderr).toBe(0);
-    expect(s.json).toMatchObject({ command: 'status', holds: [], suppressions: { address: 0, domain: 0 } });
+    expect(s.json).toMatchObject({ command: 'status', holds: [], suppressions: { address: 0, domain: 0 }, optedOut: 0 });
     expect((s.json!.lastRuns as { stage: string }[]).map((r) => r.stage)).toContain('build');
   });
 });

@@ -74,8 +74,6 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
     if (reader) {
       const { listPrefix, optOutScope } = config.listmonk;
       optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now });
-      if (!optOuts.blocklistedEverywhere && optOuts.lists > 0)
-        out.debug('listmonk: without subscribers:sql_query, blocklistings are read from the lists in scope only');
     } else
       warn(
         `Listmonk is not configured (LISTMONK_URL, LISTMONK_API_USER, LISTMONK_API_TOKEN): opt-outs were not read from it; the picks honour the ${await activeOptOutCount(store.db)} opt-out(s) recorded before.`,

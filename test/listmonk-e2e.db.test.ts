@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDate } from '../src/warmup/calendar.ts';
 import { runCli, type CliResult } from './helpers/cli.ts';
 import { describeReal, startRealListmonk, type RealListmonk } from './helpers/real-listmonk.ts';
@@ -21,7 +21,12 @@ import { serverClock } from './listmonk-contract/target.ts';
 const DAY = 86_400_000;
 const TZ = 'America/Chicago';
 
-describeReal('end to end with a real Listmonk: opt-outs flow back', () => {
+// Minutes of CLI runs: once per suite, on PostgreSQL when the suite has it (the rules themselves are
+// tested on both backends in optouts-build.db.test.ts).
+const elsewhere = testBackend() === 'pglite' && Boolean(process.env.DATABASE_URL);
+const suite = elsewhere ? (name: string, fn: () => void) => describe.skip(`${name} (runs once, on PostgreSQL)`, fn) : describeReal;
+
+suite('end to end with a real Listmonk: opt-outs flow back', () => {
   let server: RealListmonk;
   let store: TestStore | null = null;
   let dataDir: string | null = null;

@@ -13,12 +13,15 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 
-/** The newest modification time of the sources the bundle is made of (ms). */
-export function newestSource(dir = path.join(root, 'src')) {
+/** The newest modification time of the sources the bundle is made of (ms): src/ and the pipelines/ it loads. */
+export function newestSource(dirs = [path.join(root, 'src'), path.join(root, 'pipelines')]) {
   let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      newest = Math.max(newest, e.isDirectory() ? newestSource([p]) : statSync(p).mtimeMs);
+    }
   }
   return newest;
 }

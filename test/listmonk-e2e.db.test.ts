@@ -5,8 +5,10 @@
  * blocklisted through the API; a build a month later, past the cooldown, honours both as opted_out.
  *
  * The clock is the real server's (its Date header): Listmonk judges "in the future" by it, so the
- * CLI runs with AUDIENCE_NOW set from it whatever this process's clock says.
+ * CLI runs with AUDIENCE_NOW set from it whatever this process's clock says, on the samples dated
+ * relative to that clock as the demo dates them (scripts/demo-data.mjs).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +18,17 @@ import { runCli, type CliResult } from './helpers/cli.ts';
 import { describeReal, startRealListmonk, type RealListmonk } from './helpers/real-listmonk.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 import { call } from './listmonk-double/call.ts';
+// @ts-expect-error: a plain .mjs script without types
+import { writeDemoData } from '../scripts/demo-data.mjs';
 import { serverClock } from './listmonk-contract/target.ts';
+
+/** What scripts/demo-data.mjs writes: the samples moved so their day is the day before `now`. */
+interface Dated {
+  census: string;
+  maillog: string;
+  snapshot: string;
+  warmupStart: string;
+}
 
 const DAY = 86_400_000;
 const TZ = 'America/Chicago';
@@ -30,6 +42,7 @@ suite('end to end with a real Listmonk: opt-outs flow back', () => {
   let server: RealListmonk;
   let store: TestStore | null = null;
   let dataDir: string | null = null;
+  let samplesDir: string;
   let env: Record<string, string>;
   beforeAll(async () => {
     server = await startRealListmonk();
@@ -41,6 +54,7 @@ suite('end to end with a real Listmonk: opt-outs flow back', () => {
       dataDir = mkdtempSync(path.join(os.tmpdir(), 'audience-e2e-'));
       db.AUDIENCE_DATA_DIR = dataDir;
     }
+    samplesDir = mkdtempSync(path.join(os.tmpdir(), 'audience-e2e-samples-'));
     env = {
       ...db,
       AUDIENCE_CONFIG: 'data-samples/audience.config.json',
@@ -53,22 +67,27 @@ suite('end to end with a real Listmonk: opt-outs flow back', () => {
     await server?.stop();
     await store?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (samplesDir) rmSync(samplesDir, { recursive: true, force: true });
   });
 
   const cli = async (args: string[], now: Date): Promise<CliResult> => {
-    const r = await runCli([...args, '--json'], { env: { ...env, AUDIENCE_NOW: now.toISOString() } });
+    const r = await runCli([...args, '--json'], { env: { ...env, AUDIENCE_NOW: now.toISOString(), AUDIENCE_WARMUP_START: warmupStart } });
     if (r.code !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.code}: ${r.stderr.slice(-2000)}`);
     return r;
   };
+  let warmupStart = '';
+  const dated = (now: Date, name: string): Dated => writeDemoData(path.join(samplesDir, name), now, TZ) as Dated;
   const admin = (method: string, p: string, json?: unknown) => call(server.url, method, p, { auth: `token ${server.apiUser}:${server.apiToken}`, ...(json ? { json } : {}) });
 
   it('a real build pushes and schedules; an unsubscribe click and a blocklisting are never pushed again', { timeout: 600_000 }, async () => {
     const now = await serverClock(server.url);
     const date = localDate(new Date(now.getTime() + DAY), TZ);
+    const samples = dated(now, 'first');
+    warmupStart = samples.warmupStart;
     await cli(['migrate'], now);
-    await cli(['ingest', 'census', 'data-samples/census/FMCSA_CENSUS1_2026Nov.txt'], now);
-    await cli(['scrub-bounces', 'data-samples/maillog/mail.log'], now);
-    await cli(['check-mx', '--import', 'data-samples/mx-snapshot.csv'], now);
+    await cli(['ingest', 'census', samples.census], now);
+    await cli(['scrub-bounces', samples.maillog], now);
+    await cli(['check-mx', '--import', samples.snapshot], now);
 
     const first = (await cli(['build', '--date', date, '--send-hour', '9'], now)).json as {
       segments: { name: string; pushed: number; list: { id: number } | null; campaign: { id: number } | null }[];
@@ -92,7 +111,7 @@ suite('end to end with a real Listmonk: opt-outs flow back', () => {
     // A month later, past the 30-day cooldown: fresh MX verdicts, then a real build.
     const later = new Date(now.getTime() + 31 * DAY);
     const laterDate = localDate(new Date(later.getTime() + DAY), TZ);
-    await cli(['check-mx', '--import', 'data-samples/mx-snapshot.csv'], later);
+    await cli(['check-mx', '--import', dated(later, 'later').snapshot], later);
     const sync = (await cli(['sync-listmonk'], later)).json as { newOptOuts: number; optedOut: number; blocklistedEverywhere: boolean };
     expect(sync).toMatchObject({ newOptOuts: 2, optedOut: 2, blocklistedEverywhere: true });
     const second = (await cli(['build', '--date', laterDate], later)).json as { excluded: Record<string, number>; optOuts: { newOptOuts: number } };

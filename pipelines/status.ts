@@ -72,7 +72,8 @@ export function renderStatus(s: StatusSummary): string {
   lines.push(`  delivery ${m.from}..${m.to}: ${m.sent} sent, ${m.deferred} deferred, ${m.bounced} bounced, ${m.expired} expired; own-domain failures ${m.ownDomainFailed}`);
   const classes = Object.entries(m.byClass);
   if (classes.length) lines.push(`    by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push(`  suppressions: ${s.suppressions.address} address(es), ${s.suppressions.domain} domain(s); opted out in Listmonk: ${s.optedOut}`);
+  lines.push(`  suppressions: ${s.suppressions.address} address(es), ${s.suppressions.domain} domain(s)`);
+  lines.push(`  opted out in Listmonk: ${s.optedOut} address(es)`);
   lines.push('  last runs:');
   for (const r of s.lastRuns) lines.push(`    ${r.stage.padEnd(14)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? ` — ${r.error.split('\n')[0]}` : ''}`);
   return lines.join('\n');

@@ -8,7 +8,7 @@ import type { StageContext } from '../src/context.ts';
 import { assertNoGlobalHold, capReached } from '../src/build/gates.ts';
 import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/build/campaign.ts';
 import { syncBlocklist } from '../src/build/blocklist-sync.ts';
-import { writeOut } from '../src/build/export.ts';
+import { checkOut, writeOut } from '../src/build/export.ts';
 import { eligibility } from '../src/build/eligibility.ts';
 import { exportRows, ledgerCounts, listRecords, saveCampaign } from '../src/build/ledger.ts';
 import { listName } from '../src/build/names.ts';
@@ -33,6 +33,8 @@ export interface BuildOptions {
   sendHour?: number | null;
   dryRun?: boolean;
   outDir?: string | null;
+  /** --force: the --out files may replace regular files that exist. */
+  force?: boolean;
   /** Tests and the benchmark inject a client; the CLI builds one from config.listmonk. */
   listmonk?: ListmonkClient;
   /** Tests may narrow the rules; the product always runs the full registry. */
@@ -51,6 +53,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
   const dryRun = Boolean(opts.dryRun);
   const segments = selectSegments(opts.onlySegments);
   const maxPerSegment = opts.maxPerSegment ?? null;
+  if (opts.outDir) checkOut(opts.outDir, date, segments.map((s) => s.name), Boolean(opts.force));
 
   // Gates, before any lock or write: each refusal says how to clear it.
   const start = resolveWarmupStart(config.warmup.start, tz);
@@ -187,7 +190,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
     };
     if (opts.outDir) {
       const rows = dryRun ? picks : await exportRows(store.db, date, names, false);
-      summary.out = writeOut(opts.outDir, date, names, rows, run.id, summary);
+      summary.out = await writeOut(opts.outDir, date, names, rows, run.id, summary, opts.force);
     }
     return summary;
   }, { now: ctx.now });

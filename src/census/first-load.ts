@@ -33,6 +33,7 @@ import { ingestSummary, tooManyRejects, type CensusIngestSummary, type FileCount
 export interface FirstLoadOptions {
   file: string;
   rejectsFile?: string | undefined;
+  force?: boolean;
   maxRate: number;
   now: Date;
   years: { pivot: number; year: number };
@@ -125,7 +126,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
     if (!(e instanceof TooManyRejects)) throw e;
     // Kept for diagnosis even though nothing is merged.
     await store.transactionWithCopy((trx, copy) => storeLoadRejects(trx, copy, { runId: run.id, name: e.fileName, encoding: e.encoding, rejectsPath, superseded: e.superseded }));
-    if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile);
+    if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile, o.force);
     throw e.error;
   } finally {
     if (fd >= 0) closeSync(fd);

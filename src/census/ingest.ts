@@ -12,6 +12,7 @@
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import type { CensusFormatId } from './formats.ts';
 import { openCensus, scanIntoCopy } from './load-file.ts';
@@ -27,6 +28,8 @@ export interface CensusIngestOptions {
   files: string[];
   snapshot: boolean;
   rejectsFile?: string;
+  /** --force: the rejects file may replace a regular file that exists. */
+  force?: boolean;
   /** Overrides config census.maxRejectRate. */
   maxRejectRate?: number;
 }
@@ -50,6 +53,7 @@ export function validateIngestOptions(o: CensusIngestOptions): void {
     throw new UsageError(`--snapshot declares one file the full census, but ${o.files.length} files were given. Ingest the partial files without --snapshot, then the full one with it.`);
   if (o.maxRejectRate !== undefined && !(o.maxRejectRate >= 0 && o.maxRejectRate <= 1))
     throw new UsageError(`--max-reject-rate must be a share between 0 and 1 (e.g. 0.01 for 1%), not ${o.maxRejectRate}.`);
+  if (o.rejectsFile) checkOutputTarget(o.rejectsFile, { force: Boolean(o.force), flag: '--rejects' });
 }
 
 export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusIngestOptions): Promise<CensusIngestSummary> {
@@ -64,9 +68,9 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
   const pivot = ctx.config.census.twoDigitYearPivot ?? year % 100;
   const years = { pivot, year };
   const result =
-    (o.files.length === 1 ? await firstLoad(ctx, run, { file: o.files[0]!, rejectsFile: o.rejectsFile, maxRate, now, years, started }) : null) ??
+    (o.files.length === 1 ? await firstLoad(ctx, run, { file: o.files[0]!, rejectsFile: o.rejectsFile, force: Boolean(o.force), maxRate, now, years, started }) : null) ??
     (await stageAndMerge(ctx, run, o, { maxRate, now, years, started }));
-  if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile);
+  if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile, o.force);
   return result;
 }
 
@@ -89,7 +93,7 @@ async function stageAndMerge(
       await db.transaction().execute(async (trx) => {
         for (const s of staged) await storeRejects(trx, run.id, s.name, s.typed);
       });
-      if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile);
+      if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile, o.force);
       throw tooBad;
     }
 

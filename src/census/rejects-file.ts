@@ -1,33 +1,21 @@
 /**
  * `--rejects FILE.csv`: the run's rejected rows (file, line, reason, raw) as UTF-8 CSV, read from
- * census_rejects page by page so a run with millions of rejects still writes in flat memory.
+ * census_rejects page by page so a run with millions of rejects still writes in flat memory. The
+ * file is meant for people: fields that a spreadsheet would run as formulas are neutralized
+ * (peopleCsvField), and it is written through safe-output (never over a file the run did not create).
  */
-import { createWriteStream } from 'node:fs';
-import { once } from 'node:events';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { InputError } from '../errors.ts';
+import { writeOutputFile } from '../files/safe-output.ts';
+import { peopleCsvField } from '../text/csv.ts';
 
 const PAGE = 10_000;
 
-const csv = (v: string | number) => {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export async function writeRejectsCsv(db: Kysely<Database>, runId: number, target: string): Promise<number> {
-  const out = createWriteStream(target);
-  const failed = once(out, 'error').then(([e]) => {
-    throw new InputError(`cannot write the rejects file ${target}: ${(e as Error).message}. Pass a writable path to --rejects.`);
-  });
-  failed.catch(() => {});
-  const write = async (text: string) => {
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), failed]);
-  };
-  let n = 0;
-  let after = 0;
-  try {
-    await write('file,line,reason,raw\n');
+export async function writeRejectsCsv(db: Kysely<Database>, runId: number, target: string, force = false): Promise<number> {
+  return writeOutputFile(target, { force, flag: '--rejects' }, async (out) => {
+    let n = 0;
+    let after = 0;
+    await out.write('file,line,reason,raw\n');
     for (;;) {
       const rows = await db
         .selectFrom('census_rejects')
@@ -38,13 +26,10 @@ export async function writeRejectsCsv(db: Kysely<Database>, runId: number, targe
         .limit(PAGE)
         .execute();
       if (!rows.length) break;
-      await write(rows.map((r) => [r.file, r.line_no, r.reason, r.raw].map(csv).join(',') + '\n').join(''));
+      await out.write(rows.map((r) => [r.file, r.line_no, r.reason, r.raw].map(peopleCsvField).join(',') + '\n').join(''));
       n += rows.length;
       after = rows[rows.length - 1]!.id;
     }
-  } finally {
-    out.end();
-  }
-  await Promise.race([once(out, 'finish'), failed]);
-  return n;
+    return n;
+  });
 }

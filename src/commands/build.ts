@@ -11,6 +11,7 @@ interface BuildFlags {
   sendHour?: string;
   dryRun?: boolean;
   out?: string;
+  force?: boolean;
 }
 
 function intFlag(name: string, v: string | undefined, min: number, max: number): number | null {
@@ -29,7 +30,8 @@ export function register(program: Command): void {
     .addOption(new Option('--date <YYYY-MM-DD>', 'send date (default: today in AUDIENCE_TZ)'))
     .addOption(new Option('--send-hour <h>', 'schedule a campaign per segment list at this hour (0–23, AUDIENCE_TZ) on --date'))
     .addOption(new Option('--dry-run', 'decide and report, but reserve nothing and make no Listmonk call (only the run row and --out files are written)'))
-    .addOption(new Option('--out <dir>', 'write each segment as a Listmonk import CSV (email,name,attributes) and the summary JSON'))
+    .addOption(new Option('--out <dir>', 'write each segment as a Listmonk import CSV (email,name,attributes) and the summary JSON (new files; see --force)'))
+    .addOption(new Option('--force', "let --out replace the date's files that exist (never a symbolic link)"))
     .addHelpText(
       'after',
       `
@@ -54,7 +56,7 @@ Examples:
         { migrations: 'require' },
         async (ctx) => {
           const { segmentBuild } = await import('../../pipelines/segment-build.ts');
-          return segmentBuild(ctx, { onlySegments, maxPerSegment, date: opts.date, sendHour, dryRun: Boolean(opts.dryRun), outDir: opts.out ?? null });
+          return segmentBuild(ctx, { onlySegments, maxPerSegment, date: opts.date, sendHour, dryRun: Boolean(opts.dryRun), outDir: opts.out ?? null, force: Boolean(opts.force) });
         },
         renderBuild,
       );

@@ -14,6 +14,7 @@ interface CheckMxFlags {
   timeout?: string;
   import?: string;
   export?: string;
+  force?: boolean;
 }
 
 function positiveNumber(flag: string, v: string | undefined): number | undefined {
@@ -34,7 +35,8 @@ export function register(program: Command): void {
     .addOption(new Option('--qps <n>', 'cap on DNS queries per second (config mx.qps, default no cap)'))
     .addOption(new Option('--timeout <ms>', 'deadline of one DNS query attempt in ms (config mx.timeoutMs, default 2000)'))
     .addOption(new Option('--import <file>', 'load verdicts from a CSV written by --export (no DNS); lines keep their observation time, the newer verdict wins'))
-    .addOption(new Option('--export <file>', 'write every stored verdict to FILE as CSV (after the check or import, if any)'))
+    .addOption(new Option('--export <file>', 'write every stored verdict to FILE as CSV (after the check or import, if any); a new file, see --force'))
+    .addOption(new Option('--force', 'let --export replace a file that exists (never a symbolic link)'))
     .addHelpText(
       'after',
       `
@@ -88,7 +90,7 @@ Examples:
         { migrations: 'apply', overrides },
         async (ctx) => {
           const { checkMx } = await import('../../pipelines/mx-check.ts');
-          return checkMx(ctx, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export });
+          return checkMx(ctx, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export, force: Boolean(opts.force) });
         },
         renderHuman,
       );

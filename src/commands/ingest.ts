@@ -16,7 +16,8 @@ export function register(program: Command): void {
     )
     .argument('<file...>', 'census files, merged in the order given (a later file wins for a DOT number)')
     .option('--snapshot', 'the file is a full census: carriers it does not list become inactive (never deleted); one file only')
-    .option('--rejects <file.csv>', 'also write the rejected rows (file, line, reason, raw) to this CSV')
+    .option('--rejects <file.csv>', 'also write the rejected rows (file, line, reason, raw) to this CSV (a new file; see --force)')
+    .option('--force', 'let --rejects replace a file that exists (never a symbolic link)')
     .option('--no-normalize', 'load only; skip normalizing the changed e-mail fields (run `audience normalize` later)')
     .option('--max-reject-rate <r>', 'fail and merge nothing when more than this share of a file is bad (default: config census.maxRejectRate, 0.01)', rate)
     .addHelpText(
@@ -32,12 +33,12 @@ Examples:
   audience ingest census data-samples/census/bad_rows.txt --rejects rejects.csv --max-reject-rate 0.5
   audience --json ingest census Company_Census_File.csv.gz`,
     )
-    .action(async (files: string[], opts: { snapshot?: boolean; rejects?: string; maxRejectRate?: number; normalize: boolean }, cmd: Command) => {
+    .action(async (files: string[], opts: { snapshot?: boolean; rejects?: string; force?: boolean; maxRejectRate?: number; normalize: boolean }, cmd: Command) => {
       const { runCensusIngest, describeCensusIngest } = await import('../../pipelines/census-ingest.ts');
       await runCommand(
         cmd,
         { migrations: 'apply' },
-        (ctx) => runCensusIngest(ctx, { files, snapshot: Boolean(opts.snapshot), rejectsFile: opts.rejects, maxRejectRate: opts.maxRejectRate, normalize: opts.normalize }),
+        (ctx) => runCensusIngest(ctx, { files, snapshot: Boolean(opts.snapshot), rejectsFile: opts.rejects, force: Boolean(opts.force), maxRejectRate: opts.maxRejectRate, normalize: opts.normalize }),
         describeCensusIngest,
       );
     });

@@ -15,8 +15,7 @@
  *   rejected with the other malformed lines (import.ts reports each with its line number).
  * Files stream in and out in batches: a 100k-domain cache never sits in memory whole.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -26,7 +25,8 @@ import type { MxConfig } from './config.ts';
 import { expiresAt, utcDay, type StoredVerdict } from './merge.ts';
 import { lowestPreferenceHosts, normalizeHost, PROVIDERS, providerOfMxHosts, type Provider } from './providers.ts';
 import type { MxVerdict } from './tables.ts';
-import { csvField } from '../text/csv.ts';
+import { writeOutputFile } from '../files/safe-output.ts';
+import { peopleCsvField, readPeopleCsvField } from '../text/csv.ts';
 
 export const CSV_COLUMNS = ['domain', 'verdict', 'reason', 'provider', 'mx', 'addresses', 'checked_at', 'expires_at', 'last_error'] as const;
 const VERDICTS: readonly MxVerdict[] = ['deliverable', 'dead', 'unknown', 'unresolvable'];
@@ -107,7 +107,8 @@ export async function* verdictCsvLines(file: string): AsyncGenerator<CsvLine> {
         yield { line: info.lines, problem: `${record.length} field(s) where the header has ${header.length}` };
         continue;
       }
-      yield { line: info.lines, rec: Object.fromEntries(header.map((h, i) => [h, record[i]!])) };
+      // Undo the export's formula neutralization (peopleCsvField), so a round trip keeps every value.
+      yield { line: info.lines, rec: Object.fromEntries(header.map((h, i) => [h, readPeopleCsvField(record[i]!)])) };
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
@@ -117,14 +118,15 @@ export async function* verdictCsvLines(file: string): AsyncGenerator<CsvLine> {
   }
 }
 
-/** Writes every stored verdict to FILE in domain order, page by page. Returns the row count. */
-export async function writeVerdictCsv(db: Kysely<Database>, file: string): Promise<number> {
-  const out = createWriteStream(file);
-  const closed = once(out, 'close');
-  out.on('error', () => {});
-  let n = 0;
-  try {
-    out.write(CSV_COLUMNS.join(',') + '\n');
+/**
+ * Writes every stored verdict to FILE in domain order, page by page. Returns the row count. The
+ * file is meant for people too (a spreadsheet of the cache): a field a spreadsheet would run as a
+ * formula (an MX host or error text from a hostile DNS answer) is neutralized, and --import undoes it.
+ */
+export async function writeVerdictCsv(db: Kysely<Database>, file: string, force = false): Promise<number> {
+  return writeOutputFile(file, { force, flag: '--export' }, async (out) => {
+    let n = 0;
+    await out.write(CSV_COLUMNS.join(',') + '\n');
     let after = '';
     for (;;) {
       const rows = await db
@@ -148,20 +150,14 @@ export async function writeVerdictCsv(db: Kysely<Database>, file: string): Promi
             r.expires_at.toISOString(),
             r.last_error ?? '',
           ]
-            .map(csvField)
+            .map(peopleCsvField)
             .join(','),
         )
         .join('\n');
-      if (!out.write(text + '\n')) await once(out, 'drain');
+      await out.write(text + '\n');
       n += rows.length;
       after = rows[rows.length - 1]!.domain;
     }
-  } catch (e) {
-    out.destroy();
-    throw e;
-  }
-  out.end();
-  await closed;
-  if (out.errored) throw new InputError(`cannot write ${file}: ${out.errored.message}. Check the folder exists and is writable.`);
-  return n;
+    return n;
+  });
 }

@@ -23,6 +23,8 @@ export interface MxCheckOptions {
   domainsFile?: string;
   importFile?: string;
   exportFile?: string;
+  /** --force: the export may replace a regular file that exists. */
+  force?: boolean;
 }
 
 export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxCheckOptions): Promise<MxCheckSummary> {
@@ -38,7 +40,7 @@ export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxChec
       const r = await importVerdictCsv(ctx.store.db, opts.importFile, { config: ctx.config.mx, now: ctx.now() });
       Object.assign(summary, tally(r.written), { imported: r.imported, keptNewer: r.keptNewer, rejected: r.rejected, rejects: r.rejects, kept: r.kept });
     }
-    if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
+    if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile, opts.force);
     summary.seconds = seconds();
     if (summary.rejected) throw rejectedLines(opts.importFile!, summary);
     return summary;
@@ -46,7 +48,7 @@ export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxChec
 
   const domains = asked ? [...new Set(explicit)] : await domainsNeedingCheck(ctx.store.db, ctx.now());
   const summary = await runDnsCheck(ctx, run, domains, asked, started);
-  if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile);
+  if (opts.exportFile) summary.exported = await writeVerdictCsv(ctx.store.db, opts.exportFile, opts.force);
   return summary;
 }
 

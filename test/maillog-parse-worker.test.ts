@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,14 +109,33 @@ describe('parsing in a worker thread', () => {
     }
   });
 
-  it('a file that cannot be read is an input error that names it', async () => {
-    const w = new ParseWorker({ timeZone: TZ });
+  it('a damaged .gz is read up to the damage, and the worker reports it by name', async () => {
+    const damage: string[] = [];
+    const w = new ParseWorker({ timeZone: TZ }, { onDamage: (m) => damage.push(m) });
     const broken = { path: path.join(dir, 'broken.log.gz'), gz: true, live: false };
-    const z = gzipSync(readFileSync(plain.path));
+    const text = readFileSync(plain.path);
+    const z = gzipSync(text);
     writeFileSync(broken.path, z.subarray(0, z.length >> 1));
     try {
       await w.whenReady();
-      await expect(throughWorker(w, broken, 1 << 16)).rejects.toThrow(/broken\.log\.gz.*truncated \.gz/);
+      const r = await throughWorker(w, broken, 1 << 16);
+      const whole = text.toString('latin1').split('\n').length - 1;
+      expect(r.lines).toBeGreaterThan(whole / 4);
+      expect(r.lines).toBeLessThan(whole);
+      expect(damage).toEqual([expect.stringMatching(/broken\.log\.gz is damaged after \d+ bytes of text/)]);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a file that cannot be read is an input error that names it', async () => {
+    const w = new ParseWorker({ timeZone: TZ });
+    // A directory passes stat (the caller's) but not read(2).
+    const folder = { path: path.join(dir, 'folder.log'), gz: false, live: false };
+    mkdirSync(folder.path);
+    try {
+      await w.whenReady();
+      await expect(throughWorker(w, folder, 1 << 16)).rejects.toThrow(/cannot read .*folder\.log/);
     } finally {
       await w.close();
     }

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chunkLines, readChunks } from '../src/maillog/reader.ts';
+import { gzipSync } from 'node:zlib';
+import { chunkLines, MAX_LINE_BYTES, readChunks } from '../src/maillog/reader.ts';
 
 /**
  * A plain log is read into two buffers taking turns, each chunk its whole lines and the partial
@@ -37,4 +38,57 @@ it('reads every line once, in order, with exact offsets', async () => {
       }
     }
   }
+});
+
+it('hands a line longer than MAX_LINE_BYTES over (as its head when no buffer holds it), with the offset after its real end (plain and gzip)', async () => {
+  const long = (n: number) => 'x'.repeat(n);
+  const lines = ['first', long(MAX_LINE_BYTES + 1), 'between', long(300_000), long(3 * MAX_LINE_BYTES), 'last'];
+  const text = lines.join('\n') + '\n';
+  const plainFile = path.join(dir, 'long.log');
+  const gzFile = path.join(dir, 'long.log.gz');
+  writeFileSync(plainFile, text);
+  writeFileSync(gzFile, gzipSync(text));
+  const want = lines.map((l) => (l.length > MAX_LINE_BYTES ? l.slice(0, MAX_LINE_BYTES + 1) : l));
+  for (const file of [{ path: plainFile, gz: false, live: true }, { path: gzFile, gz: true, live: false }]) {
+    for (const chunkBytes of [4096, 1 << 16, 1 << 20]) {
+      const got: string[] = [];
+      let end = 0;
+      for await (const c of readChunks(file, 0, { chunkBytes })) {
+        got.push(...chunkLines(c));
+        end = c.endOffset;
+      }
+      // Whole when the buffer holds it, else its head: either way the parser sees it is too long.
+      expect(got.map((l) => l.slice(0, MAX_LINE_BYTES + 1)), `${file.path} ${chunkBytes}`).toEqual(want);
+      expect(end).toBe(Buffer.byteLength(text));
+    }
+  }
+  // Unfinished in a live file: left for the next run, like any incomplete line.
+  writeFileSync(plainFile, 'a\n' + long(200_000));
+  const live: string[] = [];
+  for await (const c of readChunks({ path: plainFile, gz: false, live: true }, 0, { chunkBytes: 4096 })) live.push(...chunkLines(c));
+  expect(live).toEqual(['a']);
+});
+
+it('reads a damaged .gz up to the damage and reports it once new text was read', async () => {
+  const text = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'y'.repeat(i % 50)}`).join('\n') + '\n';
+  const z = gzipSync(text);
+  const file = { path: path.join(dir, 'cut.log.gz'), gz: true, live: false };
+  writeFileSync(file.path, z.subarray(0, Math.floor(z.length * 0.6)));
+  const damage: string[] = [];
+  const got: string[] = [];
+  let end = 0;
+  for await (const c of readChunks(file, 0, { chunkBytes: 1 << 16, onDamage: (m) => damage.push(m) })) {
+    got.push(...chunkLines(c));
+    end = c.endOffset;
+  }
+  expect(damage).toEqual([expect.stringContaining('cut.log.gz is damaged')]);
+  // Every whole line before the damage, then the part of the line it cut.
+  const whole = got.slice(0, -1);
+  expect(whole).toEqual(text.split('\n').slice(0, whole.length));
+  expect(text.startsWith(got.join('\n'))).toBe(true);
+  // A second read from where the first ended finds nothing new and stays quiet.
+  const again: string[] = [];
+  for await (const c of readChunks(file, end, { onDamage: (m) => damage.push(m) })) again.push(...chunkLines(c));
+  expect(again).toEqual([]);
+  expect(damage).toHaveLength(1);
 });

@@ -8,6 +8,8 @@ export function register(program: Command): void {
     .description('read mail.log (and its rotations) since the last run: store bounces and deferrals, suppress failing addresses/domains, raise provider holds, update daily health')
     .argument('[file...]', 'mail log files to read, oldest first (plain or .gz); default: AUDIENCE_MAILLOG and its rotations')
     .addOption(new Option('--batch-lines <n>', 'lines per committed batch (a kill redoes at most one batch)'))
+    .addOption(new Option('--rejects <file.csv>', "write this run's skipped lines (file, line, reason, raw) to a new CSV file"))
+    .addOption(new Option('--force', 'let --rejects replace a file that exists (never a symbolic link)'))
     .addHelpText(
       'after',
       `
@@ -22,18 +24,25 @@ Reputation, content, rate and policy signals never suppress a recipient: they pu
 provider on hold for holdDays. Campaign mail (campaignClients) signed by opendkim below
 dkimCoverageMin puts everything on a global hold. Mail to ownDomains is reported apart.
 
+Any bytes may be in a log: a line that is not read for its content is skipped with a reason —
+comment, blank, malformed, foreign (another program), binary (NUL bytes), tooLong (over 64 KiB) —
+counted in "skipped", and with --rejects listed with its line number. A file with no syslog line
+at all but binary or malformed ones is not a log: the run fails on it (exit 1) and stores nothing
+of it. A damaged .gz rotation is read up to the damage, with a warning.
+
 --json keys: command, files, linesRead (lines covered by the checkpoints), newLines (read now),
-skippedLines, deliveries {sent, deferred, bounced, expired}, byClass, suppressed {addresses,
-domains} (new in this run), holds [{provider, reason, until}] (active), dkim {campaignMessages,
-signed, coverage}, ownDomain.
+skippedLines, skipped {comment, blank, malformed, foreign, binary, tooLong}, deliveries {sent,
+deferred, bounced, expired}, byClass, suppressed {addresses, domains} (new in this run), holds
+[{provider, reason, until}] (active), dkim {campaignMessages, signed, coverage}, ownDomain,
+warnings, rejectsFile (with --rejects).
 
 Examples:
   audience scrub-bounces
   AUDIENCE_MAILLOG=/var/log/mail.log audience scrub-bounces --json
   audience scrub-bounces /var/log/mail.log.2.gz /var/log/mail.log.1 /var/log/mail.log
-  audience scrub-bounces data-samples/maillog/mail.log`,
+  audience scrub-bounces data-samples/maillog/mail.log --rejects skipped.csv`,
     )
-    .action(async (files: string[], opts: { batchLines?: string }, cmd: Command) => {
+    .action(async (files: string[], opts: { batchLines?: string; rejects?: string; force?: boolean }, cmd: Command) => {
       let batchLines: number | undefined;
       if (opts.batchLines !== undefined) {
         batchLines = Number(opts.batchLines);
@@ -41,6 +50,6 @@ Examples:
       }
       // Loaded here, not at the top: `audience --help` must not load the pipeline.
       const { runBounceScrub, describeBounceScrub } = await import('../../pipelines/bounce-scrub.ts');
-      await runCommand(cmd, { migrations: 'apply', overrides: batchLines ? { maillog: { batchLines } } : {} }, (ctx) => runBounceScrub(ctx, files), describeBounceScrub);
+      await runCommand(cmd, { migrations: 'apply', overrides: batchLines ? { maillog: { batchLines } } : {} }, (ctx) => runBounceScrub(ctx, files, { rejectsFile: opts.rejects, force: Boolean(opts.force) }), describeBounceScrub);
     });
 }

@@ -47,6 +47,11 @@ export class BinaryRows {
     this.rows++;
   }
 
+  /**
+   * A text column. Any string is a valid value: the encoder writes a lone surrogate as U+FFFD, and
+   * a NUL, which PostgreSQL's text cannot hold (the whole COPY would fail: "invalid byte sequence
+   * for encoding UTF8: 0x00"), is written as U+FFFD too.
+   */
   text(v: string | null): void {
     if (v === null) return this.null();
     const len = v.length;
@@ -58,10 +63,11 @@ export class BinaryRows {
     let i = 0;
     for (; i < len; i++) {
       const c = v.charCodeAt(i);
-      if (c >= 0x80) break;
+      if (c >= 0x80 || c === 0) break;
       buf[at + i] = c;
     }
-    const n = i === len ? len : (buf as unknown as Utf8Write).utf8Write(v, at, len * 3);
+    // U+FFFD is 3 bytes, as many as the room reserved for any unit.
+    const n = i === len ? len : (buf as unknown as Utf8Write).utf8Write(v.includes('\0') ? v.replaceAll('\0', '\uFFFD') : v, at, len * 3);
     this.int32(n);
     this.pos += n;
   }

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readSync, statSync, createReadStream } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../errors.ts';
+import { ConfigError, InputError } from '../errors.ts';
 
 export interface LogFile {
   path: string;
@@ -32,11 +32,37 @@ export interface FileIdentity {
 
 const GZ_MAGIC = [0x1f, 0x8b];
 
+/** A gzip file whose data breaks before its first line ends: nothing of it can be read. */
+export class DamagedLogError extends InputError {}
+
+/** The InputError of a log file that cannot be opened or read, saying what to do. */
+export function unreadableLog(file: string, e: unknown): InputError {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT':
+      return new InputError(`${file} does not exist. Check the path (plain or .gz mail log).`, { cause: e });
+    case 'EACCES':
+    case 'EPERM':
+      return new InputError(`${file} cannot be read (permission denied): run audience as a user who may read the mail log (on Debian, a member of group adm), or copy the file somewhere readable.`, { cause: e });
+    case 'EISDIR':
+      return new InputError(`${file} is a directory: pass the log files in it, oldest first (e.g. ${path.join(file, 'mail.log.1')} ${path.join(file, 'mail.log')}).`, { cause: e });
+    default:
+      return new InputError(`cannot read ${file} (${err.message}). Check the file and pass a plain or .gz mail log.`, { cause: e });
+  }
+}
+
 export function isGzip(file: string): boolean {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw unreadableLog(file, e);
+  }
   try {
     const b = Buffer.alloc(2);
     return readSync(fd, b, 0, 2, 0) === 2 && b[0] === GZ_MAGIC[0] && b[1] === GZ_MAGIC[1];
+  } catch (e) {
+    throw unreadableLog(file, e);
   } finally {
     closeSync(fd);
   }
@@ -61,6 +87,8 @@ function rotationKey(base: string, name: string): [group: number, order: number]
 export function discoverRotations(base: string): LogFile[] {
   const dir = path.dirname(base);
   const name = path.basename(base);
+  if (isDirectory(base))
+    throw new ConfigError(`the mail log ${base} (AUDIENCE_MAILLOG or maillog.path) is a directory: set it to the log file itself, e.g. ${path.join(base, 'mail.log')}.`);
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -69,7 +97,8 @@ export function discoverRotations(base: string): LogFile[] {
   }
   const found = entries
     .map((n) => ({ n, key: rotationKey(name, n) }))
-    .filter((x): x is { n: string; key: [number, number] } => x.key !== null)
+    // A directory or a device with a rotation's name is not a log (links to files are).
+    .filter((x): x is { n: string; key: [number, number] } => x.key !== null && isFile(path.join(dir, x.n)))
     .sort((a, b) => a.key[0] - b.key[0] || a.key[1] - b.key[1]);
   if (!found.length) throw new InputError(`no mail log at ${base} (nor rotations of it). Set AUDIENCE_MAILLOG or pass the files: audience scrub-bounces /var/log/mail.log`);
   return found.map(({ n }) => {
@@ -81,14 +110,33 @@ export function discoverRotations(base: string): LogFile[] {
 /** Explicit FILE arguments, in the order given. Only the last plain file may still be growing. */
 export function explicitFiles(paths: readonly string[]): LogFile[] {
   return paths.map((p, i) => {
+    let st;
     try {
-      statSync(p);
-    } catch {
-      throw new InputError(`${p} does not exist or cannot be read. Check the path (plain or .gz mail log).`);
+      st = statSync(p);
+    } catch (e) {
+      throw unreadableLog(p, e);
     }
+    if (st.isDirectory()) throw unreadableLog(p, Object.assign(new Error('is a directory'), { code: 'EISDIR' }));
+    if (!st.isFile()) throw new InputError(`${p} is not a regular file (a pipe, socket or device): pass a mail log file, plain or .gz. To scrub a stream, save it to a file first.`);
     const gz = isGzip(p);
     return { path: p, gz, live: !gz && i === paths.length - 1 };
   });
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Reads the first complete line (decompressed for .gz). null when the file has none yet. */
@@ -97,6 +145,8 @@ async function firstLine(file: LogFile): Promise<Buffer | null> {
   let total = 0;
   const raw = createReadStream(file.path, { highWaterMark: 64 * 1024 });
   const stream = file.gz ? raw.pipe(createGunzip()) : raw;
+  // pipe() does not forward the file's own errors: they end the decompressor being read.
+  if (stream !== raw) raw.on('error', (e) => stream.destroy(e));
   try {
     for await (const c of stream as AsyncIterable<Buffer>) {
       const nl = c.indexOf(0x0a);
@@ -110,7 +160,9 @@ async function firstLine(file: LogFile): Promise<Buffer | null> {
       if (total > 1 << 20) return Buffer.concat(chunks);
     }
   } catch (e) {
-    throw new InputError(`cannot read ${file.path}: ${(e as Error).message}. Is it a complete gzip file?`);
+    if ((e as NodeJS.ErrnoException).code?.startsWith('Z_'))
+      throw new DamagedLogError(`${file.path} is a damaged gzip file (${(e as Error).message}) whose first line cannot be read: it was skipped. Restore it from a copy, or remove it.`, { cause: e });
+    throw unreadableLog(file.path, e);
   } finally {
     raw.destroy();
   }
@@ -118,7 +170,12 @@ async function firstLine(file: LogFile): Promise<Buffer | null> {
 }
 
 export async function identify(file: LogFile): Promise<FileIdentity | null> {
-  const st = statSync(file.path);
+  let st;
+  try {
+    st = statSync(file.path);
+  } catch (e) {
+    throw unreadableLog(file.path, e);
+  }
   const line = await firstLine(file);
   if (!line) return null;
   return { firstLineHash: createHash('sha256').update(line).digest('hex').slice(0, 32), inode: st.ino, size: st.size, mtime: st.mtime };

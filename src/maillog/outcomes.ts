@@ -90,6 +90,10 @@ export interface LineCounts {
   blank: number;
   malformed: number;
   foreign: number;
+  /** Lines holding NUL bytes (parse.ts). */
+  binary: number;
+  /** Lines longer than MAX_LINE_BYTES (reader.ts). */
+  tooLong: number;
   noTimestamp: number;
   received: number;
   sent: number;
@@ -106,7 +110,7 @@ export interface LineCounts {
 
 export function emptyCounts(): LineCounts {
   return {
-    lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, noTimestamp: 0, received: 0, sent: 0, deferred: 0, bounced: 0,
+    lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, binary: 0, tooLong: 0, noTimestamp: 0, received: 0, sent: 0, deferred: 0, bounced: 0,
     expired: 0, probes: 0, rejected: 0, ownSent: 0, ownDeferred: 0, ownBounced: 0, ownExpired: 0,
   };
 }

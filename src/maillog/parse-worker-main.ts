@@ -12,9 +12,10 @@ import type { FromWorker, ToWorker, WorkerStart } from './parse-worker.ts';
 const WINDOW = 4;
 
 const port = parentPort!;
-const { timeZone } = workerData as WorkerStart;
+const { timeZone, keepSkipped } = workerData as WorkerStart;
 const zone = new ZoneClock(timeZone);
 const parser = new LineParser();
+parser.keepSkipped = Boolean(keepSkipped);
 let credits = WINDOW;
 let wake: (() => void) | null = null;
 
@@ -22,7 +23,8 @@ const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 
 async function sendFile(m: Extract<ToWorker, { type: 'file' }>): Promise<void> {
   try {
-    for await (const p of parseFile(parser, zone, m.file, { from: m.from, firstLineNo: m.firstLineNo, mtime: new Date(m.mtimeMs), chunkBytes: m.chunkBytes })) {
+    const onDamage = (message: string) => send({ type: 'damage', message });
+    for await (const p of parseFile(parser, zone, m.file, { from: m.from, firstLineNo: m.firstLineNo, mtime: new Date(m.mtimeMs), chunkBytes: m.chunkBytes, onDamage })) {
       while (credits <= 0) await new Promise<void>((r) => (wake = r));
       credits--;
       send({ type: 'chunk', chunk: p }, [p.ints.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]);

@@ -23,6 +23,8 @@ import { ZoneClock } from './timestamp.ts';
 
 export interface WorkerStart {
   timeZone: string;
+  /** Hand over the text of skipped lines (scrub-bounces --rejects). */
+  keepSkipped?: boolean;
 }
 
 export type ToWorker =
@@ -33,6 +35,7 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'chunk'; chunk: ParsedChunk }
   | { type: 'done' }
+  | { type: 'damage'; message: string }
   | { type: 'error'; input: boolean; message: string; stack: string };
 
 let bundle: Promise<string> | null = null;
@@ -69,9 +72,14 @@ export class ParseWorker {
   private readonly inbox: FromWorker[] = [];
   private waiting: { resolve: (m: FromWorker) => void; reject: (e: Error) => void } | null = null;
   private failure: Error | null = null;
+  private readonly keepSkipped: boolean;
+  private readonly onDamage: (message: string) => void;
 
-  constructor(start: WorkerStart) {
+  /** `onDamage` hears of a damaged gzip file, read up to the damage (reader.ts), from either thread. */
+  constructor(start: WorkerStart, events: { onDamage?: (message: string) => void } = {}) {
     this.zone = new ZoneClock(start.timeZone);
+    this.keepSkipped = Boolean(start.keepSkipped);
+    this.onDamage = events.onDamage ?? (() => {});
     this.readyWait = new Promise<void>((resolve, reject) => {
       this.readyDone = resolve;
       this.readyFailed = reject;
@@ -107,6 +115,10 @@ export class ParseWorker {
         this.readyDone();
         return;
       }
+      if (m.type === 'damage') {
+        this.onDamage(m.message);
+        return;
+      }
       const w = this.waiting;
       if (w) {
         this.waiting = null;
@@ -134,7 +146,9 @@ export class ParseWorker {
     let lineNo = firstLineNo;
     if (!this.ready) {
       let handOver = false;
-      for await (const p of parseFile(new LineParser(), this.zone, file, { from, firstLineNo, mtime, chunkBytes })) {
+      const parser = new LineParser();
+      parser.keepSkipped = this.keepSkipped;
+      for await (const p of parseFile(parser, this.zone, file, { from, firstLineNo, mtime, chunkBytes, onDamage: this.onDamage })) {
         if (this.failure) throw this.failure;
         this.parsedBy.main++;
         lineNo += p.lines;

@@ -18,6 +18,12 @@
  * traditional timestamp), so any parser, in any thread, can parse any chunk: a chunk is
  * self-contained. A line whose timestamp is unusable gets NaN as its time; the linker gives it the
  * time of the line before (it keeps that time with its state).
+ *
+ * Any bytes are a line: a line this parser does not keep is skipped with a reason (SkipReason),
+ * counted, and (with `keepSkipped`) handed over with its text for `scrub-bounces --rejects`. A NUL
+ * byte never reaches a string: a run of NULs before a line's text (what a syslog daemon's crash
+ * leaves in its file) is passed over, and a line with a NUL elsewhere is skipped as `binary`.
+ * Other bytes that are not UTF-8 decode as U+FFFD.
  */
 import { classifyCached, type BounceClass } from './classify.ts';
 import type { LogFile } from './files.ts';
@@ -26,7 +32,8 @@ import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_OTHER, P_
 import { parseLine, queueIdOf } from './line.ts';
 import type { LineCounts } from './outcomes.ts';
 import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
-import { readChunks, type LineChunk } from './reader.ts';
+import { MAX_LINE_BYTES, readChunks, type LineChunk } from './reader.ts';
+import { visibleControls } from '../text/control-chars.ts';
 import { parseRfc3339, TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 /** Record kinds (the low byte of ints[k]). */
@@ -144,10 +151,35 @@ export interface FailedDelivery {
 }
 
 /** The line counts decided by parsing alone (the linker counts the outcomes). */
-export type ParseCounts = Pick<LineCounts, 'lines' | 'comment' | 'blank' | 'malformed' | 'foreign' | 'noTimestamp' | 'probes' | 'rejected'>;
+export type ParseCounts = Pick<LineCounts, 'lines' | SkipReason | 'noTimestamp' | 'probes' | 'rejected'>;
 
 export function emptyParseCounts(): ParseCounts {
-  return { lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, noTimestamp: 0, probes: 0, rejected: 0 };
+  return { lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, binary: 0, tooLong: 0, noTimestamp: 0, probes: 0, rejected: 0 };
+}
+
+/**
+ * Why a line is not read for its content (the keys of the scrub summary's `skipped`): a comment,
+ * a blank line, a line that is no syslog line or whose delivery fields cannot be read (malformed),
+ * a syslog line of a program other than Postfix's and opendkim (foreign), a line holding NUL bytes
+ * (binary), a line longer than MAX_LINE_BYTES (tooLong).
+ */
+export type SkipReason = 'comment' | 'blank' | 'malformed' | 'foreign' | 'binary' | 'tooLong';
+export const SKIP_REASONS: readonly SkipReason[] = ['comment', 'blank', 'malformed', 'foreign', 'binary', 'tooLong'];
+
+/** A skipped line for the rejects file: its number, why, and its text (see rawLine). */
+export interface SkippedLine {
+  line: number;
+  reason: SkipReason;
+  raw: string;
+}
+
+/** Text kept of a skipped line: enough to see the problem, bounded for a runaway line. */
+export const MAX_RAW_BYTES = 4096;
+
+/** A line's bytes as text for people: UTF-8 (else U+FFFD), controls as visible escapes, cut at MAX_RAW_BYTES. */
+export function rawLine(buf: Buffer, s: number, e: number): string {
+  const text = visibleControls(buf.toString('utf8', s, Math.min(e, s + MAX_RAW_BYTES)));
+  return e - s > MAX_RAW_BYTES ? `${text} [truncated at ${MAX_RAW_BYTES} bytes]` : text;
 }
 
 export interface ParsedChunk {
@@ -162,6 +194,8 @@ export interface ParsedChunk {
   bytes: Uint8Array;
   failures: FailedDelivery[];
   counts: ParseCounts;
+  /** The skipped lines with their text, when the parser keeps them (else empty). */
+  skipped: SkippedLine[];
   stringPathLines: number;
   /** The hosts and tags of the records, by their ids in this chunk. */
   hosts: string[];
@@ -216,6 +250,8 @@ const INITIAL_RECORDS = 4096;
 export class LineParser {
   /** Test seam: false sends every line through the string path (the reference the byte path must equal). */
   bytePath = true;
+  /** Hand over each skipped line's text (scrub-bounces --rejects); off, skipped lines are only counted. */
+  keepSkipped = false;
 
   private readonly header = new HeaderReader();
   private clock: TraditionalClock | null = null;
@@ -236,6 +272,7 @@ export class LineParser {
   private k = 0;
   private failures: FailedDelivery[] = [];
   private counts = emptyParseCounts();
+  private skipped: SkippedLine[] = [];
   private stringPathLines = 0;
   private hosts: string[] = [];
   private tags: TagFields[] = [];
@@ -254,6 +291,12 @@ export class LineParser {
   private qStart = 0;
   private qEnd = 0;
   private qStr = '';
+  /** The line being parsed, lb[lStart, lEnd): what a skipped line's text is taken from. */
+  private lb: Buffer = Buffer.alloc(0);
+  private lStart = 0;
+  private lEnd = 0;
+  /** Index of the next NUL byte in the chunk's buffer at or after the line being parsed; Infinity when none. */
+  private nul = Infinity;
 
   /** Traditional timestamps of the next lines take their year from this file's clock. */
   beginFile(clock: TraditionalClock): void {
@@ -265,6 +308,8 @@ export class LineParser {
     const { buf, end } = c;
     let ls = c.start;
     let n = 0;
+    // One search per chunk: lines of a chunk without NUL (nearly always all of them) are not scanned again.
+    this.nul = nulFrom(buf, ls);
     for (;;) {
       let le = buf.indexOf(NL, ls);
       if (le < 0 || le > end) le = end;
@@ -279,6 +324,7 @@ export class LineParser {
   /** One line as a string (tests and tools): the very path of the bytes. */
   parseString(raw: string, lineNo: number): ParsedChunk {
     const b = Buffer.from(raw, 'utf8');
+    this.nul = nulFrom(b, 0);
     this.line(b, 0, b.length, false, lineNo);
     return this.take(1, 0);
   }
@@ -294,6 +340,7 @@ export class LineParser {
       bytes: new Uint8Array(this.out.subarray(0, this.outLen)),
       failures: this.failures,
       counts: this.counts,
+      skipped: this.skipped,
       stringPathLines: this.stringPathLines,
       hosts: this.hosts,
       tags: this.tags,
@@ -302,6 +349,7 @@ export class LineParser {
     this.outLen = 0;
     this.failures = [];
     this.counts = emptyParseCounts();
+    this.skipped = [];
     this.stringPathLines = 0;
     this.hosts = [];
     this.tags = [];
@@ -432,6 +480,26 @@ export class LineParser {
    */
   private line(buf: Buffer, ls: number, le: number, ascii: boolean, lineNo: number): void {
     this.counts.lines++;
+    this.lb = buf;
+    this.lStart = ls;
+    this.lEnd = le;
+    if (this.nul < le) {
+      let text = ls;
+      while (text < le && buf[text] === 0) text++;
+      const inside = text < le ? buf.indexOf(0, text) : -1;
+      if (text === le || (inside >= 0 && inside < le)) {
+        this.nul = inside >= le ? inside : nulFrom(buf, le);
+        this.skip('binary', lineNo);
+        return;
+      }
+      // Only a run of NULs before the text: a crashed syslog daemon's leftovers, then a real line.
+      this.nul = inside < 0 ? Infinity : inside;
+      ls = text;
+    }
+    if (le - ls > MAX_LINE_BYTES) {
+      this.skip('tooLong', lineNo);
+      return;
+    }
     const h = this.header;
     if (!this.bytePath || !h.read(buf, ls, le)) {
       this.stringPathLines++;
@@ -440,7 +508,7 @@ export class LineParser {
     }
     const t = h.tag;
     if (t.kind === P_FOREIGN) {
-      this.counts.foreign++;
+      this.skip('foreign', lineNo);
       return;
     }
     const ms = h.msgStart;
@@ -579,15 +647,21 @@ export class LineParser {
     return true;
   }
 
+  /** Counts the line being parsed as skipped, and keeps its text when asked. */
+  private skip(reason: SkipReason, lineNo: number): void {
+    this.counts[reason]++;
+    if (this.keepSkipped) this.skipped.push({ line: lineNo, reason, raw: rawLine(this.lb, this.lStart, this.lEnd) });
+  }
+
   /** The string path: parseLine, then the same decisions as the byte path (kept whole as the reference). */
   private handle(raw: string, lineNo: number): void {
     const l = parseLine(raw);
     if (typeof l === 'string') {
-      this.counts[l]++;
+      this.skip(l, lineNo);
       return;
     }
     if (!POSTFIX_PROGRAMS.has(l.program)) {
-      this.counts.foreign++;
+      this.skip('foreign', lineNo);
       return;
     }
     const msg = l.message;
@@ -704,7 +778,7 @@ export class LineParser {
     }
     const d = parseDelivery(body);
     if (!d) {
-      this.counts.malformed++;
+      this.skip('malformed', lineNo);
       return;
     }
     if (d.status === 'deliverable' || d.status === 'undeliverable') {
@@ -723,6 +797,12 @@ export class LineParser {
   }
 }
 
+/** The index of the first NUL byte of buf at or after `from`, or Infinity. */
+function nulFrom(buf: Buffer, from: number): number {
+  const i = buf.indexOf(0, from);
+  return i < 0 ? Infinity : i;
+}
+
 /**
  * The parsed chunks of a file from byte `from` (line `firstLineNo`), in order: what the parse
  * worker sends and what the main thread parses itself until the worker is ready (parse-worker.ts).
@@ -732,11 +812,11 @@ export async function* parseFile(
   parser: LineParser,
   zone: ZoneClock,
   file: LogFile,
-  at: { from: number; firstLineNo: number; mtime: Date; chunkBytes: number },
+  at: { from: number; firstLineNo: number; mtime: Date; chunkBytes: number; onDamage?: (message: string) => void },
 ): AsyncGenerator<ParsedChunk> {
   parser.beginFile(new TraditionalClock(zone, at.mtime));
   let lineNo = at.firstLineNo;
-  for await (const c of readChunks(file, at.from, { chunkBytes: at.chunkBytes })) {
+  for await (const c of readChunks(file, at.from, { chunkBytes: at.chunkBytes, ...(at.onDamage ? { onDamage: at.onDamage } : {}) })) {
     const p = parser.parseChunk(c, lineNo);
     lineNo += p.lines;
     yield p;

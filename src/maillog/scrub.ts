@@ -7,16 +7,28 @@
  * the batch in flight, and the next run redoes it. The policies then run over all stored events
  * (two transactions side by side) and the run row is closed, so a re-run after a crash anywhere
  * in between reaches the same verdicts.
+ *
+ * Any bytes may be in a log: a line is linked, or skipped with a reason (parse.ts SkipReason),
+ * counted per reason in the summary (and so in the run row), and with --rejects written to that
+ * file with its line number. A file none of whose new lines is a syslog line, but some of which
+ * are binary, malformed or too long, is not a mail log: the run fails on it with an InputError and
+ * stores nothing of it (its batches wait until a syslog line shows the file is a log). A damaged
+ * .gz rotation is read up to the damage with a warning.
  */
 import type { StageContext } from '../context.ts';
+import { InputError } from '../errors.ts';
+import type { OutputFile } from '../files/safe-output.ts';
+import { peopleCsvField } from '../text/csv.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { advanceFile, fileCheckpoint, loadLinkerState, saveLinkerState } from './checkpoints.ts';
 import type { BounceClass } from './classify.ts';
-import { discoverRotations, explicitFiles, identify, type LogFile } from './files.ts';
+import { DamagedLogError, discoverRotations, explicitFiles, identify, type FileIdentity, type LogFile } from './files.ts';
 import { recomputeStaleHealth } from './health.ts';
 import { activeHolds, applyDkimHold, applyProviderHolds } from './holds.ts';
 import { emptyCounts, Linker, type LineCounts } from './linker.ts';
+import { emptyParseCounts, type ParseCounts, type ParsedChunk } from './parse.ts';
 import { ParseWorker } from './parse-worker.ts';
+import { MAX_LINE_BYTES } from './reader.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
 import { ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
@@ -24,7 +36,8 @@ import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touc
 /** Batches cut and not yet committed, at most (see settle in scrubBounces). */
 const WRITE_QUEUE = 2;
 
-export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty';
+/** `damaged`: a .gz whose first line cannot be decompressed, skipped with a warning. */
+export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty' | 'damaged';
 
 export interface FileReport {
   path: string;
@@ -42,9 +55,10 @@ export type ScrubSummary = {
   linesRead: number;
   /** Lines read by this run. */
   newLines: number;
-  /** New lines that were not Postfix/opendkim syslog lines: comments, blanks, malformed, other programs. */
+  /** New lines not read for their content: the sum of `skipped`. */
   skippedLines: number;
-  skipped: { comment: number; blank: number; malformed: number; foreign: number };
+  /** By reason (parse.ts SkipReason): comments, blanks, malformed lines, other programs, lines with NUL bytes, lines over 64 KiB. */
+  skipped: { comment: number; blank: number; malformed: number; foreign: number; binary: number; tooLong: number };
   deliveries: { sent: number; deferred: number; bounced: number; expired: number };
   byClass: Partial<Record<BounceClass, number>>;
   /** The firm's own mail (local deliveries, config ownDomains): reported apart, never reputation. */
@@ -53,6 +67,10 @@ export type ScrubSummary = {
   holds: { scope: 'provider' | 'global'; provider: string | null; reason: string; until: string }[];
   dkim: { campaignMessages: number; signed: number; coverage: number | null };
   openMessages: number;
+  /** Skipped lines, with --rejects. */
+  rejectsFile?: string;
+  /** What the run warned about on stderr (binary lines, damaged .gz files), for --json readers. */
+  warnings: string[];
 };
 
 export interface ScrubOptions {
@@ -60,6 +78,8 @@ export interface ScrubOptions {
   afterBatch?: (batchNo: number) => void | Promise<void>;
   /** Filled with where the time went (the bench's breakdown); milliseconds. */
   profile?: ScrubProfile;
+  /** --rejects: every skipped line (file, line, reason, raw) goes here; committed with the run. */
+  rejects?: OutputFile | null;
 }
 
 export interface ScrubProfile {
@@ -83,8 +103,31 @@ export function emptyProfile(): ScrubProfile {
   return { readMs: 0, linkMs: 0, cutMs: 0, writeMs: 0, writeWaitMs: 0, policyMs: 0, batches: 0, stringPathLines: 0 };
 }
 
-function addCounts(into: LineCounts, c: LineCounts): void {
-  for (const k of Object.keys(c) as (keyof LineCounts)[]) into[k] += c[k];
+function addCounts<C extends LineCounts | ParseCounts>(into: C, c: C): void {
+  for (const k of Object.keys(c) as (keyof C)[]) (into[k] as number) += c[k] as number;
+}
+
+/** Lines of a file that were syslog lines (of any program): what shows a file is a log. */
+function syslogLines(c: ParseCounts): number {
+  return c.lines - c.comment - c.blank - c.malformed - c.binary - c.tooLong;
+}
+
+/** The rejects file's rows of a chunk's skipped lines. */
+function rejectRows(path: string, p: ParsedChunk): string {
+  const f = peopleCsvField(path);
+  let out = '';
+  for (const s of p.skipped) out += `${f},${s.line},${s.reason},${peopleCsvField(s.raw)}\n`;
+  return out;
+}
+
+/** The InputError of a file that is not a mail log (see the top), or null. */
+function notALog(file: LogFile, c: ParseCounts): InputError | null {
+  const bad = c.malformed + c.binary + c.tooLong;
+  if (syslogLines(c) > 0 || bad === 0) return null;
+  return new InputError(
+    `${file.path} does not look like a mail log: none of its ${c.lines} new line(s) is a syslog line (${c.binary} with NUL bytes, ${c.malformed} malformed, ${c.tooLong} longer than ${MAX_LINE_BYTES / 1024} KiB). ` +
+      'Nothing of it was stored. Pass the Postfix log (plain or .gz), e.g. /var/log/mail.log, or add --rejects FILE to see its lines.',
+  );
 }
 
 /** Which files a run reads: the explicit ones in the order given, else the configured log and its rotations. */
@@ -94,8 +137,15 @@ export function scrubFiles(ctx: StageContext, files?: readonly string[]): LogFil
 
 export async function scrubBounces(ctx: StageContext, run: RunHandle, files: readonly LogFile[], opts: ScrubOptions = {}): Promise<ScrubSummary> {
   const cfg = ctx.config.maillog;
+  const rejects = opts.rejects ?? null;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.out.warn(m);
+  };
   {
     const db = ctx.store.db;
+    await rejects?.write('file,line,reason,raw\n');
     const zone = new ZoneClock(ctx.config.timezone);
     // Each batch's events are encoded as they come, for the file being read (set at each file's start).
     let fileId = 0;
@@ -142,7 +192,15 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
 
     try {
       for (const file of files) {
-        const id = await identify(file);
+        let id: FileIdentity | null;
+        try {
+          id = await identify(file);
+        } catch (e) {
+          if (!(e instanceof DamagedLogError)) throw e;
+          warn(e.message);
+          reports.push({ path: file.path, status: 'damaged', fromOffset: 0, toOffset: 0, newLines: 0 });
+          continue;
+        }
         if (!id) {
           reports.push({ path: file.path, status: 'empty', fromOffset: 0, toOffset: 0, newLines: 0 });
           continue;
@@ -164,6 +222,10 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         const report: FileReport = { path: file.path, status, fromOffset: from, toOffset: from, newLines: 0 };
         let pending = 0;
         let offset = from;
+        // This run's lines of the file by parse verdict. Until one is a syslog line (or an earlier
+        // run read some), no batch is cut: a file that is not a log must leave nothing behind.
+        const fileCounts = emptyParseCounts();
+        let isLog = from > 0;
 
         // Batches commit while the next ones are read and linked: the database (another process
         // with pg) works in parallel with the parsing.
@@ -210,20 +272,25 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         try {
           // Nothing can have been added to a plain file that is not longer than its checkpoint.
           const unchanged = !file.gz && id.size <= from;
-          parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone });
+          parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone, keepSkipped: rejects !== null }, { onDamage: warn });
           let r0 = performance.now();
           for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, id.mtime, chunkBytes)) {
             const l0 = performance.now();
             prof.readMs += l0 - r0;
+            addCounts(fileCounts, chunk.counts);
+            isLog ||= syslogLines(chunk.counts) > 0;
+            if (rejects && chunk.skipped.length) await rejects.write(rejectRows(file.path, chunk));
             const n = linker.apply(chunk);
             lineNo += n;
             pending += n;
             report.newLines += n;
             offset = chunk.endOffset;
             prof.linkMs += performance.now() - l0;
-            if (pending >= cfg.batchLines) await flush();
+            if (pending >= cfg.batchLines && isLog) await flush();
             r0 = performance.now();
           }
+          const refused = isLog ? null : notALog(file, fileCounts);
+          if (refused) throw refused;
           if (offset !== report.toOffset || pending > 0 || status === 'rewritten' || status === 'rotated') await flush();
         } catch (e) {
           // Never leave a transaction running behind an error of the reader; the reader's error wins.
@@ -233,6 +300,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         // This file's last batch commits before the next file's checkpoint is read.
         await settle();
         report.toOffset = offset;
+        if (fileCounts.binary || fileCounts.tooLong)
+          warn(
+            `${file.path}: skipped ${fileCounts.binary} line(s) holding NUL bytes and ${fileCounts.tooLong} longer than ${MAX_LINE_BYTES / 1024} KiB` +
+              (rejects ? `; they are listed in ${rejects.target}` : '; list them with --rejects FILE'),
+          );
         if (report.newLines === 0 && status !== 'new' && status !== 'rewritten') report.status = status === 'rotated' ? 'rotated' : 'unchanged';
         linesRead += lineNo;
         reports.push(report);
@@ -257,9 +329,11 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
       }),
     ]);
     if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}% on ${dkimVerdict.day}`);
+    // The rejects file takes its name before the run is closed: a run reported ok has its file.
+    await rejects?.commit();
     const summary = await db.transaction().execute(async (trx) => {
       const holds = await activeHolds(trx, now);
-      const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, linker.openMessages);
+      const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, linker.openMessages, warnings, rejects?.target);
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     });
@@ -278,15 +352,17 @@ function buildSummary(
   holds: Awaited<ReturnType<typeof activeHolds>>,
   dkim: { campaignMessages: number; signed: number },
   openMessages: number,
+  warnings: string[],
+  rejectsFile: string | undefined,
 ): ScrubSummary {
-  const skipped = { comment: c.comment, blank: c.blank, malformed: c.malformed, foreign: c.foreign };
+  const skipped = { comment: c.comment, blank: c.blank, malformed: c.malformed, foreign: c.foreign, binary: c.binary, tooLong: c.tooLong };
   return {
     command: 'scrub-bounces',
     runId: run.id,
     files,
     linesRead,
     newLines: c.lines,
-    skippedLines: skipped.comment + skipped.blank + skipped.malformed + skipped.foreign,
+    skippedLines: Object.values(skipped).reduce((a, b) => a + b, 0),
     skipped,
     deliveries: { sent: c.sent, deferred: c.deferred, bounced: c.bounced, expired: c.expired },
     byClass,
@@ -295,5 +371,7 @@ function buildSummary(
     holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
     dkim: { ...dkim, coverage: dkim.campaignMessages ? Math.round((dkim.signed / dkim.campaignMessages) * 10_000) / 10_000 : null },
     openMessages,
+    ...(rejectsFile ? { rejectsFile } : {}),
+    warnings,
   };
 }

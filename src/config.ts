@@ -116,7 +116,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   }
 
   const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
-  const parsed = configSchema.safeParse(merged);
+  let parsed: ReturnType<typeof configSchema.safeParse>;
+  try {
+    parsed = configSchema.safeParse(merged);
+  } catch (e) {
+    // A check that throws on a value it did not expect: still the value's fault, and the user's to fix.
+    throw new ConfigError(`invalid configuration (${existsSync(file) ? file + ', ' : ''}environment, flags): ${(e as Error).message}. Check the values you set.`, { cause: e });
+  }
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(root)'}: ${i.message}${hintFor(i.path)}`);
     throw new ConfigError(`invalid configuration (${existsSync(file) ? file + ', ' : ''}environment, flags):\n${lines.join('\n')}`);

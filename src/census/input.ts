@@ -1,8 +1,12 @@
 /**
  * Opens a census file as a stream of bytes, whatever its packaging: plain, gzip, or the zip FMCSA
  * ships (one .txt inside, next to a README). Nothing is read into memory whole.
+ *
+ * Whatever goes wrong while reading the bytes (a .gz or .zip cut short by a download, corrupt
+ * data, permissions) is an InputError naming the file: readInput wraps the stream, so the error
+ * reaches the ingest through the scanner and the COPY unchanged, and nothing is merged.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -20,8 +24,51 @@ export interface OpenedInput {
   bytesRead(): number;
 }
 
+/** Why `file` cannot be opened as a census file, as the InputError to throw, or null. */
+function notAFile(file: string): InputError | null {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new InputError(`${file}: no such file. Check the path you passed to \`audience ingest census\`.`);
+    return readError(file, e);
+  }
+  if (st.isDirectory()) {
+    let inside: string[] = [];
+    try {
+      inside = readdirSync(file).filter((n) => /\.(txt|csv|gz|zip)$/i.test(n)).slice(0, 3);
+    } catch {
+      // An unreadable folder: the message below still says what to pass.
+    }
+    return new InputError(`${file} is a directory: pass the census file itself${inside.length ? `, e.g. ${inside.map((n) => path.join(file, n)).join(' or ')}` : ' (FMCSA_CENSUS1_*.txt, .gz or .zip)'}.`);
+  }
+  if (!st.isFile()) return new InputError(`${file} is not a regular file (a pipe or device): save the census to a file and pass that.`);
+  return null;
+}
+
+/** The InputError of a census file whose bytes cannot be read. */
+export function readError(label: string, e: unknown): InputError {
+  const err = e as NodeJS.ErrnoException;
+  const code = err.code ?? '';
+  if (code === 'EACCES' || code === 'EPERM') return new InputError(`${label} cannot be read (permission denied): run audience as a user who may read it, or copy it somewhere readable.`, { cause: e });
+  if (code === 'Z_BUF_ERROR') return new InputError(`${label} ends before its compressed data does (${err.message}): the file is cut short, e.g. an interrupted download. Download it again; nothing was loaded.`, { cause: e });
+  if (code.startsWith('Z_')) return new InputError(`${label} holds damaged compressed data (${err.message}): download it again, or pass the uncompressed file; nothing was loaded.`, { cause: e });
+  return new InputError(`cannot read ${label} (${err.message}). A .gz or .zip may be damaged or cut short: download it again; nothing was loaded.`, { cause: e });
+}
+
+/** The stream's bytes, with any read error turned into readError's InputError. */
+export async function* readInput(stream: Readable, label: string): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw readError(label, e);
+  }
+}
+
 export async function openCensusFile(file: string): Promise<OpenedInput> {
-  if (!existsSync(file) || !statSync(file).isFile()) throw new InputError(`${file}: no such file. Check the path you passed to \`audience ingest census\`.`);
+  const refused = notAFile(file);
+  if (refused) throw refused;
   const lower = file.toLowerCase();
   if (lower.endsWith('.zip')) return openZip(file);
   const raw = createReadStream(file, { highWaterMark: READ_CHUNK });
@@ -59,7 +106,10 @@ async function openZip(file: string): Promise<OpenedInput> {
     );
   }
   const entry = candidates[0]!;
-  const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s))));
+  const stream = await new Promise<Readable>((resolve, reject) => zip.openReadStream(entry, (err, s) => (err ? reject(err) : resolve(s)))).catch((e: unknown) => {
+    zip.close();
+    throw readError(`${file} (${entry.fileName})`, e);
+  });
   stream.on('close', () => zip.close());
   return { stream, entry: entry.fileName, size: 0, bytesRead: () => 0 };
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { StageContext } from '../context.ts';
 import { detectFormat, type DetectedFormat } from './formats.ts';
-import { openCensusFile, splitHeader } from './input.ts';
+import { openCensusFile, readInput, splitHeader } from './input.ts';
 import { CensusScanner, scanStream, type RecordWriter, type ScanOptions, type ScanStats } from './scanner.ts';
 
 export interface OpenedCensus {
@@ -27,7 +27,7 @@ export async function openDetected(file: string): Promise<OpenedCensus> {
   const { stream, entry, size, bytesRead } = await openCensusFile(file);
   const label = entry ? `${file} (${entry})` : file;
   try {
-    const { header, rest } = await splitHeader(stream, label);
+    const { header, rest } = await splitHeader(readInput(stream, label), label);
     return { file, name, detected: detectFormat(header, label), stream, rest, size, bytesRead };
   } catch (e) {
     stream.destroy();

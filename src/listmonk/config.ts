@@ -8,6 +8,8 @@ export const listmonkConfigSchema = z.strictObject({
   url: z
     .url()
     .refine((u) => {
+      // Zod runs this check even when z.url() failed: an unparseable URL is that check's to report.
+      if (!URL.canParse(u)) return true;
       const p = new URL(u);
       return p.username === '' && p.password === '';
     }, 'must not contain credentials: set LISTMONK_API_USER and LISTMONK_API_TOKEN instead')

@@ -40,6 +40,34 @@ export const FIELDS = {
 } as const satisfies Record<string, FieldKind>;
 export type CarrierField = keyof typeof FIELDS;
 
+/**
+ * Longest value (bytes between the quotes) accepted for each text field; a longer one rejects the
+ * row as `field_too_long`. A census field travels to Listmonk as a subscriber attribute: a value
+ * of a million characters is an attack or a broken export, never a carrier's name. The limits are
+ * twice the widths of FMCSA's own layout (L&I "Carrier" dataset definitions: legal name 120, DBA
+ * name 60, street 50, city 30, state 2, country 2, ZIP 10, telephone 14), so a real value never
+ * comes near them, with floors for short codes (a spelled-out country, an operation code). E-mail:
+ * RFC 5321 allows 254 characters per address and filers type several in the box, so 1024. Typed
+ * fields (dates, numbers, flags, status) are bounded by their typing and have no limit here.
+ */
+export const FIELD_MAX_BYTES: Partial<Record<CarrierField, number>> = {
+  legal_name: 240,
+  dba_name: 120,
+  carrier_operation: 8,
+  phy_street: 100,
+  phy_city: 64,
+  phy_state: 8,
+  phy_zip: 20,
+  phy_country: 32,
+  mail_street: 100,
+  mail_city: 64,
+  mail_state: 8,
+  mail_zip: 20,
+  mail_country: 32,
+  phone: 32,
+  email_raw: 1024,
+};
+
 export interface CensusFormat {
   id: CensusFormatId;
   /** Bytes of the file; PostgreSQL COPY decodes them. */

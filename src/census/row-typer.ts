@@ -13,10 +13,10 @@
  * The rules are the SQL ones they replace, byte for byte: PostgreSQL's btrim (spaces only), its
  * `\s` for integers, the DD-MON-YY window of the two-digit-year pivot, YYYYMMDD from 1900 to 2099
  * with the Company Census " HHMM" suffix, and format('%L') for the value quoted in a reason.
- * Reason codes: bad_date, bad_number, bad_flag, bad_status.
+ * Reason codes: bad_date, bad_number, bad_flag, bad_status, field_too_long (FIELD_MAX_BYTES).
  */
 import type { CensusConfig } from './config.ts';
-import { FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
+import { FIELD_MAX_BYTES, FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
 import { bufferEncoding, writeInt } from './scan-bytes.ts';
 import type { RecordWriter } from './scanner.ts';
 
@@ -100,6 +100,8 @@ interface Slot {
   pos: number;
   /** The file's column name, for reasons. */
   column: string;
+  /** Longest value in bytes (FIELD_MAX_BYTES); Infinity for typed fields. */
+  max: number;
 }
 
 // Data flags, written in this order (the order the SQL typing used).
@@ -150,7 +152,7 @@ export class RowTyper implements RecordWriter {
     const { format, positions, header } = o.detected;
     this.slots = (Object.keys(FIELDS) as CarrierField[]).map((field) => {
       const pos = positions[field] ?? -1;
-      return { kind: KINDS[fieldKind(format, field)], role: ROLES[field] ?? R_NONE, pos, column: pos >= 0 ? header[pos]! : '' };
+      return { kind: KINDS[fieldKind(format, field)], role: ROLES[field] ?? R_NONE, pos, column: pos >= 0 ? header[pos]! : '', max: FIELD_MAX_BYTES[field] ?? Infinity };
     });
     this.encoding = bufferEncoding(format.encoding);
     const century = Math.floor(o.year / 100) * 100;
@@ -187,6 +189,7 @@ export class RowTyper implements RecordWriter {
       this.content(buf, starts[slot.pos]!, ends[slot.pos]!);
       const cs = this.cs;
       const ce = this.ce;
+      if (ce - cs > slot.max) return this.fail('field_too_long', `${slot.column} is ${ce - cs} bytes, at most ${slot.max}`);
       switch (slot.kind) {
         case K_TEXT: {
           let s = cs;
@@ -362,7 +365,7 @@ export class RowTyper implements RecordWriter {
     return pos;
   }
 
-  private fail(code: 'bad_date' | 'bad_number' | 'bad_flag' | 'bad_status', detail: string): number {
+  private fail(code: 'bad_date' | 'bad_number' | 'bad_flag' | 'bad_status' | 'field_too_long', detail: string): number {
     this.reject = { code, detail };
     return -1;
   }

@@ -67,7 +67,7 @@ export interface ScanStats {
   duplicateDots: Set<number>;
 }
 
-/** Reject reason codes of the scan (the writer adds bad_date, bad_number, bad_flag, bad_status). */
+/** Reject reason codes of the scan (the writer adds bad_date, bad_number, bad_flag, bad_status, field_too_long). */
 export type ScanRejectCode = 'field_count' | 'bad_dot_number' | 'broken_quoting' | 'undecodable_bytes';
 
 export const MAX_RECORD_LINES = 20;

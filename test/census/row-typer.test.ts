@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectFormat } from '../../src/census/formats.ts';
+import { detectFormat, FIELD_MAX_BYTES } from '../../src/census/formats.ts';
 import { RowTyper, TYPED_COLUMNS } from '../../src/census/row-typer.ts';
 import { CensusScanner } from '../../src/census/scanner.ts';
 import { decodeCp1252 } from '../../src/text/cp1252.ts';
@@ -106,6 +106,24 @@ describe('RowTyper: the SQL typing rules, at byte level', () => {
     expect(typed('7,"A","","1","N",""', { header }).reject).toBe("bad_status: STATUS_CODE '' (expected A, I or P)");
     expect(typed('7,"A",,"1","N",""', { header }).reject).toBe('bad_status: STATUS_CODE NULL (expected A, I or P)');
     expect(typed('7,"A","A","1","N","Y"', { header }).reject).toBe("bad_flag: CRGO_PASSENGERS 'Y' (expected X or empty)");
+  });
+});
+
+describe('RowTyper: field lengths (FIELD_MAX_BYTES)', () => {
+  it('rejects a text field longer than its limit as field_too_long, naming the column and the limit; a value at the limit is kept', () => {
+    expect(typed(row({ name: `"${'N'.repeat(1_000_000)}"` })).reject).toMatch(/^field_too_long: LEGAL_NAME is 1000000 bytes, at most 240$/);
+    expect(typed(row({ dba: `"${'D'.repeat(FIELD_MAX_BYTES.dba_name! + 1)}"` })).reject).toBe(`field_too_long: DBA_NAME is ${FIELD_MAX_BYTES.dba_name! + 1} bytes, at most ${FIELD_MAX_BYTES.dba_name}`);
+    expect(typed(row({ email: `"${'a@b.co;'.repeat(200)}"` })).reject).toMatch(/^field_too_long: EMAIL_ADDRESS is 1400 bytes, at most 1024$/);
+    expect(typed(row({ phone: `"${'5'.repeat(40)}"` })).reject).toMatch(/^field_too_long: TELEPHONE/);
+    const longest = 'L'.repeat(FIELD_MAX_BYTES.legal_name!);
+    expect(typed(row({ name: `"${longest}"` })).legal_name).toBe(longest);
+  });
+
+  it('the limits are well above the widths of FMCSA\'s own layout', () => {
+    // L&I "Carrier" dataset definitions (research/fmcsa.md): legal name 120, DBA 60, street 50, city 30, ZIP 10, phone 14.
+    const layout = { legal_name: 120, dba_name: 60, phy_street: 50, mail_street: 50, phy_city: 30, mail_city: 30, phy_zip: 10, mail_zip: 10, phone: 14 } as const;
+    for (const [field, width] of Object.entries(layout)) expect(FIELD_MAX_BYTES[field as keyof typeof layout]!, field).toBeGreaterThanOrEqual(2 * width);
+    expect(FIELD_MAX_BYTES.email_raw).toBeGreaterThanOrEqual(4 * 254);
   });
 });
 

@@ -130,3 +130,17 @@ describe('normalizeDomain (operator input, explain)', () => {
     expect(normalizeDomain('exa mple.com')).toBeNull();
   });
 });
+
+describe('addresses that start a spreadsheet formula', () => {
+  it('a local part starting with = + or - is invalid_syntax evidence, whatever else follows; inside the local part they are fine', () => {
+    for (const a of ['=cmd@gmail.com', "=cmd|' /C calc'!A0@gmail.com", '+1555@example.com', '-dispatch@example.com', '=HYPERLINK@example.com']) {
+      const n = normalizeAddress(a);
+      expect(n.valid, a).toBe(false);
+      expect(n.problem, a).toMatch(/^local part starts with "[=+-]", which spreadsheets run as a formula|character not allowed|spaces/);
+    }
+    expect(normalizeAddress('=cmd@gmail.com').problem).toBe('local part starts with "=", which spreadsheets run as a formula (not mailed)');
+    expect(normalizeAddress('a-b+c=d@example.com')).toMatchObject({ valid: true, address: 'a-b+c=d@example.com' });
+    // A field with "@" first is not an address at all.
+    expect(normalizeAddress('@evil@example.com')).toMatchObject({ valid: false, problem: 'more than one @ sign' });
+  });
+});

@@ -10,6 +10,9 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 /** A TLD is letters (2-63), or an IDNA A-label (xn--...). All-numeric TLDs do not exist. */
 const TLD = /^(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
+/** The characters OWASP lists as starting a spreadsheet formula (the local part has no tab or CR). */
+const FORMULA_START = /^[=+\-@]/;
+
 export const MAX_LOCAL = 64;
 export const MAX_DOMAIN = 253;
 export const MAX_LABEL = 63;
@@ -20,6 +23,11 @@ export function localPartProblem(local: string): string | null {
   if (local.startsWith('"')) return 'quoted local part (not accepted)';
   if (/[^\x21-\x7e]/.test(local)) return 'local part has non-ASCII or control characters (SMTPUTF8 not supported)';
   if (local.startsWith('.') || local.endsWith('.')) return 'local part starts or ends with a dot';
+  // RFC 5321 allows these, but a spreadsheet runs a cell starting with one as a formula, and the
+  // address travels into CSV files people open (exports, rejects, Listmonk's own exports). The
+  // mailbox providers this audience uses do not issue such addresses (Gmail and Outlook.com local
+  // parts start with a letter or digit), so refusing them costs no real recipient.
+  if (FORMULA_START.test(local)) return `local part starts with "${local[0]}", which spreadsheets run as a formula (not mailed)`;
   if (local.includes('..')) return 'local part has consecutive dots';
   for (const atom of local.split('.')) if (!ATEXT.test(atom)) return `local part has a character not allowed in an address: ${JSON.stringify(firstBad(atom))}`;
   return null;

@@ -15,7 +15,7 @@ import { listName } from '../src/build/names.ts';
 import { pushReserved } from '../src/build/push.ts';
 import { reserve, type ReserveResult } from '../src/build/reserve.ts';
 import type { BuildSummary, SegmentSummary } from '../src/build/summary.ts';
-import { createListmonkClient, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
+import { createListmonkClient, ListmonkAuthError, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
 import { RULES } from '../src/rules/index.ts';
 import type { ExclusionRule } from '../src/rules/rule.ts';
 import { activeOptOutCount } from '../src/optouts/record.ts';
@@ -86,6 +86,8 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
         const w = slidingWindowWarning(await lm.readSettings(), cap.hourly);
         if (w) warn(w);
       } catch (e) {
+        // Wrong credentials stop the build here (exit 2); only a missing settings:get permission is worth a warning.
+        if (e instanceof ListmonkAuthError) throw e;
         warn(`could not read Listmonk's settings to check the sliding window (${(e as Error).message.split('\n')[0]}); grant the API user settings:get to get this check.`);
       }
     }

@@ -49,8 +49,9 @@ export class InputError extends AudienceError {
 /** A service we depend on (PostgreSQL, DNS, Listmonk) failed. `retryable` tells whether a later
  *  run may succeed without anyone changing anything. Exit 1. */
 export class ExternalServiceError extends AudienceError {
-  readonly phase = 'external';
-  readonly exitCode = EXIT.failed;
+  /** 'external' and exit 1, unless the service says our configuration is wrong (ListmonkAuthError: 'config', exit 2). */
+  readonly phase: Phase = 'external';
+  readonly exitCode: number = EXIT.failed;
   readonly service: string;
   readonly retryable: boolean;
   constructor(service: string, message: string, options?: ErrorOptions & { retryable?: boolean }) {

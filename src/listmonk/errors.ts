@@ -3,7 +3,7 @@
  * any other service failure; `retryable` says whether a later run may succeed unchanged.
  * Messages name the method and path, the status and the server's message, never a credential.
  */
-import { ExternalServiceError } from '../errors.ts';
+import { EXIT, ExternalServiceError, type Phase } from '../errors.ts';
 
 const SERVICE = 'listmonk';
 
@@ -56,8 +56,13 @@ export class ListmonkPermissionError extends ListmonkApiError {
   }
 }
 
-/** Wrong user or token (403 on v4+, 401 on v2/v3). */
+/**
+ * Wrong user or token (403 on v4+, 401 on v2/v3). A configuration error, exit 2: nothing will
+ * work until LISTMONK_API_USER/LISTMONK_API_TOKEN are fixed, and retrying changes nothing.
+ */
 export class ListmonkAuthError extends ListmonkApiError {
+  override readonly phase: Phase = 'config';
+  override readonly exitCode: number = EXIT.usage;
   constructor(init: { method: string; path: string; status: number; body: unknown }) {
     super({
       ...init,

@@ -4,8 +4,11 @@
  * show who changed what, and lifted rows stay as history.
  */
 import { userInfo } from 'node:os';
+import type { Kysely, Transaction } from 'kysely';
 import type { StageContext } from '../context.ts';
-import { InputError } from '../errors.ts';
+import type { Database } from '../db/database.ts';
+import { InputError, UsageError } from '../errors.ts';
+import { PROVIDERS } from '../mx/providers.ts';
 import { finishRun, withRun } from '../runs.ts';
 import { liftOptOuts } from '../optouts/record.ts';
 import { liftHolds } from './holds.ts';
@@ -72,19 +75,46 @@ export async function operatorUnsuppress(ctx: StageContext, subject: string, opt
   { now: ctx.now });
 }
 
+/** What people call a provider, by the name holds use (a hint in the refusal, never a silent rewrite). */
+const PROVIDER_NICKNAMES: Record<string, string> = {
+  gmail: 'google',
+  googlemail: 'google',
+  workspace: 'google',
+  outlook: 'outlook_consumer',
+  hotmail: 'outlook_consumer',
+  live: 'outlook_consumer',
+  msn: 'outlook_consumer',
+  microsoft: 'microsoft365',
+  office365: 'microsoft365',
+  o365: 'microsoft365',
+  m365: 'microsoft365',
+  aol: 'yahoo',
+  verizon: 'yahoo',
+  att: 'yahoo',
+  icloud: 'apple',
+};
+
+/** Active holds in words: `google (reputation_block until 2026-11-29T...)`, or `none`. */
+async function describeActiveHolds(db: Kysely<Database> | Transaction<Database>, now: Date): Promise<string> {
+  const open = await db.selectFrom('holds').select(['scope', 'provider', 'reason', 'until']).where('lifted_at', 'is', null).where('until', '>', now).orderBy('until').execute();
+  return open.map((h) => `${h.scope === 'global' ? 'global' : h.provider} (${h.reason} until ${h.until.toISOString()})`).join(', ') || 'none';
+}
+
 export type UnholdSummary = { command: 'unhold'; target: string; lifted: { scope: string; provider: string | null; reason: string; until: string }[] };
 
 export async function operatorUnhold(ctx: StageContext, target: string, opts: { reason: string; holdReason?: string }): Promise<UnholdSummary> {
   const t = target.trim().toLowerCase();
-  if (!t) throw new InputError('name the provider to release (google, microsoft365, yahoo, ...) or `global`.');
+  if (!t) throw new UsageError(`name the provider to release (${PROVIDERS.join(', ')}) or \`global\`.`);
+  if (t !== 'global' && !(PROVIDERS as readonly string[]).includes(t)) {
+    const hint = PROVIDER_NICKNAMES[t] ? ` Did you mean ${PROVIDER_NICKNAMES[t]}?` : '';
+    throw new UsageError(`"${target}" is not a provider name.${hint} Holds are by provider: ${PROVIDERS.join(', ')}, or global (the DKIM hold). Active holds: ${await describeActiveHolds(ctx.store.db, ctx.now())}.`);
+  }
   const by = operatorName();
   return withRun(ctx.store, 'suppress', { action: 'unhold', target: t, reason: opts.reason, holdReason: opts.holdReason ?? null }, (run) =>
     ctx.store.db.transaction().execute(async (trx) => {
       const rows = await liftHolds(trx, t, { reason: opts.reason, by, now: ctx.now(), ...(opts.holdReason ? { holdReason: opts.holdReason } : {}) });
       if (!rows.length) {
-        const open = await trx.selectFrom('holds').select(['scope', 'provider', 'reason']).where('lifted_at', 'is', null).where('until', '>', ctx.now()).execute();
-        const list = open.map((h) => (h.scope === 'global' ? `global (${h.reason})` : `${h.provider} (${h.reason})`)).join(', ') || 'none';
-        throw new InputError(`no current hold for ${t}. Active holds: ${list}.`);
+        throw new InputError(`no current hold for ${t}${opts.holdReason ? ` with reason ${opts.holdReason}` : ''}. Active holds: ${await describeActiveHolds(trx, ctx.now())}.`);
       }
       const summary: UnholdSummary = {
         command: 'unhold',

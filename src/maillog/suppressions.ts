@@ -15,7 +15,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { InputError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { MaillogConfig } from './config.ts';
 import type { SuppressionKind } from './tables.ts';
 
@@ -151,16 +151,16 @@ export async function applySuppressionPolicies(trx: Transaction<Database>, p: Su
   };
 }
 
-/** An address (has @) or a domain, normalized the way suppressions store them. */
+/** An address (has @) or a domain, normalized the way suppressions store them. It comes from the command line: a bad one is a UsageError (exit 2). */
 export function parseSubject(subject: string): { kind: SuppressionKind; value: string } {
   const v = subject.trim().toLowerCase().replace(/^mailto:/, '').replace(/\.$/, '');
-  if (!v || /\s/.test(v)) throw new InputError(`"${subject}" is not an address or a domain. Give e.g. driver@example.com or example.com.`);
+  if (!v || /\s/.test(v)) throw new UsageError(`"${subject}" is not an address or a domain. Give e.g. driver@example.com or example.com.`);
   if (v.includes('@')) {
     const [local, domain] = [v.slice(0, v.lastIndexOf('@')), v.slice(v.lastIndexOf('@') + 1)];
-    if (!local || !domain.includes('.')) throw new InputError(`"${subject}" is not a complete address (local@domain.tld).`);
+    if (!local || !domain.includes('.')) throw new UsageError(`"${subject}" is not a complete address (local@domain.tld).`);
     return { kind: 'address', value: v };
   }
-  if (!v.includes('.')) throw new InputError(`"${subject}" is not a domain (expected e.g. example.com).`);
+  if (!v.includes('.')) throw new UsageError(`"${subject}" is not a domain (expected e.g. example.com).`);
   return { kind: 'domain', value: v };
 }
 

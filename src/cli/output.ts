@@ -2,8 +2,13 @@
  * Where the program speaks. With --json, stdout holds exactly one JSON object (the run summary)
  * and everything human (logs, warnings, progress) goes to stderr. Without it, the summary is
  * printed as text on stdout. Progress bars appear only when stderr is a terminal.
+ *
+ * Everything printed goes through terminalText (src/text/control-chars.ts) or, for JSON, jsonText:
+ * bounce reasons, census names and file names come from outside, and a terminal would obey the
+ * escape sequences in them.
  */
 import cliProgress from 'cli-progress';
+import { terminalText } from '../text/control-chars.ts';
 
 export interface Progress {
   /** Sets the absolute position (and optionally a new total). */
@@ -31,6 +36,15 @@ export interface OutputOptions {
 
 const NO_PROGRESS: Progress = { update() {}, stop() {} };
 
+/**
+ * One JSON line, with the characters a terminal may act on that JSON.stringify leaves as they are
+ * (DEL, C1 controls, bidi controls, line and paragraph separators) written as \u escapes: the
+ * same JSON value, safe on a terminal. JSON syntax is ASCII, so these only occur inside strings.
+ */
+export function jsonText(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function createOutput(o: OutputOptions): Output {
   const stdout = o.stdout ?? process.stdout;
   const stderr = o.stderr ?? process.stderr;
@@ -39,18 +53,18 @@ export function createOutput(o: OutputOptions): Output {
   return {
     json: o.json,
     info(m) {
-      if (!o.quiet) stderr.write(m + '\n');
+      if (!o.quiet) stderr.write(terminalText(m) + '\n');
     },
     warn(m) {
-      stderr.write(`warning: ${m}\n`);
+      stderr.write(`warning: ${terminalText(m)}\n`);
     },
     debug(m) {
-      if (o.verbose) stderr.write(`debug: ${m}\n`);
+      if (o.verbose) stderr.write(`debug: ${terminalText(m)}\n`);
     },
     progress(label, total) {
       if (!tty || o.quiet) return NO_PROGRESS;
       const bar = new cliProgress.SingleBar(
-        { format: `${label} [{bar}] {percentage}% {value}/{total}`, stream: stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
+        { format: `${terminalText(label).replaceAll('{', '(').replaceAll('}', ')')} [{bar}] {percentage}% {value}/{total}`, stream: stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: true },
         cliProgress.Presets.shades_classic,
       );
       bar.start(total, 0);
@@ -67,8 +81,8 @@ export function createOutput(o: OutputOptions): Output {
     result(summary, human) {
       if (printed) throw new Error('Output.result() called twice: stdout must hold exactly one summary');
       printed = true;
-      if (o.json) stdout.write(JSON.stringify(summary) + '\n');
-      else stdout.write((human ? human(summary) : renderPlain(summary)) + '\n');
+      if (o.json) stdout.write(jsonText(summary) + '\n');
+      else stdout.write(terminalText(human ? human(summary) : renderPlain(summary)) + '\n');
     },
   };
 }

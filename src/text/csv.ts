@@ -22,19 +22,27 @@ function formulaStart(c: number): boolean {
   return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
 }
 
+/** Whether `s` is apostrophes (maybe none) then a formula character: the values that get one more apostrophe. */
+function needsApostrophe(s: string): boolean {
+  let i = 0;
+  while (s.charCodeAt(i) === 39) i++;
+  return i < s.length && formulaStart(s.charCodeAt(i));
+}
+
 /**
  * One CSV field of a file meant for people (rejects, the MX export), who open such files in a
  * spreadsheet: a value starting with = + - @ TAB or CR gets a leading apostrophe and quotes, as
  * OWASP recommends, so `=HYPERLINK(...)` from a census row or a DNS answer is shown as text,
- * never run. Everything else is csvField's exact form. `readPeopleCsvField` undoes it.
+ * never run. (A value that already starts with apostrophes before such a character gets one more,
+ * so readPeopleCsvField gives every value back exactly.) Everything else is csvField's exact form.
  */
 export function peopleCsvField(v: string | number): string {
   const s = String(v);
-  if (s.length && formulaStart(s.charCodeAt(0))) return '"\'' + s.replaceAll('"', '""') + '"';
+  if (needsApostrophe(s)) return '"\'' + s.replaceAll('"', '""') + '"';
   return csvField(s);
 }
 
 /** A field read back from a file written with peopleCsvField (check-mx --import): the apostrophe it added is dropped. */
 export function readPeopleCsvField(v: string): string {
-  return v.length > 1 && v.charCodeAt(0) === 39 && formulaStart(v.charCodeAt(1)) ? v.slice(1) : v;
+  return v.charCodeAt(0) === 39 && needsApostrophe(v) ? v.slice(1) : v;
 }

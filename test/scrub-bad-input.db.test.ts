@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runBounceScrub, type BounceScrubOptions } from '../pipelines/bounce-scrub.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
@@ -27,12 +27,19 @@ let store: TestStore;
 let dir: string;
 const sink = { write: () => true } as unknown as NodeJS.WritableStream;
 
-beforeEach(async () => {
+// One database for the file (a fresh PGlite per test was most of its time), emptied before each test.
+beforeAll(async () => {
   store = await createTestStore();
+});
+afterAll(async () => {
+  await store.close();
+});
+beforeEach(async () => {
+  await sql`truncate delivery_events, maillog_files, maillog_linker_state, suppressions, holds, maillog_daily_health,
+            maillog_sent_counts, maillog_sent_domains, maillog_sent_domain_log, runs restart identity`.execute(store.db);
   dir = mkdtempSync(path.join(os.tmpdir(), 'scrub-bad-'));
 });
-afterEach(async () => {
-  await store.close();
+afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -7,7 +7,7 @@ import { runBounceScrub } from '../pipelines/bounce-scrub.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { deepMerge, loadConfig, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';
-import { InputError } from '../src/errors.ts';
+import { InputError, UsageError } from '../src/errors.ts';
 import { activeHolds, globalDkimHold } from '../src/maillog/holds.ts';
 import { operatorSuppress, operatorUnhold, operatorUnsuppress } from '../src/maillog/operator.ts';
 import { activeSuppressions } from '../src/maillog/suppressions.ts';
@@ -143,7 +143,8 @@ describe('operator actions and lifts', () => {
     expect(s).toMatchObject({ kind: 'domain', value: 'sunset-haulers.test', expiresAt: '2026-12-08T00:00:00.000Z', replaced: false });
     expect((await activeSuppressions(store.db, now).execute()).map((r) => r.value)).toEqual(['sunset-haulers.test']);
     expect(await activeSuppressions(store.db, new Date('2026-12-09T00:00:00Z')).execute()).toEqual([]);
-    await expect(operatorSuppress(ctx(), 'not an address', { reason: 'x', days: null })).rejects.toBeInstanceOf(InputError);
+    // The subject is a command-line argument: a usage error (exit 2), issue #18.
+    await expect(operatorSuppress(ctx(), 'not an address', { reason: 'x', days: null })).rejects.toBeInstanceOf(UsageError);
   });
 
   it('the suppressed_address and suppressed_domain rules exclude exactly the active subjects, with evidence', async () => {

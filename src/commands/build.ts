@@ -42,6 +42,9 @@ coverage), pending migrations, or the cap already reached. Before selecting, the
 opt-outs back from Listmonk (blocklisted, or unsubscribed from our lists: excluded as opted_out for
 good); a dry run does too when Listmonk is configured, so its picks are the real ones.
 
+--out writes new files (--force replaces the date's files if they exist; never through a link).
+The import CSVs keep the data exact, for Listmonk: open them in a text viewer, not a spreadsheet.
+
 Examples:
   audience build --dry-run --out out/today
   audience build --only-segment mcs150 --max-per-segment 100

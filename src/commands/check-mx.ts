@@ -62,6 +62,9 @@ is not used; with none left, or when one breaks during the run (checked again wi
 and whenever the share of dead/unknown verdicts jumps), the run writes no dead verdict, marks the
 domains unknown (resolver_untrusted), says which server answered what, and exits 1.
 
+--export writes a new file (--force replaces one that exists; never through a link), with a
+leading ' before a field a spreadsheet would run as a formula (= + - @); --import removes it.
+
 Examples:
   audience check-mx
   audience check-mx --domain example.com --domain mesa-trucking.test --dns 127.0.0.1:5353

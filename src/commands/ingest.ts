@@ -24,7 +24,9 @@ export function register(program: Command): void {
       'after',
       `
 Bad rows (wrong field count, bad DOT number, unparseable dates, broken quoting, undecodable bytes,
-duplicate DOT numbers) are rejected with their line and reason into census_rejects; the run goes on.
+a text field longer than twice FMCSA's layout width, duplicate DOT numbers) are rejected with their
+line and reason into census_rejects; the run goes on. --rejects writes a new file (--force replaces
+one that exists; never through a link); fields starting with = + - @ get a leading ' (formulas).
 Running the same file twice changes nothing; a killed run, re-run, ends as one clean run.
 Then the e-mail fields that changed are normalized (a \`normalize\` run; summary key "normalize").
 

@@ -33,7 +33,7 @@ import { parseLine, queueIdOf } from './line.ts';
 import type { LineCounts } from './outcomes.ts';
 import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
 import { MAX_LINE_BYTES, readChunks, type LineChunk } from './reader.ts';
-import { visibleControls } from '../text/control-chars.ts';
+import { rawLine, type SkippedLine, type SkipReason } from './skipped-lines.ts';
 import { parseRfc3339, TraditionalClock, type ZoneClock } from './timestamp.ts';
 
 /** Record kinds (the low byte of ints[k]). */
@@ -155,31 +155,6 @@ export type ParseCounts = Pick<LineCounts, 'lines' | SkipReason | 'noTimestamp' 
 
 export function emptyParseCounts(): ParseCounts {
   return { lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, binary: 0, tooLong: 0, noTimestamp: 0, probes: 0, rejected: 0 };
-}
-
-/**
- * Why a line is not read for its content (the keys of the scrub summary's `skipped`): a comment,
- * a blank line, a line that is no syslog line or whose delivery fields cannot be read (malformed),
- * a syslog line of a program other than Postfix's and opendkim (foreign), a line holding NUL bytes
- * (binary), a line longer than MAX_LINE_BYTES (tooLong).
- */
-export type SkipReason = 'comment' | 'blank' | 'malformed' | 'foreign' | 'binary' | 'tooLong';
-export const SKIP_REASONS: readonly SkipReason[] = ['comment', 'blank', 'malformed', 'foreign', 'binary', 'tooLong'];
-
-/** A skipped line for the rejects file: its number, why, and its text (see rawLine). */
-export interface SkippedLine {
-  line: number;
-  reason: SkipReason;
-  raw: string;
-}
-
-/** Text kept of a skipped line: enough to see the problem, bounded for a runaway line. */
-export const MAX_RAW_BYTES = 4096;
-
-/** A line's bytes as text for people: UTF-8 (else U+FFFD), controls as visible escapes, cut at MAX_RAW_BYTES. */
-export function rawLine(buf: Buffer, s: number, e: number): string {
-  const text = visibleControls(buf.toString('utf8', s, Math.min(e, s + MAX_RAW_BYTES)));
-  return e - s > MAX_RAW_BYTES ? `${text} [truncated at ${MAX_RAW_BYTES} bytes]` : text;
 }
 
 export interface ParsedChunk {

@@ -16,9 +16,7 @@
  * .gz rotation is read up to the damage with a warning.
  */
 import type { StageContext } from '../context.ts';
-import { InputError } from '../errors.ts';
 import type { OutputFile } from '../files/safe-output.ts';
-import { peopleCsvField } from '../text/csv.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { advanceFile, fileCheckpoint, loadLinkerState, saveLinkerState } from './checkpoints.ts';
 import type { BounceClass } from './classify.ts';
@@ -26,52 +24,18 @@ import { DamagedLogError, discoverRotations, explicitFiles, identify, type FileI
 import { recomputeStaleHealth } from './health.ts';
 import { activeHolds, applyDkimHold, applyProviderHolds } from './holds.ts';
 import { emptyCounts, Linker, type LineCounts } from './linker.ts';
-import { emptyParseCounts, type ParseCounts, type ParsedChunk } from './parse.ts';
+import { emptyParseCounts, type ParseCounts } from './parse.ts';
 import { ParseWorker } from './parse-worker.ts';
-import { MAX_LINE_BYTES } from './reader.ts';
+import { buildSummary, type FileReport, type FileStatus, type ScrubSummary } from './scrub-summary.ts';
+import { notALog, rejectRows, skippedWarning, syslogLines } from './skipped-lines.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
 import { ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
+export type { FileReport, FileStatus, ScrubSummary };
+
 /** Batches cut and not yet committed, at most (see settle in scrubBounces). */
 const WRITE_QUEUE = 2;
-
-/** `damaged`: a .gz whose first line cannot be decompressed, skipped with a warning. */
-export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty' | 'damaged';
-
-export interface FileReport {
-  path: string;
-  status: FileStatus;
-  fromOffset: number;
-  toOffset: number;
-  newLines: number;
-}
-
-export type ScrubSummary = {
-  command: 'scrub-bounces';
-  runId: number;
-  files: FileReport[];
-  /** Lines of the files read so far, over all runs (the checkpoints' line counts). */
-  linesRead: number;
-  /** Lines read by this run. */
-  newLines: number;
-  /** New lines not read for their content: the sum of `skipped`. */
-  skippedLines: number;
-  /** By reason (parse.ts SkipReason): comments, blanks, malformed lines, other programs, lines with NUL bytes, lines over 64 KiB. */
-  skipped: { comment: number; blank: number; malformed: number; foreign: number; binary: number; tooLong: number };
-  deliveries: { sent: number; deferred: number; bounced: number; expired: number };
-  byClass: Partial<Record<BounceClass, number>>;
-  /** The firm's own mail (local deliveries, config ownDomains): reported apart, never reputation. */
-  ownDomain: { sent: number; deferred: number; bounced: number; expired: number };
-  suppressed: { addresses: number; domains: number };
-  holds: { scope: 'provider' | 'global'; provider: string | null; reason: string; until: string }[];
-  dkim: { campaignMessages: number; signed: number; coverage: number | null };
-  openMessages: number;
-  /** Skipped lines, with --rejects. */
-  rejectsFile?: string;
-  /** What the run warned about on stderr (binary lines, damaged .gz files), for --json readers. */
-  warnings: string[];
-};
 
 export interface ScrubOptions {
   /** Test seam: called after each committed batch (a throw here simulates a kill). */
@@ -105,29 +69,6 @@ export function emptyProfile(): ScrubProfile {
 
 function addCounts<C extends LineCounts | ParseCounts>(into: C, c: C): void {
   for (const k of Object.keys(c) as (keyof C)[]) (into[k] as number) += c[k] as number;
-}
-
-/** Lines of a file that were syslog lines (of any program): what shows a file is a log. */
-function syslogLines(c: ParseCounts): number {
-  return c.lines - c.comment - c.blank - c.malformed - c.binary - c.tooLong;
-}
-
-/** The rejects file's rows of a chunk's skipped lines. */
-function rejectRows(path: string, p: ParsedChunk): string {
-  const f = peopleCsvField(path);
-  let out = '';
-  for (const s of p.skipped) out += `${f},${s.line},${s.reason},${peopleCsvField(s.raw)}\n`;
-  return out;
-}
-
-/** The InputError of a file that is not a mail log (see the top), or null. */
-function notALog(file: LogFile, c: ParseCounts): InputError | null {
-  const bad = c.malformed + c.binary + c.tooLong;
-  if (syslogLines(c) > 0 || bad === 0) return null;
-  return new InputError(
-    `${file.path} does not look like a mail log: none of its ${c.lines} new line(s) is a syslog line (${c.binary} with NUL bytes, ${c.malformed} malformed, ${c.tooLong} longer than ${MAX_LINE_BYTES / 1024} KiB). ` +
-      'Nothing of it was stored. Pass the Postfix log (plain or .gz), e.g. /var/log/mail.log, or add --rejects FILE to see its lines.',
-  );
 }
 
 /** Which files a run reads: the explicit ones in the order given, else the configured log and its rotations. */
@@ -279,7 +220,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             prof.readMs += l0 - r0;
             addCounts(fileCounts, chunk.counts);
             isLog ||= syslogLines(chunk.counts) > 0;
-            if (rejects && chunk.skipped.length) await rejects.write(rejectRows(file.path, chunk));
+            if (rejects && chunk.skipped.length) await rejects.write(rejectRows(file.path, chunk.skipped));
             const n = linker.apply(chunk);
             lineNo += n;
             pending += n;
@@ -300,11 +241,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         // This file's last batch commits before the next file's checkpoint is read.
         await settle();
         report.toOffset = offset;
-        if (fileCounts.binary || fileCounts.tooLong)
-          warn(
-            `${file.path}: skipped ${fileCounts.binary} line(s) holding NUL bytes and ${fileCounts.tooLong} longer than ${MAX_LINE_BYTES / 1024} KiB` +
-              (rejects ? `; they are listed in ${rejects.target}` : '; list them with --rejects FILE'),
-          );
+        const skippedBadly = skippedWarning(file.path, fileCounts, rejects?.target);
+        if (skippedBadly) warn(skippedBadly);
         if (report.newLines === 0 && status !== 'new' && status !== 'rewritten') report.status = status === 'rotated' ? 'rotated' : 'unchanged';
         linesRead += lineNo;
         reports.push(report);
@@ -340,38 +278,4 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     prof.policyMs += performance.now() - p0;
     return summary;
   }
-}
-
-function buildSummary(
-  run: RunHandle,
-  files: FileReport[],
-  linesRead: number,
-  c: LineCounts,
-  byClass: Partial<Record<BounceClass, number>>,
-  supp: { addresses: number; domains: number },
-  holds: Awaited<ReturnType<typeof activeHolds>>,
-  dkim: { campaignMessages: number; signed: number },
-  openMessages: number,
-  warnings: string[],
-  rejectsFile: string | undefined,
-): ScrubSummary {
-  const skipped = { comment: c.comment, blank: c.blank, malformed: c.malformed, foreign: c.foreign, binary: c.binary, tooLong: c.tooLong };
-  return {
-    command: 'scrub-bounces',
-    runId: run.id,
-    files,
-    linesRead,
-    newLines: c.lines,
-    skippedLines: Object.values(skipped).reduce((a, b) => a + b, 0),
-    skipped,
-    deliveries: { sent: c.sent, deferred: c.deferred, bounced: c.bounced, expired: c.expired },
-    byClass,
-    ownDomain: { sent: c.ownSent, deferred: c.ownDeferred, bounced: c.ownBounced, expired: c.ownExpired },
-    suppressed: { addresses: supp.addresses, domains: supp.domains },
-    holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
-    dkim: { ...dkim, coverage: dkim.campaignMessages ? Math.round((dkim.signed / dkim.campaignMessages) * 10_000) / 10_000 : null },
-    openMessages,
-    ...(rejectsFile ? { rejectsFile } : {}),
-    warnings,
-  };
 }

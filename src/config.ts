@@ -95,11 +95,19 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'audience.config.json');
   let fromFile: ConfigOverrides = {};
   if (existsSync(file)) {
+    let text: string;
     try {
-      fromFile = JSON.parse(readFileSync(file, 'utf8')) as ConfigOverrides;
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): point --config or AUDIENCE_CONFIG at a readable JSON file.`);
+    }
+    try {
+      fromFile = JSON.parse(text) as ConfigOverrides;
     } catch (e) {
       throw new ConfigError(`${file} is not valid JSON (${(e as Error).message}). Fix the file or point AUDIENCE_CONFIG elsewhere.`);
     }
+    // `null`, an array or a string would otherwise be ignored without a word.
+    if (!isPlainObject(fromFile)) throw new ConfigError(`${file} must hold one JSON object ({"maillog": {...}, ...}), not ${Array.isArray(fromFile) ? 'an array' : JSON.stringify(fromFile)}.`);
   } else if (explicit) {
     throw new ConfigError(`config file ${file} does not exist. Create it, or unset AUDIENCE_CONFIG / drop --config.`);
   }

@@ -45,4 +45,14 @@ describe('loadConfig', () => {
     writeFileSync(bad, '{ nope');
     expect(() => loadConfig({ env: {}, cwd: dir, configPath: bad })).toThrow(/not valid JSON/);
   });
+
+  it('a config path that is a directory, a file that is not a JSON object, a URL that is not a URL: ConfigErrors (issue #18)', () => {
+    expect(() => loadConfig({ env: {}, cwd: dir, configPath: dir })).toThrow(/cannot be read \(EISDIR\)/);
+    const nul = path.join(dir, 'null.json');
+    writeFileSync(nul, 'null');
+    expect(() => loadConfig({ env: {}, cwd: dir, configPath: nul })).toThrow(/must hold one JSON object/);
+    // Zod ran the credentials check on a value its URL check had refused, and new URL threw a TypeError.
+    expect(() => loadConfig({ env: { LISTMONK_URL: 'not a url' }, cwd: dir })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { LISTMONK_URL: 'not a url' }, cwd: dir })).toThrow(/listmonk\.url: .*LISTMONK_URL/);
+  });
 });

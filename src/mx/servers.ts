@@ -31,7 +31,12 @@ export function parseResolvConf(text: string): NameServer[] {
 
 export function resolveNameServers(configured: readonly string[], resolvConfPath = '/etc/resolv.conf'): NameServer[] {
   if (configured.length) return configured.map(parseServer);
-  const fromFile = existsSync(resolvConfPath) ? parseResolvConf(readFileSync(resolvConfPath, 'utf8')) : [];
+  let fromFile: NameServer[] = [];
+  try {
+    if (existsSync(resolvConfPath)) fromFile = parseResolvConf(readFileSync(resolvConfPath, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`${resolvConfPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}). Pass --dns HOST:PORT or set AUDIENCE_DNS_SERVERS.`);
+  }
   if (!fromFile.length)
     throw new ConfigError(`no name server configured and ${resolvConfPath} lists none. Pass --dns HOST:PORT or set AUDIENCE_DNS_SERVERS.`);
   return fromFile;

@@ -10,6 +10,7 @@ import { runCensusIngest } from '../pipelines/census-ingest.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';
+import { BinaryRows } from '../src/db/copy-binary.ts';
 import { InputError } from '../src/errors.ts';
 import { hostileText } from './helpers/hostile-bytes.ts';
 import { REPO_ROOT } from './helpers/samples.ts';
@@ -125,4 +126,29 @@ describe('ingest census of damaged files', () => {
       RUNS,
     );
   }, 240_000);
+});
+
+describe('binary COPY of text', () => {
+  it('takes any string: a NUL and a lone surrogate are stored as U+FFFD, everything else as it is', async () => {
+    // Any UTF-16 unit, NUL and half surrogates included (a JavaScript string can hold them; text cannot).
+    const unit = fc.oneof(fc.constantFrom('\0', '\ud800', '\udfff', '\u00ff', '\u009b', '\u202e'), fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)));
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ unit, maxLength: 40 }), { minLength: 1, maxLength: 200 }), async (values) => {
+        const rows = new BinaryRows();
+        values.forEach((v, i) => {
+          rows.row(2);
+          rows.int8(i);
+          rows.text(v);
+        });
+        const back = await store.transactionWithCopy(async (trx, copy) => {
+          await sql`create temp table copied (i bigint, v text) on commit drop`.execute(trx);
+          await copy({ table: 'copied', columns: ['i', 'v'], format: 'binary', encoding: 'UTF8' }, rows.chunks());
+          return (await sql<{ v: string }>`select v from copied order by i`.execute(trx)).rows.map((r) => r.v);
+        });
+        // What UTF-8 can say of each value (lone surrogates become U+FFFD), with NUL as U+FFFD.
+        expect(back).toEqual(values.map((v) => Buffer.from(v, 'utf8').toString('utf8').replaceAll('\0', '\ufffd')));
+      }),
+      { numRuns: 5 },
+    );
+  });
 });

@@ -91,7 +91,7 @@ function withCampaignHint(e: unknown, input: CampaignInput): unknown {
  * retried PUT whose first answer was lost finds the campaign already there, which is success.
  * Otherwise the error says which status the campaign has and `refusal` says what is allowed.
  */
-async function setStatus(core: ListmonkCore, id: number, status: 'scheduled' | 'paused', refusal: (c: ListmonkCampaign) => string): Promise<ListmonkCampaign> {
+async function setStatus(core: ListmonkCore, id: number, status: 'scheduled' | 'paused' | 'draft', refusal: (c: ListmonkCampaign) => string): Promise<ListmonkCampaign> {
   await core.version();
   try {
     return await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status } });
@@ -108,9 +108,59 @@ export function scheduleCampaign(core: ListmonkCore, id: number): Promise<Listmo
   return setStatus(core, id, 'scheduled', (c) => `${c.send_at ? '' : ' without send_at'}; only drafts or paused campaigns with a send_at can be scheduled.`);
 }
 
-/** Pauses a running campaign (for `audit-listmonk --pause`); a paused one is returned as is. */
+/** Pauses a running campaign; a paused one is returned as is. */
 export function pauseCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
   return setStatus(core, id, 'paused', () => '; only a running campaign can be paused.');
+}
+
+/**
+ * Takes a scheduled campaign back to draft (Listmonk's only way to stop one that has not started:
+ * `paused` is refused for it on every version); a draft is returned as is. It keeps its send_at.
+ */
+export function unscheduleCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {
+  return setStatus(core, id, 'draft', () => '; only a scheduled campaign can go back to draft.');
+}
+
+export type StopAction = 'paused' | 'unscheduled' | 'not_active';
+
+export interface StoppedCampaign {
+  campaign: ListmonkCampaign;
+  /** Its status when we looked. */
+  from: ListmonkCampaign['status'];
+  /** paused (was running), unscheduled (was scheduled, now a draft), not_active (nothing to stop). */
+  action: StopAction;
+}
+
+/**
+ * Stops a campaign whatever it is doing now (`audit-listmonk --pause`): running → paused,
+ * scheduled → draft. The status is read first and the transition chosen from it; when Listmonk
+ * refuses it (400) because the campaign moved meanwhile (its send_at came and the scheduler started
+ * it), the status is read again and the right transition tried, a few times. A campaign already
+ * at the target (a lost answer that was retried, or someone else) counts as stopped.
+ */
+export async function stopCampaign(core: ListmonkCore, id: number): Promise<StoppedCampaign> {
+  let current = await getCampaign(core, id);
+  const from = current.status;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const target = current.status === 'running' ? 'paused' : current.status === 'scheduled' ? 'draft' : null;
+    if (!target) return { campaign: current, from, action: 'not_active' };
+    const action: StopAction = target === 'paused' ? 'paused' : 'unscheduled';
+    try {
+      const done = await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status: target } });
+      return { campaign: { ...current, ...done, status: target }, from, action };
+    } catch (e) {
+      if (!(e instanceof ListmonkApiError) || e.status !== 400) throw e;
+      current = await getCampaign(core, id);
+      if (current.status === target) return { campaign: current, from, action };
+    }
+  }
+  throw new ListmonkApiError({
+    method: 'PUT',
+    path: `/api/campaigns/${id}/status`,
+    status: 400,
+    body: null,
+    hint: `Campaign ${id} kept changing status while it was being stopped (now ${current.status}); stop it in Listmonk (Campaigns → ${current.name}).`,
+  });
 }
 
 export async function getCampaign(core: ListmonkCore, id: number): Promise<ListmonkCampaign> {

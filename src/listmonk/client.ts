@@ -33,7 +33,10 @@
  *   `slidingWindowWarning(settings, hourlyCap)`. `readSettingsDocument()`, and
  *   `writeSlidingWindow({enabled, duration, rate})` for an explicit operator request only: it
  *   writes the whole document back with just those keys changed and waits out Listmonk's restart.
- * - `pauseCampaign(id)`: running → paused (idempotent).
+ * - `pauseCampaign(id)`: running → paused; `unscheduleCampaign(id)`: scheduled → draft;
+ *   `stopCampaign(id)`: whichever of the two the campaign's status calls for (audit-listmonk --pause).
+ * - `listCampaigns({statuses})`, `getList(id)`, `eachListMemberPage(listId, onPage)`: what the
+ *   audit reads. `readRestartPending()`, `readImportStatus()`: what rampcap checks before a write.
  * - `readOptOuts({listIds, onSightings})` → {strategy, blocklistedEverywhere, …}: blocklisted
  *   subscribers and unsubscribed subscriptions on those lists, by the filter each version has.
  *
@@ -55,6 +58,7 @@
  * appears in messages or logs.
  */
 import { ConfigError } from '../errors.ts';
+import { listCampaigns, type CampaignQuery } from './campaign-list.ts';
 import {
   createCampaign,
   ensureScheduledCampaign,
@@ -62,16 +66,28 @@ import {
   getCampaign,
   pauseCampaign,
   scheduleCampaign,
+  stopCampaign,
+  unscheduleCampaign,
   type CampaignInput,
   type EnsuredCampaign,
+  type StoppedCampaign,
 } from './campaigns.ts';
 import type { ListmonkConfig } from './config.ts';
 import type { ListmonkCore } from './core.ts';
 import { ListmonkHttp, realSleep } from './http.ts';
-import { importSubscribersToList, type ImportOptions } from './import.ts';
-import { ensureList, findListByName, getAllLists, type EnsuredList, type EnsureListOptions } from './lists.ts';
+import { importSubscribersToList, readImportStatus, type ImportOptions } from './import.ts';
+import { ensureList, findListByName, getAllLists, getList, type EnsuredList, type EnsureListOptions } from './lists.ts';
 import { readOptOuts, type OptOutRead, type ReadOptOutsOptions } from './optouts.ts';
-import { readSettings, readSettingsDocument, writeSlidingWindow, type SlidingWindow, type SlidingWindowWrite, type ThrottleSettings } from './settings.ts';
+import { eachSubscriberPage, type PagedRead } from './paging.ts';
+import {
+  readRestartPending,
+  readSettings,
+  readSettingsDocument,
+  writeSlidingWindow,
+  type SlidingWindow,
+  type SlidingWindowWrite,
+  type ThrottleSettings,
+} from './settings.ts';
 import { blocklistEmails, blocklistSubscribers, type BlocklistResult } from './blocklist.ts';
 import { findSubscriberByEmail, findSubscribersByEmails } from './lookup.ts';
 import {
@@ -82,7 +98,7 @@ import {
   type PushOutcome,
   type SubscriberInput,
 } from './subscribers.ts';
-import type { ListmonkCampaign, ListmonkList, ListmonkSubscriber } from './types.ts';
+import type { ImportStatus, ListmonkCampaign, ListmonkList, ListmonkSubscriber } from './types.ts';
 import { configuredVersion, detectVersion, type ServerVersion } from './version.ts';
 
 export interface ListmonkClientOptions {
@@ -167,6 +183,14 @@ export class ListmonkClient {
   getAllLists(): Promise<ListmonkList[]> {
     return getAllLists(this.core);
   }
+  /** One list with its opt-in type and subscriber count; null when Listmonk has no such list. */
+  getList(id: number): Promise<ListmonkList | null> {
+    return getList(this.core, id);
+  }
+  /** Every subscriber of a list, one page at a time (each with all its subscriptions and their statuses). */
+  eachListMemberPage(listId: number, onPage: (rows: ListmonkSubscriber[]) => void | Promise<void>, perPage = 1000): Promise<PagedRead> {
+    return eachSubscriberPage(this.core, { list_id: listId, order_by: 'email', order: 'asc' }, onPage, perPage);
+  }
 
   addSubscribersToList(listId: number, subscribers: readonly SubscriberInput[], opts?: AddOptions): Promise<PushOutcome[]> {
     return addSubscribersToList(this.core, listId, subscribers, opts);
@@ -241,6 +265,18 @@ export class ListmonkClient {
   pauseCampaign(id: number): Promise<ListmonkCampaign> {
     return pauseCampaign(this.core, id);
   }
+  /** Takes a scheduled campaign back to draft; a draft is returned unchanged. */
+  unscheduleCampaign(id: number): Promise<ListmonkCampaign> {
+    return unscheduleCampaign(this.core, id);
+  }
+  /** Stops a campaign whatever it is doing now: running → paused, scheduled → draft (see campaigns.ts). */
+  stopCampaign(id: number): Promise<StoppedCampaign> {
+    return stopCampaign(this.core, id);
+  }
+  /** Campaigns in the given statuses, without bodies, every page. */
+  listCampaigns(q: CampaignQuery): Promise<ListmonkCampaign[]> {
+    return listCampaigns(this.core, q);
+  }
 
   readSettings(): Promise<ThrottleSettings> {
     return readSettings(this.core);
@@ -249,9 +285,17 @@ export class ListmonkClient {
   readSettingsDocument(): Promise<Record<string, unknown>> {
     return readSettingsDocument(this.core);
   }
-  /** Writes only the sliding-window keys back (a whole-document PUT that restarts Listmonk); a no-op when unchanged. */
+  /** Writes only the sliding-window keys back (a whole-document PUT that restarts Listmonk); a no-op when unchanged; refused where unsafe. */
   writeSlidingWindow(window: SlidingWindow, opts?: { restartWaitMs?: number }): Promise<SlidingWindowWrite> {
     return writeSlidingWindow(this.core, window, opts);
+  }
+  /** Whether Listmonk saved settings it has not applied yet (a write while a campaign ran). */
+  readRestartPending(): Promise<boolean> {
+    return readRestartPending(this.core);
+  }
+  /** The server's one import slot (a settings write restarts Listmonk and loses a running import). */
+  readImportStatus(): Promise<ImportStatus> {
+    return readImportStatus(this.core);
   }
 
   /** Blocklisted subscribers, and unsubscribed subscriptions on these lists, page by page (see optouts.ts). */

@@ -3,7 +3,7 @@
  * any other service failure; `retryable` says whether a later run may succeed unchanged.
  * Messages name the method and path, the status and the server's message, never a credential.
  */
-import { EXIT, ExternalServiceError, type Phase } from '../errors.ts';
+import { ConfigError, EXIT, ExternalServiceError, type Phase } from '../errors.ts';
 
 const SERVICE = 'listmonk';
 
@@ -107,4 +107,19 @@ export function serverMessage(body: unknown): string | undefined {
     return (body as { message: string }).message;
   if (typeof body === 'string' && body.length > 0) return body.length > 200 ? body.slice(0, 200) + '…' : body;
   return undefined;
+}
+
+/**
+ * For the operator commands that exist only to read or change Listmonk for a person
+ * (audit-listmonk, rampcap): without the API user's permission they cannot do their job at all, so
+ * a missing permission is configuration to fix (exit 2, like wrong credentials), not a failure a
+ * later run might not have.
+ */
+export async function permissionsAsConfig<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof ListmonkPermissionError) throw new ConfigError(e.message, { cause: e });
+    throw e;
+  }
 }

@@ -52,7 +52,7 @@ export async function importSubscribersToList(core: ListmonkCore, listId: number
     } catch (e) {
       const transient = e instanceof ListmonkUnavailableError || (e instanceof ListmonkApiError && (e.status >= 500 || e.status === 400));
       if (!transient) throw e;
-      const st = await status(core);
+      const st = await readImportStatus(core);
       if (st.name === name) break; // our upload started; only its answer was lost
       if (st.status === 'importing' || st.status === 'stopping') continue; // lost a race with another import: wait again
       if (e instanceof ListmonkApiError && e.status === 400) throw e; // a real validation error
@@ -76,7 +76,9 @@ export async function importSubscribersToList(core: ListmonkCore, listId: number
   return readBack(core, listId, subscribers);
 }
 
-async function status(core: ListmonkCore): Promise<ImportStatus> {
+/** The server's one import slot: none, importing, stopping, finished or failed (needs subscribers:import). */
+export async function readImportStatus(core: ListmonkCore): Promise<ImportStatus> {
+  await core.version();
   return core.http.request<ImportStatus>('GET', PATH);
 }
 
@@ -84,7 +86,7 @@ async function status(core: ListmonkCore): Promise<ImportStatus> {
 async function waitUntilIdle(core: ListmonkCore, deadline: number, clearsItself: boolean): Promise<void> {
   let announced = false;
   for (;;) {
-    const st = await status(core);
+    const st = await readImportStatus(core);
     if (st.status !== 'importing' && st.status !== 'stopping') {
       // Before v2.5 a finished/failed state blocks the next import until it is DELETEd.
       if (!clearsItself && st.status !== 'none') await core.http.request('DELETE', PATH);
@@ -105,7 +107,7 @@ async function waitUntilIdle(core: ListmonkCore, deadline: number, clearsItself:
 
 async function pollOwn(core: ListmonkCore, name: string, deadline: number): Promise<ImportStatus> {
   for (;;) {
-    const st = await status(core);
+    const st = await readImportStatus(core);
     if (st.name !== name) {
       // Someone reset the state (DELETE) or Listmonk restarted: the import's fate is unknown.
       throw new ListmonkImportError(

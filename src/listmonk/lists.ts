@@ -4,7 +4,7 @@
  * our side (research/listmonk.md §3.1).
  */
 import type { ListmonkCore } from './core.ts';
-import { ListmonkPermissionError } from './errors.ts';
+import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';
 import { createOnce } from './retry-create.ts';
 import type { ListmonkList, PageResults } from './types.ts';
 
@@ -27,6 +27,17 @@ export async function getAllLists(core: ListmonkCore): Promise<ListmonkList[]> {
     query: { minimal: true, per_page: 'all' },
   });
   return Array.isArray(data) ? data : (data?.results ?? []);
+}
+
+/** One list with its opt-in type and subscriber count; null when it does not exist (Listmonk answers 400). */
+export async function getList(core: ListmonkCore, id: number): Promise<ListmonkList | null> {
+  await core.version();
+  try {
+    return await core.http.request<ListmonkList>('GET', `/api/lists/${id}`);
+  } catch (e) {
+    if (e instanceof ListmonkApiError && e.status === 400) return null;
+    throw e;
+  }
 }
 
 /** The list of that exact name; the oldest (lowest id) when several share it. */

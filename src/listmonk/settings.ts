@@ -7,9 +7,10 @@
  * blanked (Listmonk keeps a password sent empty; the `•` mask would be saved as the password), and
  * waits for the server to come back.
  */
-import { InputError } from '../errors.ts';
+import { ExternalServiceError, InputError, SafetyGateError } from '../errors.ts';
 import { ListmonkUnavailableError } from './errors.ts';
 import type { ListmonkCore } from './core.ts';
+import { settingsWriteRisks } from './settings-safety.ts';
 
 export interface ThrottleSettings {
   slidingWindow: boolean;
@@ -49,10 +50,15 @@ export function parseGoDuration(d: string): number | null {
 
 /** Messages per hour the sliding window allows, or null when it is off or unreadable. */
 export function slidingWindowPerHour(s: ThrottleSettings): number | null {
-  if (!s.slidingWindow) return null;
-  const seconds = parseGoDuration(s.slidingWindowDuration);
-  if (seconds === null || s.slidingWindowRate <= 0) return null;
-  return Math.floor((s.slidingWindowRate * 3600) / seconds);
+  return windowPerHour({ enabled: s.slidingWindow, duration: s.slidingWindowDuration, rate: s.slidingWindowRate });
+}
+
+/** Messages per hour a window allows, or null when it is off or unreadable. */
+export function windowPerHour(w: SlidingWindow): number | null {
+  if (!w.enabled) return null;
+  const seconds = parseGoDuration(w.duration);
+  if (seconds === null || w.rate <= 0) return null;
+  return Math.floor((w.rate * 3600) / seconds);
 }
 
 /** A warning for the operator, or null when Listmonk's window enforces the day's hourly cap. */
@@ -98,7 +104,8 @@ export function blankMaskedSecrets<T>(v: T): T {
   return v;
 }
 
-function windowOf(doc: Record<string, unknown>): SlidingWindow {
+/** The sliding-window keys of a settings document. */
+export function slidingWindowOf(doc: Record<string, unknown>): SlidingWindow {
   return {
     enabled: doc['app.message_sliding_window'] === true,
     duration: String(doc['app.message_sliding_window_duration'] ?? ''),
@@ -106,19 +113,39 @@ function windowOf(doc: Record<string, unknown>): SlidingWindow {
   };
 }
 
+/** Same switch, same rate, same length of window (`1h` and `60m` are one window). */
+export function sameWindow(a: SlidingWindow, b: SlidingWindow): boolean {
+  const da = parseGoDuration(a.duration);
+  return a.enabled === b.enabled && a.rate === b.rate && da !== null && da === parseGoDuration(b.duration);
+}
+
 /**
- * Sets the sliding window and nothing else. A no-op when Listmonk already has these values. After
- * the write, waits for the re-exec (Listmonk restarts 0.5–3.5 s after answering) and for the
- * server to answer again, so the caller's next request reaches the new process.
+ * Whether Listmonk holds settings it has saved but not applied (GET /api/config `needs_restart`,
+ * every version): a settings write while a campaign was running is applied at the next restart.
+ */
+export async function readRestartPending(core: ListmonkCore): Promise<boolean> {
+  await core.version();
+  const c = await core.http.request<{ needs_restart?: unknown }>('GET', '/api/config');
+  return c?.needs_restart === true;
+}
+
+/**
+ * Sets the sliding window and nothing else. A no-op when Listmonk already has these values.
+ * Refused (SafetyGateError, nothing written) where writing the document back could lose or swap a
+ * secret (settings-safety.ts: a version whose handler was not reviewed, or entries sharing a uuid).
+ * After the write, waits for the re-exec (Listmonk restarts 0.5–3.5 s after answering) and for the
+ * server to answer again, then reads the window back: Listmonk must hold what was asked.
  */
 export async function writeSlidingWindow(core: ListmonkCore, want: SlidingWindow, opts: { restartWaitMs?: number } = {}): Promise<SlidingWindowWrite> {
   const seconds = parseGoDuration(want.duration);
   if (seconds === null || seconds <= 1) throw new InputError(`sliding window duration "${want.duration}" must be a Go duration above 1 s (e.g. 1h).`);
   if (!Number.isInteger(want.rate) || want.rate < 1) throw new InputError(`sliding window rate ${want.rate} must be a positive whole number.`);
   const doc = await readSettingsDocument(core);
-  const before = windowOf(doc);
-  if (before.enabled === want.enabled && before.rate === want.rate && parseGoDuration(before.duration) === seconds)
-    return { changed: false, needsRestart: false, before, after: before };
+  const before = slidingWindowOf(doc);
+  if (sameWindow(before, want)) return { changed: false, needsRestart: false, before, after: before };
+  const risks = settingsWriteRisks(doc, await core.version());
+  if (risks.length)
+    throw new SafetyGateError('listmonk-settings', `Listmonk's settings were not written (a whole-document write would damage them):\n  ${risks.join('\n  ')}`);
   const body = blankMaskedSecrets({
     ...doc,
     'app.message_sliding_window': want.enabled,
@@ -134,8 +161,18 @@ export async function writeSlidingWindow(core: ListmonkCore, want: SlidingWindow
   }
   const needsRestart = Boolean(answer && typeof answer === 'object' && (answer as { needs_restart?: boolean }).needs_restart);
   if (!needsRestart) await waitForRestart(core, opts.restartWaitMs ?? 30_000);
-  const after = windowOf(await readSettingsDocument(core));
+  const after = slidingWindowOf(await readSettingsDocument(core));
+  if (!sameWindow(after, want))
+    throw new ExternalServiceError(
+      'listmonk',
+      `Listmonk's sliding window reads ${describeWindow(after)} after writing ${describeWindow(want)} (was ${describeWindow(before)}): the write was lost or refused. Check Settings → Performance in Listmonk, then run this again.`,
+      { retryable: true },
+    );
   return { changed: true, needsRestart, before, after };
+}
+
+export function describeWindow(w: SlidingWindow): string {
+  return w.enabled ? `on, ${w.rate} per ${w.duration}` : `off (${w.rate} per ${w.duration || '?'} when on)`;
 }
 
 /**

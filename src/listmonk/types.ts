@@ -21,6 +21,8 @@ export interface ListmonkList {
   optin?: ListOptin;
   tags?: string[];
   description?: string;
+  /** Every subscription, unsubscribed ones included; from a materialized view (can be stale). Absent with `minimal=true`. */
+  subscriber_count?: number;
 }
 
 export type SubscriberStatus = 'enabled' | 'disabled' | 'blocklisted';
@@ -45,13 +47,23 @@ export interface ListmonkSubscriber {
 export type CampaignStatus = 'draft' | 'scheduled' | 'running' | 'paused' | 'cancelled' | 'finished';
 export type CampaignContentType = 'richtext' | 'html' | 'markdown' | 'plain' | 'visual';
 
+export type CampaignType = 'regular' | 'optin';
+
 export interface ListmonkCampaign {
   id: number;
   uuid?: string;
   name: string;
   subject: string;
   status: CampaignStatus;
+  /** `optin` campaigns go to unconfirmed subscriptions of double opt-in lists only. */
+  type?: CampaignType;
   send_at: string | null;
+  /** Set when the campaign starts: its recipients then, and how many were sent so far. */
+  to_send?: number;
+  sent?: number;
+  started_at?: string | null;
+  created_at?: string;
+  updated_at?: string;
   content_type: CampaignContentType;
   tags: string[];
   lists: { id: number; name: string }[];

@@ -317,35 +317,163 @@ export const CASES: ContractCase[] = [
     },
   },
   {
-    name: 'settings: GET masks secrets; a write of the sliding window changes those keys only, survives the restart, and is a no-op when unchanged',
+    name: 'campaigns: status filter pages through scheduled ones only; scheduled → draft keeps send_at; draft → draft is 400; the client stops by status',
     async run(t) {
-      const admin = await t.apiUser(['settings:get', 'settings:manage']);
+      const l = await list(t);
+      const now = await t.now();
+      const sendAt = new Date(now.getTime() + 2 * 86_400_000);
+      sendAt.setUTCMilliseconds(0);
+      const make = async (schedule: boolean) => {
+        const r = await t.call('POST', '/api/campaigns', { json: { name: unique('stop'), subject: 'S', lists: [l.id], content_type: 'html', body: '<p>s</p>', send_at: sendAt.toISOString() } });
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        if (schedule) expect((await t.call('PUT', `/api/campaigns/${r.body.data.id}/status`, { json: { status: 'scheduled' } })).status).toBe(200);
+        return r.body.data.id as number;
+      };
+      const scheduled = [await make(true), await make(true), await make(true)];
+      const draft = await make(false);
+      // Pages of 2, newest first: every scheduled campaign once, nothing else.
+      const listed = await t.client().listCampaigns({ statuses: ['scheduled', 'running'], perPage: 2 });
+      expect(listed.every((c) => c.status === 'scheduled' || c.status === 'running')).toBe(true);
+      expect(new Set(listed.map((c) => c.id)).size).toBe(listed.length);
+      for (const id of scheduled) expect(listed.map((c) => c.id)).toContain(id);
+      expect(listed.map((c) => c.id)).not.toContain(draft);
+      const one = listed.find((c) => c.id === scheduled[0])!;
+      expect(one).toMatchObject({ type: 'regular', lists: [{ id: l.id, name: l.name }] });
+
+      const back = await t.call('PUT', `/api/campaigns/${scheduled[0]}/status`, { json: { status: 'draft' } });
+      expect(back.status).toBe(200);
+      const got = (await t.call('GET', `/api/campaigns/${scheduled[0]}`)).body.data;
+      expect(got.status).toBe('draft');
+      expect(new Date(got.send_at).getTime()).toBe(sendAt.getTime());
+      expect((await t.call('PUT', `/api/campaigns/${draft}/status`, { json: { status: 'draft' } })).status).toBe(400);
+      expect((await t.call('PUT', `/api/campaigns/${scheduled[1]}/status`, { json: { status: 'paused' } })).status).toBe(400);
+
+      const c = t.client();
+      expect(await c.stopCampaign(scheduled[1]!)).toMatchObject({ from: 'scheduled', action: 'unscheduled', campaign: { status: 'draft' } });
+      expect(await c.stopCampaign(scheduled[1]!)).toMatchObject({ from: 'draft', action: 'not_active' });
+      expect((await c.unscheduleCampaign(scheduled[2]!)).status).toBe('draft');
+      expect((await c.unscheduleCampaign(scheduled[2]!)).status).toBe('draft');
+    },
+  },
+  {
+    name: "lists: GET /lists/{id} answers the opt-in type; members are read page by page with each subscription's status",
+    async run(t) {
+      const r = await t.call('POST', '/api/lists', { json: { name: unique('double'), type: 'private', optin: 'double' } });
+      expect(r.status).toBe(200);
+      const l = r.body.data as { id: number };
+      const subs = [await subscriber(t, [l.id]), await subscriber(t, [l.id]), await subscriber(t, [l.id])];
+      await t.call('PUT', '/api/subscribers/lists', { json: { ids: [subs[1]!.id], action: 'add', target_list_ids: [l.id], status: 'unconfirmed' } });
+      await t.call('PUT', '/api/subscribers/lists', { json: { ids: [subs[2]!.id], action: 'unsubscribe', target_list_ids: [l.id] } });
+      const c = t.client();
+      expect(await c.getList(l.id)).toMatchObject({ id: l.id, optin: 'double' });
+      expect(await c.getList(99_999_999)).toBeNull();
+      const seen = new Map<number, string | undefined>();
+      const read = await c.eachListMemberPage(l.id, (rows) => void rows.forEach((s) => seen.set(s.id, s.lists.find((x) => x.id === l.id)?.subscription_status)), 2);
+      expect(read.requests).toBeGreaterThanOrEqual(2);
+      expect(Object.fromEntries(seen)).toEqual({ [subs[0]!.id]: 'confirmed', [subs[1]!.id]: 'unconfirmed', [subs[2]!.id]: 'unsubscribed' });
+    },
+  },
+  {
+    name: 'settings: GET masks every secret; entries sharing a uuid are refused; once retyped, a sliding-window write keeps every secret (by mask length) and is a no-op when unchanged',
+    async run(t) {
+      const admin = await t.apiUser(['settings:get', 'settings:manage', 'subscribers:import']);
       const c = t.client({ apiUser: admin.user, apiToken: admin.token });
-      const before = await c.readSettingsDocument();
-      expect(before).toHaveProperty('app.message_sliding_window');
-      expect(before).toHaveProperty('app.message_sliding_window_duration');
-      expect(before).toHaveProperty('app.message_sliding_window_rate');
-      const smtp = before.smtp as { password: string }[];
+      const get = async () => (await t.call('GET', '/api/settings', { auth: admin.auth })).body.data as Record<string, unknown>;
+      const before = await get();
+      for (const k of ['app.message_sliding_window', 'app.message_sliding_window_duration', 'app.message_sliding_window_rate']) expect(before).toHaveProperty(k);
+      const smtp = before.smtp as { uuid?: string; password?: string }[];
       expect(smtp.length).toBeGreaterThan(0);
-      expect(smtp.every((s) => /^\u2022*$/.test(s.password))).toBe(true);
+      const allMasked = (v: unknown) => v === undefined || (typeof v === 'string' && /^\u2022*$/.test(v));
+      expect(smtp.every((e) => allMasked(e.password))).toBe(true);
+      for (const path of V62_SECRETS) expect(allMasked(at(before, path)), path.join('.')).toBe(true);
+
+      const uuids = smtp.map((e) => e.uuid ?? '');
+      if (new Set(uuids).size < uuids.length) {
+        // A fresh install's two SMTP servers have no uuid: written back, both would get the second's password.
+        await expect(c.writeSlidingWindow({ enabled: true, duration: '1h', rate: 137 })).rejects.toMatchObject({ gate: 'listmonk-settings', message: expect.stringMatching(/smtp entries #1, #2 share the uuid/) });
+        expect(await get()).toEqual(before);
+      }
+
+      // What the refusal asks of the operator: every password typed again, saved once.
+      const typed = blankMasks(structuredClone(before));
+      (typed.smtp as { password: string }[]).forEach((e, i) => (e.password = `smtp-secret-${'x'.repeat(i * 3)}${i}`));
+      for (const e of (typed['bounce.mailboxes'] as { password: string }[] | undefined) ?? []) e.password = 'mailbox-secret-value';
+      V62_SECRETS.forEach((path, i) => put(typed, path, `secret-${i}-${'y'.repeat(i)}`));
+      const saved = await t.call('PUT', '/api/settings', { auth: admin.auth, json: typed });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+      await restarted(t);
+      const retyped = await get();
+      const masks = maskLengths(retyped);
+      // A typed password shows as as many dots as it has characters.
+      expect(masks).toEqual(maskLengths(typed));
+      expect(new Set((retyped.smtp as { uuid: string }[]).map((e) => e.uuid)).size).toBe(smtp.length);
+
       const want = { enabled: true, duration: '1h', rate: 137 };
       const w = await c.writeSlidingWindow(want);
       expect(w).toMatchObject({ changed: true, needsRestart: false, after: want });
-      const after = await c.readSettingsDocument();
-      // Entries without a uuid (a fresh install's SMTP and bounce mailboxes) get one on the first
-      // write; their masked passwords are kept. Everything else is as it was.
-      const uuids = (d: Record<string, unknown>) => ['smtp', 'bounce.mailboxes'].flatMap((k) => ((d[k] as { uuid: string }[] | undefined) ?? []).map((e) => e.uuid));
-      expect(uuids(after).every((u) => u.length > 0)).toBe(true);
+      const after = await get();
+      expect(maskLengths(after)).toEqual(masks);
       const strip = (d: Record<string, unknown>) => {
         const { ['app.message_sliding_window']: _a, ['app.message_sliding_window_duration']: _b, ['app.message_sliding_window_rate']: _c, ...rest } = d;
-        for (const k of ['smtp', 'bounce.mailboxes']) if (Array.isArray(rest[k])) rest[k] = (rest[k] as object[]).map(({ uuid: _u, ...e }: { uuid?: string }) => e);
         return rest;
       };
-      expect(strip(after)).toEqual(strip(before));
+      expect(strip(after)).toEqual(strip(retyped));
       expect((await c.writeSlidingWindow(want)).changed).toBe(false);
+      expect(await c.readRestartPending()).toBe(false);
       // The server answers the pipeline user again after its restart.
       expect((await t.call('GET', '/api/lists?minimal=true&per_page=all')).status).toBe(200);
       expect((await t.client().readSettings()).slidingWindowRate).toBe(137);
     },
   },
 ];
+
+/** The secrets v6.2 hides besides the list entries' passwords (cmd/settings.go GetSettings). */
+const V62_SECRETS: string[][] = [
+  ['upload.s3.aws_secret_access_key'],
+  ['bounce.sendgrid_key'],
+  ['bounce.azure', 'shared_secret'],
+  ['bounce.postmark', 'password'],
+  ['bounce.forwardemail', 'key'],
+  ['bounce.lettermint', 'key'],
+  ['security.captcha', 'hcaptcha', 'secret'],
+  ['security.oidc', 'client_secret'],
+];
+
+function at(doc: Record<string, unknown>, path: string[]): unknown {
+  let cur: unknown = doc;
+  for (const k of path) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[k] : undefined;
+  return cur;
+}
+
+function put(doc: Record<string, unknown>, path: string[], value: string): void {
+  let cur = doc;
+  for (const k of path.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[path[path.length - 1]!] = value;
+}
+
+/** What the admin's form does before saving: a mask means "unchanged", sent as "". */
+function blankMasks<T>(v: T): T {
+  if (typeof v === 'string') return (/^\u2022+$/.test(v) ? '' : v) as T;
+  if (Array.isArray(v)) return v.map(blankMasks) as T;
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blankMasks(x)])) as T;
+  return v;
+}
+
+/** Every secret's mask length: a secret kept (not lost, not swapped with another's) keeps its length. */
+function maskLengths(doc: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of ['smtp', 'bounce.mailboxes']) ((doc[k] as { password?: string }[] | undefined) ?? []).forEach((e, i) => (out[`${k}#${i}`] = [...(e.password ?? '')].length));
+  for (const p of V62_SECRETS) out[p.join('.')] = [...String(at(doc, p) ?? '')].length;
+  return out;
+}
+
+/** Listmonk re-execs itself about 0.5 s after a settings write: wait for it to go and come back. */
+async function restarted(t: ContractTarget): Promise<void> {
+  const up = () => fetch(`${t.url}/health`).then((r) => (void r.arrayBuffer(), r.status === 200), () => false);
+  const started = Date.now();
+  while (Date.now() - started < 4_000 && (await up())) await new Promise((r) => setTimeout(r, 50));
+  while (!(await up())) {
+    if (Date.now() - started > 30_000) throw new Error('Listmonk did not come back after the settings write');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -56,6 +56,10 @@ export interface CampaignRow {
   template_id: number | null;
   messenger: string;
   lists: { id: number; name: string }[];
+  /** Set when it starts running (next-campaigns): its recipients then, and how many were sent. */
+  to_send: number;
+  sent: number;
+  started_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -73,20 +77,10 @@ export class Model {
   /** subscriber id → list id → subscription */
   subscriptions = new Map<number, Map<number, SubscriptionRow>>();
   campaigns = new Map<number, CampaignRow>();
-  settings: Record<string, unknown> = {
-    'app.root_url': 'http://localhost:9000',
-    'app.from_email': 'listmonk <noreply@listmonk.example>',
-    'app.concurrency': 10,
-    'app.message_rate': 10,
-    'app.batch_size': 1000,
-    'app.max_send_errors': 1000,
-    'app.message_sliding_window': false,
-    'app.message_sliding_window_duration': '1h',
-    'app.message_sliding_window_rate': 10000,
-    'privacy.allow_blocklist': true,
-    // As a fresh install has it: no uuid until the first settings write assigns one.
-    'smtp': [{ uuid: '', enabled: true, host: 'localhost', port: 25, username: 'listmonk', password: 'smtp-secret' }],
-  };
+  /** The settings table, as stored (secrets in clear). The server fills it for its version: ./settings.ts. */
+  settings: Record<string, unknown> = {};
+  /** A settings write was answered `needs_restart` (a campaign was running): applied at the next restart. */
+  needsRestart = false;
   private seq = { list: 0, subscriber: 0, campaign: 0 };
 
   addList(l: Partial<ListRow> & { name: string }): ListRow {
@@ -200,10 +194,39 @@ export class Model {
     return { ...l, subscriber_count: count, subscriber_statuses: statuses };
   }
 
-  addCampaign(c: Omit<CampaignRow, 'id' | 'uuid' | 'created_at' | 'updated_at'>): CampaignRow {
+  addCampaign(c: Omit<CampaignRow, 'id' | 'uuid' | 'created_at' | 'updated_at' | 'to_send' | 'sent' | 'started_at'> & Partial<Pick<CampaignRow, 'to_send' | 'sent' | 'started_at'>>): CampaignRow {
     const t = this.nowIso();
-    const row: CampaignRow = { ...c, id: ++this.seq.campaign, uuid: randomUUID(), created_at: t, updated_at: t };
+    const row: CampaignRow = { to_send: 0, sent: 0, started_at: null, ...c, id: ++this.seq.campaign, uuid: randomUUID(), created_at: t, updated_at: t };
     this.campaigns.set(row.id, row);
     return row;
+  }
+
+  /**
+   * Whom Listmonk's sender mails for a campaign (`next-campaign-subscribers`): never a blocklisted
+   * subscriber; on a double opt-in list only confirmed subscriptions, on a single opt-in list all
+   * but unsubscribed ones; an optin campaign only unconfirmed ones of double opt-in lists.
+   */
+  recipients(c: CampaignRow): Set<number> {
+    const out = new Set<number>();
+    for (const ref of c.lists) {
+      const list = this.lists.get(ref.id);
+      if (!list) continue;
+      for (const [subId, subs] of this.subscriptions) {
+        const sub = subs.get(list.id);
+        if (!sub || this.subscribers.get(subId)?.status === 'blocklisted') continue;
+        const mailed =
+          c.type === 'optin' ? list.optin === 'double' && sub.status === 'unconfirmed' : list.optin === 'double' ? sub.status === 'confirmed' : sub.status !== 'unsubscribed';
+        if (mailed) out.add(subId);
+      }
+    }
+    return out;
+  }
+
+  /** What `next-campaigns` does when it picks a campaign up: running, its to_send counted, started now. */
+  start(c: CampaignRow): void {
+    c.status = 'running';
+    c.to_send = this.recipients(c).size;
+    c.started_at ??= this.nowIso();
+    c.updated_at = this.nowIso();
   }
 }

@@ -122,7 +122,8 @@ export const campaignRoutes: Route[] = [
       const from = c.status;
       const rules: Partial<Record<CampaignStatus, [boolean, string]>> = {
         draft: [from === 'scheduled', 'Only scheduled campaigns can be saved as drafts.'],
-        scheduled: [from === 'draft' || from === 'paused', 'Only draft or paused campaigns can be scheduled.'],
+        // A paused campaign may be rescheduled from v5.0.
+        scheduled: [from === 'draft' || (from === 'paused' && atLeast(env.version, 5)), 'Only draft or paused campaigns can be scheduled.'],
         running: [from === 'draft' || from === 'paused', 'Only paused campaigns and drafts can be started.'],
         paused: [from === 'running', 'Only active campaigns can be paused.'],
         cancelled: [from === 'running' || from === 'paused', 'Only active campaigns can be cancelled.'],
@@ -131,7 +132,9 @@ export const campaignRoutes: Route[] = [
       if (rule && !rule[0]) throw badRequest(rule[1]);
       if (target === 'scheduled' && !c.send_at) throw badRequest('Campaign needs a date to be scheduled.');
       // The SQL turns `running` into `scheduled` when send_at is set; other strings go straight in.
-      c.status = target === 'running' && c.send_at ? 'scheduled' : target;
+      // A campaign started without a send_at is picked up by the scheduler at once (modelled as now).
+      if (target === 'running' && !c.send_at) env.model.start(c);
+      else c.status = target === 'running' ? 'scheduled' : target;
       c.updated_at = env.model.nowIso();
       return { ...c, status: target };
     },

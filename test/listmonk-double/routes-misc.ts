@@ -1,7 +1,7 @@
 /** Server info, health, settings (research/listmonk.md §2, §3.9, §4) and the public unsubscribe page. */
-import { randomUUID } from 'node:crypto';
 import { Unwrapped, type Route } from './context.ts';
 import { badRequest, HttpError } from './http-util.ts';
+import { keepSecrets, maskedSettings } from './settings.ts';
 
 export interface SettingsLog {
   puts: number;
@@ -13,33 +13,6 @@ export interface MiscHooks {
   scheduleRestart(): void;
 }
 
-type Secrets = { uuid?: string; password?: string }[];
-const SECRET_LISTS = ['smtp', 'messengers', 'bounce.mailboxes'];
-const mask = (v: unknown) => (typeof v === 'string' ? '\u2022'.repeat(v.length) : v);
-
-/** GET /api/settings: every password comes back as as many `•` as it has characters. */
-function masked(settings: Record<string, unknown>): Record<string, unknown> {
-  const out = structuredClone(settings);
-  for (const k of SECRET_LISTS) if (Array.isArray(out[k])) out[k] = (out[k] as Secrets).map((e) => ({ ...e, password: mask(e.password) as string }));
-  return out;
-}
-
-/**
- * PUT /api/settings: a password sent empty keeps the stored one of the entry with the same uuid (as
- * sent), and an entry without a uuid gets one (a fresh install's entries have none).
- */
-function keepSecrets(incoming: Record<string, unknown>, stored: Record<string, unknown>): Record<string, unknown> {
-  for (const k of SECRET_LISTS) {
-    if (!Array.isArray(incoming[k])) continue;
-    const old = ((stored[k] as Secrets | undefined) ?? []).filter((e) => typeof e.password === 'string');
-    incoming[k] = (incoming[k] as Secrets).map((e) => {
-      const kept = e.password === '' ? old.filter((o) => o.uuid === e.uuid).pop()?.password : undefined;
-      return { ...e, uuid: e.uuid || randomUUID(), ...(kept !== undefined ? { password: kept } : {}) };
-    });
-  }
-  return incoming;
-}
-
 export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[] {
   return [
     // Public, outside /api.
@@ -49,7 +22,14 @@ export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[]
     {
       method: 'GET',
       pattern: '/api/config',
-      handler: (_req, env) => ({ root_url: env.model.settings['app.root_url'], from_email: env.model.settings['app.from_email'], lang: 'en', needs_restart: false, has_legacy_user: false, version: env.version.raw }),
+      handler: (_req, env) => ({
+        root_url: env.model.settings['app.root_url'],
+        from_email: env.model.settings['app.from_email'],
+        lang: 'en',
+        needs_restart: env.model.needsRestart,
+        has_legacy_user: false,
+        version: env.version.raw,
+      }),
     },
     // The one endpoint answering without the {"data": …} envelope.
     { method: 'GET', pattern: '/api/about', handler: (_req, env) => new Unwrapped({ version: env.version.raw, build: `${env.version.raw} (#double)`, go_version: 'go1.24', database: {}, system: {}, host: {} }) },
@@ -57,10 +37,11 @@ export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[]
       method: 'GET',
       pattern: '/api/settings',
       perms: ['settings:get'],
-      handler: (_req, env) => masked(env.model.settings),
+      handler: (_req, env) => maskedSettings(env.model.settings, env.version),
     },
     {
-      // Full replacement, then (in the real server) a re-exec. Recorded so tests can assert we never call it.
+      // Full replacement, then a re-exec; with a campaign running, no re-exec: `needs_restart`
+      // (every version). Recorded so tests can assert the build never calls it.
       method: 'PUT',
       pattern: '/api/settings',
       perms: ['settings:manage'],
@@ -69,7 +50,11 @@ export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[]
         const smtp = Array.isArray(b.smtp) ? (b.smtp as { enabled?: boolean }[]) : [];
         if (!smtp.some((s) => s.enabled)) throw badRequest('At least one SMTP server should be enabled.');
         settingsLog.puts++;
-        env.model.settings = keepSecrets(b, env.model.settings);
+        env.model.settings = keepSecrets(b, env.model.settings, env.version);
+        if ([...env.model.campaigns.values()].some((c) => c.status === 'running')) {
+          env.model.needsRestart = true;
+          return { needs_restart: true };
+        }
         scheduleRestart();
         return true;
       },

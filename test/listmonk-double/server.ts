@@ -18,6 +18,7 @@ import { importRoutes } from './routes-import.ts';
 import { listRoutes } from './routes-lists.ts';
 import { miscRoutes } from './routes-misc.ts';
 import { subscriberRoutes, validateEmail } from './routes-subscribers.ts';
+import { freshSettings } from './settings.ts';
 import { parse, type Version } from './version.ts';
 
 export interface DoubleOptions {
@@ -69,6 +70,7 @@ export class ListmonkDouble {
   private constructor(opts: DoubleOptions) {
     this.model = new Model(opts.now);
     this.version = parse(opts.version ?? 'v6.2.0');
+    this.model.settings = freshSettings(this.version);
     for (const u of opts.users ?? [DEFAULT_USER]) this.users.set(u.username, structuredClone(u));
     this.admin = opts.admin === undefined ? { username: 'admin', password: 'admin-password' } : opts.admin;
     this.domainBlocklist = opts.domainBlocklist ?? [];
@@ -108,6 +110,7 @@ export class ListmonkDouble {
     later(this.restartDelayMs, () => {
       this.restarting = true;
       this.importer.reset();
+      this.model.needsRestart = false;
       later(this.restartDowntimeMs, () => (this.restarting = false));
     });
   }
@@ -127,6 +130,7 @@ export class ListmonkDouble {
   /** A process restart: in-memory import state is lost, the database (model) stays. */
   restart(): void {
     this.importer.reset();
+    this.model.needsRestart = false;
     this.faults.recover();
   }
 

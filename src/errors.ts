@@ -3,7 +3,7 @@
  * handler (src/cli/main.ts) maps them to exit codes; only InternalError prints a stack.
  * Every message says what to do next, not only what went wrong.
  */
-export type Phase = 'usage' | 'config' | 'input' | 'external' | 'gate' | 'internal';
+export type Phase = 'usage' | 'config' | 'input' | 'external' | 'gate' | 'findings' | 'internal';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3 } as const;
 
@@ -71,6 +71,16 @@ export class SafetyGateError extends AudienceError {
     super(message, options);
     this.gate = gate;
   }
+}
+
+/**
+ * The command did its whole job and found something a person must act on (an audit's offending
+ * campaigns, a setting saved but not in force). Exit 1, so cron notices; the summary carries the
+ * findings (--json prints its keys beside the error, the run ledger keeps them).
+ */
+export class FindingsError extends AudienceError {
+  readonly phase = 'findings';
+  readonly exitCode = EXIT.failed;
 }
 
 /** A bug: an invariant of our own code was broken. Exit 1 with a stack. */

@@ -7,6 +7,7 @@ import { startingAt, systemClock, type Clock } from '../clock.ts';
 import { loadConfig, type Config, type ConfigOverrides } from '../config.ts';
 import type { StageContext } from '../context.ts';
 import { ensureMigrated } from '../db/migrate.ts';
+import { FindingsError } from '../errors.ts';
 import { openStore } from '../db/store.ts';
 import { createOutput, type Output } from './output.ts';
 
@@ -53,7 +54,15 @@ export async function runCommand<S extends object>(
   try {
     const applied = await ensureMigrated(store, { apply: opts.migrations === 'apply' });
     if (applied.length) out.info(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
-    const summary = await body({ config, store, out, now });
+    let summary: S;
+    try {
+      summary = await body({ config, store, out, now });
+    } catch (e) {
+      // Findings are a finished run's result: people see the whole report, then the error says why
+      // the exit is 1. With --json the top-level handler prints the summary's keys once, beside it.
+      if (e instanceof FindingsError && e.summary && !out.json) out.result(e.summary, human as ((s: object) => string) | undefined);
+      throw e;
+    }
     out.result(summary, human as ((s: object) => string) | undefined);
     return summary;
   } finally {

@@ -46,7 +46,6 @@ function mails(type: ListmonkCampaign['type'], optin: ListOptin, status: Subscri
 /** Reads lists on first use and keeps them for the other campaigns that share them. */
 export class ListReader {
   private readonly loaded = new Map<number, Promise<LoadedList>>();
-  requests = 0;
 
   constructor(private readonly lm: ListmonkClient) {}
 
@@ -62,11 +61,10 @@ export class ListReader {
   private async read(id: number, name: string): Promise<LoadedList> {
     // Listmonk keeps a deleted list in the campaign as id 0 with its old name.
     const list = id > 0 ? await this.lm.getList(id) : null;
-    this.requests++;
     if (!list) return { list: { id, name, optin: 'single', members: 0, subscribers: null, missing: true }, members: [] };
     const members: Member[] = [];
     let all = 0;
-    const read = await this.lm.eachListMemberPage(id, (rows) => {
+    await this.lm.eachListMemberPage(id, (rows) => {
       for (const s of rows) {
         all++;
         if (s.status === 'blocklisted') continue;
@@ -74,7 +72,6 @@ export class ListReader {
         if (sub) members.push({ id: s.id, email: s.email, status: sub.subscription_status });
       }
     });
-    this.requests += read.requests;
     return { list: { id, name: list.name, optin: list.optin ?? 'single', members: all, subscribers: list.subscriber_count ?? null, missing: false }, members };
   }
 

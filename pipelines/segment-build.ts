@@ -10,7 +10,7 @@ import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/buil
 import { syncBlocklist } from '../src/build/blocklist-sync.ts';
 import { checkOut, writeOut } from '../src/build/export.ts';
 import { eligibility } from '../src/build/eligibility.ts';
-import { exportRows, ledgerCounts, listRecords, saveCampaign } from '../src/build/ledger.ts';
+import { exportRows, ledgerCounts, listRecords, noLedgerCounts, saveCampaign } from '../src/build/ledger.ts';
 import { listName } from '../src/build/names.ts';
 import { pushReserved } from '../src/build/push.ts';
 import { reserve, type ReserveResult } from '../src/build/reserve.ts';
@@ -160,7 +160,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
     const after = dryRun ? r.before : await ledgerCounts(store.db, date);
     const lists = await listRecords(store.db, date);
     const segSummaries: SegmentSummary[] = names.map((name) => {
-      const c = after[name] ?? { reserved: 0, pushed: 0, failed: 0 };
+      const c = after[name] ?? noLedgerCounts();
       const rec = lists.find((l) => l.segment === name);
       const camp = campaigns[name] ?? (rec?.campaign_id && rec.campaign_send_at ? { id: rec.campaign_id, sendAt: rec.campaign_send_at.toISOString() } : null);
       return {

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { PushStatus } from './tables.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -11,13 +12,17 @@ export interface SegmentLedgerCounts {
   reserved: number;
   pushed: number;
   failed: number;
+  /** Reservations that provably never reached Listmonk (release.ts): counted nowhere. */
+  released: number;
 }
 
+export const noLedgerCounts = (): SegmentLedgerCounts => ({ reserved: 0, pushed: 0, failed: 0, released: 0 });
+
 export async function ledgerCounts(db: Executor, date: string): Promise<Record<string, SegmentLedgerCounts>> {
-  const r = await sql<{ segment: string; status: 'reserved' | 'pushed' | 'failed'; n: number }>`
+  const r = await sql<{ segment: string; status: PushStatus; n: number }>`
     select segment, status, count(*)::int as n from push_ledger where send_date = ${date}::date group by segment, status`.execute(db);
   const out: Record<string, SegmentLedgerCounts> = {};
-  for (const row of r.rows) (out[row.segment] ??= { reserved: 0, pushed: 0, failed: 0 })[row.status] = row.n;
+  for (const row of r.rows) (out[row.segment] ??= noLedgerCounts())[row.status] = row.n;
   return out;
 }
 

@@ -1,8 +1,8 @@
 import type { ColumnType, Generated } from 'kysely';
 import type { DateString } from '../census/tables.ts';
 
-/** sql/0006_build.sql. */
-export type PushStatus = 'reserved' | 'pushed' | 'failed';
+/** sql/0006_build.sql; `released` from sql/0012_push_releases.sql. */
+export type PushStatus = 'reserved' | 'pushed' | 'failed' | 'released';
 
 export interface PushLedgerTable {
   id: Generated<number>;
@@ -23,6 +23,24 @@ export interface PushLedgerTable {
   subscriber_id: number | null;
   reserved_at: ColumnType<Date, Date | string | undefined, Date | string>;
   pushed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The first run that sent, or may have sent, the address to Listmonk (0012). */
+  attempt_run_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** sql/0012_push_releases.sql: why a reservation stopped counting, with its evidence. */
+export type ReleaseReason = 'config_error' | 'never_sent' | 'absent_from_list';
+
+export interface PushReleasesTable {
+  id: Generated<number>;
+  ledger_id: number;
+  send_date: DateString;
+  segment: string;
+  address: string;
+  reason: ReleaseReason;
+  evidence: ColumnType<Record<string, unknown>, string, string>;
+  reserved_run_id: number;
+  run_id: number;
+  released_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface BuildListsTable {
@@ -46,6 +64,7 @@ export interface ListmonkBlocklistSyncTable {
 
 export interface BuildTables {
   push_ledger: PushLedgerTable;
+  push_releases: PushReleasesTable;
   build_lists: BuildListsTable;
   listmonk_blocklist_sync: ListmonkBlocklistSyncTable;
 }

@@ -99,7 +99,8 @@ export async function linkWindow(trx: Transaction<Database>, providerTiers: read
 
 /**
  * The best-ranked candidate rows among the addresses of the temp table `rank_window` linked in
- * `window_links` (fillRankWindow, linkWindow), not yet in the date's ledger, best first: provider
+ * `window_links` (fillRankWindow, linkWindow), not yet in the date's ledger (a released row is
+ * free to take again), best first: provider
  * tier (from `provider_of`), then the rank key. All rows of one address share tier and key, so they are adjacent and the
  * preferred one (segment priority, position, DOT number) comes first.
  */
@@ -112,7 +113,7 @@ export function rankedWindowRows(segments: readonly Segment[], ctx: SegmentConte
     join pg_temp.window_links ce on ce.email_id = w.id
     join (${segmentRows(segments, { ...ctx, among })}) s on s.dot_number = ce.dot_number
     left join pg_temp.provider_of p on p.domain = w.domain
-    where not exists (select 1 from push_ledger l where l.send_date = ${o.date}::date and l.address = w.address)
+    where not exists (select 1 from push_ledger l where l.send_date = ${o.date}::date and l.address = w.address and l.status <> 'released')
     order by tier, w.key, w.id, s.prio, ce.position, s.dot_number
     limit ${o.limit}::int`;
 }

@@ -1,9 +1,14 @@
 /**
- * The cap decision. In one transaction holding the send date's advisory lock: count everything
- * already reserved or pushed for the date (all segments), rank the segments' candidates best first,
- * and reserve at most cap − used of the best eligible ones in the ledger. A second build waits on
- * the lock and then sees the first one's reservations, so the cap holds across concurrent builds,
+ * The cap decision. In one transaction holding the reservation lock: count everything already
+ * reserved or pushed for the date (all segments), rank the segments' candidates best first, and
+ * reserve at most cap − used of the best eligible ones in the ledger. A second build waits on the
+ * lock and then sees the first one's reservations, so the cap holds across concurrent builds,
  * re-runs and crashes; pushing happens after commit, from the ledger.
+ *
+ * The lock is one for every date, not one per date: cooldown looks both ways (rules/cooldown.ts),
+ * so a decision for D depends on the reservations of every date within cooldownDays of it, and two
+ * builds for D and D+1 holding locks of their own could each pass the other's cooldown check
+ * before either committed. It is held for a ledger read and the insert, so one lock costs little.
  *
  * Rules are judged on the best-ranked prefix only, growing it until the day is filled: a verdict
  * depends on the address alone, so the picks equal those of judging every candidate. The prefix
@@ -17,6 +22,7 @@ import type { Database } from '../db/database.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../rules/engine.ts';
 import type { ExclusionRule, RuleContext } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
+import { InternalError } from '../errors.ts';
 import { fillRankWindow, linkWindow, rankedWindowRows } from './candidates.ts';
 import { ledgerCounts, type SegmentLedgerCounts } from './ledger.ts';
 import { tuneSelection } from './session.ts';
@@ -53,42 +59,69 @@ export interface ReserveResult {
   reselected: boolean;
 }
 
-export function dateLockKey(date: string): string {
-  return `audience:build:${date}`;
-}
+/** The advisory lock under which every reservation, for any date, is decided. */
+export const RESERVATION_LOCK = 'audience:build:reserve';
 
 /**
  * Runs inside `trx`. With dryRun, the picks stay in the temp table `picked` (dropped at commit)
- * for the caller to export; otherwise they are inserted into push_ledger as `reserved`.
+ * for the caller to export; otherwise they are inserted into push_ledger as `reserved` (a row of
+ * the date that was released, release.ts, is taken again in place: one row per date and address).
  *
- * The selection runs first without the date's lock, on the ledger as it stands; then the lock is
- * taken and the ledger read again. Reservations are only ever added under that lock, so when the
- * date's ledger is unchanged (same rows, same statuses) nothing that the picks depend on — room,
- * per-segment totals, addresses already taken, ranks — has moved, and they are inserted as they
- * are. When another build reserved in between, the selection runs again under the lock. Either way
- * the cap is decided on the ledger as it is while the lock is held, and the lock is held for a
- * ledger read and the insert in the usual case instead of the whole selection.
+ * The selection runs first without the lock, on the ledger as it stands; then the lock is taken
+ * and the ledger read again. Reservations are only ever added under that lock, so when the date's
+ * ledger is unchanged (same rows, same statuses) and no pick has been reserved meanwhile for a date
+ * within the cooldown, nothing that the picks depend on — room, per-segment totals, addresses
+ * already taken, ranks, cooldown — has moved, and they are inserted as they are. Otherwise the
+ * selection runs again under the lock. Either way the cap and the cooldown are decided on the
+ * ledger as it is while the lock is held, and the lock is held for a ledger read and the insert in
+ * the usual case instead of the whole selection.
  */
 export async function reserve(trx: Transaction<Database>, p: ReserveInput): Promise<ReserveResult> {
   await tuneSelection(trx);
   let state = await ledgerState(trx, p.date);
   let sel = await pick(trx, p, state.before);
   await p.beforeLock?.(trx);
-  await sql`select pg_advisory_xact_lock(hashtext(${dateLockKey(p.date)}))`.execute(trx);
+  await sql`select pg_advisory_xact_lock(hashtext(${RESERVATION_LOCK}))`.execute(trx);
   const lockedAt = performance.now();
   const now = await ledgerState(trx, p.date);
-  const reselected = now.mark !== state.mark;
+  const reselected = now.mark !== state.mark || (await takenMeanwhile(trx, p.date, p.ruleCtx.config.build.cooldownDays)) > 0;
   if (reselected) {
     state = now;
     sel = await pick(trx, p, state.before);
   }
   if (!p.dryRun) {
-    await sql`
+    const r = await sql`
       insert into push_ledger (send_date, segment, address, email_id, dot_number, provider, rank, note, run_id)
       select ${p.date}::date, segment, email, email_id, dot_number, provider, rank, note, ${p.runId}::bigint
-      from pg_temp.picked`.execute(trx);
+      from pg_temp.picked
+      on conflict (send_date, address) do update
+        set segment = excluded.segment, email_id = excluded.email_id, dot_number = excluded.dot_number, provider = excluded.provider,
+            rank = excluded.rank, note = excluded.note, run_id = excluded.run_id, status = 'reserved', outcome = null, error = null,
+            push_run_id = null, list_id = null, subscriber_id = null, attempt_run_id = null, reserved_at = now(), pushed_at = null
+        where push_ledger.status = 'released'`.execute(trx);
+    const inserted = Number(r.numAffectedRows ?? 0);
+    const wanted = Object.values(sel.picked).reduce((a, b) => a + b, 0);
+    // Picks exclude the date's rows that are not released, and nothing else reserves while the lock is held.
+    if (inserted !== wanted) throw new InternalError(`reserved ${inserted} of ${wanted} picks for ${p.date}: the ledger changed under the reservation lock`);
   }
   return { used: sel.used, before: state.before, picked: sel.picked, judged: sel.judged, lockedAt, reselected };
+}
+
+/**
+ * How many picks another decision reserved since they were selected: a row of the date (released
+ * rows excepted), or a pushed or reserved row within the cooldown of another date. The date's mark
+ * catches the first; this catches a build for a neighbouring date, which leaves the date's own
+ * ledger as it was.
+ */
+async function takenMeanwhile(trx: Transaction<Database>, date: string, cooldownDays: number): Promise<number> {
+  const r = await sql<{ n: number }>`
+    select count(*)::int as n from pg_temp.picked p
+    where exists (
+      select 1 from push_ledger l
+      where l.address = p.email
+        and ((l.send_date = ${date}::date and l.status <> 'released')
+          or (l.status in ('reserved', 'pushed') and l.send_date between ${date}::date - ${cooldownDays}::int and ${date}::date + ${cooldownDays}::int)))`.execute(trx);
+  return r.rows[0]?.n ?? 0;
 }
 
 /** The date's ledger counts, and a mark that changes whenever a row is added or changes status. */

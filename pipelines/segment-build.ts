@@ -13,6 +13,7 @@ import { eligibility } from '../src/build/eligibility.ts';
 import { exportRows, ledgerCounts, listRecords, noLedgerCounts, saveCampaign } from '../src/build/ledger.ts';
 import { listName } from '../src/build/names.ts';
 import { pushReserved } from '../src/build/push.ts';
+import { settlePastReservations } from '../src/build/release.ts';
 import { reserve, type ReserveResult } from '../src/build/reserve.ts';
 import type { BuildSummary, SegmentSummary } from '../src/build/summary.ts';
 import { createListmonkClient, ListmonkAuthError, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
@@ -92,6 +93,11 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       }
     }
 
+    // Reservations of dates already past that never reached Listmonk stop counting before this
+    // selection (release.ts); the ones that did are recorded as pushed.
+    const past = await settlePastReservations(store.db, reader, { today: localDate(now, tz), runId: run.id, now });
+    for (const w of past.warnings) warn(w);
+
     const names = segments.map((s) => s.name);
     let picks: Awaited<ReturnType<typeof exportRows>> = [];
     const t0 = performance.now();
@@ -111,7 +117,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       return res;
     });
     const selectSeconds = (performance.now() - t0) / 1000;
-    // The date's lock is held from its grant to the commit.
+    // The reservation lock is held from its grant to the commit.
     const lockSeconds = (performance.now() - r.lockedAt) / 1000;
     const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
     if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
@@ -185,6 +191,7 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
       failed,
       blocklisted,
       optOuts,
+      pastReservations: past.report,
       warnings,
       out: null,
       runId: run.id,

@@ -32,6 +32,7 @@ export async function status(ctx: StageContext) {
   const pushed = Object.values(counts).reduce((n, c) => n + c.pushed, 0);
   const reserved = Object.values(counts).reduce((n, c) => n + c.reserved, 0);
   const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0);
+  const released = Object.values(counts).reduce((n, c) => n + c.released, 0);
   const lists = await listRecords(store.db, today);
   const { mix, dkim } = await recentDelivery(store.db, today, config.maillog.dkimCoverageMin);
   const runs = await lastRuns(store.db);
@@ -44,6 +45,8 @@ export async function status(ctx: StageContext) {
       pushed,
       reserved,
       failed,
+      /** Reservations that never reached Listmonk (a push failed on its configuration or credentials): counted nowhere. */
+      released,
       remaining: 'dailyCap' in warmup ? Math.max(0, warmup.dailyCap - pushed - reserved) : null,
       bySegment: counts,
       lists: lists.map((l) => ({ segment: l.segment, list: { id: l.list_id, name: l.list_name }, campaign: l.campaign_id ? { id: l.campaign_id, sendAt: l.campaign_send_at?.toISOString() ?? null } : null })),
@@ -62,7 +65,7 @@ export type StatusSummary = Awaited<ReturnType<typeof status>>;
 
 export function renderStatus(s: StatusSummary): string {
   const w = 'error' in s.warmup ? `warmup: ${s.warmup.error}` : `warmup day ${s.warmup.day} (since ${s.warmup.start}): cap ${s.warmup.dailyCap}/day, ${s.warmup.hourlyCap}/h`;
-  const lines = [`status for ${s.date}`, `  ${w}`, `  today: ${s.today.pushed} pushed, ${s.today.reserved} reserved, ${s.today.failed} refused; ${s.today.remaining ?? '?'} left under the cap`];
+  const lines = [`status for ${s.date}`, `  ${w}`, `  today: ${s.today.pushed} pushed, ${s.today.reserved} reserved, ${s.today.failed} refused${s.today.released ? `, ${s.today.released} released` : ''}; ${s.today.remaining ?? '?'} left under the cap`];
   for (const l of s.today.lists) lines.push(`    ${l.segment}: list "${l.list.name}" (#${l.list.id})${l.campaign ? `, campaign #${l.campaign.id} at ${l.campaign.sendAt}` : ''}`);
   lines.push(s.holds.length ? '  holds:' : '  holds: none');
   for (const h of s.holds) lines.push(`    ${h.scope === 'global' ? 'GLOBAL' : h.provider} — ${h.reason} until ${h.until}: ${h.detail}`);

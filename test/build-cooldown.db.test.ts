@@ -6,30 +6,26 @@
  * with the build, and builds for adjacent dates cannot race past each other's cooldown check.
  */
 import { sql, type Transaction } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../pipelines/plan.ts';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { reserve } from '../src/build/reserve.ts';
+import type { PushStatus } from '../src/build/tables.ts';
 import type { Database } from '../src/db/database.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { explain } from '../src/email/explain.ts';
 import { RULES } from '../src/rules/index.ts';
 import { SEGMENTS } from '../src/segments/index.ts';
 import { addDays } from '../src/warmup/calendar.ts';
-import { DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble, type FxCarrier } from './build-fixture.ts';
+import { buildTestBed, DATE, doubleClient, fxConfig, fxContext, ledgerAddresses, NOW, overdueCarriers, seedUniverse } from './build-fixture.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
-import type { ListmonkDouble } from './listmonk-double/index.ts';
 
-/** Twelve overdue mcs150 carriers, one address each, all equally good (provider `other`). */
-const address = (i: number) => `owner${String(i).padStart(2, '0')}@mesa-trucking.test`;
-const UNIVERSE: FxCarrier[] = Array.from({ length: 12 }, (_, i) => ({ dot: 1000 + i * 10, emails: [address(i)] }));
+/** Twelve overdue mcs150 carriers, one address each, all equally good. */
+const UNIVERSE = overdueCarriers(12);
+const address = (i: number) => UNIVERSE[i]!.emails[0]!;
 const TOMORROW = addDays(DATE, 1);
 
-async function ledgerOf(store: Store, date: string, statuses = ['reserved', 'pushed']): Promise<string[]> {
-  const r = await sql<{ address: string }>`
-    select address from push_ledger where send_date = ${date}::date and status = any(${statuses}::text[]) order by address`.execute(store.db);
-  return r.rows.map((x) => x.address);
-}
+const ledgerOf = (store: Store, date: string, statuses: readonly PushStatus[] = ['reserved', 'pushed']) => ledgerAddresses(store.db, date, statuses);
 
 async function ledgerRow(store: Store, date: string, addr: string, status: 'reserved' | 'pushed') {
   await sql`insert into push_ledger (send_date, segment, address, email_id, dot_number, rank, run_id, status, pushed_at)
@@ -40,37 +36,22 @@ async function ledgerRow(store: Store, date: string, addr: string, status: 'rese
 const overlap = (a: readonly string[], b: readonly string[]) => a.filter((x) => b.includes(x));
 
 describe('cooldown in both directions', () => {
-  let store: TestStore;
-  let lm: ListmonkDouble;
-  beforeAll(async () => {
-    store = await createTestStore();
-  });
-  afterAll(async () => {
-    await store.close();
-  });
-  beforeEach(async () => {
-    await sql`truncate push_ledger, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store.db);
-    await seedUniverse(store.db, UNIVERSE);
-    lm = await startDouble();
-  });
-  afterEach(async () => {
-    await lm.stop();
-  });
+  const bed = buildTestBed(UNIVERSE);
 
   it("building tomorrow first, then today: today's build leaves tomorrow's people out as cooldown, and explain names the date and list", async () => {
     const config = fxConfig({}, 8);
-    const first = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: TOMORROW });
-    const tomorrow = await ledgerOf(store, TOMORROW, ['pushed']);
+    const first = await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: TOMORROW });
+    const tomorrow = await ledgerOf(bed.store, TOMORROW, ['pushed']);
     expect(tomorrow).toHaveLength(8);
     const list = first.segments[0]!.list!;
 
-    const second = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: DATE });
-    const today = await ledgerOf(store, DATE, ['pushed']);
+    const second = await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: DATE });
+    const today = await ledgerOf(bed.store, DATE, ['pushed']);
     expect(overlap(today, tomorrow)).toEqual([]);
     expect(today).toHaveLength(4);
     expect(second.excluded.cooldown).toBe(8);
 
-    const why = await explain(fxContext(store, config), tomorrow[0]!, { date: DATE });
+    const why = await explain(fxContext(bed.store, config), tomorrow[0]!, { date: DATE });
     const reasons = why.summary.addresses[0]!.reasons;
     expect(reasons.map((r) => r.code)).toEqual(['cooldown']);
     expect(reasons[0]!.detail).toContain(`pushed for ${TOMORROW}`);
@@ -80,40 +61,40 @@ describe('cooldown in both directions', () => {
 
   it("building today first, then tomorrow: tomorrow's build leaves today's people out", async () => {
     const config = fxConfig({}, 8);
-    await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: DATE });
-    const today = await ledgerOf(store, DATE, ['pushed']);
-    const s = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: TOMORROW });
-    const tomorrow = await ledgerOf(store, TOMORROW, ['pushed']);
+    await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: DATE });
+    const today = await ledgerOf(bed.store, DATE, ['pushed']);
+    const s = await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: TOMORROW });
+    const tomorrow = await ledgerOf(bed.store, TOMORROW, ['pushed']);
     expect(today).toHaveLength(8);
     expect(overlap(today, tomorrow)).toEqual([]);
     expect(tomorrow).toHaveLength(4);
     expect(s.excluded.cooldown).toBe(8);
-    const why = await explain(fxContext(store, config), today[0]!, { date: TOMORROW });
+    const why = await explain(fxContext(bed.store, config), today[0]!, { date: TOMORROW });
     expect(why.summary.addresses[0]!.reasons[0]!.detail).toContain(`pushed for ${DATE}`);
   });
 
   it('the window is exact on both sides: N days before or after excludes, N + 1 does not; a reservation counts like a push', async () => {
     const config = fxConfig({ build: { cooldownDays: 5 } }, 50);
-    await ledgerRow(store, addDays(DATE, -5), address(0), 'pushed');
-    await ledgerRow(store, addDays(DATE, -6), address(1), 'pushed');
-    await ledgerRow(store, addDays(DATE, 5), address(2), 'reserved');
-    await ledgerRow(store, addDays(DATE, 6), address(3), 'pushed');
-    const dry = await segmentBuild(fxContext(store, config), { dryRun: true, date: DATE });
+    await ledgerRow(bed.store, addDays(DATE, -5), address(0), 'pushed');
+    await ledgerRow(bed.store, addDays(DATE, -6), address(1), 'pushed');
+    await ledgerRow(bed.store, addDays(DATE, 5), address(2), 'reserved');
+    await ledgerRow(bed.store, addDays(DATE, 6), address(3), 'pushed');
+    const dry = await segmentBuild(fxContext(bed.store, config), { dryRun: true, date: DATE });
     expect(dry.excluded.cooldown).toBe(2);
     expect(dry.segments[0]!.selected).toBe(10);
     for (const [i, excluded] of [[0, true], [1, false], [2, true], [3, false]] as const) {
-      const why = await explain(fxContext(store, config), address(i), { date: DATE });
+      const why = await explain(fxContext(bed.store, config), address(i), { date: DATE });
       expect({ i, codes: why.summary.addresses[0]!.reasons.map((r) => r.code) }).toEqual({ i, codes: excluded ? ['cooldown'] : [] });
     }
-    const ahead = await explain(fxContext(store, config), address(2), { date: DATE });
+    const ahead = await explain(fxContext(bed.store, config), address(2), { date: DATE });
     expect(ahead.summary.addresses[0]!.reasons[0]!.detail).toContain(`reserved for ${addDays(DATE, 5)}`);
   });
 
   it("plan counts each day's audience with the build's cooldown", async () => {
     const config = fxConfig({}, 8);
-    await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: TOMORROW });
-    const p = await plan(fxContext(store, config), { days: 3 });
-    const dry = await segmentBuild(fxContext(store, config), { dryRun: true, date: DATE });
+    await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: TOMORROW });
+    const p = await plan(fxContext(bed.store, config), { days: 3 });
+    const dry = await segmentBuild(fxContext(bed.store, config), { dryRun: true, date: DATE });
     expect(p.days.map((d) => d.date)).toEqual([DATE, TOMORROW, addDays(DATE, 2)]);
     // Today and the day after tomorrow are within 30 days of tomorrow's 8; tomorrow has its own 8.
     expect(p.days[0]!.eligible.mcs150).toBe(dry.segments[0]!.eligible);
@@ -123,14 +104,14 @@ describe('cooldown in both directions', () => {
   it('a build for the next date that reserves during the unlocked selection makes this one select again under the lock', async () => {
     const config = fxConfig({}, 3);
     const decide = (date: string, runId: number, beforeLock?: (trx: Transaction<Database>) => Promise<void>) =>
-      store.db.transaction().execute(async (trx) => {
+      bed.store.db.transaction().execute(async (trx) => {
         const r = await reserve(trx, {
           date, cap: 3, runId, segments: SEGMENTS, maxPerSegment: null, providerTiers: config.build.providerTiers,
           dryRun: false, rules: RULES, ruleCtx: { config, date, now: NOW }, ...(beforeLock ? { beforeLock } : {}),
         });
         return r;
       });
-    const alone = await store.db.transaction().execute(async (trx) => {
+    const alone = await bed.store.db.transaction().execute(async (trx) => {
       await reserve(trx, { date: DATE, cap: 3, runId: 1, segments: SEGMENTS, maxPerSegment: null, providerTiers: config.build.providerTiers, dryRun: true, rules: RULES, ruleCtx: { config, date: DATE, now: NOW } });
       return (await sql<{ email: string }>`select email from pg_temp.picked order by rank`.execute(trx)).rows.map((r) => r.email);
     });
@@ -140,20 +121,20 @@ describe('cooldown in both directions', () => {
         select ${TOMORROW}::date, 'mcs150', address, id, 1000, 1, 99 from emails where address = ${alone[0]!}`.execute(trx);
     });
     expect(r.reselected).toBe(true);
-    const today = await ledgerOf(store, DATE);
+    const today = await ledgerOf(bed.store, DATE);
     expect(today).toHaveLength(3);
     expect(today).not.toContain(alone[0]);
-    expect(overlap(today, await ledgerOf(store, TOMORROW))).toEqual([]);
+    expect(overlap(today, await ledgerOf(bed.store, TOMORROW))).toEqual([]);
   });
 
   it('builds for adjacent dates started at once never share an address', async () => {
     const config = fxConfig({}, 8);
     const dates = [DATE, TOMORROW, addDays(DATE, 2)];
-    const stores: Store[] = testBackend() === 'pg' ? await Promise.all(dates.map(() => openStore({ url: store.url!, dataDir: '' }))) : dates.map(() => store);
+    const stores: Store[] = testBackend() === 'pg' ? await Promise.all(dates.map(() => openStore({ url: bed.store.url!, dataDir: '' }))) : dates.map(() => bed.store);
     try {
-      const results = await Promise.allSettled(dates.map((date, i) => segmentBuild(fxContext(stores[i]!, config), { listmonk: doubleClient(lm, config), date })));
+      const results = await Promise.allSettled(dates.map((date, i) => segmentBuild(fxContext(stores[i]!, config), { listmonk: doubleClient(bed.lm, config), date })));
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
-      const byDate = await Promise.all(dates.map((d) => ledgerOf(store, d)));
+      const byDate = await Promise.all(dates.map((d) => ledgerOf(bed.store, d)));
       const all = byDate.flat();
       expect(new Set(all).size).toBe(all.length);
       expect(all).toHaveLength(12);

@@ -5,12 +5,15 @@
  */
 import { Writable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import type { PushStatus } from '../src/build/tables.ts';
 import { createOutput, type Output } from '../src/cli/output.ts';
 import { loadConfig, type Config, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import type { Store } from '../src/db/store.ts';
 import { createListmonkClient, type ListmonkClient } from '../src/listmonk/index.ts';
+import { createTestStore, type TestStore } from './helpers/store.ts';
 import { DEFAULT_USER, ListmonkDouble } from './listmonk-double/index.ts';
 
 export const DATE = '2026-11-28';
@@ -117,4 +120,63 @@ export function doubleClient(double: ListmonkDouble, config: Config, now: Date =
     { ...config.listmonk, url: double.url, apiUser: DEFAULT_USER.username, apiToken: DEFAULT_USER.token, retryBaseMs: 1, retryMaxMs: 5, timeoutMs: 2000 },
     { now: () => now },
   );
+}
+
+/** `n` overdue mcs150 carriers with one address each at a provider of tier `other`: equally good recipients. */
+export function overdueCarriers(n: number): FxCarrier[] {
+  return Array.from({ length: n }, (_, i) => ({ dot: 1000 + i * 10, emails: [`owner${String(i).padStart(2, '0')}@mesa-trucking.test`] }));
+}
+
+/** The date's ledger addresses in these statuses, sorted. */
+export async function ledgerAddresses(db: Kysely<Database>, date: string, statuses: readonly PushStatus[]): Promise<string[]> {
+  const r = await sql<{ address: string }>`
+    select address from push_ledger where send_date = ${date}::date and status = any(${[...statuses]}::text[]) order by address`.execute(db);
+  return r.rows.map((x) => x.address);
+}
+
+/**
+ * A test file's store and Listmonk double: the ledger, opt-outs, lists, suppressions, holds and
+ * runs emptied and the universe seeded before each test, a fresh double for each.
+ */
+export function buildTestBed(universe: readonly FxCarrier[], domains: Record<string, FxDomain> = {}): { readonly store: TestStore; readonly lm: ListmonkDouble } {
+  let store: TestStore | undefined;
+  let lm: ListmonkDouble | undefined;
+  beforeAll(async () => {
+    store = await createTestStore();
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+  beforeEach(async () => {
+    await sql`truncate push_ledger, push_releases, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store!.db);
+    await seedUniverse(store!.db, universe, domains);
+    lm = await startDouble();
+  });
+  afterEach(async () => {
+    await lm?.stop();
+  });
+  return {
+    get store() {
+      return store!;
+    },
+    get lm() {
+      return lm!;
+    },
+  };
+}
+
+/** The client with `run` called just before each call of `method`: something changes in Listmonk mid-build. */
+export function beforeEachCall<K extends keyof ListmonkClient>(client: ListmonkClient, method: K, run: () => void): ListmonkClient {
+  return new Proxy(client, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key, target);
+      if (typeof v !== 'function') return v;
+      const bound = (v as (...a: unknown[]) => unknown).bind(target);
+      if (key !== method) return bound;
+      return (...a: unknown[]) => {
+        run();
+        return bound(...a);
+      };
+    },
+  });
 }

@@ -177,6 +177,28 @@ describe('addSubscribersToList', () => {
     expect(new Set(members(list.id).map(([, s]) => s))).toEqual(new Set(['confirmed']));
   });
 
+  it('reports every address it sent that failed: one with neither an outcome nor a failure never reached Listmonk', async () => {
+    await start();
+    const { lm } = clientFor(d, { retries: 1 });
+    const list = await lm.ensureList('crash');
+    const subs = Array.from({ length: 30 }, (_, i) => ({ email: `k${i}@example.com` }));
+    d.faults.crashAfterSubscriberWrites(12);
+    const confirmed = new Set<string>();
+    const failed = new Map<string, unknown>();
+    const e = await lm
+      .addSubscribersToList(list.id, subs, { onOutcome: (o) => void confirmed.add(o.email), onFailure: (email, err) => void failed.set(email, err) })
+      .catch((x) => x);
+    expect(e).toBeInstanceOf(ListmonkUnavailableError);
+    expect([...confirmed].filter((x) => failed.has(x))).toEqual([]);
+    expect(failed.size).toBeGreaterThan(0);
+    expect([...failed.values()].every((x) => x instanceof ListmonkUnavailableError)).toBe(true);
+    const unreported = subs.map((s) => s.email).filter((x) => !confirmed.has(x) && !failed.has(x));
+    expect(unreported.length).toBeGreaterThan(0);
+    expect(unreported.filter((x) => d.model.findByEmail(x))).toEqual([]);
+    // The write whose answer was lost is a failure, not an outcome: Listmonk may have it.
+    expect([...d.model.subscribers.values()].every((s) => confirmed.has(s.email) || failed.has(s.email))).toBe(true);
+  });
+
   it('survives 5xx on a fraction of requests without duplicates', async () => {
     await start();
     const { lm } = clientFor(d, { retries: 6 });

@@ -4,14 +4,21 @@
  * reservations already count against the cap, so finishing them is the only way to keep it exact.
  * Listmonk calls are idempotent (409 → look up → add to list), so an address confirmed by Listmonk
  * just before a crash is found on the list again, never duplicated.
+ *
+ * Before the first subscriber request the rows are marked as sent by this run (attempt_run_id);
+ * when the push fails, the rows whose request provably never left (the push stopped before their
+ * turn, or Listmonk refused the credentials or permission) are unmarked, and on a configuration
+ * or credentials failure the unsent rows are released (release.ts). On any other failure they
+ * stay reserved for the re-run.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { ExternalServiceError } from '../errors.ts';
-import type { ListmonkClient, OptOutSighting, PushOutcome, SubscriberInput } from '../listmonk/index.ts';
+import { isAudienceError } from '../errors.ts';
+import { ListmonkApiError, type ListmonkClient, type OptOutSighting, type PushOutcome, type SubscriberInput } from '../listmonk/index.ts';
 import { recordOptOuts } from '../optouts/record.ts';
 import { recordOutcomes, reservedRows, saveList, type Outcome, type PushRow } from './ledger.ts';
 import { listName } from './names.ts';
+import { provablyNotOnList, releasesReservations, releaseUnsent } from './release.ts';
 
 export interface PushInput {
   date: string;
@@ -99,8 +106,50 @@ class OutcomeWriter {
 
 export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: PushInput, onProgress?: (done: number, total: number) => void): Promise<PushReport> {
   // The server version (a round trip, needed before any other call) is detected while the ledger
-  // is read: neither waits for the other.
-  const [rows] = await Promise.all([reservedRows(db, p.date), lm.version()]);
+  // is read: neither waits for the other. pushRows awaits it, inside the failure handling.
+  const version = lm.version();
+  version.catch(() => {});
+  const rows = await reservedRows(db, p.date);
+  // Which rows might Listmonk have: settled ones got an outcome; a failed one may have been
+  // accepted unless its error proves otherwise; the rest were never sent.
+  const settled = new Set<number>();
+  const mayHave = new Set<number>();
+  try {
+    await version;
+    return await pushRows(db, lm, p, rows, settled, mayHave, onProgress);
+  } catch (e) {
+    const notSent = rows.filter((r) => !settled.has(r.id!) && !mayHave.has(r.id!)).map((r) => r.id!);
+    await unmarkUnsent(db, notSent, p.runId);
+    const released = releasesReservations(e)
+      ? await releaseUnsent(db, rows.map((r) => r.id!), 'config_error', failureEvidence(e, p.runId), { runId: p.runId, now: p.now })
+      : 0;
+    const left = await stillReserved(db, rows.map((r) => r.id!));
+    if (isAudienceError(e)) {
+      // Appended in place: the error's class carries the exit code (a credentials error is 2).
+      const notes = [];
+      if (released)
+        notes.push(
+          `${released} reservation(s) for ${p.date} released: Listmonk never had them, so they count toward neither the cap nor the cooldown; fix the error above, then \`audience build --date ${p.date}\` selects again.`,
+        );
+      if (left)
+        notes.push(
+          `${left} address(es) stay reserved for ${p.date} (they count against its cap and as contacts${released ? ': Listmonk may have accepted them' : ''}); re-run \`audience build --date ${p.date}\` to finish the push.`,
+        );
+      if (notes.length) e.message = `${e.message}\n${notes.join('\n')}`;
+    }
+    throw e;
+  }
+}
+
+async function pushRows(
+  db: Kysely<Database>,
+  lm: ListmonkClient,
+  p: PushInput,
+  rows: PushRow[],
+  settled: Set<number>,
+  mayHave: Set<number>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PushReport> {
   const bySegment = new Map<string, PushRow[]>();
   for (const r of rows) (bySegment.get(r.segment) ?? bySegment.set(r.segment, []).get(r.segment)!).push(r);
 
@@ -118,12 +167,17 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
     }),
   );
   segments.forEach((segment, k) => (report.lists[segment] = { id: lists[k]!.id, name: lists[k]!.name }));
+  // Recorded before any subscriber request, after the lists: a row marked sent always has a list
+  // to read back once its date has passed. Only rows still reserved are sent: one settled or
+  // released since the ledger was read is not ours to push.
+  const sending = await markSent(db, rows.map((r) => r.id!), p.runId);
+  for (const [segment, segRows] of bySegment) bySegment.set(segment, segRows.filter((r) => sending.has(r.id!)));
 
   // Then every segment's addresses at once: the client's concurrency bound is shared, so the
   // slots freed by the last addresses of one segment go to the next instead of idling while a
   // segment drains. Each segment has its own list, hence its own outcome writer.
   let done = 0;
-  const settled = await Promise.allSettled(
+  const results = await Promise.allSettled(
     segments.map(async (segment, k) => {
       const listId = lists[k]!.id;
       const segRows = bySegment.get(segment)!;
@@ -140,11 +194,16 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
             onOutcome: (o) => {
               const id = idByEmail.get(o.email);
               if (id === undefined) return;
+              settled.add(id);
               const out = toOutcome(id, o);
               if (out.status === 'pushed') report.pushed++;
               else report.failed++;
               writer.add(out, o);
-              onProgress?.(++done, rows.length);
+              onProgress?.(++done, sending.size);
+            },
+            onFailure: (email, e) => {
+              const id = idByEmail.get(email);
+              if (id !== undefined && !provablyNotOnList(e)) mayHave.add(id);
             },
           },
         );
@@ -156,17 +215,41 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
       await writer.close();
     }),
   );
-  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) {
-    const e: unknown = failure.reason;
-    const left = rows.length - done;
-    if (e instanceof ExternalServiceError)
-      throw new ExternalServiceError(
-        e.service,
-        `${e.message}\n${left} address(es) stay reserved for ${p.date} (they count against its cap); re-run \`audience build --date ${p.date}\` to finish the push.`,
-        { cause: e, retryable: e.retryable },
-      );
-    throw e;
-  }
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
   return report;
+}
+
+/**
+ * Marks rows as sent by this run, before their requests leave (an earlier run's mark stays: it may
+ * have sent them), and returns the ids still reserved.
+ */
+async function markSent(db: Kysely<Database>, ids: readonly number[], runId: number): Promise<Set<number>> {
+  if (!ids.length) return new Set();
+  const r = await sql<{ id: number }>`update push_ledger set attempt_run_id = coalesce(attempt_run_id, ${runId}::bigint)
+    where id = any(${[...ids]}::bigint[]) and status = 'reserved' returning id`.execute(db);
+  return new Set(r.rows.map((x) => x.id));
+}
+
+async function stillReserved(db: Kysely<Database>, ids: readonly number[]): Promise<number> {
+  if (!ids.length) return 0;
+  const r = await sql<{ n: number }>`select count(*)::int as n from push_ledger where id = any(${[...ids]}::bigint[]) and status = 'reserved'`.execute(db);
+  return r.rows[0]?.n ?? 0;
+}
+
+/** Clears this run's mark from rows whose request never left (or was refused outright). */
+async function unmarkUnsent(db: Kysely<Database>, ids: readonly number[], runId: number): Promise<void> {
+  if (!ids.length) return;
+  await sql`update push_ledger set attempt_run_id = null
+    where id = any(${[...ids]}::bigint[]) and status = 'reserved' and attempt_run_id = ${runId}::bigint`.execute(db);
+}
+
+function failureEvidence(e: unknown, runId: number): Record<string, unknown> {
+  const message = e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  return {
+    run: runId,
+    error: e instanceof Error ? e.name : typeof e,
+    ...(e instanceof ListmonkApiError ? { status: e.status, request: `${e.method} ${e.path}` } : {}),
+    message,
+  };
 }

@@ -1,6 +1,7 @@
 /** The `build --json` summary (contract) and its human rendering. */
 import type { OptOutSyncReport } from '../optouts/sync.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
+import type { PastReservations } from './release.ts';
 
 export type SegmentSummary = {
   name: string;
@@ -33,12 +34,18 @@ export type BuildSummary = {
   blocklisted: number;
   /** The opt-out read from Listmonk before selecting; null when Listmonk is not configured (a dry run). */
   optOuts: OptOutSyncReport | null;
+  /**
+   * Reservations of send dates already past, settled before selecting (release.ts): released
+   * (never sent, or not on the date's list when read back), confirmed (on the list: pushed), kept
+   * (could not be checked: still counted).
+   */
+  pastReservations: PastReservations;
   warnings: string[];
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
   /**
    * Wall time of the selection (ranking, rules on the best-ranked addresses, cap decision,
-   * reservation: its whole transaction), of the part of it that holds the date's lock, of judging
+   * reservation: its whole transaction), of the part of it that holds the reservation lock, of judging
    * every candidate for the counts above, and of the push.
    */
   seconds: { select: number; lock: number; count: number; push: number };
@@ -57,6 +64,9 @@ export function renderBuild(s: BuildSummary): string {
   // Per reason: an address excluded by two rules counts under both, so the sum can exceed the excluded addresses.
   if (ex.length) lines.push(`  excluded, by reason (an address may have several): ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.optOuts) lines.push(`  opt-outs read from Listmonk: ${s.optOuts.newOptOuts} new, ${s.optOuts.optedOut} address(es) opted out`);
+  const past = s.pastReservations;
+  if (past.released || past.confirmed || past.kept)
+    lines.push(`  reservations of past dates: ${past.released} released (never reached Listmonk), ${past.confirmed} confirmed on their lists, ${past.kept} still counted (not checked)`);
   if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);
   if (s.blocklisted) lines.push(`  suppressed addresses blocklisted in Listmonk: ${s.blocklisted}`);
   if (s.out) lines.push(`  wrote ${Object.values(s.out.csv).join(', ')} and ${s.out.summary}`);

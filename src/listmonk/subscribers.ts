@@ -44,12 +44,17 @@ export const isOnList = (o: PushOutcome) => o.status === 'created' || o.status =
 export interface AddOptions {
   /** Called as soon as each address is settled with Listmonk, so the caller can record it. */
   onOutcome?: (o: PushOutcome) => void | Promise<void>;
+  /**
+   * Called for each address whose calls failed (the error that stopped it). An address that gets
+   * neither an outcome nor a failure was never sent: the push stopped before its turn.
+   */
+  onFailure?: (email: string, error: unknown) => void;
 }
 
 /**
  * Puts every address on the list. Runs concurrently up to the client's bound. On a fatal error
  * (permission, auth, Listmonk down) no new address is started; those in flight finish and are
- * reported through onOutcome; then the first error is thrown.
+ * reported through onOutcome (or onFailure); then the first error is thrown.
  */
 export async function addSubscribersToList(core: ListmonkCore, listId: number, subscribers: readonly SubscriberInput[], opts: AddOptions = {}): Promise<PushOutcome[]> {
   await core.version();
@@ -62,9 +67,16 @@ export async function addSubscribersToList(core: ListmonkCore, listId: number, s
     subscribers.map((s, i) =>
       tasks(async () => {
         if (fatal !== undefined) return;
+        let o: PushOutcome;
         try {
-          const o = await addOne(core, listId, s);
-          outcomes[i] = o;
+          o = await addOne(core, listId, s);
+        } catch (e) {
+          fatal ??= e;
+          opts.onFailure?.(s.email, e);
+          return;
+        }
+        outcomes[i] = o;
+        try {
           await opts.onOutcome?.(o);
         } catch (e) {
           fatal ??= e;

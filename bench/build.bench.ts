@@ -3,7 +3,7 @@
  * set-based SQL), a build of a 3,000-address day pushed to the Listmonk double (in its own process,
  * like the real server) with 20 ms latency per request. Prints the selection time (segments, the
  * rules on the best-ranked addresses, the cap decision and the ledger insert) and the part of it
- * that holds the date's lock, the summary's full counts (every candidate judged, after commit),
+ * that holds the reservation lock, the summary's full counts (every candidate judged, after commit),
  * the whole build, and push throughput against the concurrency bound
  * (concurrency / latency: what a client that never idles could reach).
  *
@@ -140,7 +140,7 @@ async function main() {
     console.log(`build: warmup day ${s.warmupDay}, cap ${s.dailyCap}; ${s.segments.map((g) => `${g.name} ${g.pushed}`).join(', ')} pushed`);
     console.log(`excluded: ${Object.entries(s.excluded).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
     console.log(
-      `selection: ${s.seconds.select.toFixed(2)} s (target < 3 s: ranking, rules on the best-ranked window, cap decision and ledger insert), of which ${s.seconds.lock.toFixed(3)} s hold the date's lock; ` +
+      `selection: ${s.seconds.select.toFixed(2)} s (target < 3 s: ranking, rules on the best-ranked window, cap decision and ledger insert), of which ${s.seconds.lock.toFixed(3)} s hold the reservation lock; ` +
         `judging every candidate for the summary counts: ${s.seconds.count.toFixed(2)} s; whole build ${whole.toFixed(2)} s`,
     );
     console.log(

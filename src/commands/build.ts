@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .addOption(new Option('--max-per-segment <n>', "at most N addresses per segment for the date (the date's total, re-runs included)"))
     .addOption(new Option('--date <YYYY-MM-DD>', 'send date (default: today in AUDIENCE_TZ)'))
     .addOption(new Option('--send-hour <h>', 'schedule a campaign per segment list at this hour (0–23, AUDIENCE_TZ) on --date'))
-    .addOption(new Option('--dry-run', 'decide and report, but reserve nothing and make no Listmonk call (only the run row and --out files are written)'))
+    .addOption(new Option('--dry-run', 'decide and report, but reserve and push nothing (opt-outs and past dates\' reservations are still read and settled, as a build does)'))
     .addOption(new Option('--out <dir>', 'write each segment as a Listmonk import CSV (email,name,attributes) and the summary JSON (new files; see --force)'))
     .addOption(new Option('--force', "let --out replace the date's files that exist (never a symbolic link)"))
     .addHelpText(
@@ -41,6 +41,12 @@ at once never exceed it. Exit 3 when a gate refuses: warmup start missing, globa
 coverage), pending migrations, or the cap already reached. Before selecting, the build reads
 opt-outs back from Listmonk (blocklisted, or unsubscribed from our lists: excluded as opted_out for
 good); a dry run does too when Listmonk is configured, so its picks are the real ones.
+
+Cooldown looks both ways: nobody pushed or reserved for another date within build.cooldownDays
+(30) before or after --date is selected, whatever order the dates are built in. Reservations that
+never reached Listmonk stop counting: those of a push that failed on its configuration or
+credentials (exit 2), and those of dates already past that no run sent or that the date's list,
+read back, does not hold. After a 5xx or a crash they stay reserved: re-run the same --date.
 
 --out writes new files (--force replaces the date's files if they exist; never through a link).
 The import CSVs keep the data exact, for Listmonk: open them in a text viewer, not a spreadsheet.

@@ -118,15 +118,21 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
     await version;
     return await pushRows(db, lm, p, rows, settled, mayHave, onProgress);
   } catch (e) {
-    const notSent = rows.filter((r) => !settled.has(r.id!) && !mayHave.has(r.id!)).map((r) => r.id!);
-    await unmarkUnsent(db, notSent, p.runId);
-    const released = releasesReservations(e)
-      ? await releaseUnsent(db, rows.map((r) => r.id!), 'config_error', failureEvidence(e, p.runId), { runId: p.runId, now: p.now })
-      : 0;
-    const left = await stillReserved(db, rows.map((r) => r.id!));
+    const notes: string[] = [];
+    let released = 0;
+    let left = 0;
+    try {
+      const notSent = rows.filter((r) => !settled.has(r.id!) && !mayHave.has(r.id!)).map((r) => r.id!);
+      await unmarkUnsent(db, notSent, p.runId);
+      if (releasesReservations(e)) released = await releaseUnsent(db, rows.map((r) => r.id!), 'config_error', failureEvidence(e, p.runId), { runId: p.runId, now: p.now });
+      left = await stillReserved(db, rows.map((r) => r.id!));
+    } catch (bookkeeping) {
+      // The rows then stay reserved, counted: the safe side. The push's own error is the one to
+      // report.
+      notes.push(`The ledger could not be updated after the failure (${(bookkeeping as Error).message}): ${p.date}'s reservations stay counted; re-run \`audience build --date ${p.date}\`.`);
+    }
     if (isAudienceError(e)) {
       // Appended in place: the error's class carries the exit code (a credentials error is 2).
-      const notes = [];
       if (released)
         notes.push(
           `${released} reservation(s) for ${p.date} released: Listmonk never had them, so they count toward neither the cap nor the cooldown; fix the error above, then \`audience build --date ${p.date}\` selects again.`,

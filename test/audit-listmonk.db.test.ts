@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { listmonkAudit } from '../pipelines/listmonk-audit.ts';
 import type { AuditSummary } from '../src/audit/summary.ts';
 import { ConfigError, FindingsError } from '../src/errors.ts';
+import { STOPPED_BY_AUDIT_TAG } from '../src/listmonk/campaigns.ts';
 import { recordOptOuts } from '../src/optouts/record.ts';
 import { addDays, localDate, zonedTime } from '../src/warmup/calendar.ts';
 import { addHold, addSuppression, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
@@ -273,15 +274,30 @@ describe('audit-listmonk', () => {
         [scheduled.id, 'draft'],
         [clean.id, 'scheduled'],
       ]);
-      expect(writes(lm).map((r) => `${r.method} ${r.path} ${JSON.stringify(r.body)}`).sort()).toEqual(
-        [`PUT /api/campaigns/${running.id}/status {"status":"paused"}`, `PUT /api/campaigns/${scheduled.id}/status {"status":"draft"}`].sort(),
+      // The scheduled one, now a draft, is marked so that a build re-run of its date leaves it alone;
+      // its send_at and lists are kept.
+      expect(writes(lm).map((r) => `${r.method} ${r.path}`).sort()).toEqual(
+        [`PUT /api/campaigns/${running.id}/status`, `PUT /api/campaigns/${scheduled.id}/status`, `PUT /api/campaigns/${scheduled.id}`].sort(),
       );
+      const held = lm.model.campaigns.get(scheduled.id)!;
+      expect(held.tags).toContain(STOPPED_BY_AUDIT_TAG);
+      expect(new Date(held.send_at!).getTime()).toBe(new Date(at(1, 9)).getTime());
+      expect(held.lists.map((l) => l.id)).toEqual([dirty.id]);
+      expect(lm.model.campaigns.get(running.id)!.tags).not.toContain(STOPPED_BY_AUDIT_TAG);
       expect(s.stopped.sort()).toEqual([running.id, scheduled.id].sort());
 
       const again = await audit(store, lm, { pause: true });
       expect(again.error).toBeNull();
       expect(again.summary.campaigns.map((c) => c.id)).toEqual([clean.id]);
-      expect(writes(lm)).toHaveLength(2);
+      expect(writes(lm)).toHaveLength(3);
+
+      // What a build re-run of that date asks for: its campaign by name, ensured scheduled. The
+      // audit's draft stays a draft, and the answer says why.
+      const lmc = doubleClient(lm, fxConfig());
+      const ensured = await lmc.ensureScheduledCampaign({ name: held.name, subject: 's', lists: [dirty.id], body: 'b', content_type: 'html', send_at: new Date(at(1, 9)) });
+      expect(ensured).toMatchObject({ created: false, stoppedByAudit: true });
+      expect(lm.model.campaigns.get(scheduled.id)!.status).toBe('draft');
+      expect(writes(lm)).toHaveLength(3);
     });
 
   it('a stop Listmonk refuses is reported per campaign and the others are still stopped', async () => {

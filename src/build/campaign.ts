@@ -62,10 +62,12 @@ export function sendAtFor(date: string, hour: number, tz: string, now: Date): Da
 export interface ScheduledCampaign {
   id: number;
   sendAt: string;
+  /** Left a draft: `audit-listmonk --pause` stopped it, and only a person schedules it again. */
+  stoppedByAudit?: boolean;
 }
 
 export async function scheduleSegmentCampaign(lm: ListmonkClient, name: string, listId: number, content: CampaignContent, sendAt: Date, tags: string[], tz: string): Promise<ScheduledCampaign> {
-  const { campaign } = await lm.ensureScheduledCampaign({
+  const { campaign, stoppedByAudit } = await lm.ensureScheduledCampaign({
     name,
     subject: content.subject,
     lists: [listId],
@@ -78,5 +80,5 @@ export async function scheduleSegmentCampaign(lm: ListmonkClient, name: string, 
     ...(content.templateId ? { template_id: content.templateId } : {}),
   });
   const at = campaign.send_at ? new Date(campaign.send_at) : sendAt;
-  return { id: campaign.id, sendAt: formatZoned(at, tz) };
+  return { id: campaign.id, sendAt: formatZoned(at, tz), ...(stoppedByAudit ? { stoppedByAudit } : {}) };
 }

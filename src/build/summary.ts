@@ -13,7 +13,7 @@ export type SegmentSummary = {
   pushed: number;
   /** The segment's list for the date; id null in a dry run (nothing is created). */
   list: { id: number | null; name: string } | null;
-  campaign: { id: number; sendAt: string } | null;
+  campaign: { id: number; sendAt: string; stoppedByAudit?: boolean } | null;
 };
 
 // Type aliases (not interfaces): the run ledger stores summaries as Record<string, unknown>.
@@ -57,7 +57,11 @@ export function renderBuild(s: BuildSummary): string {
   ];
   for (const g of s.segments) {
     const list = g.list ? ` → list "${g.list.name}"${g.list.id !== null ? ` (#${g.list.id})` : ''}` : '';
-    const camp = g.campaign ? `, campaign #${g.campaign.id} at ${g.campaign.sendAt}` : '';
+    const camp = !g.campaign
+      ? ''
+      : g.campaign.stoppedByAudit
+        ? `, campaign #${g.campaign.id} NOT scheduled: audit-listmonk --pause stopped it (tag "audience-stopped"); check it, then schedule it in Listmonk or remove the tag and re-run`
+        : `, campaign #${g.campaign.id} at ${g.campaign.sendAt}`;
     lines.push(`  ${g.name.padEnd(12)} eligible ${g.eligible}, selected ${g.selected}, pushed ${g.pushed}${list}${camp}`);
   }
   const ex = Object.entries(s.excluded).sort((a, b) => b[1] - a[1]);

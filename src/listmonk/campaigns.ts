@@ -7,7 +7,7 @@ import { InputError } from '../errors.ts';
 import type { ListmonkCore } from './core.ts';
 import { ListmonkApiError } from './errors.ts';
 import { createOnce } from './retry-create.ts';
-import type { CampaignContentType, ListmonkCampaign, PageResults } from './types.ts';
+import type { CampaignContentType, CampaignStatus, ListmonkCampaign, PageResults } from './types.ts';
 import { atLeast } from './version.ts';
 
 export interface CampaignInput {
@@ -31,6 +31,27 @@ export interface EnsuredCampaign {
   campaign: ListmonkCampaign;
   /** false on a re-run that found the campaign by name. */
   created: boolean;
+  /** A draft that `audit-listmonk --pause` took back from scheduled: left as it is, not scheduled again. */
+  stoppedByAudit?: boolean;
+}
+
+/**
+ * The tag `audit-listmonk --pause` puts on a scheduled campaign it takes back to draft. A draft is
+ * otherwise what a build left after a crash between creating and scheduling, which a re-run
+ * schedules; without a mark, re-running the build for that date would schedule again the very
+ * campaign the audit found offending. Kept in Listmonk, beside the campaign, so the operator sees
+ * why it waits, and removes the tag (or schedules it by hand) once it is safe.
+ */
+export const STOPPED_BY_AUDIT_TAG = 'audience-stopped';
+
+/** Adds STOPPED_BY_AUDIT_TAG to a draft, keeping its lists, tags and send_at. */
+async function markStoppedByAudit(core: ListmonkCore, c: ListmonkCampaign): Promise<void> {
+  if (c.tags?.includes(STOPPED_BY_AUDIT_TAG)) return;
+  const v = await core.version();
+  const tags = [...(c.tags ?? []), STOPPED_BY_AUDIT_TAG];
+  // PUT binds over the stored campaign but always needs `lists`; v2–v4 drop send_at without send_later.
+  const keepSendAt = c.send_at ? { send_at: c.send_at, ...(atLeast(v, 5) ? {} : { send_later: true }) } : {};
+  await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${c.id}`, { json: { lists: c.lists.map((l) => l.id), tags, ...keepSendAt } });
 }
 
 function sendAtIso(core: ListmonkCore, input: CampaignInput): string {
@@ -147,11 +168,16 @@ export async function stopCampaign(core: ListmonkCore, id: number): Promise<Stop
     const action: StopAction = target === 'paused' ? 'paused' : 'unscheduled';
     try {
       const done = await core.http.request<ListmonkCampaign>('PUT', `/api/campaigns/${id}/status`, { json: { status: target } });
-      return { campaign: { ...current, ...done, status: target }, from, action };
+      const stopped: ListmonkCampaign = { ...current, ...done, status: target as CampaignStatus };
+      if (action === 'unscheduled') await markStoppedByAudit(core, stopped);
+      return { campaign: stopped, from, action };
     } catch (e) {
       if (!(e instanceof ListmonkApiError) || e.status !== 400) throw e;
       current = await getCampaign(core, id);
-      if (current.status === target) return { campaign: current, from, action };
+      if (current.status === target) {
+        if (action === 'unscheduled') await markStoppedByAudit(core, current);
+        return { campaign: current, from, action };
+      }
     }
   }
   throw new ListmonkApiError({
@@ -206,6 +232,7 @@ export async function ensureScheduledCampaign(core: ListmonkCore, input: Campaig
     return { campaign: await scheduleCampaign(core, draft.id), created: true };
   }
   if (found.status !== 'draft') return { campaign: found, created: false };
+  if (found.tags?.includes(STOPPED_BY_AUDIT_TAG)) return { campaign: found, created: false, stoppedByAudit: true };
   const send_at = sendAtIso(core, input);
   if (!found.send_at || new Date(found.send_at).getTime() !== new Date(send_at).getTime()) {
     // PUT binds over the stored campaign but always needs `lists`; v2–v4 also read send_later.

@@ -5,6 +5,7 @@
  * lists and subscribers with unique names, so cases share one server.
  */
 import { expect } from 'vitest';
+import { STOPPED_BY_AUDIT_TAG } from '../../src/listmonk/campaigns.ts';
 import { ListmonkPermissionError } from '../../src/listmonk/errors.ts';
 import type { OptOutSighting } from '../../src/listmonk/optouts.ts';
 import type { ContractTarget } from './target.ts';
@@ -351,6 +352,13 @@ export const CASES: ContractCase[] = [
       const c = t.client();
       expect(await c.stopCampaign(scheduled[1]!)).toMatchObject({ from: 'scheduled', action: 'unscheduled', campaign: { status: 'draft' } });
       expect(await c.stopCampaign(scheduled[1]!)).toMatchObject({ from: 'draft', action: 'not_active' });
+      // The stop marks the draft (tag) keeping its send_at and lists, and a build's ensure leaves it a draft.
+      const marked = (await t.call('GET', `/api/campaigns/${scheduled[1]}`)).body.data;
+      expect(marked.tags).toContain(STOPPED_BY_AUDIT_TAG);
+      expect(new Date(marked.send_at).getTime()).toBe(sendAt.getTime());
+      expect(marked.lists.map((x: { id: number }) => x.id)).toEqual([l.id]);
+      const ensured = await c.ensureScheduledCampaign({ name: marked.name, subject: 'S', lists: [l.id], body: '<p>s</p>', send_at: sendAt });
+      expect(ensured).toMatchObject({ created: false, stoppedByAudit: true, campaign: { status: 'draft' } });
       expect((await c.unscheduleCampaign(scheduled[2]!)).status).toBe('draft');
       expect((await c.unscheduleCampaign(scheduled[2]!)).status).toBe('draft');
     },

@@ -2,6 +2,7 @@
  * Job: the nightly bounce scrub. Reads mail.log and its rotations incrementally and updates
  * delivery events, suppressions, holds and daily health (src/maillog/scrub.ts).
  */
+import { holdSubjectText } from '../src/maillog/holds.ts';
 import type { StageContext } from '../src/context.ts';
 import { OutputFile } from '../src/files/safe-output.ts';
 import { scrubBounces, scrubFiles, type ScrubOptions, type ScrubSummary } from '../src/maillog/scrub.ts';
@@ -49,7 +50,7 @@ export function describeBounceScrub(s: ScrubSummary): string {
     `new suppressions: ${s.suppressed.addresses} address(es), ${s.suppressed.domains} domain(s)`,
     `DKIM: ${s.dkim.signed} of ${s.dkim.campaignMessages} campaign message(s) signed (${pct(s.dkim.coverage)})`,
     s.holds.length ? 'active holds:' : 'no active holds',
-    ...s.holds.map((h) => `  ${h.scope === 'global' ? 'GLOBAL' : h.provider}: ${h.reason} until ${h.until}`),
+    ...s.holds.map((h) => `  ${h.scope === 'global' ? 'GLOBAL' : holdSubjectText({ ...h, mx_host: h.mxHost })}: ${h.reason} until ${h.until}`),
   ];
   return lines.join('\n');
 }

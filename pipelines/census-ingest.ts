@@ -18,7 +18,7 @@ export type CensusIngestJobSummary = CensusIngestSummary & { normalize: Normaliz
 
 export async function runCensusIngest(ctx: StageContext, opts: CensusIngestJobOptions): Promise<CensusIngestJobSummary> {
   validateIngestOptions(opts);
-  const summary = await withRun(ctx.store, 'ingest-census', { files: opts.files, snapshot: opts.snapshot, maxRejectRate: opts.maxRejectRate ?? null }, (run) =>
+  const summary = await withRun(ctx.store, 'ingest-census', { files: opts.files, snapshot: opts.snapshot, maxRejectRate: opts.maxRejectRate ?? null, allowOlder: Boolean(opts.allowOlder), forceSnapshot: Boolean(opts.forceSnapshot) }, (run) =>
     ingestCensus(ctx, run, opts),
   { now: ctx.now });
   const normalize = opts.normalize === false ? null : await normalizeEmails(ctx);
@@ -30,6 +30,8 @@ export function describeCensusIngest(s: CensusIngestJobSummary): string {
     `ingested ${s.files.join(', ')} (${s.format}) in ${s.seconds} s`,
     `  read ${s.read}, accepted ${s.accepted}, rejected ${s.rejected}`,
     `  carriers: ${s.inserted} inserted, ${s.updated} updated, ${s.unchanged} unchanged, ${s.deactivated} deactivated`,
+    ...(s.keptNewer ? [`  kept: ${s.keptNewer} carrier(s) whose stored MCS-150 filing is as new or newer than this older file's`] : []),
+    `  newest MCS-150/ADD date: ${s.dataDate ?? 'none'}`,
     ...(s.rejected ? [`  rejects: select * from census_rejects where run_id = ${s.run}${s.rejectsFile ? ` (also in ${String(s.rejectsFile)})` : ''}`] : []),
     s.normalize
       ? `  e-mails: ${s.normalize.carriers_normalized} carriers normalized; ${s.normalize.totals.addresses} addresses (${s.normalize.totals.valid} valid, ${s.normalize.totals.invalid} invalid, ${s.normalize.totals.shared} shared)`

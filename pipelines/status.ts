@@ -8,6 +8,7 @@ import { ledgerCounts, listRecords } from '../src/build/ledger.ts';
 import { holdsView, recentDelivery, suppressionCounts } from '../src/build/status.ts';
 import { activeOptOutCount } from '../src/optouts/record.ts';
 import { AudienceError } from '../src/errors.ts';
+import { holdSubjectText } from '../src/maillog/holds.ts';
 import { lastRuns } from '../src/runs.ts';
 import { localDate } from '../src/warmup/calendar.ts';
 import { dayCap } from '../src/warmup/ramp.ts';
@@ -68,7 +69,7 @@ export function renderStatus(s: StatusSummary): string {
   const lines = [`status for ${s.date}`, `  ${w}`, `  today: ${s.today.pushed} pushed, ${s.today.reserved} reserved, ${s.today.failed} refused${s.today.released ? `, ${s.today.released} released` : ''}; ${s.today.remaining ?? '?'} left under the cap`];
   for (const l of s.today.lists) lines.push(`    ${l.segment}: list "${l.list.name}" (#${l.list.id})${l.campaign ? `, campaign #${l.campaign.id} at ${l.campaign.sendAt}` : ''}`);
   lines.push(s.holds.length ? '  holds:' : '  holds: none');
-  for (const h of s.holds) lines.push(`    ${h.scope === 'global' ? 'GLOBAL' : h.provider} — ${h.reason} until ${h.until}: ${h.detail}`);
+  for (const h of s.holds) lines.push(`    ${h.scope === 'global' ? 'GLOBAL' : holdSubjectText({ ...h, mx_host: h.mxHost })} — ${h.reason} until ${h.until}: ${h.detail}`);
   const d = s.dkimCoverage;
   lines.push(`  DKIM coverage (7 days): ${d.ratio === null ? 'no campaign mail seen' : `${(d.ratio * 100).toFixed(1)}% of ${d.campaignMessages} (minimum ${d.minimum * 100}%)${d.ok ? '' : ' — BELOW MINIMUM'}`}`);
   const m = s.deliveryMix;

@@ -76,7 +76,7 @@ describe('exit codes and texts', () => {
     expect(r.code).toBe(2);
     expect(r.json).toMatchObject({ command: 'unhold', error: { phase: 'usage' } });
     const message = (r.json!.error as { message: string }).message;
-    expect(message).toMatch(/"gmail" is not a provider name\. Did you mean google\?/);
+    expect(message).toMatch(/"gmail" is not a provider or a domain\. Did you mean google\?/);
     expect(message).toMatch(/google, microsoft365, outlook_consumer, yahoo/);
     expect(message).toMatch(/Active holds: none\./);
   }, 180_000);

@@ -2,7 +2,7 @@
  * `audience ingest census` end to end through the real binary: the --json contract, exit codes,
  * --rejects and --max-reject-rate as flags.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,8 @@ describe('audience ingest census (CLI)', { timeout: 300_000 }, () => {
     expect(r.stderr).toMatch(/too many bad rows, nothing was merged/);
     expect(existsSync(rejects)).toBe(true);
     expect(readFileSync(rejects, 'utf8').trim().split('\n')).toHaveLength(14);
-    const ok = await runCli(['ingest', 'census', dataSample('bad_rows.txt'), '--max-reject-rate', '0.9'], { env });
+    // bad_rows.txt is older than the 2026 file loaded above: --allow-older (the freshness test below).
+    const ok = await runCli(['ingest', 'census', dataSample('bad_rows.txt'), '--max-reject-rate', '0.9', '--allow-older'], { env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/read 21, accepted 8, rejected 13/);
   });
@@ -57,6 +58,30 @@ describe('audience ingest census (CLI)', { timeout: 300_000 }, () => {
     expect(two.stderr).toMatch(/--snapshot declares one file the full census/);
     expect((await runCli(['ingest', 'census', 'x.txt', '--max-reject-rate', '5'], { env })).code).toBe(2);
     expect((await runCli(['ingest', 'census'], { env })).code).toBe(2);
+  });
+
+  it('freshness guards: a header-only --snapshot exits 3, an older file exits 2, each saying how to override (issue #14)', async () => {
+    const at = { ...env, AUDIENCE_NOW: '2026-11-28T15:00:00Z' };
+    const header = path.join(dir, 'header-only.txt');
+    writeFileSync(header, readFileSync(dataSample('FMCSA_CENSUS1_2026Nov.txt'), 'latin1').split('\r\n')[0] + '\r\n', 'latin1');
+    const loaded = await runCli(['--json', 'ingest', 'census', '--no-normalize', dataSample('FMCSA_CENSUS1_2026Nov.txt')], { env: at });
+    expect(loaded.code, loaded.stderr).toBe(0);
+    const activeBefore = loaded.json!.accepted;
+
+    const snap = await runCli(['--json', 'ingest', 'census', '--no-normalize', '--snapshot', header], { env: at });
+    expect(snap.code).toBe(3);
+    expect(snap.json).toMatchObject({ ok: false, exitCode: 3, error: { phase: 'gate' }, refused: 'snapshot', rows: 0, wouldDeactivate: 63, share: 1 });
+    expect(snap.stderr).toMatch(/refusing --snapshot of header-only\.txt: it would deactivate 63 of 63 active carriers \(100\.0%\)[\s\S]*Nothing was written[\s\S]*--force-snapshot/);
+    // Nothing was deactivated: the same file again is unchanged.
+    const again = await runCli(['--json', 'ingest', 'census', '--no-normalize', dataSample('FMCSA_CENSUS1_2026Nov.txt')], { env: at });
+    expect(again.json).toMatchObject({ unchanged: activeBefore, updated: 0, deactivated: 0 });
+
+    const older = await runCli(['ingest', 'census', '--no-normalize', dataSample('FMCSA_CENSUS1_2020Aug_26col.txt')], { env: at });
+    expect(older.code).toBe(2);
+    expect(older.stderr).toMatch(/FMCSA_CENSUS1_2020Aug_26col\.txt is older than the census already loaded: its newest MCS-150\/ADD date is 2019-12-18, 2534 days before the loaded data's 2026-11-25[\s\S]*--allow-older/);
+    const allowed = await runCli(['ingest', 'census', '--no-normalize', '--allow-older', dataSample('FMCSA_CENSUS1_2020Aug_26col.txt')], { env: at });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toMatch(/kept: 14 carrier\(s\) whose stored MCS-150 filing is as new or newer/);
   });
 
   it('--help shows examples', async () => {

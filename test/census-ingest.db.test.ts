@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../src/errors.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-import { carrier, carriersState, countCarriers, dataSample, fixture, ingest, sampleLines, writeCensus } from './census/context.ts';
+import { carrier, carriersState, countCarriers, dataSample, fixture, ingest, resetCensus, sampleLines, writeCensus } from './census/context.ts';
 
 let store: TestStore;
 beforeAll(async () => {
@@ -13,8 +13,7 @@ afterAll(async () => {
   await store.close();
 });
 beforeEach(async () => {
-  await store.db.deleteFrom('carriers').execute();
-  await store.db.deleteFrom('census_rejects').execute();
+  await resetCensus(store);
 });
 
 describe('ingest census: FMCSA_CENSUS1 42-column text file (Windows-1252, CRLF)', () => {
@@ -189,11 +188,11 @@ describe('ingest census: bad rows', () => {
       carriers: (await carriersState(store)).filter((c) => c.dot_number !== 1),
     });
     for (const file of files) {
-      await store.db.deleteFrom('carriers').execute();
+      await resetCensus(store);
       const first = await ingest(store, [file], { maxRejectRate: 0.9 });
       const viaFirstLoad = await outcome(first.run);
       // A carrier already there sends the same file through the typed table and the merge.
-      await store.db.deleteFrom('carriers').execute();
+      await resetCensus(store);
       await ingest(store, [writeCensus('one.txt', ['"DOT_NUMBER","LEGAL_NAME","NBR_POWER_UNIT"', '1,"ONE","1"'])]);
       const staged = await ingest(store, [file], { maxRejectRate: 0.9 });
       expect({ ...staged, run: 0, seconds: 0 }, file).toEqual({ ...first, run: 0, seconds: 0 });
@@ -220,21 +219,26 @@ describe('ingest census: bad rows', () => {
 describe('ingest census: snapshots and several files', () => {
   it('--snapshot marks carriers absent from the file inactive, never deletes; they come back when listed again', async () => {
     await ingest(store, [dataSample('FMCSA_CENSUS1_2026Nov.txt')]);
-    const snap = await ingest(store, [dataSample('FMCSA_CENSUS1_2020Aug_26col.txt')], { snapshot: true });
+    // A census that lists 14 of the 63 carriers (the newest among them, so it is as recent as the
+    // loaded data): past the snapshot guard (test/census-freshness), so its limits are opened here.
+    const lines = sampleLines('FMCSA_CENSUS1_2026Nov.txt');
+    const fourteen = writeCensus('FMCSA_CENSUS1_2026Dec.txt', [lines[0]!, ...lines.slice(1, 14), lines.find((l) => l.startsWith('4502376,'))!]);
+    const open = { snapshotMaxDeactivateShare: 1, snapshotMinRows: 1 };
+    const snap = await ingest(store, [fourteen], { snapshot: true, census: open });
     expect(snap).toMatchObject({ read: 14, deactivated: 49 });
     expect(await countCarriers(store)).toBe(63);
     expect(await countCarriers(store, sql`status = 'inactive' and deactivated_at is not null`)).toBe(49);
-    expect(await carrier(store, 4502376)).toMatchObject({ status: 'inactive', changed_run_id: snap.run });
-    expect(await ingest(store, [dataSample('FMCSA_CENSUS1_2020Aug_26col.txt')], { snapshot: true })).toMatchObject({ inserted: 0, updated: 0, deactivated: 0 });
+    expect(await carrier(store, 4502305)).toMatchObject({ status: 'inactive', changed_run_id: snap.run });
+    expect(await ingest(store, [fourteen], { snapshot: true, census: open })).toMatchObject({ inserted: 0, updated: 0, deactivated: 0 });
     const back = await ingest(store, [dataSample('FMCSA_CENSUS1_2026Nov.txt')]);
-    expect(back).toMatchObject({ inserted: 0, updated: 63, deactivated: 0 });
+    expect(back).toMatchObject({ inserted: 0, updated: 49, deactivated: 0 });
     expect(await countCarriers(store, sql`status = 'active' and deactivated_at is null`)).toBe(63);
   });
 
   it('a carrier whose line is rejected for a bad value is still listed: a snapshot leaves it alone', async () => {
     await ingest(store, [dataSample('FMCSA_CENSUS1_2026Nov.txt')]);
     const lines = sampleLines('FMCSA_CENSUS1_2026Nov.txt').map((l) => (l.startsWith('3900011,') ? l.replace('"14-JAN-25"', '"31-JAN-2X"') : l));
-    const s = await ingest(store, [writeCensus('FMCSA_CENSUS1_2026Dec.txt', lines)], { snapshot: true, maxRejectRate: 0.05 });
+    const s = await ingest(store, [writeCensus('FMCSA_CENSUS1_2026Dec.txt', lines)], { snapshot: true, maxRejectRate: 0.05, census: { snapshotMinRows: 10 } });
     expect(s).toMatchObject({ rejected: 1, deactivated: 0 });
     expect((await carrier(store, 3900011))?.status).toBe('active');
   });
@@ -243,6 +247,7 @@ describe('ingest census: snapshots and several files', () => {
     const s = await ingest(store, [dataSample('FMCSA_CENSUS1_2020Aug_26col.txt'), dataSample('FMCSA_CENSUS1_2026Nov.txt')]);
     expect(s).toMatchObject({ files: [dataSample('FMCSA_CENSUS1_2020Aug_26col.txt'), dataSample('FMCSA_CENSUS1_2026Nov.txt')], read: 77, accepted: 77, inserted: 63, updated: 14, unchanged: 0 });
     expect(await carrier(store, 3900011)).toMatchObject({ mcs150_date: '2025-01-14', source_file: 'FMCSA_CENSUS1_2026Nov.txt' });
+    await resetCensus(store);
     const mixed = await ingest(store, [dataSample('kjg3-diqy_socrata_export.csv'), dataSample('Company_Census_File_sample.csv')]);
     expect(mixed.format).toBe('fmcsa_census1_socrata,company_census');
   });

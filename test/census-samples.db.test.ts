@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { InputError } from '../src/errors.ts';
 import { describeWithSamples, samplePath } from './helpers/samples.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-import { carrier, countCarriers, ingest, writeCensus } from './census/context.ts';
+import { carrier, countCarriers, ingest, resetCensus, writeCensus } from './census/context.ts';
 
 let store: TestStore;
 
@@ -18,7 +18,7 @@ describeWithSamples('ingest census: real FMCSA rows', () => {
     await store.close();
   });
   beforeEach(async () => {
-    await store.db.deleteFrom('carriers').execute();
+    await resetCensus(store);
   });
 
   it('the kjg3-diqy Socrata rows (100 and 200): every row loads, nothing rejected', async () => {

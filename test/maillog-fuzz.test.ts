@@ -51,7 +51,7 @@ async function readAll(file: LogFile, from: number, chunkBytes: number) {
   const linker = new Linker({ zone, campaignClients: new Map([['172.18.0.5', 'trucking']]), ownDomains: new Set(), maxOpen: 10_000, maxOpenAgeMs: 5 * 86_400_000 });
   const chunks: ParsedChunk[] = [];
   const damage: string[] = [];
-  for await (const c of parseFile(parser, zone, file, { from, firstLineNo: 1, mtime: new Date('2026-11-28T00:00:00Z'), chunkBytes, onDamage: (m) => damage.push(m) })) {
+  for await (const c of parseFile(parser, zone, file, { from, firstLineNo: 1, yearRef: new Date('2026-11-28T00:00:00Z'), chunkBytes, onDamage: (m) => damage.push(m) })) {
     chunks.push(c);
     linker.apply(c);
   }

@@ -178,7 +178,7 @@ describe('DKIM coverage', () => {
     for (let i = 0; i < 30; i++) bad.flow({ at: day(26), to: `r${i}@b.example`, signed: i < 20, outcomes: [['sent', '2.0.0', '250 ok']] });
     const s1 = await scrubLog(bad, { maillog: { dkimMinMessages: 20 } });
     expect(s1.dkim).toEqual({ campaignMessages: 30, signed: 20, coverage: 0.6667 });
-    expect(s1.holds).toEqual([{ scope: 'global', provider: null, reason: 'dkim_coverage', until: expect.any(String) }]);
+    expect(s1.holds).toEqual([{ scope: 'global', provider: null, domain: null, mxHost: null, reason: 'dkim_coverage', until: expect.any(String) }]);
     expect(await globalDkimHold(store.db, now)).toMatchObject({ detail: expect.stringContaining('20 of 30 campaign messages signed') });
 
     const good = new LogBuilder();

@@ -1,17 +1,21 @@
 /**
  * Safety gates of the build: each refuses the whole run (exit 3) with what to do, before anything
- * is reserved or pushed. Provider holds are not gates: the provider_hold rule removes only that
- * provider's addresses.
+ * is reserved or pushed. Provider and domain holds are not gates: the provider_hold rule removes
+ * only the held addresses.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { SafetyGateError } from '../errors.ts';
+import type { HoldScope } from '../maillog/tables.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
 export interface ActiveHold {
-  scope: 'provider' | 'global';
+  scope: HoldScope;
   provider: string | null;
+  /** scope 'domain': the held receiving domain and its mail server (src/maillog/holds.ts). */
+  domain: string | null;
+  mx_host: string | null;
   reason: string;
   detail: string;
   starts_at: Date;
@@ -21,7 +25,7 @@ export interface ActiveHold {
 /** Holds active at `now` (the holds contract: lifted_at is null and until > now), newest first. */
 export async function activeHoldsAt(db: Executor, now: Date): Promise<ActiveHold[]> {
   const r = await sql<ActiveHold>`
-    select scope, provider, reason, detail, starts_at, until from holds
+    select scope, provider, domain, mx_host, reason, detail, starts_at, until from holds
     where lifted_at is null and until > ${now}::timestamptz
     order by scope, starts_at desc`.execute(db);
   return r.rows;

@@ -11,6 +11,8 @@ export async function holdsView(db: Kysely<Database>, now: Date) {
   return (await activeHoldsAt(db, now)).map((h) => ({
     scope: h.scope,
     provider: h.provider,
+    domain: h.domain,
+    mxHost: h.mx_host,
     reason: h.reason,
     detail: h.detail,
     since: h.starts_at.toISOString(),

@@ -25,6 +25,8 @@ import type { CopyEncoding, Store } from '../db/store.ts';
 import type { InputError } from '../errors.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { supersededLines, supersededReason, type Superseded } from './duplicates.ts';
+import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, recordLoad } from './freshness.ts';
+import { snapshotRefusal } from './snapshot-guard.ts';
 import { openCensus, scanIntoCopy } from './load-file.ts';
 import { writeRejectsCsv } from './rejects-file.ts';
 import { CARRIER_VALUE_COLUMNS, RowTyper } from './row-typer.ts';
@@ -38,6 +40,9 @@ export interface FirstLoadOptions {
   now: Date;
   years: { pivot: number; year: number };
   started: bigint;
+  snapshot: boolean;
+  forceSnapshot: boolean;
+  allowOlder: boolean;
 }
 
 /**
@@ -70,6 +75,9 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       // The ingest lock makes this the only writer of carriers: empty now means empty until commit.
       const some = await sql<{ some: boolean }>`select exists (select 1 from carriers) as some`.execute(trx);
       if (some.rows[0]?.some) return null;
+      // Read before the file lands in carriers (the fallback of loadedData reads carriers).
+      const notAfter = latestPlausibleDay(o.now, ctx.config.timezone);
+      const loaded = await loadedData(trx, notAfter);
       const freeze = await truncateForFreeze(trx, 'carriers');
       const rebuild = await dropIndexesUntilRebuilt(trx, 'carriers');
 
@@ -107,6 +115,30 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
         await sql`delete from carriers where source_line = any(${superseded.map((s) => s.line)}::bigint[])`.execute(trx);
         ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
       }
+      // The guards of the staged path (ingest.ts), on an empty carriers table: nothing to turn back
+      // or deactivate, but a file older than what census_loads recorded, or a snapshot shorter than
+      // the floor, is refused the same way. Thrown here, they roll the load back.
+      const dates = await fileDates(trx, 'carriers', notAfter, sql`true`);
+      const tolerance = ctx.config.census.olderToleranceDays;
+      const { tooOld } = freshness(dates, loaded, tolerance);
+      if (tooOld && !o.allowOlder) throw olderFileError(name, dates, loaded!, tolerance);
+      const refusal = o.snapshot ? snapshotRefusal(name, st.read, { active: 0, wouldDeactivate: 0 }, ctx.config.census) : null;
+      if (refusal && !o.forceSnapshot) throw refusal;
+      if (refusal) ctx.out.warn(`--force-snapshot: ${name} has ${st.read} rows, fewer than census.snapshotMinRows ${ctx.config.census.snapshotMinRows}`);
+
+      await recordLoad(trx, {
+        runId: run.id,
+        file: name,
+        format: detected.format.id,
+        content: opened.content(),
+        read: st.read,
+        accepted: counts.read - counts.rejected,
+        dates,
+        snapshot: o.snapshot,
+        allowedOlder: tooOld,
+        forcedSnapshot: Boolean(refusal),
+        now: o.now,
+      });
       const t0 = Date.now();
       ctx.out.info('building the indexes of carriers');
       // A bigger sort budget for the index builds, on a server only: with PGlite the memory is ours.
@@ -116,7 +148,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const summary = ingestSummary(
         { files: [o.file], rejectsFile: o.rejectsFile, runId: run.id, started: o.started },
         [counts],
-        { inserted: st.accepted - superseded.length, updated: 0, deactivated: 0 },
+        { inserted: st.accepted - superseded.length, updated: 0, deactivated: 0, keptNewer: 0, dataDate: dates.dataDate },
       );
       await finishRun(trx, run, 'ok', summary, null);
       ctx.out.info(`loaded into the empty carriers table in ${summary.seconds} s since the ingest started`);

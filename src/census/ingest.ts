@@ -8,6 +8,11 @@
  *
  * Several files: each is merged in turn (a later file's line for a DOT number wins over an earlier
  * file's); counts in the summary are summed over files. --snapshot needs exactly one full file.
+ *
+ * Two guards run after staging and before the transaction, so a refusal writes nothing: a file
+ * older than the data loaded (freshness.ts, exit 2 unless --allow-older) and a snapshot that would
+ * deactivate too much (snapshot-guard.ts, exit 3 unless --force-snapshot). The ingest lock makes
+ * this run the only writer of carriers and census_loads, so what they counted still holds at commit.
  */
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
@@ -18,7 +23,9 @@ import type { CensusFormatId } from './formats.ts';
 import { openCensus, scanIntoCopy } from './load-file.ts';
 import { supersededLines, supersedeInTyped } from './duplicates.ts';
 import { firstLoad } from './first-load.ts';
+import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, olderSnapshotError, recordLoad, type FileDates } from './freshness.ts';
 import { deactivateAbsent, mergeCarriers, storeRejects } from './merge.ts';
+import { snapshotImpact, snapshotRefusal } from './snapshot-guard.ts';
 import { writeRejectsCsv } from './rejects-file.ts';
 import { RowTyper, TYPED_COLUMNS } from './row-typer.ts';
 import { createTyped, dropOrphanScratch, dropScratch, typedTable } from './staging.ts';
@@ -32,6 +39,10 @@ export interface CensusIngestOptions {
   force?: boolean;
   /** Overrides config census.maxRejectRate. */
   maxRejectRate?: number;
+  /** --allow-older: merge a file older than the data loaded (rows never turn a newer MCS-150 filing back). */
+  allowOlder?: boolean;
+  /** --force-snapshot: deactivate what the snapshot does not list even past the snapshot guard's limits. */
+  forceSnapshot?: boolean;
 }
 
 export type { CensusIngestSummary } from './summary.ts';
@@ -45,12 +56,15 @@ interface StagedFile {
   typed: string;
   read: number;
   rejected: number;
+  content: { sha256: string; bytes: number };
 }
 
 export function validateIngestOptions(o: CensusIngestOptions): void {
   if (!o.files.length) throw new UsageError('give at least one census file: audience ingest census FILE...');
   if (o.snapshot && o.files.length !== 1)
     throw new UsageError(`--snapshot declares one file the full census, but ${o.files.length} files were given. Ingest the partial files without --snapshot, then the full one with it.`);
+  if (o.snapshot && o.allowOlder) throw olderSnapshotError();
+  if (o.forceSnapshot && !o.snapshot) throw new UsageError('--force-snapshot only means something with --snapshot: it lets a snapshot deactivate more than census.snapshotMaxDeactivateShare.');
   if (o.maxRejectRate !== undefined && !(o.maxRejectRate >= 0 && o.maxRejectRate <= 1))
     throw new UsageError(`--max-reject-rate must be a share between 0 and 1 (e.g. 0.01 for 1%), not ${o.maxRejectRate}.`);
   if (o.rejectsFile) checkOutputTarget(o.rejectsFile, { force: Boolean(o.force), flag: '--rejects' });
@@ -68,7 +82,20 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
   const pivot = ctx.config.census.twoDigitYearPivot ?? year % 100;
   const years = { pivot, year };
   const result =
-    (o.files.length === 1 ? await firstLoad(ctx, run, { file: o.files[0]!, rejectsFile: o.rejectsFile, force: Boolean(o.force), maxRate, now, years, started }) : null) ??
+    (o.files.length === 1
+      ? await firstLoad(ctx, run, {
+          file: o.files[0]!,
+          rejectsFile: o.rejectsFile,
+          force: Boolean(o.force),
+          maxRate,
+          now,
+          years,
+          started,
+          snapshot: o.snapshot,
+          forceSnapshot: Boolean(o.forceSnapshot),
+          allowOlder: Boolean(o.allowOlder),
+        })
+      : null) ??
     (await stageAndMerge(ctx, run, o, { maxRate, now, years, started }));
   if (o.rejectsFile) await writeRejectsCsv(db, run.id, o.rejectsFile, o.force);
   return result;
@@ -97,19 +124,38 @@ async function stageAndMerge(
       throw tooBad;
     }
 
-    const totals = { inserted: 0, updated: 0, deactivated: 0 };
+    const fresh = await judgeFreshness(ctx, run, staged, Boolean(o.allowOlder), now);
+    const forcedSnapshot = o.snapshot ? await guardSnapshot(ctx, staged[0]!, Boolean(o.forceSnapshot)) : false;
+
+    const totals = { inserted: 0, updated: 0, deactivated: 0, keptNewer: 0, dataDate: newest(fresh.map((f) => f.dates.dataDate)) };
     const summary = () => ingestSummary({ files: o.files, rejectsFile: o.rejectsFile, runId: run.id, started }, staged, totals);
     ctx.out.info('merging into carriers');
     return await db.transaction().execute(async (trx) => {
       // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
       await sql`set local synchronous_commit = off`.execute(trx);
-      for (const s of staged) {
+      for (const [i, s] of staged.entries()) {
         const t0 = Date.now();
+        const { dates, older, allowedOlder } = fresh[i]!;
         await storeRejects(trx, run.id, s.name, s.typed);
-        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now });
+        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now, older });
         totals.inserted += m.inserted;
         totals.updated += m.updated;
-        ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        totals.keptNewer += m.keptNewer;
+        await recordLoad(trx, {
+          runId: run.id,
+          file: s.name,
+          format: s.format,
+          content: s.content,
+          read: s.read,
+          accepted: s.read - s.rejected,
+          dates,
+          snapshot: o.snapshot,
+          allowedOlder,
+          forcedSnapshot,
+          now,
+        });
+        const kept = m.keptNewer ? `, ${m.keptNewer} kept (stored MCS-150 date as new or newer)` : '';
+        ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted${kept} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
       if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, now });
       const s = summary();
@@ -140,13 +186,47 @@ async function stageFile(ctx: StageContext, runId: number, index: number, file: 
     // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves none.
     await sql`create index on ${sql.table(typed)} (dot_number)`.execute(db);
     await sql`analyze ${sql.table(typed)}`.execute(db);
-    return { file, name, format: detected.format.id, typed, read: st.read, rejected: st.rejected + superseded.length };
+    return { file, name, format: detected.format.id, typed, read: st.read, rejected: st.rejected + superseded.length, content: opened.content() };
   } catch (e) {
     opened.stream.destroy();
     await dropScratch(db, typed).catch(() => {});
     throw e;
   }
 }
+
+/**
+ * Each file's data date against what is loaded (and the files before it in this run): one older by
+ * more than the tolerance is refused unless --allow-older; any older one is merged carefully.
+ * Reads only; see freshness.ts.
+ */
+async function judgeFreshness(ctx: StageContext, run: RunHandle, staged: StagedFile[], allowOlder: boolean, now: Date): Promise<{ dates: FileDates; older: boolean; allowedOlder: boolean }[]> {
+  const notAfter = latestPlausibleDay(now, ctx.config.timezone);
+  let loaded = await loadedData(ctx.store.db, notAfter);
+  const out: { dates: FileDates; older: boolean; allowedOlder: boolean }[] = [];
+  const tolerance = ctx.config.census.olderToleranceDays;
+  for (const s of staged) {
+    const dates = await fileDates(ctx.store.db, s.typed, notAfter);
+    const { older, tooOld } = freshness(dates, loaded, tolerance);
+    if (tooOld && !allowOlder) throw olderFileError(s.name, dates, loaded!, tolerance);
+    if (older) ctx.out.warn(`${s.name} is older than the data loaded (${dates.dataDate} < ${loaded!.dataDate}): merging only the carriers it adds or whose MCS-150 filing it has newer`);
+    else if (dates.dataDate && (!loaded || dates.dataDate > loaded.dataDate)) loaded = { dataDate: dates.dataDate, file: s.name, runId: run.id };
+    out.push({ dates, older, allowedOlder: tooOld });
+  }
+  return out;
+}
+
+/** Refuses a snapshot past the guard's limits (nothing written yet); returns whether --force-snapshot overrode it. */
+async function guardSnapshot(ctx: StageContext, s: StagedFile, force: boolean): Promise<boolean> {
+  const impact = await snapshotImpact(ctx.store.db, s.typed);
+  const refusal = snapshotRefusal(s.name, s.read, impact, ctx.config.census);
+  if (!refusal) return false;
+  if (!force) throw refusal;
+  const share = impact.active ? ((impact.wouldDeactivate / impact.active) * 100).toFixed(1) : '0.0';
+  ctx.out.warn(`--force-snapshot: ${s.name} (${s.read} rows) deactivates ${impact.wouldDeactivate} of ${impact.active} active carriers (${share}%), past the snapshot guard`);
+  return true;
+}
+
+const newest = (dates: (string | null)[]): string | null => dates.reduce<string | null>((a, d) => (d && (!a || d > a) ? d : a), null);
 
 function yearIn(d: Date, timeZone: string): number {
   return Number(new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric' }).format(d));

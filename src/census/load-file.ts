@@ -3,6 +3,7 @@
  * header, then stream its records through the scanner (and its writer) into the COPY given,
  * with a progress bar on a TTY. The staged merge and the first load both load this way.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { StageContext } from '../context.ts';
@@ -19,6 +20,8 @@ export interface OpenedCensus {
   rest: AsyncIterable<Buffer>;
   size: number;
   bytesRead(): number;
+  /** sha256 and length of the census text read so far (inside a .gz or .zip): complete once the scan is. */
+  content(): { sha256: string; bytes: number };
 }
 
 /** Opens a census file and recognizes its format by the header. */
@@ -26,9 +29,20 @@ export async function openDetected(file: string): Promise<OpenedCensus> {
   const name = path.basename(file);
   const { stream, entry, size, bytesRead } = await openCensusFile(file);
   const label = entry ? `${file} (${entry})` : file;
+  // The census_loads record identifies a file by what it says, not by its packaging or name.
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const hashed = async function* () {
+    for await (const chunk of readInput(stream, label)) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      yield chunk;
+    }
+  };
+  const content = () => ({ sha256: hash.copy().digest('hex'), bytes });
   try {
-    const { header, rest } = await splitHeader(readInput(stream, label), label);
-    return { file, name, detected: detectFormat(header, label), stream, rest, size, bytesRead };
+    const { header, rest } = await splitHeader(hashed(), label);
+    return { file, name, detected: detectFormat(header, label), stream, rest, size, bytesRead, content };
   } catch (e) {
     stream.destroy();
     throw e;

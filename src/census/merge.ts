@@ -14,6 +14,8 @@ type Executor = Kysely<Database> | Transaction<Database>;
 export interface MergeCounts {
   inserted: number;
   updated: number;
+  /** Rows of an older file left out because the stored MCS-150 date is as new or newer. */
+  keptNewer: number;
 }
 
 export async function storeRejects(db: Executor, runId: number, file: string, typed: string): Promise<number> {
@@ -40,19 +42,41 @@ export async function storeRejects(db: Executor, runId: number, file: string, ty
 export async function mergeCarriers(
   /** The run's merge transaction: the join settings below are local to it. */
   db: Transaction<Database>,
-  o: { runId: number; file: string; format: CensusFormatId; typed: string; now: Date },
+  o: {
+    runId: number;
+    file: string;
+    format: CensusFormatId;
+    typed: string;
+    now: Date;
+    /**
+     * The file is older than the data loaded (within census.olderToleranceDays, or let through by
+     * --allow-older; see freshness.ts): a
+     * carrier's row is replaced only by a newer MCS-150 filing than the stored one. The filing is
+     * what carries the e-mail and addresses, so an older row's are older too.
+     */
+    older?: boolean;
+  },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
   const set = CARRIER_VALUE_COLUMNS.map((c) => `${c} = t.${c}`).join(', ');
   const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')})`;
+  const newerFiling = sql`t.mcs150_date is not null and (c.mcs150_date is null or t.mcs150_date > c.mcs150_date)`;
   await sql`set local enable_hashjoin = off`.execute(db);
+  let keptNewer = 0;
+  if (o.older) {
+    const k = await sql<{ n: number }>`
+      select count(*)::bigint as n from ${sql.table(o.typed)} t join carriers c on c.dot_number = t.dot_number
+       where t.reject is null and not (${newerFiling})`.execute(db);
+    keptNewer = Number(k.rows[0]?.n ?? 0);
+  }
   const updated = await sql`
     update carriers c
        set ${sql.raw(set)}, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
            changed_run_id = ${o.runId}, updated_at = ${o.now},
            deactivated_at = case when t.status = 'inactive' then coalesce(c.deactivated_at, ${o.now}::timestamptz) end
       from ${sql.table(o.typed)} t
-     where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}`.execute(db);
+     where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}
+       and ${o.older ? newerFiling : sql`true`}`.execute(db);
   const inserted = await sql`
     insert into carriers (dot_number, ${sql.raw(values)}, source_format, source_file, source_line,
                           first_run_id, changed_run_id, created_at, updated_at, deactivated_at)
@@ -60,7 +84,7 @@ export async function mergeCarriers(
            ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
       from ${sql.table(o.typed)} t
      where t.reject is null and not exists (select 1 from carriers c where c.dot_number = t.dot_number)`.execute(db);
-  return { inserted: Number(inserted.numAffectedRows ?? 0), updated: Number(updated.numAffectedRows ?? 0) };
+  return { inserted: Number(inserted.numAffectedRows ?? 0), updated: Number(updated.numAffectedRows ?? 0), keptNewer };
 }
 
 /**

@@ -16,6 +16,10 @@ export interface CensusIngestSummary {
   updated: number;
   unchanged: number;
   deactivated: number;
+  /** Rows of a file let through by --allow-older that left a carrier with a newer MCS-150 date alone. */
+  keptNewer: number;
+  /** The newest MCS-150/ADD date of the files (what census_loads records), null when none has one. */
+  dataDate: string | null;
   seconds: number;
   run: number;
   [key: string]: unknown;
@@ -33,6 +37,8 @@ export interface MergeTotals {
   inserted: number;
   updated: number;
   deactivated: number;
+  keptNewer: number;
+  dataDate: string | null;
 }
 
 export function ingestSummary(
@@ -52,8 +58,10 @@ export function ingestSummary(
     rejected,
     inserted: totals.inserted,
     updated: totals.updated,
-    unchanged: accepted - totals.inserted - totals.updated,
+    unchanged: accepted - totals.inserted - totals.updated - totals.keptNewer,
     deactivated: totals.deactivated,
+    keptNewer: totals.keptNewer,
+    dataDate: totals.dataDate,
     seconds: Number((Number(process.hrtime.bigint() - o.started) / 1e9).toFixed(2)),
     run: o.runId,
     ...(o.rejectsFile ? { rejectsFile: o.rejectsFile } : {}),

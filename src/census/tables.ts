@@ -53,7 +53,28 @@ export interface CensusRejectsTable {
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+/** One census file merged (sql/0012): what the freshness guard compares the next file with. */
+export interface CensusLoadsTable {
+  id: Generated<number>;
+  run_id: number;
+  file: string;
+  format: string;
+  sha256: string;
+  bytes: number;
+  rows_read: number;
+  rows_accepted: number;
+  newest_mcs150: DateString | null;
+  newest_add_date: DateString | null;
+  data_date: DateString | null;
+  snapshot: boolean;
+  allowed_older: ColumnType<boolean, boolean | undefined, boolean>;
+  forced_snapshot: ColumnType<boolean, boolean | undefined, boolean>;
+  loaded_at: ColumnType<Date, Date | string, Date | string>;
+}
+export type CensusLoad = Selectable<CensusLoadsTable>;
+
 export interface CensusTables {
   carriers: CarriersTable;
   census_rejects: CensusRejectsTable;
+  census_loads: CensusLoadsTable;
 }

@@ -5,30 +5,33 @@ import { UsageError } from '../errors.ts';
 export function register(program: Command): void {
   program
     .command('unhold')
-    .description('lift a provider hold (or the global DKIM hold) before it runs out')
-    .argument('<provider>', 'google, microsoft365, outlook_consumer, yahoo, ... or global')
+    .description('lift a hold before it runs out: a provider\'s, a self-hosted domain\'s, or the global DKIM hold')
+    .argument('<subject>', 'a provider (google, microsoft365, outlook_consumer, ...), a domain or mail server held on its own (example.com), or global')
     .requiredOption('--reason <text>', 'why it is safe to send again (kept with the lift)')
     .addOption(new Option('--only <holdReason>', 'lift only holds with this reason (e.g. rate_limited)'))
     .addHelpText(
       'after',
       `
 Holds come from sender-side signals in mail.log (Gmail 550-5.7.1, Yahoo TSS04, Microsoft S3150...)
-and from DKIM coverage of campaign mail. A lifted hold is raised again only by signals newer than
-the lift.
+and from DKIM coverage of campaign mail. A signal from a named provider holds the provider; one
+from a self-hosted server (provider other) holds only that receiving domain and the domains its mail
+server receives for: name the domain or the server. A lifted hold is raised again only by signals
+newer than the lift.
 
 Examples:
   audience unhold google --reason "postmaster tools reputation back to medium"
   audience unhold global --reason "opendkim fixed, test campaign signed" --json
-  audience unhold yahoo --only rate_limited --reason "volume reduced"`,
+  audience unhold yahoo --only rate_limited --reason "volume reduced"
+  audience unhold dmnd.example --reason "their postmaster cleared our IP"`,
     )
-    .action(async (provider: string, opts: { reason: string; only?: string }, cmd: Command) => {
+    .action(async (subject: string, opts: { reason: string; only?: string }, cmd: Command) => {
       if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept with the lift)');
-      const { operatorUnhold } = await import('../maillog/operator.ts');
+      const { operatorUnhold, holdSubjectText } = await import('../maillog/operator.ts');
       await runCommand(
         cmd,
         { migrations: 'apply' },
-        (ctx) => operatorUnhold(ctx, provider, { reason: opts.reason, ...(opts.only ? { holdReason: opts.only } : {}) }),
-        (s) => s.lifted.map((h) => `lifted ${h.scope === 'global' ? 'global' : h.provider} hold (${h.reason}, was until ${h.until})`).join('\n'),
+        (ctx) => operatorUnhold(ctx, subject, { reason: opts.reason, ...(opts.only ? { holdReason: opts.only } : {}) }),
+        (s) => s.lifted.map((h) => `lifted ${holdSubjectText({ ...h, mx_host: h.mxHost })} hold (${h.reason}, was until ${h.until})`).join('\n'),
       );
     });
 }

@@ -1,7 +1,7 @@
 /**
  * Holds: the STOP rule of the runbook. Sender-side outcomes (reputation_block, content_spam,
- * rate_limited, policy_auth) put the recipient's provider on hold for `holdDays` after the last
- * signal; unsigned campaign mail (DKIM coverage below `dkimCoverageMin` on the latest day with
+ * rate_limited, policy_auth) put the recipient's provider (or, for a server of `other`, the
+ * receiving domain) on hold for `holdDays` after the last signal; unsigned campaign mail (DKIM coverage below `dkimCoverageMin` on the latest day with
  * enough campaign mail) puts everything on hold until a later day is covered again.
  *
  * Provider: the recipient domain's provider from the MX data (view domain_providers, read only
@@ -26,11 +26,26 @@ async function hasDomainProviders(db: Executor): Promise<boolean> {
 export interface HoldChanges {
   raised: number;
   extended: number;
+  /** Provider holds on other/mixed (from before holds by scope) lifted for the domain holds. */
+  replaced: number;
 }
 
-/** Raises or extends provider holds from every stored sender-side signal whose hold would still run at `now`. */
+/** Providers that are not one receiver: `other` (no suffix claims the MX), `mixed` (several do). */
+const NOT_ONE_PROVIDER = ['other', 'mixed'];
+
+/**
+ * Raises or extends holds from every stored sender-side signal whose hold would still run at `now`.
+ *
+ * By scope: a signal from a named provider (google, microsoft365, yahoo, a gateway...) holds that
+ * provider, whose filters judge the sender as a whole. A signal from a server of `other` or `mixed`
+ * holds only the receiving domain (and, through its mx_host, the domains that server receives for:
+ * rules/provider-hold.ts): one self-hosted server's "550 Too many invalid recipients" says nothing
+ * about every other small domain, and holding `other` removed all of them from the build.
+ * Provider holds on `other`/`mixed` left by earlier versions are lifted here, in the transaction
+ * that raises the domain holds replacing them.
+ */
 export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<HoldChanges> {
-  if (!p.holdClasses.length) return { raised: 0, extended: 0 };
+  if (!p.holdClasses.length) return { raised: 0, extended: 0, replaced: 0 };
   const withMx = await hasDomainProviders(trx);
   // The MX provider of each signalling domain, looked up once for all (the view is a full join:
   // one lookup per event read both its tables again). The view has one row per domain; min only
@@ -44,7 +59,7 @@ export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPoli
   await sql`
     create temp table hold_signals on commit drop as
     with s as (
-      select e.domain, e.relay_provider, e.class, e.ts, e.id, e.recipient
+      select e.domain, e.relay_provider, e.relay_host, e.class, e.ts, e.id, e.recipient
       from delivery_events e
       where not e.own_domain and e.status in ('deferred', 'bounced')
         and e.class = any(${p.holdClasses}::text[])
@@ -55,37 +70,55 @@ export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPoli
         and e.ts + make_interval(days => ${p.holdDays}) > ${now}::timestamptz
     ),
     providers as (${providers}),
-    -- One sort per provider and class, newest first: the first row is the sample.
-    ranked as (
-      select coalesce(dp.provider, s.relay_provider, 'other') as provider, s.class, s.ts, s.id, s.recipient,
-        row_number() over (partition by coalesce(dp.provider, s.relay_provider, 'other'), s.class order by s.ts desc, s.id desc) as rn
+    attributed as (
+      select coalesce(dp.provider, s.relay_provider, 'other') as provider, s.domain, s.relay_host, s.class, s.ts, s.id, s.recipient
       from s left join providers dp on dp.domain = s.domain
     ),
+    -- A recipient without a domain names nothing to hold (and nothing the build could mail).
+    scoped as (
+      select case when provider = any(${NOT_ONE_PROVIDER}::text[]) then 'domain' else 'provider' end as scope,
+             case when provider = any(${NOT_ONE_PROVIDER}::text[]) then null else provider end as provider,
+             case when provider = any(${NOT_ONE_PROVIDER}::text[]) then domain end as domain,
+             relay_host, class, ts, id, recipient
+      from attributed
+      where not (provider = any(${NOT_ONE_PROVIDER}::text[]) and domain is null)
+    ),
+    -- One sort per subject and class, newest first: the first row is the sample.
+    ranked as (
+      select *, row_number() over (partition by scope, provider, domain, class order by ts desc, id desc) as rn from scoped
+    ),
     signals as (
-      select provider, class, count(*) as n, min(ts) as first_seen, max(ts) as last_seen,
-        count(distinct recipient) as recipients, min(id) filter (where rn = 1) as sample_id
-      from ranked group by provider, class
+      select scope, provider, domain, class, count(*) as n, min(ts) as first_seen, max(ts) as last_seen,
+        count(distinct recipient) as recipients, min(id) filter (where rn = 1) as sample_id,
+        -- The server that answered last, among the lines that name one (postfix/error says relay=none).
+        (array_agg(lower(relay_host) order by ts desc, id desc) filter (where relay_host is not null and relay_host not in ('', 'none')))[1] as mx_host
+      from ranked group by scope, provider, domain, class
     )
-    select g.provider, g.class as reason, g.first_seen as starts_at, g.last_seen + make_interval(days => ${p.holdDays}) as until,
+    select g.scope, g.provider, g.domain, case when g.scope = 'domain' then g.mx_host end as mx_host,
+      g.class as reason, g.first_seen as starts_at, g.last_seen + make_interval(days => ${p.holdDays}) as until,
       jsonb_build_object('count', g.n, 'firstSeen', g.first_seen, 'lastSeen', g.last_seen,
         'dsn', d.dsn, 'sample', d.reason, 'relay', d.relay_host, 'recipients', g.recipients) as evidence
     from signals g join delivery_events d on d.id = g.sample_id`.execute(trx);
+  const sameSubject = sql`h.scope = s.scope and h.provider is not distinct from s.provider and h.domain is not distinct from s.domain and h.reason = s.reason`;
   const extended = await sql`
-    update holds h set until = greatest(h.until, s.until), evidence = s.evidence, updated_at = now(),
+    update holds h set until = greatest(h.until, s.until), evidence = s.evidence, mx_host = coalesce(s.mx_host, h.mx_host), updated_at = now(),
       detail = ${'last signal '}|| (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300)
     from pg_temp.hold_signals s
-    where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason and h.lifted_at is null
+    where ${sameSubject} and h.lifted_at is null
       and (h.evidence is distinct from s.evidence or h.until < s.until)`.execute(trx);
   const raised = await sql`
-    insert into holds (scope, provider, reason, detail, evidence, starts_at, until, created_run_id)
-    select 'provider', s.provider, s.reason,
+    insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until, created_run_id)
+    select s.scope, s.provider, s.domain, s.mx_host, s.reason,
       'last signal ' || (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300),
       s.evidence, s.starts_at, s.until, ${runId}::bigint
     from pg_temp.hold_signals s
-    where not exists (select 1 from holds h where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason and h.lifted_at is null)
-      and not exists (select 1 from holds h where h.scope = 'provider' and h.provider = s.provider and h.reason = s.reason
-                      and h.lifted_at >= (s.evidence->>'lastSeen')::timestamptz)`.execute(trx);
-  return { raised: Number(raised.numAffectedRows ?? 0), extended: Number(extended.numAffectedRows ?? 0) };
+    where not exists (select 1 from holds h where ${sameSubject} and h.lifted_at is null)
+      and not exists (select 1 from holds h where ${sameSubject} and h.lifted_at >= (s.evidence->>'lastSeen')::timestamptz)`.execute(trx);
+  const replaced = await sql`
+    update holds set lifted_at = ${now}, lifted_by = 'scrub-bounces', updated_at = ${now},
+      lift_reason = 'a signal from a server of provider other/mixed holds its receiving domain only (holds by scope)'
+    where scope = 'provider' and provider = any(${NOT_ONE_PROVIDER}::text[]) and lifted_at is null`.execute(trx);
+  return { raised: Number(raised.numAffectedRows ?? 0), extended: Number(extended.numAffectedRows ?? 0), replaced: Number(replaced.numAffectedRows ?? 0) };
 }
 
 export interface DkimVerdict {
@@ -169,13 +202,26 @@ export async function globalDkimHold(db: Executor, now: Date): Promise<Hold | nu
   return h ?? null;
 }
 
-/** Lifts the active holds of a provider (or `global`). Returns the lifted rows. */
-export async function liftHolds(trx: Transaction<Database>, target: string, opts: { reason: string; by: string; now: Date; holdReason?: string }): Promise<Hold[]> {
+/** A hold in words: `google`, `domain dmnd.test (mail host mx.dmnd.test)`, `global`. */
+export function holdSubjectText(h: { scope: string; provider: string | null; domain: string | null; mx_host: string | null }): string {
+  if (h.scope === 'global') return 'global';
+  if (h.scope === 'domain') return `domain ${h.domain}${h.mx_host ? ` (mail host ${h.mx_host})` : ''}`;
+  return h.provider ?? '?';
+}
+
+/** What an operator lifts: the global hold, a provider's, or a domain's (by the domain or its mail server). */
+export type HoldSubject = { scope: 'global' } | { scope: 'provider'; provider: string } | { scope: 'domain'; domain: string };
+
+/** Lifts the active holds of a subject. Returns the lifted rows. */
+export async function liftHolds(trx: Transaction<Database>, subject: HoldSubject, opts: { reason: string; by: string; now: Date; holdReason?: string }): Promise<Hold[]> {
   let q = trx
     .updateTable('holds')
     .set({ lifted_at: opts.now, lifted_by: opts.by, lift_reason: opts.reason, updated_at: opts.now })
     .where('lifted_at', 'is', null);
-  q = target === 'global' ? q.where('scope', '=', 'global') : q.where('scope', '=', 'provider').where('provider', '=', target);
+  if (subject.scope === 'global') q = q.where('scope', '=', 'global');
+  else if (subject.scope === 'provider') q = q.where('scope', '=', 'provider').where('provider', '=', subject.provider);
+  // People name a self-hosted receiver by its domain or by its mail server (the bounce's relay).
+  else q = q.where('scope', '=', 'domain').where((eb) => eb.or([eb('domain', '=', subject.domain), eb('mx_host', '=', subject.domain)]));
   if (opts.holdReason) q = q.where('reason', '=', opts.holdReason);
   return q.returningAll().execute();
 }

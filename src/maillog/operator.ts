@@ -11,7 +11,9 @@ import { InputError, UsageError } from '../errors.ts';
 import { PROVIDERS } from '../mx/providers.ts';
 import { finishRun, withRun } from '../runs.ts';
 import { liftOptOuts } from '../optouts/record.ts';
-import { liftHolds } from './holds.ts';
+import { holdSubjectText, liftHolds, type HoldSubject } from './holds.ts';
+
+export { holdSubjectText };
 import { liftSuppression, parseSubject, suppressByOperator } from './suppressions.ts';
 
 function operatorName(): string {
@@ -96,30 +98,50 @@ const PROVIDER_NICKNAMES: Record<string, string> = {
 
 /** Active holds in words: `google (reputation_block until 2026-11-29T...)`, or `none`. */
 async function describeActiveHolds(db: Kysely<Database> | Transaction<Database>, now: Date): Promise<string> {
-  const open = await db.selectFrom('holds').select(['scope', 'provider', 'reason', 'until']).where('lifted_at', 'is', null).where('until', '>', now).orderBy('until').execute();
-  return open.map((h) => `${h.scope === 'global' ? 'global' : h.provider} (${h.reason} until ${h.until.toISOString()})`).join(', ') || 'none';
+  const open = await db.selectFrom('holds').select(['scope', 'provider', 'domain', 'mx_host', 'reason', 'until']).where('lifted_at', 'is', null).where('until', '>', now).orderBy('until').execute();
+  return open.map((h) => `${holdSubjectText(h)} (${h.reason} until ${h.until.toISOString()})`).join(', ') || 'none';
 }
 
-export type UnholdSummary = { command: 'unhold'; target: string; lifted: { scope: string; provider: string | null; reason: string; until: string }[] };
+export type UnholdSummary = {
+  command: 'unhold';
+  target: string;
+  /** What `target` named: the global hold, a provider, or a domain (its holds, or those of the mail server it names). */
+  scope: HoldSubject['scope'];
+  lifted: { scope: string; provider: string | null; domain: string | null; mxHost: string | null; reason: string; until: string }[];
+};
+
+/**
+ * What the operator named, the way people name it: `global`, a provider (`google`), or a receiving
+ * domain or mail server of a domain hold (`dmnd.info`, `mail-in.bond.info`). A nickname
+ * (`gmail`) is refused with the provider it means: `gmail.com` would read as a domain.
+ */
+async function holdSubject(ctx: StageContext, target: string): Promise<HoldSubject> {
+  const t = target.trim().toLowerCase().replace(/\.$/, '');
+  if (t === 'global') return { scope: 'global' };
+  if ((PROVIDERS as readonly string[]).includes(t)) return { scope: 'provider', provider: t };
+  if (t.includes('.') && !/\s|@|\//.test(t)) return { scope: 'domain', domain: t };
+  const hint = PROVIDER_NICKNAMES[t] ? ` Did you mean ${PROVIDER_NICKNAMES[t]}?` : '';
+  throw new UsageError(
+    `"${target}" is not a provider or a domain.${hint} Holds are by provider (${PROVIDERS.join(', ')}), by domain (a self-hosted receiver: its domain or mail server, e.g. example.com), or global (the DKIM hold). Active holds: ${await describeActiveHolds(ctx.store.db, ctx.now())}.`,
+  );
+}
 
 export async function operatorUnhold(ctx: StageContext, target: string, opts: { reason: string; holdReason?: string }): Promise<UnholdSummary> {
-  const t = target.trim().toLowerCase();
-  if (!t) throw new UsageError(`name the provider to release (${PROVIDERS.join(', ')}) or \`global\`.`);
-  if (t !== 'global' && !(PROVIDERS as readonly string[]).includes(t)) {
-    const hint = PROVIDER_NICKNAMES[t] ? ` Did you mean ${PROVIDER_NICKNAMES[t]}?` : '';
-    throw new UsageError(`"${target}" is not a provider name.${hint} Holds are by provider: ${PROVIDERS.join(', ')}, or global (the DKIM hold). Active holds: ${await describeActiveHolds(ctx.store.db, ctx.now())}.`);
-  }
+  if (!target.trim()) throw new UsageError(`name the provider (${PROVIDERS.join(', ')}), the domain, or \`global\` to release.`);
+  const subject = await holdSubject(ctx, target);
+  const t = subject.scope === 'global' ? 'global' : subject.scope === 'provider' ? subject.provider : subject.domain;
   const by = operatorName();
-  return withRun(ctx.store, 'suppress', { action: 'unhold', target: t, reason: opts.reason, holdReason: opts.holdReason ?? null }, (run) =>
+  return withRun(ctx.store, 'suppress', { action: 'unhold', target: t, scope: subject.scope, reason: opts.reason, holdReason: opts.holdReason ?? null }, (run) =>
     ctx.store.db.transaction().execute(async (trx) => {
-      const rows = await liftHolds(trx, t, { reason: opts.reason, by, now: ctx.now(), ...(opts.holdReason ? { holdReason: opts.holdReason } : {}) });
+      const rows = await liftHolds(trx, subject, { reason: opts.reason, by, now: ctx.now(), ...(opts.holdReason ? { holdReason: opts.holdReason } : {}) });
       if (!rows.length) {
-        throw new InputError(`no current hold for ${t}${opts.holdReason ? ` with reason ${opts.holdReason}` : ''}. Active holds: ${await describeActiveHolds(trx, ctx.now())}.`);
+        throw new InputError(`no current hold for ${subject.scope === 'domain' ? `domain ${t}` : t}${opts.holdReason ? ` with reason ${opts.holdReason}` : ''}. Active holds: ${await describeActiveHolds(trx, ctx.now())}.`);
       }
       const summary: UnholdSummary = {
         command: 'unhold',
         target: t,
-        lifted: rows.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
+        scope: subject.scope,
+        lifted: rows.map((h) => ({ scope: h.scope, provider: h.provider, domain: h.domain, mxHost: h.mx_host, reason: h.reason, until: h.until.toISOString() })),
       };
       await finishRun(trx, run, 'ok', summary, null);
       return summary;

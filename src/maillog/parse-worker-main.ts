@@ -24,7 +24,7 @@ const send = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, tr
 async function sendFile(m: Extract<ToWorker, { type: 'file' }>): Promise<void> {
   try {
     const onDamage = (message: string) => send({ type: 'damage', message });
-    for await (const p of parseFile(parser, zone, m.file, { from: m.from, firstLineNo: m.firstLineNo, mtime: new Date(m.mtimeMs), chunkBytes: m.chunkBytes, onDamage })) {
+    for await (const p of parseFile(parser, zone, m.file, { from: m.from, firstLineNo: m.firstLineNo, yearRef: new Date(m.yearRefMs), chunkBytes: m.chunkBytes, onDamage })) {
       while (credits <= 0) await new Promise<void>((r) => (wake = r));
       credits--;
       send({ type: 'chunk', chunk: p }, [p.ints.buffer as ArrayBuffer, p.nums.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]);

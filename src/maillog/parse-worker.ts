@@ -28,7 +28,7 @@ export interface WorkerStart {
 }
 
 export type ToWorker =
-  | { type: 'file'; file: LogFile; from: number; firstLineNo: number; mtimeMs: number; chunkBytes: number }
+  | { type: 'file'; file: LogFile; from: number; firstLineNo: number; yearRefMs: number; chunkBytes: number }
   | { type: 'credit' };
 
 export type FromWorker =
@@ -141,14 +141,14 @@ export class ParseWorker {
    * the worker is ready, then by the worker, which parses ahead while the caller handles a chunk.
    * Each file must be read to its end before the next.
    */
-  async *parse(file: LogFile, from: number, firstLineNo: number, mtime: Date, chunkBytes: number): AsyncGenerator<ParsedChunk> {
+  async *parse(file: LogFile, from: number, firstLineNo: number, yearRef: Date, chunkBytes: number): AsyncGenerator<ParsedChunk> {
     let offset = from;
     let lineNo = firstLineNo;
     if (!this.ready) {
       let handOver = false;
       const parser = new LineParser();
       parser.keepSkipped = this.keepSkipped;
-      for await (const p of parseFile(parser, this.zone, file, { from, firstLineNo, mtime, chunkBytes, onDamage: this.onDamage })) {
+      for await (const p of parseFile(parser, this.zone, file, { from, firstLineNo, yearRef, chunkBytes, onDamage: this.onDamage })) {
         if (this.failure) throw this.failure;
         this.parsedBy.main++;
         lineNo += p.lines;
@@ -163,7 +163,7 @@ export class ParseWorker {
       if (!handOver) return;
     }
     const worker = this.worker!;
-    worker.postMessage({ type: 'file', file, from: offset, firstLineNo: lineNo, mtimeMs: mtime.getTime(), chunkBytes } satisfies ToWorker);
+    worker.postMessage({ type: 'file', file, from: offset, firstLineNo: lineNo, yearRefMs: yearRef.getTime(), chunkBytes } satisfies ToWorker);
     for (;;) {
       const m = await this.next();
       if (m.type === 'done') return;

@@ -781,15 +781,15 @@ function nulFrom(buf: Buffer, from: number): number {
 /**
  * The parsed chunks of a file from byte `from` (line `firstLineNo`), in order: what the parse
  * worker sends and what the main thread parses itself until the worker is ready (parse-worker.ts).
- * `mtime` dates the file's traditional timestamps.
+ * `yearRef` dates the file's traditional timestamps (see TraditionalClock and yearReference).
  */
 export async function* parseFile(
   parser: LineParser,
   zone: ZoneClock,
   file: LogFile,
-  at: { from: number; firstLineNo: number; mtime: Date; chunkBytes: number; onDamage?: (message: string) => void },
+  at: { from: number; firstLineNo: number; yearRef: Date; chunkBytes: number; onDamage?: (message: string) => void },
 ): AsyncGenerator<ParsedChunk> {
-  parser.beginFile(new TraditionalClock(zone, at.mtime));
+  parser.beginFile(new TraditionalClock(zone, at.yearRef));
   let lineNo = at.firstLineNo;
   for await (const c of readChunks(file, at.from, { chunkBytes: at.chunkBytes, ...(at.onDamage ? { onDamage: at.onDamage } : {}) })) {
     const p = parser.parseChunk(c, lineNo);

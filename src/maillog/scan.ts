@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import type { LogFile } from './files.ts';
 import { emptyCounts, Linker, type LineCounts, type LinkerOptions, type DeliveryEvent } from './linker.ts';
 import { readChunks } from './reader.ts';
-import { TraditionalClock, ZoneClock } from './timestamp.ts';
+import { TraditionalClock, yearReference, ZoneClock } from './timestamp.ts';
 
 export interface ScanResult {
   counts: LineCounts;
@@ -17,7 +17,12 @@ export interface ScanResult {
 
 export async function scanFiles(
   files: readonly LogFile[],
-  opts: Partial<Omit<LinkerOptions, 'zone'>> & { timeZone?: string; keepEvents?: boolean } = {},
+  opts: Partial<Omit<LinkerOptions, 'zone'>> & {
+    timeZone?: string;
+    keepEvents?: boolean;
+    /** The run's clock: bounds the year of traditional timestamps (default: each file's mtime alone). */
+    now?: Date;
+  } = {},
 ): Promise<ScanResult> {
   const zone = new ZoneClock(opts.timeZone ?? 'UTC');
   const linker = new Linker({
@@ -30,7 +35,8 @@ export async function scanFiles(
   const counts = emptyCounts();
   const events: DeliveryEvent[] = [];
   for (const file of files) {
-    linker.beginFile(new TraditionalClock(zone, statSync(file.path).mtime));
+    const mtime = statSync(file.path).mtime;
+    linker.beginFile(new TraditionalClock(zone, yearReference(mtime, opts.now ?? mtime)));
     let lineNo = 0;
     for await (const chunk of readChunks(file, 0)) {
       lineNo += linker.feedChunk(chunk, lineNo + 1);

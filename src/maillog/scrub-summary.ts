@@ -7,6 +7,7 @@ import type { RunHandle } from '../runs.ts';
 import type { BounceClass } from './classify.ts';
 import type { activeHolds } from './holds.ts';
 import type { LineCounts } from './linker.ts';
+import type { HoldScope } from './tables.ts';
 
 /** `damaged`: a .gz whose first line cannot be decompressed, skipped with a warning. */
 export type FileStatus = 'new' | 'appended' | 'unchanged' | 'rotated' | 'rewritten' | 'empty' | 'damaged';
@@ -36,7 +37,8 @@ export type ScrubSummary = {
   /** The firm's own mail (local deliveries, config ownDomains): reported apart, never reputation. */
   ownDomain: { sent: number; deferred: number; bounced: number; expired: number };
   suppressed: { addresses: number; domains: number };
-  holds: { scope: 'provider' | 'global'; provider: string | null; reason: string; until: string }[];
+  /** Active holds; `domain` (and `mxHost`) name the subject of a domain hold, null otherwise. */
+  holds: { scope: HoldScope; provider: string | null; domain: string | null; mxHost: string | null; reason: string; until: string }[];
   dkim: { campaignMessages: number; signed: number; coverage: number | null };
   openMessages: number;
   /** Skipped lines, with --rejects. */
@@ -71,7 +73,7 @@ export function buildSummary(
     byClass,
     ownDomain: { sent: c.ownSent, deferred: c.ownDeferred, bounced: c.ownBounced, expired: c.ownExpired },
     suppressed: { addresses: supp.addresses, domains: supp.domains },
-    holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString() })),
+    holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, domain: h.domain, mxHost: h.mx_host, reason: h.reason, until: h.until.toISOString() })),
     dkim: { ...dkim, coverage: dkim.campaignMessages ? Math.round((dkim.signed / dkim.campaignMessages) * 10_000) / 10_000 : null },
     openMessages,
     ...(rejectsFile ? { rejectsFile } : {}),

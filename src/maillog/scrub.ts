@@ -29,7 +29,7 @@ import { ParseWorker } from './parse-worker.ts';
 import { buildSummary, type FileReport, type FileStatus, type ScrubSummary } from './scrub-summary.ts';
 import { notALog, rejectRows, skippedWarning, syslogLines } from './skipped-lines.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
-import { ZoneClock } from './timestamp.ts';
+import { yearReference, ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
 export type { FileReport, FileStatus, ScrubSummary };
@@ -208,6 +208,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           chain.catch(() => {});
         };
 
+        // Traditional timestamps are dated by the file's mtime, never later than the run's clock.
+        const yearRef = yearReference(id.mtime, ctx.now());
         // Chunks of about a batch (1 MiB at most): a batch can only end where a chunk ends.
         const chunkBytes = Math.min(1 << 20, Math.max(4096, cfg.batchLines * 64));
         try {
@@ -215,7 +217,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           const unchanged = !file.gz && id.size <= from;
           parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone, keepSkipped: rejects !== null }, { onDamage: warn });
           let r0 = performance.now();
-          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, id.mtime, chunkBytes)) {
+          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, yearRef, chunkBytes)) {
             const l0 = performance.now();
             prof.readMs += l0 - r0;
             addCounts(fileCounts, chunk.counts);

@@ -97,10 +97,16 @@ export interface SuppressionsTable {
 }
 export type Suppression = Selectable<SuppressionsTable>;
 
+/** What a hold stops: a provider, one receiving domain (and its mail server: sql/0013), or everything. */
+export type HoldScope = 'provider' | 'domain' | 'global';
+
 export interface HoldsTable {
   id: Generated<number>;
-  scope: 'provider' | 'global';
+  scope: HoldScope;
   provider: string | null;
+  /** scope 'domain': the receiving domain, and the mail server that answered (null if not named). */
+  domain: ColumnType<string | null, string | null | undefined, string | null>;
+  mx_host: ColumnType<string | null, string | null | undefined, string | null>;
   reason: string;
   detail: string;
   evidence: JsonColumn;

@@ -4,14 +4,18 @@
  * - RFC 3339 (Debian 12 rsyslog, journalctl short-iso): exact, offset included (`+01:00` or `+0100`).
  * - Traditional `Mmm dd HH:MM:SS` (rsyslog/syslog-ng, space- or zero-padded day) and postlogd's
  *   `Mmm 0d`: no year and no zone. The zone is the firm's (config `timezone`, the server's clock);
- *   the year is inferred from a reference instant that is known to come after the line — the file's
- *   mtime — so a December line in a file last written in January belongs to the previous year.
+ *   the year is the latest that puts the line at or before a reference instant known to come after
+ *   it (the file's mtime, bounded by the run's clock) plus a small skew: see TraditionalClock.
  *
  * Parsing is hand-rolled (no Date.parse, no regex on the hot path): the nightly job reads millions
  * of lines, and the per-line cost decides whether we beat pflogsumm.
  */
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+function daysIn(year: number, month0: number): number {
+  return new Date(Date.UTC(year, month0 + 1, 0)).getUTCDate();
+}
 
 function digits(s: string, from: number, len: number): number {
   let n = 0;
@@ -123,25 +127,56 @@ export class ZoneClock {
 }
 
 /**
- * Reads traditional timestamps (`Jun 17 19:31:19`, `Jun  7 …`, `Jun 07 …`, `Mar 7 …`) with the year
- * inferred from `reference` (an instant at or after every line of the file: its mtime). A month
- * later in the year than the reference's month belongs to the year before: that is the New Year
- * rollover (a file written until Jan 2 holds Dec 31 lines of the previous year).
+ * The reference instant of a file's traditional timestamps: its mtime (every line was written by
+ * then), but never later than the run's clock, so a file stamped in the future (a copy from a
+ * machine whose clock runs ahead, a test's pinned clock) cannot date its lines after "now".
+ */
+export function yearReference(mtime: Date, now: Date): Date {
+  return mtime.getTime() <= now.getTime() ? mtime : now;
+}
+
+/**
+ * How far past its reference a line may be dated: the syslog daemon's zone may differ from the
+ * firm's (AUDIENCE_TZ), and a relay's clock may run ahead. Without it, a line written minutes ago
+ * under such a mismatch would be read as a year old, and a live reputation block would never hold
+ * its provider. A day covers any zone offset.
+ */
+export const YEAR_SKEW_MS = 86_400_000;
+
+/**
+ * Reads traditional timestamps (`Jun 17 19:31:19`, `Jun  7 …`, `Jun 07 …`, `Mar 7 …`). A line's
+ * year is the latest one that puts it at or before `reference + YEAR_SKEW_MS`, where the reference
+ * is an instant at or after every line of the file: its mtime, bounded by the run's clock (the
+ * caller passes the earlier of the two, so a file stamped in the future cannot date lines there).
+ *
+ * Judged on the whole date, not the month alone: a log copied on Dec 6 (its mtime) from a
+ * years-old server holds "Dec 15" lines, which by month alone were Dec 15 of this year, nine days
+ * ahead, and raised holds until Dec 18 from an old event. They are Dec 15 of last year. Across New
+ * Year the same rule reads Dec 30 lines of a file written until Jan 2 as last year's. A day that
+ * exists only in leap years (Feb 29) takes the latest leap year that fits; a day no year has
+ * (Feb 30, Apr 31) is not a timestamp.
  */
 export class TraditionalClock {
-  private readonly refYear: number;
-  private readonly refMonth0: number;
+  private readonly limitMs: number;
+  private readonly limitYear: number;
   constructor(
     private readonly zone: ZoneClock,
     reference: Date,
+    skewMs = YEAR_SKEW_MS,
   ) {
-    const p = zone.parts(reference.getTime());
-    this.refYear = p.year;
-    this.refMonth0 = p.month - 1;
+    this.limitMs = reference.getTime() + skewMs;
+    this.limitYear = zone.parts(this.limitMs).year;
   }
 
-  yearFor(month0: number): number {
-    return month0 > this.refMonth0 ? this.refYear - 1 : this.refYear;
+  /** The minute's instant in the latest year that is not after the limit; null for a day no year has. */
+  private minuteAt(month0: number, day: number, h: number, mi: number): number | null {
+    // Eight years reach the previous Feb 29 from any year (1900-style century gaps included).
+    for (let year = this.limitYear; year >= this.limitYear - 8; year--) {
+      if (day < 1 || day > daysIn(year, month0)) continue;
+      const t = this.zone.toUtc(year, month0, day, h, mi, 0);
+      if (t <= this.limitMs) return t;
+    }
+    return null;
   }
 
   private lastMinute = '\u0000';
@@ -205,8 +240,10 @@ export class TraditionalClock {
     const mi = digits(s, i + 3, 2);
     const se = digits(s, i + 6, 2);
     if (Number.isNaN(h + mi + se) || s.charCodeAt(i + 2) !== 58 || s.charCodeAt(i + 5) !== 58) return null;
+    const minute = this.minuteAt(mo, day, h, mi);
+    if (minute === null) return null;
     this.lastMinute = s.slice(0, i + 5);
-    this.lastMinuteMs = this.zone.toUtc(this.yearFor(mo), mo, day, h, mi, 0);
+    this.lastMinuteMs = minute;
     return this.lastMinuteMs + se * 1000;
   }
 }

@@ -1,24 +1,44 @@
 /**
- * `provider_hold`: the address's domain is served by a provider (by MX, view domain_providers) that
- * the bounce scrub put on hold after a stop signal (Gmail 550-5.7.1, Yahoo TSS04, Microsoft S3150…).
- * Only that provider's addresses wait; the rest of the day's audience goes out.
+ * `provider_hold`: the address's receiver is on an active hold set by the bounce scrub after a stop
+ * signal (Gmail 550-5.7.1, Yahoo TSS04, Microsoft S3150, a server's "Too many invalid
+ * recipients"…). Holds are by scope (src/maillog/holds.ts):
+ *
+ * - scope `provider`: every domain the provider serves (by MX, view domain_providers) waits;
+ * - scope `domain`: a self-hosted receiver (provider `other`) held on its own signal: that domain,
+ *   and every domain whose MX hosts include the mail server that answered (one server, one
+ *   judgement), wait; the other self-hosted domains go out.
+ *
+ * Only the held addresses wait; the rest of the day's audience goes out.
  */
 import { sql } from 'kysely';
 import type { ExclusionRule } from './rule.ts';
 
 export const providerHold: ExclusionRule = {
   code: 'provider_hold',
-  description: "the domain's mail provider (by MX) is on an active hold set by the bounce scrub",
+  description: "the domain's mail provider (by MX), or the domain itself or its mail server, is on an active hold set by the bounce scrub",
   hits(ctx) {
     // Active as the holds contract says (lifted_at null, until in the future), judged at the
     // run's clock so a pinned test clock and `explain` agree with the build.
+    const active = sql`h.lifted_at is null and h.until > ${ctx.now}::timestamptz`;
+    const until = sql`to_char(h.until at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: ' || h.reason || ' (' || h.detail || ')'`;
+    // Domain holds are few: the domains their servers receive for are found per hold (a scan of
+    // mx_domains each), then joined to the candidates by domain like the held domains themselves.
     return sql`
-      select c.email_id,
-             'provider ' || h.provider || ' on hold until ' || to_char(h.until at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: ' || h.reason || ' (' || h.detail || ')' as detail,
-             h.starts_at as since
+      select c.email_id, 'provider ' || h.provider || ' on hold until ' || ${until} as detail, h.starts_at as since
       from pg_temp.candidates c
       join domain_providers dp on dp.domain = c.domain
       join holds h on h.scope = 'provider' and h.provider = dp.provider
-      where h.lifted_at is null and h.until > ${ctx.now}::timestamptz`;
+      where ${active}
+      union all
+      select c.email_id, held.detail, held.since
+      from pg_temp.candidates c
+      join (
+        select h.domain, 'domain ' || h.domain || ' on hold until ' || ${until} as detail, h.starts_at as since
+        from holds h where h.scope = 'domain' and ${active}
+        union all
+        select m.domain, 'domain ' || m.domain || ' on hold: its mail server ' || h.mx_host || ' is held for ' || h.domain || ' until ' || ${until}, h.starts_at
+        from holds h join mx_domains m on m.mx_hosts @> array[h.mx_host] and m.domain <> h.domain
+        where h.scope = 'domain' and h.mx_host is not null and ${active}
+      ) held on held.domain = c.domain`;
   },
 };

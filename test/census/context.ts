@@ -49,6 +49,11 @@ export function sampleLines(f: string): string[] {
   return readFileSync(dataSample(f), 'latin1').split(/\r?\n/).filter(Boolean);
 }
 
+/** An empty census: carriers, rejects and the census_loads record the freshness guard compares with. */
+export async function resetCensus(store: Store): Promise<void> {
+  await sql`truncate carriers, census_rejects, census_loads`.execute(store.db);
+}
+
 export async function carrier(store: Store, dot: number) {
   return store.db.selectFrom('carriers').selectAll().where('dot_number', '=', dot).executeTakeFirst();
 }

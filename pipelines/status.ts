@@ -1,7 +1,7 @@
 /**
  * `audience status`: warmup day, today's cap and use, the date's lists and campaigns, holds with
- * their reasons and end dates, DKIM coverage, delivery mix of the last 7 days, suppression counts
- * and the last run of each job. Read-only; a missing warmup start is reported, not refused.
+ * their reasons and end dates, DKIM coverage, delivery mix of the last 7 days (also per stream),
+ * suppression counts and the last run of each job. Read-only; a missing warmup start is reported, not refused.
  */
 import type { StageContext } from '../src/context.ts';
 import { ledgerCounts, listRecords } from '../src/build/ledger.ts';
@@ -9,8 +9,9 @@ import { holdsView, recentDelivery, suppressionCounts } from '../src/build/statu
 import { activeOptOutCount } from '../src/optouts/record.ts';
 import { AudienceError } from '../src/errors.ts';
 import { holdSubjectText } from '../src/maillog/holds.ts';
+import { renderStream, streamReports } from '../src/maillog/stream-report.ts';
 import { lastRuns } from '../src/runs.ts';
-import { localDate } from '../src/warmup/calendar.ts';
+import { addDays, localDate } from '../src/warmup/calendar.ts';
 import { dayCap } from '../src/warmup/ramp.ts';
 import { resolveWarmupStart } from '../src/warmup/start.ts';
 
@@ -55,6 +56,8 @@ export async function status(ctx: StageContext) {
     holds: await holdsView(store.db, now),
     dkimCoverage: dkim,
     deliveryMix: mix,
+    /** The same 7 days per stream (maillog.campaignClients), with each stream's DKIM coverage. */
+    streams: await streamReports(store.db, addDays(today, -6), today, config.maillog),
     suppressions: await suppressionCounts(store.db, now),
     /** Addresses opted out in Listmonk (opted_out), as last read back. */
     optedOut: await activeOptOutCount(store.db),
@@ -76,6 +79,8 @@ export function renderStatus(s: StatusSummary): string {
   lines.push(`  delivery ${m.from}..${m.to}: ${m.sent} sent, ${m.deferred} deferred, ${m.bounced} bounced, ${m.expired} expired; own-domain failures ${m.ownDomainFailed}`);
   const classes = Object.entries(m.byClass);
   if (classes.length) lines.push(`    by class: ${classes.map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  lines.push(s.streams.length ? '  by stream:' : '  by stream: no campaign client configured (maillog.campaignClients) and no campaign mail seen');
+  for (const st of s.streams) lines.push(`    ${renderStream(st)}`);
   lines.push(`  suppressions: ${s.suppressions.address} address(es), ${s.suppressions.domain} domain(s)`);
   lines.push(`  opted out in Listmonk: ${s.optedOut} address(es)`);
   lines.push('  last runs:');

@@ -44,7 +44,37 @@ describe('message linker', () => {
     expect(deferred).toMatchObject({ status: 'deferred', recipient: 'c@b.example', class: 'transient_network', clientIp: '172.18.0.5', stream: 'trucking', sender: 'bounces@firm.example', provider: null });
     expect(expired).toMatchObject({ status: 'expired', recipient: 'c@b.example', class: 'expired', causeClass: 'transient_network', dsn: '4.4.2' });
     expect(b.events).toHaveLength(2); // a@ was sent: not expired
-    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 1 });
+    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 1, byStream: new Map([['trucking', { campaignMessages: 1, dkimSigned: 1 }]]) });
+  });
+
+  it('counts DKIM coverage per stream: each client its own, header-marked mail from an unmapped client as `listmonk`', () => {
+    const b = feed(
+      linker({ campaignClients: new Map([['172.18.0.5', 'trucking'], ['172.18.0.25', 'healthcare']]) }),
+      `
+${T(1)} app1 postfix/smtpd[10]: 6A0000000A: client=unknown[172.18.0.5]
+${T(1)} app1 opendkim[12]: 6A0000000A: DKIM-Signature field added (s=mail, d=firm.example)
+${T(2)} app1 postfix/qmgr[13]: 6A0000000A: removed
+${T(3)} app1 postfix/smtpd[10]: 6A0000000B: client=unknown[172.18.0.25]
+${T(4)} app1 postfix/qmgr[13]: 6A0000000B: removed
+${T(5)} app1 postfix/smtpd[10]: 6A0000000C: client=unknown[172.18.0.25]
+${T(5)} app1 opendkim[12]: 6A0000000C: DKIM-Signature field added (s=mail, d=firm.example)
+${T(6)} app1 postfix/qmgr[13]: 6A0000000C: removed
+${T(7)} app1 postfix/smtpd[10]: 6A0000000D: client=unknown[172.18.0.99]
+${T(7)} app1 postfix/cleanup[11]: 6A0000000D: info: header X-Listmonk-Campaign: 7 from unknown[172.18.0.99]; from=<bounces@firm.example> to=<a@b.example>
+${T(8)} app1 postfix/qmgr[13]: 6A0000000D: removed
+${T(9)} app1 postfix/smtpd[10]: 6A0000000E: client=localhost[127.0.0.1]
+${T(9)} app1 postfix/qmgr[13]: 6A0000000E: removed
+`,
+    );
+    expect(b.daily.get('2026-11-25')).toEqual({
+      campaignMessages: 4,
+      dkimSigned: 2,
+      byStream: new Map([
+        ['trucking', { campaignMessages: 1, dkimSigned: 1 }],
+        ['healthcare', { campaignMessages: 2, dkimSigned: 1 }],
+        ['listmonk', { campaignMessages: 1, dkimSigned: 0 }],
+      ]),
+    });
   });
 
   it('a recipient named like a prototype member is pending like any other, across a saved state', () => {
@@ -73,7 +103,7 @@ ${T(6)} app1 postfix/smtp[14]: 4B2C3D4E60: to=<y@gmail.com>, relay=gmail-smtp-in
     expect(b.events[0]).toMatchObject({ recipient: 'x@gmail.com', clientIp: '127.0.0.1', stream: null, provider: 'google', relayHost: 'gmail-smtp-in.l.google.com' });
     // postfix/smtp belongs to instance "postfix": the 2526 message is another queue.
     expect(b.events[1]).toMatchObject({ recipient: 'y@gmail.com', clientIp: null });
-    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 0 });
+    expect(b.daily.get('2026-11-25')).toEqual({ campaignMessages: 1, dkimSigned: 0, byStream: new Map([['trucking', { campaignMessages: 1, dkimSigned: 0 }]]) });
   });
 
   it("reports the firm's own mail apart: local agents and configured own domains", () => {

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../pipelines/plan.ts';
 import { segmentBuild } from '../pipelines/segment-build.ts';
-import { status } from '../pipelines/status.ts';
+import { renderStatus, status } from '../pipelines/status.ts';
 import { daysOfAudience } from '../src/build/plan.ts';
 import { SafetyGateError } from '../src/errors.ts';
 import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
@@ -81,6 +81,43 @@ describe('plan and status', () => {
     expect(s.deliveryMix).toMatchObject({ from: '2026-11-22', to: DATE, sent: 90, bounced: 3, ownDomainFailed: 2, byClass: { recipient_invalid: 2, reputation_block: 1 } });
     expect(s.suppressions).toMatchObject({ address: 1, domain: 0 });
     expect(s.lastRuns.find((r) => r.stage === 'build')?.status).toBe('ok');
+  });
+
+  it('status shows each stream apart: volume, delivery mix and DKIM coverage, a silent mapped stream, and other mail', async () => {
+    const config = fxConfig({ maillog: { campaignClients: { '172.18.0.5': 'trucking', '172.18.0.25': 'healthcare', '172.18.0.30': 'spare' }, dkimMinMessages: 20 } });
+    await sql`insert into maillog_sent_counts (day, transport, stream, own_domain, sent) values
+      ('2026-11-27', 'postfix/out05/smtp', 'trucking', false, 400), ('2026-11-26', 'postfix/out06/smtp', 'trucking', false, 100),
+      ('2026-11-27', 'postfix/out05/smtp', 'healthcare', false, 50), ('2026-11-27', 'postfix/smtp', '', false, 7),
+      ('2026-11-27', 'postfix/local', '', true, 700), ('2026-11-01', 'postfix/out05/smtp', 'healthcare', false, 999)`.execute(store.db);
+    const ev = (stream: string | null, status: string, cls: string, own = false) =>
+      sql`(${'2026-11-27T15:00:00Z'}::timestamptz, '2026-11-27', 'app1', 'postfix/out05/smtp', 'Q1', 'r@b.test', 'b.test', ${status}, ${cls}, 'x', ${stream}, ${own}, 1, 1, 1)`;
+    await sql`insert into delivery_events (ts, day, host, transport, qid, recipient, domain, status, class, reason, stream, own_domain, file_id, line_no, run_id)
+      values ${sql.join([ev('trucking', 'deferred', 'transient_network'), ev('trucking', 'bounced', 'recipient_invalid'), ev('healthcare', 'bounced', 'reputation_block'),
+        ev('healthcare', 'bounced', 'reputation_block'), ev(null, 'expired', 'expired'), ev(null, 'bounced', 'recipient_invalid', true)])}`.execute(store.db);
+    await sql`insert into maillog_stream_daily (day, stream, campaign_messages, dkim_signed) values
+      ('2026-11-27', 'trucking', 402, 401), ('2026-11-26', 'trucking', 100, 100), ('2026-11-27', 'healthcare', 52, 0), ('2026-11-27', 'listmonk', 3, 3)`.execute(store.db);
+    const s = await status(fxContext(store, config));
+    expect(s.streams).toEqual([
+      { stream: 'healthcare', clients: ['172.18.0.25'], sent: 50, deferred: 0, bounced: 2, expired: 0, byClass: { reputation_block: 2 }, dkim: { campaignMessages: 52, signed: 0, ratio: 0, ok: false } },
+      // Header-marked campaign mail from a client missing from campaignClients; too few messages to judge.
+      { stream: 'listmonk', clients: [], sent: 0, deferred: 0, bounced: 0, expired: 0, byClass: {}, dkim: { campaignMessages: 3, signed: 3, ratio: 1, ok: null } },
+      { stream: 'spare', clients: ['172.18.0.30'], sent: 0, deferred: 0, bounced: 0, expired: 0, byClass: {}, dkim: { campaignMessages: 0, signed: 0, ratio: null, ok: null } },
+      {
+        stream: 'trucking',
+        clients: ['172.18.0.5'],
+        sent: 500,
+        deferred: 1,
+        bounced: 1,
+        expired: 0,
+        byClass: { transient_network: 1, recipient_invalid: 1 },
+        dkim: { campaignMessages: 502, signed: 501, ratio: 0.998, ok: true },
+      },
+      // Mail from no campaign client; the firm's own local mail is left out, as in the delivery mix.
+      { stream: null, clients: [], sent: 7, deferred: 0, bounced: 0, expired: 1, byClass: { expired: 1 }, dkim: null },
+    ]);
+    const text = renderStatus(s);
+    expect(text).toMatch(/healthcare \(172\.18\.0\.25\): 50 sent, 0 deferred, 2 bounced, 0 expired; DKIM 0\.0% of 52 — BELOW MINIMUM/);
+    expect(text).toMatch(/other mail \(no campaign client\): 7 sent/);
   });
 
   it('status reports a missing warmup start instead of refusing', async () => {

@@ -33,7 +33,7 @@ afterEach(async () => {
 });
 
 function ctx(overrides: ConfigOverrides = {}): StageContext {
-  const config = loadConfig({ env: {}, cwd: dir, overrides: deepMerge<ConfigOverrides>({ timezone: 'UTC', maillog: { ownDomains: ['firm.example'] } }, overrides) });
+  const config = loadConfig({ env: {}, cwd: dir, overrides: deepMerge<ConfigOverrides>({ timezone: 'UTC', maillog: { ownDomains: ['firm.example'], campaignClients: { '172.18.0.5': 'trucking' } } }, overrides) });
   return { config, store, out: createOutput({ json: true, stdout: sink, stderr: sink }), now: () => now };
 }
 
@@ -177,7 +177,7 @@ describe('DKIM coverage', () => {
     const bad = new LogBuilder();
     for (let i = 0; i < 30; i++) bad.flow({ at: day(26), to: `r${i}@b.example`, signed: i < 20, outcomes: [['sent', '2.0.0', '250 ok']] });
     const s1 = await scrubLog(bad, { maillog: { dkimMinMessages: 20 } });
-    expect(s1.dkim).toEqual({ campaignMessages: 30, signed: 20, coverage: 0.6667 });
+    expect(s1.dkim).toEqual({ campaignMessages: 30, signed: 20, coverage: 0.6667, byStream: { trucking: { campaignMessages: 30, signed: 20, coverage: 0.6667 } } });
     expect(s1.holds).toEqual([{ scope: 'global', provider: null, domain: null, mxHost: null, reason: 'dkim_coverage', until: expect.any(String) }]);
     expect(await globalDkimHold(store.db, now)).toMatchObject({ detail: expect.stringContaining('20 of 30 campaign messages signed') });
 

@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 function ctxFor(s: TestStore, overrides: ConfigOverrides = {}): StageContext {
-  const config = loadConfig({ env: {}, cwd: dir, overrides: deepMerge<ConfigOverrides>({ maillog: { path: path.join(dir, 'mail.log') } }, overrides) });
+  const config = loadConfig({ env: {}, cwd: dir, overrides: deepMerge<ConfigOverrides>({ maillog: { path: path.join(dir, 'mail.log'), campaignClients: { '172.18.0.5': 'trucking' } } }, overrides) });
   return { config, store: s, out: createOutput({ json: true, stdout: sink, stderr: sink }), now: () => NOW };
 }
 
@@ -51,6 +51,7 @@ async function state(s: TestStore = store) {
     holds: await q(`select scope, provider, reason, evidence, starts_at, until, lifted_at from holds order by scope, provider, reason`),
     health: await q(`select day, sent, deferred, bounced, expired, own_domain_sent, own_domain_failed, campaign_messages, dkim_signed, by_transport, by_class, top_deferrals, top_bounces, stale
                      from maillog_daily_health order by day`),
+    streams: await q(`select day, stream, campaign_messages, dkim_signed from maillog_stream_daily order by day, stream`),
   };
 }
 
@@ -82,9 +83,15 @@ describe('scrub-bounces on the demo mail.log', () => {
       skippedLines: SAMPLE_LINES.filter((l) => l.startsWith('#')).length,
       deliveries: { sent: 16, deferred: 4, bounced: 4, expired: 1 },
       suppressed: { addresses: 1, domains: 1 },
-      dkim: { campaignMessages: 21, signed: 21, coverage: 1 },
+      dkim: { campaignMessages: 21, signed: 21, coverage: 1, byStream: { trucking: { campaignMessages: 21, signed: 21, coverage: 1 } } },
       ownDomain: { bounced: 1 },
     });
+    // The client 172.18.0.5 is mapped to `trucking`: its messages are counted per stream too, on the day each was injected.
+    const streams = await store.db.selectFrom('maillog_stream_daily').selectAll().orderBy('day').execute();
+    expect(streams.map((r) => [r.stream, r.campaign_messages, r.dkim_signed])).toEqual([
+      ['trucking', 19, 19],
+      ['trucking', 2, 2],
+    ]);
     expect(s.byClass).toMatchObject({ recipient_invalid: 1, reputation_block: 1, mailbox_full: 1 });
     expect(s.holds).toEqual([{ scope: 'provider', provider: 'google', reason: 'reputation_block', until: expect.stringMatching(/^2026-11-29T/) }]);
     const supp = await store.db.selectFrom('suppressions').select(['kind', 'value', 'reason', 'evidence', 'source']).orderBy('kind').execute();

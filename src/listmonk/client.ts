@@ -37,6 +37,7 @@
  *   `stopCampaign(id)`: whichever of the two the campaign's status calls for (audit-listmonk --pause).
  * - `listCampaigns({statuses})`, `getList(id)`, `eachListMemberPage(listId, onPage)`: what the
  *   audit reads. `readRestartPending()`, `readImportStatus()`: what rampcap checks before a write.
+ * - `serverConfig()`, `profile()`, `getTemplate(id)`: what `audience doctor` checks (account.ts).
  * - `readOptOuts({listIds, onSightings})` → {strategy, blocklistedEverywhere, …}: blocklisted
  *   subscribers and unsubscribed subscriptions on those lists, by the filter each version has.
  *
@@ -58,6 +59,7 @@
  * appears in messages or logs.
  */
 import { ConfigError } from '../errors.ts';
+import { getTemplate, profile, serverConfig, type ListmonkProfile, type ListmonkTemplate, type ServerConfig } from './account.ts';
 import { listCampaigns, type CampaignQuery } from './campaign-list.ts';
 import {
   createCampaign,
@@ -296,6 +298,19 @@ export class ListmonkClient {
   /** The server's one import slot (a settings write restarts Listmonk and loses a running import). */
   readImportStatus(): Promise<ImportStatus> {
     return readImportStatus(this.core);
+  }
+
+  /** The server's version, default from address and legacy-credential flag (GET /api/config). */
+  serverConfig(): Promise<ServerConfig> {
+    return serverConfig(this.core);
+  }
+  /** The API user's role and permissions (v4+); null before v4, where the admin may do everything. */
+  profile(): Promise<ListmonkProfile | null> {
+    return profile(this.core);
+  }
+  /** A template's name and type (campaign, campaign_visual, tx), without its body. */
+  getTemplate(id: number): Promise<ListmonkTemplate> {
+    return getTemplate(this.core, id);
   }
 
   /** Blocklisted subscribers, and unsubscribed subscriptions on these lists, page by page (see optouts.ts). */

@@ -4,8 +4,21 @@ import { z } from 'zod';
 export const maillogConfigSchema = z.strictObject({
   /** AUDIENCE_MAILLOG. Rotations `.1`, `.N.gz` beside it are read too, oldest first. */
   path: z.string().min(1).default('/var/log/mail.log'),
-  /** Injecting client IP -> Listmonk instance/stream name (campaign mail). */
-  campaignClients: z.record(z.string(), z.string()).default({ '172.18.0.5': 'trucking', '172.18.0.25': 'healthcare' }),
+  /**
+   * Injecting client IP (as Postfix's smtpd logs it in `client=name[IP]`) -> stream name, e.g.
+   * `{"172.18.0.5": "trucking", "172.18.0.25": "healthcare"}` for two Listmonk containers on the
+   * Docker bridge. Mail from these clients is campaign mail: its DKIM coverage is measured (and
+   * holds everything when it drops), and status and doctor show each stream apart. Empty by
+   * default: the addresses are the site's own. Without an entry, only mail carrying Listmonk's
+   * X-Listmonk-Campaign header (logged by a cleanup header_checks INFO rule) counts, as stream
+   * `listmonk`.
+   */
+  campaignClients: z
+    .record(
+      z.string().regex(/^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)$/, 'expected a client IP address as Postfix logs it, e.g. 172.18.0.5'),
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'expected a stream name: letters, digits, _ . - (e.g. trucking)'),
+    )
+    .default({}),
   /** The firm's own domains: bounces to them are reported apart, never recipient reputation. */
   ownDomains: z.array(z.string()).default([]),
   /** DKIM coverage of campaign mail below this sets a global hold. */

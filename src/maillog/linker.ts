@@ -497,9 +497,15 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     if (m.campaign) {
       const day = this.opts.zone.day(m.firstTs);
       let c = this.daily.get(day);
-      if (!c) this.daily.set(day, (c = { campaignMessages: 0, dkimSigned: 0 }));
+      if (!c) this.daily.set(day, (c = { campaignMessages: 0, dkimSigned: 0, byStream: new Map() }));
       c.campaignMessages++;
       if (m.signed) c.dkimSigned++;
+      // A campaign message always has a stream: its client's, or `listmonk` from the header.
+      const stream = m.stream ?? 'listmonk';
+      let s = c.byStream.get(stream);
+      if (!s) c.byStream.set(stream, (s = { campaignMessages: 0, dkimSigned: 0 }));
+      s.campaignMessages++;
+      if (m.signed) s.dkimSigned++;
     }
   }
 

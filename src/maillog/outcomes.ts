@@ -57,9 +57,18 @@ export interface SentCount {
 /** Recipient domain -> time (epoch ms) of its last success; the firm's own domains are not kept. */
 export type SentDomains = Map<string, number>;
 
-export interface DailyCounters {
+export interface DkimCounters {
   campaignMessages: number;
   dkimSigned: number;
+}
+
+/**
+ * Campaign messages closed on a day and how many opendkim signed, in total and per stream (a
+ * Listmonk instance, by its client IP or `listmonk` for header-marked mail): one stream whose
+ * signing broke must not hide behind a healthy one.
+ */
+export interface DailyCounters extends DkimCounters {
+  byStream: Map<string, DkimCounters>;
 }
 
 export interface PendingRecipient {

@@ -39,7 +39,8 @@ export type ScrubSummary = {
   suppressed: { addresses: number; domains: number };
   /** Active holds; `domain` (and `mxHost`) name the subject of a domain hold, null otherwise. */
   holds: { scope: HoldScope; provider: string | null; domain: string | null; mxHost: string | null; reason: string; until: string }[];
-  dkim: { campaignMessages: number; signed: number; coverage: number | null };
+  /** Campaign messages this run saw close, how many opendkim signed; also per stream (maillog.campaignClients). */
+  dkim: { campaignMessages: number; signed: number; coverage: number | null; byStream: Record<string, { campaignMessages: number; signed: number; coverage: number | null }> };
   openMessages: number;
   /** Skipped lines, with --rejects. */
   rejectsFile?: string;
@@ -55,7 +56,7 @@ export function buildSummary(
   byClass: Partial<Record<BounceClass, number>>,
   supp: { addresses: number; domains: number },
   holds: Awaited<ReturnType<typeof activeHolds>>,
-  dkim: { campaignMessages: number; signed: number },
+  dkim: { campaignMessages: number; signed: number; byStream: Map<string, { campaignMessages: number; signed: number }> },
   openMessages: number,
   warnings: string[],
   rejectsFile: string | undefined,
@@ -74,9 +75,18 @@ export function buildSummary(
     ownDomain: { sent: c.ownSent, deferred: c.ownDeferred, bounced: c.ownBounced, expired: c.ownExpired },
     suppressed: { addresses: supp.addresses, domains: supp.domains },
     holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, domain: h.domain, mxHost: h.mx_host, reason: h.reason, until: h.until.toISOString() })),
-    dkim: { ...dkim, coverage: dkim.campaignMessages ? Math.round((dkim.signed / dkim.campaignMessages) * 10_000) / 10_000 : null },
+    dkim: {
+      campaignMessages: dkim.campaignMessages,
+      signed: dkim.signed,
+      coverage: coverage(dkim),
+      byStream: Object.fromEntries([...dkim.byStream].sort(([a], [b]) => a.localeCompare(b)).map(([stream, n]) => [stream, { ...n, coverage: coverage(n) }])),
+    },
     openMessages,
     ...(rejectsFile ? { rejectsFile } : {}),
     warnings,
   };
+}
+
+function coverage(n: { campaignMessages: number; signed: number }): number | null {
+  return n.campaignMessages ? Math.round((n.signed / n.campaignMessages) * 10_000) / 10_000 : null;
 }

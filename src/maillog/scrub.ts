@@ -103,7 +103,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     );
     const totals = emptyCounts();
     const byClass: Partial<Record<BounceClass, number>> = {};
-    const dkim = { campaignMessages: 0, signed: 0 };
+    const dkim = { campaignMessages: 0, signed: 0, byStream: new Map<string, { campaignMessages: number; signed: number }>() };
     const reports: FileReport[] = [];
     let linesRead = 0;
     let batchNo = 0;
@@ -198,6 +198,12 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             for (const c of batch.daily.values()) {
               dkim.campaignMessages += c.campaignMessages;
               dkim.signed += c.dkimSigned;
+              for (const [stream, n] of c.byStream) {
+                const t = dkim.byStream.get(stream) ?? { campaignMessages: 0, signed: 0 };
+                t.campaignMessages += n.campaignMessages;
+                t.signed += n.dkimSigned;
+                dkim.byStream.set(stream, t);
+              }
             }
             await opts.afterBatch?.(++batchNo);
           };

@@ -140,6 +140,14 @@ export interface MaillogDailyHealthTable {
 }
 export type DailyHealth = Selectable<MaillogDailyHealthTable>;
 
+/** Campaign messages and DKIM signatures per day and stream (0012). */
+export interface MaillogStreamDailyTable {
+  day: string;
+  stream: string;
+  campaign_messages: ColumnType<number, number | undefined, number>;
+  dkim_signed: ColumnType<number, number | undefined, number>;
+}
+
 export interface MaillogTables {
   maillog_files: MaillogFilesTable;
   maillog_linker_state: MaillogLinkerStateTable;
@@ -150,4 +158,5 @@ export interface MaillogTables {
   suppressions: SuppressionsTable;
   holds: HoldsTable;
   maillog_daily_health: MaillogDailyHealthTable;
+  maillog_stream_daily: MaillogStreamDailyTable;
 }

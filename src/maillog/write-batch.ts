@@ -139,7 +139,10 @@ export async function foldSentDomains(db: Kysely<Database> | Transaction<Databas
     on conflict (domain) do update set last_ts = excluded.last_ts where maillog_sent_domains.last_ts < excluded.last_ts`.execute(db);
 }
 
-/** Adds the DKIM counters of closed campaign messages and marks every touched day for recompute. */
+/**
+ * Adds the DKIM counters of closed campaign messages (per day, and per day and stream) and marks
+ * every touched day for recompute.
+ */
 export async function touchDays(trx: Transaction<Database>, days: ReadonlySet<string>, daily: ReadonlyMap<string, DailyCounters>): Promise<void> {
   const all = [...new Set([...days, ...daily.keys()])];
   if (!all.length) return;
@@ -152,4 +155,13 @@ export async function touchDays(trx: Transaction<Database>, days: ReadonlySet<st
       campaign_messages = maillog_daily_health.campaign_messages + excluded.campaign_messages,
       dkim_signed = maillog_daily_health.dkim_signed + excluded.dkim_signed,
       stale = true`.execute(trx);
+  const rows = [...daily].flatMap(([day, c]) => [...c.byStream].map(([stream, n]) => ({ day, stream, n })));
+  if (!rows.length) return;
+  await sql`
+    insert into maillog_stream_daily (day, stream, campaign_messages, dkim_signed)
+    select * from unnest(${rows.map((r) => r.day)}::date[], ${rows.map((r) => r.stream)}::text[],
+                         ${rows.map((r) => r.n.campaignMessages)}::bigint[], ${rows.map((r) => r.n.dkimSigned)}::bigint[])
+    on conflict (day, stream) do update set
+      campaign_messages = maillog_stream_daily.campaign_messages + excluded.campaign_messages,
+      dkim_signed = maillog_stream_daily.dkim_signed + excluded.dkim_signed`.execute(trx);
 }

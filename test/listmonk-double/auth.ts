@@ -21,6 +21,12 @@ export interface DoubleUser {
   perms?: string[];
   /** Per-list role permissions: list id → get/manage. */
   lists?: Record<number, ListPerm[]>;
+  /**
+   * v4+: the admin_username/admin_password still in config.toml, accepted as an API credential: a
+   * Super Admin role id with no permissions, so every pm() guard passes but list filtering, which
+   * reads the permissions, drops every list (research/listmonk.md §1, issue #2111).
+   */
+  legacy?: boolean;
 }
 
 /** What an API user for the pipeline needs (research/listmonk.md §1), without sql_query. */
@@ -40,6 +46,12 @@ export const PIPELINE_PERMS = [
 export class Principal {
   constructor(readonly user: DoubleUser | null) {}
 
+  /** The pm() guard's test (auth.Perm): the Super Admin role id, which a legacy credential has too, passes everything. */
+  pmAllows(p: string): boolean {
+    return this.user?.legacy === true || this.hasPerm(p);
+  }
+
+  /** User.HasPerm, what handlers and list filtering test: the role's permission list itself. */
   hasPerm(p: string): boolean {
     if (!this.user || this.user.superAdmin) return true;
     return (this.user.perms ?? []).includes(p);
@@ -109,6 +121,6 @@ export function authenticate(headers: IncomingHttpHeaders, cfg: AuthConfig): Pri
 
 /** The `pm()` guard: any one of the permissions suffices. Not applied before v4. */
 export function requirePerm(p: Principal, perms: string[]): void {
-  if (perms.length === 0 || perms.some((x) => p.hasPerm(x))) return;
+  if (perms.length === 0 || perms.some((x) => p.pmAllows(x))) return;
   throw new HttpError(403, `permission denied: ${perms[perms.length - 1]}`);
 }

@@ -20,10 +20,13 @@
  * For benchmarks, `startDoubleInWorker(options, latencyMs)` runs it in its own thread.
  * Modelled: the endpoints of research/listmonk.md §3.1–3.9 that the pipeline uses (lists,
  * subscribers incl. lookup/lists/blocklist, import, campaigns, settings, config/about/health).
+ * Also: the API user's profile (its role's permissions; `legacy` users are config.toml's admin on
+ * v4+) and reading templates by id.
  * Not modelled: bounces and webhooks, PATCH/PUT of one subscriber, the query-based bulk routes,
- * templates, media, users and roles (beyond the permission model itself).
+ * template writes, media, users and roles (beyond the permission model and the profile).
  */
 export { PIPELINE_PERMS, type DoubleUser, type ListPerm } from './auth.ts';
+export { ALL_PERMS } from './routes-account.ts';
 export { ListmonkDouble, DEFAULT_USER, type DoubleOptions, type LoggedRequest } from './server.ts';
 export { COMMIT_BATCH } from './importer.ts';
 export { startDoubleInWorker, type DoubleStats, type WorkerDouble } from './worker.ts';

@@ -64,6 +64,13 @@ export interface CampaignRow {
   updated_at: string;
 }
 
+export interface TemplateRow {
+  id: number;
+  name: string;
+  type: 'campaign' | 'campaign_visual' | 'tx';
+  is_default: boolean;
+}
+
 export class Model {
   /** The double's clock: the product's clock in a test that pins one, so "now" is the same on both sides. */
   constructor(readonly clock: () => Date = () => new Date()) {}
@@ -81,6 +88,15 @@ export class Model {
   settings: Record<string, unknown> = {};
   /** A settings write was answered `needs_restart` (a campaign was running): applied at the next restart. */
   needsRestart = false;
+  /** As a fresh install has them (install.go); the visual one exists from v5 on. */
+  templates = new Map<number, TemplateRow>(
+    [
+      { id: 1, name: 'Default campaign template', type: 'campaign', is_default: true },
+      { id: 2, name: 'Default archive template', type: 'campaign', is_default: false },
+      { id: 3, name: 'Sample transactional template', type: 'tx', is_default: false },
+      { id: 4, name: 'Default visual template', type: 'campaign_visual', is_default: false },
+    ].map((t): [number, TemplateRow] => [t.id, t as TemplateRow]),
+  );
   private seq = { list: 0, subscriber: 0, campaign: 0 };
 
   addList(l: Partial<ListRow> & { name: string }): ListRow {

@@ -11,9 +11,11 @@ export interface MiscHooks {
   settingsLog: SettingsLog;
   /** The re-exec Listmonk does after a settings write: the server is gone for a moment, in-memory state is lost. */
   scheduleRestart(): void;
+  /** v4+: config.toml still holds admin credentials (an API user marked `legacy`). */
+  hasLegacyUser(): boolean;
 }
 
-export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[] {
+export function miscRoutes({ settingsLog, scheduleRestart, hasLegacyUser }: MiscHooks): Route[] {
   return [
     // Public, outside /api.
     { method: 'GET', pattern: '/health', auth: false, handler: () => true },
@@ -27,7 +29,7 @@ export function miscRoutes({ settingsLog, scheduleRestart }: MiscHooks): Route[]
         from_email: env.model.settings['app.from_email'],
         lang: 'en',
         needs_restart: env.model.needsRestart,
-        has_legacy_user: false,
+        has_legacy_user: env.version.major >= 4 && hasLegacyUser(),
         version: env.version.raw,
       }),
     },

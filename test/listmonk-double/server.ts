@@ -13,6 +13,7 @@ import { Faults } from './faults.ts';
 import { HttpError, parseJsonBody } from './http-util.ts';
 import { Importer } from './importer.ts';
 import { Model } from './model.ts';
+import { accountRoutes } from './routes-account.ts';
 import { campaignRoutes } from './routes-campaigns.ts';
 import { importRoutes } from './routes-import.ts';
 import { listRoutes } from './routes-lists.ts';
@@ -75,7 +76,7 @@ export class ListmonkDouble {
     this.admin = opts.admin === undefined ? { username: 'admin', password: 'admin-password' } : opts.admin;
     this.domainBlocklist = opts.domainBlocklist ?? [];
     this.importer = new Importer(this.model, (e) => validateEmail(e, this.env()));
-    this.routes = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...campaignRoutes, ...miscRoutes({ settingsLog: this.settingsLog, scheduleRestart: () => this.scheduleRestart() })];
+    this.routes = [...listRoutes, ...subscriberRoutes, ...importRoutes, ...campaignRoutes, ...accountRoutes, ...miscRoutes({ settingsLog: this.settingsLog, scheduleRestart: () => this.scheduleRestart(), hasLegacyUser: () => [...this.users.values()].some((u) => u.legacy) })];
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.on('connection', (s) => {
       this.sockets.add(s);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { buildConfigSchema } from './build/config.ts';
 import { censusConfigSchema } from './census/config.ts';
+import { doctorConfigSchema } from './doctor/config.ts';
 import { emailConfigSchema } from './email/config.ts';
 import { ConfigError } from './errors.ts';
 import { listmonkConfigSchema } from './listmonk/config.ts';
@@ -48,6 +49,7 @@ export const configSchema = z.strictObject({
   segments: segmentsConfigSchema.prefault({}),
   build: buildConfigSchema.prefault({}),
   listmonk: listmonkConfigSchema.prefault({}),
+  doctor: doctorConfigSchema.prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -87,12 +89,17 @@ export interface LoadConfigOptions {
   overrides?: ConfigOverrides;
 }
 
+/** The configuration file loadConfig reads, and whether it was named (--config, AUDIENCE_CONFIG) or is the default. */
+export function configFile(opts: Pick<LoadConfigOptions, 'env' | 'cwd' | 'configPath'> = {}): { file: string; explicit: boolean } {
+  const env = opts.env ?? process.env;
+  const explicit = opts.configPath ?? env.AUDIENCE_CONFIG;
+  const cwd = opts.cwd ?? process.cwd();
+  return { file: explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'audience.config.json'), explicit: Boolean(explicit) };
+}
+
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
-  const cwd = opts.cwd ?? process.cwd();
-
-  const explicit = opts.configPath ?? env.AUDIENCE_CONFIG;
-  const file = explicit ? path.resolve(cwd, explicit) : path.join(cwd, 'audience.config.json');
+  const { file, explicit } = configFile(opts);
   let fromFile: ConfigOverrides = {};
   if (existsSync(file)) {
     let text: string;

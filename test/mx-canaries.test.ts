@@ -84,6 +84,18 @@ describe('resolver canaries', () => {
     expect(describeFailures(r)[1]).toMatch(new RegExp(`^${silent.address} did not answer: MX ok.test -> timeout`));
   });
 
+  it('times each probe, the answer or the giving up: a slow name takes its delay, a silent server its timeouts', async () => {
+    const names = { mustExist: ['slow.test'], mustNotExistUnder: 'example' };
+    const r = await checkCanaries([parseServer(good.address)], names, { timeoutMs: 1000, retries: 0, backoffMs: 5 });
+    const [slow, absent] = r.servers[0]!.probes;
+    expect(slow).toMatchObject({ name: 'slow.test', got: 'NOERROR' });
+    expect(slow!.ms).toBeGreaterThanOrEqual(240);
+    expect(absent!.ms).toBeLessThan(slow!.ms);
+    // Two attempts of 150 ms each (retries: 1), then `timeout`.
+    const mute = await checkCanaries([parseServer(silent.address)], names, probe);
+    expect(mute.servers[0]!.probes.every((p) => p.got === 'timeout' && p.ms >= 290)).toBe(true);
+  });
+
   it('checkResolver (for audience doctor) reads the servers and names from the configuration', async () => {
     const r = await checkResolver(config({ dnsServers: [good.address, nxdomain.address], timeoutMs: 150, retries: 0, canaries: { mustExist: ['gsuite.test'] } }));
     expect(r.servers.map((s) => [s.server, s.status])).toEqual([
@@ -91,5 +103,9 @@ describe('resolver canaries', () => {
       [nxdomain.address, 'lied'],
     ]);
     expect(canaryFix('resolv.conf')).toMatch(/resolv\.conf.*AUDIENCE_DNS_SERVERS.*mx\.canaries\.mustExist/s);
+    // doctor's own short probe: one attempt of 100 ms instead of the configured 2 s and retries.
+    const quick = await checkResolver(config({ dnsServers: [silent.address], canaries: { mustExist: ['gsuite.test'] } }), { timeoutMs: 100, retries: 0 });
+    expect(quick.servers[0]!.status).toBe('no_answer');
+    expect(Math.max(...quick.servers[0]!.probes.map((p) => p.ms))).toBeLessThan(1000);
   });
 });

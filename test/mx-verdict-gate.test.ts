@@ -21,7 +21,7 @@ const check = (domain: string, verdict: DomainCheck['verdict']): DomainCheck => 
 const OK: CanaryReport = { trusted: [{ host: '127.0.0.1', port: 53 }], servers: [{ server: '127.0.0.1:53', status: 'trusted', probes: [] }] };
 const LIED: CanaryReport = {
   trusted: [],
-  servers: [{ server: '127.0.0.1:53', status: 'lied', probes: [{ name: 'gmail.com', type: 'MX', expect: 'exists', got: 'NXDOMAIN', ok: false }] }],
+  servers: [{ server: '127.0.0.1:53', status: 'lied', probes: [{ name: 'gmail.com', type: 'MX', expect: 'exists', got: 'NXDOMAIN', ok: false, ms: 3 }] }],
 };
 
 /** A canary function answering from a script, counting its calls. */

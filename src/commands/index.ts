@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { register as auditListmonk } from './audit-listmonk.ts';
 import { register as build } from './build.ts';
 import { register as checkMx } from './check-mx.ts';
+import { register as doctor } from './doctor.ts';
 import { register as explain } from './explain.ts';
 import { register as ingest } from './ingest.ts';
 import { register as migrate } from './migrate.ts';
@@ -19,4 +20,4 @@ import { register as syncListmonk } from './sync-listmonk.ts';
 import { register as unsuppress } from './unsuppress.ts';
 import { register as unhold } from './unhold.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status, auditListmonk, rampcap];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status, auditListmonk, rampcap, doctor];

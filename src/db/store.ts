@@ -79,13 +79,19 @@ export interface OpenStoreOptions {
   /** PGlite only: keep the database in memory (tests). */
   inMemory?: boolean;
   poolSize?: number;
+  /**
+   * PostgreSQL only: give up connecting, and any statement, after this long. `doctor` sets them so
+   * a server that accepts connections but never answers cannot hold a check (or the exit) forever.
+   */
+  connectTimeoutMs?: number;
+  statementTimeoutMs?: number;
 }
 
 export async function openStore(opts: OpenStoreOptions): Promise<Store> {
-  return opts.url ? openPg(opts.url, opts.poolSize ?? 8) : openPglite(opts);
+  return opts.url ? openPg(opts.url, opts.poolSize ?? 8, opts) : openPglite(opts);
 }
 
-async function openPg(url: string, poolSize: number): Promise<Store> {
+async function openPg(url: string, poolSize: number, limits: Pick<OpenStoreOptions, 'connectTimeoutMs' | 'statementTimeoutMs'> = {}): Promise<Store> {
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') => {
       if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v);
@@ -93,7 +99,14 @@ async function openPg(url: string, poolSize: number): Promise<Store> {
       return pg.types.getTypeParser(oid, format);
     },
   } as pg.CustomTypesConfig;
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, application_name: 'audience' });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    types,
+    application_name: 'audience',
+    ...(limits.connectTimeoutMs ? { connectionTimeoutMillis: limits.connectTimeoutMs } : {}),
+    ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs, query_timeout: limits.statementTimeoutMs + 1000 } : {}),
+  });
   // An idle client that errors (server restart) must not crash the process; the next query reports it.
   pool.on('error', () => {});
   try {

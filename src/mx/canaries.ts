@@ -31,6 +31,8 @@ export interface CanaryProbe {
   /** NOERROR, NXDOMAIN, SERVFAIL, REFUSED... or `timeout` / `network` when nothing came back. */
   got: string;
   ok: boolean;
+  /** How long the answer (or the giving up) took, retries included: the server's latency for `doctor`. */
+  ms: number;
 }
 
 export type CanaryStatus = 'trusted' | 'lied' | 'no_answer';
@@ -69,7 +71,7 @@ type ProbeOptions = Pick<ResolverOptions, 'timeoutMs' | 'retries' | 'backoffMs'>
  */
 export async function checkCanaries(servers: readonly NameServer[], names: CanaryNames, opts: ProbeOptions): Promise<CanaryReport> {
   const absent = `audience-canary-${randomBytes(6).toString('hex')}.${names.mustNotExistUnder}`;
-  const questions: Omit<CanaryProbe, 'got' | 'ok'>[] = [
+  const questions: Omit<CanaryProbe, 'got' | 'ok' | 'ms'>[] = [
     ...names.mustExist.map((name) => ({ name, type: 'MX' as const, expect: 'exists' as const })),
     { name: absent, type: 'MX', expect: 'absent' },
     { name: absent, type: 'A', expect: 'absent' },
@@ -78,7 +80,13 @@ export async function checkCanaries(servers: readonly NameServer[], names: Canar
     servers.map(async (server): Promise<ServerCanaries> => {
       const resolver = createResolver({ servers: [server], qps: null, ...opts });
       try {
-        const probes = await Promise.all(questions.map(async (q) => judge(q, await ask(resolver.query(q.name, q.type)))));
+        const probes = await Promise.all(
+          questions.map(async (q) => {
+            const t0 = performance.now();
+            const got = await ask(resolver.query(q.name, q.type));
+            return judge(q, got, Math.round(performance.now() - t0));
+          }),
+        );
         const status: CanaryStatus = probes.some((p) => !p.ok && isAnswer(p.got)) ? 'lied' : probes.every((p) => p.ok) ? 'trusted' : 'no_answer';
         return { server: serverLabel(server), status, probes };
       } finally {
@@ -89,10 +97,13 @@ export async function checkCanaries(servers: readonly NameServer[], names: Canar
   return { trusted: servers.filter((_, i) => results[i]!.status === 'trusted'), servers: results };
 }
 
-/** The canaries of the configured name servers: what `audience doctor` prints. */
-export async function checkResolver(config: Pick<Config, 'mx' | 'maillog'>): Promise<CanaryReport> {
+/**
+ * The canaries of the configured name servers: what `audience doctor` prints. `probe` overrides
+ * the configured timeout and retries (doctor keeps each check short).
+ */
+export async function checkResolver(config: Pick<Config, 'mx' | 'maillog'>, probe: Partial<ProbeOptions> = {}): Promise<CanaryReport> {
   const m = config.mx;
-  return checkCanaries(resolveNameServers(m.dnsServers), canaryNames(config), { timeoutMs: m.timeoutMs, retries: m.retries, backoffMs: m.backoffMs });
+  return checkCanaries(resolveNameServers(m.dnsServers), canaryNames(config), { timeoutMs: m.timeoutMs, retries: m.retries, backoffMs: m.backoffMs, ...probe });
 }
 
 async function ask(p: Promise<{ rcode: number }>): Promise<string> {
@@ -107,9 +118,9 @@ function isAnswer(got: string): boolean {
   return got === rcodeName(RCODE.NOERROR) || got === rcodeName(RCODE.NXDOMAIN);
 }
 
-function judge(q: Omit<CanaryProbe, 'got' | 'ok'>, got: string): CanaryProbe {
+function judge(q: Omit<CanaryProbe, 'got' | 'ok' | 'ms'>, got: string, ms: number): CanaryProbe {
   const want = q.expect === 'exists' ? rcodeName(RCODE.NOERROR) : rcodeName(RCODE.NXDOMAIN);
-  return { ...q, got, ok: got === want };
+  return { ...q, got, ok: got === want, ms };
 }
 
 /** One line per server that failed: what it was asked, what it answered. */

@@ -22,14 +22,19 @@ export interface TestStore extends Store {
   readonly url?: string;
 }
 
-export async function createTestStore(): Promise<TestStore> {
+/**
+ * A fresh database for one test file. `migrated: false` gives an empty one (no migration applied),
+ * for tests of what happens before `audience migrate`.
+ */
+export async function createTestStore(opts: { migrated?: boolean } = {}): Promise<TestStore> {
+  const migrated = opts.migrated ?? true;
   if (testBackend() === 'pg') {
     const base = process.env.DATABASE_URL!;
     const name = `audience_t_${inject('testRunId')}_${randomBytes(4).toString('hex')}`;
     const admin = new pg.Client({ connectionString: base });
     await admin.connect();
     try {
-      await admin.query(`create database ${name} template ${inject('pgTemplate')}`);
+      await admin.query(migrated ? `create database ${name} template ${inject('pgTemplate')}` : `create database ${name}`);
     } finally {
       await admin.end();
     }
@@ -47,6 +52,7 @@ export async function createTestStore(): Promise<TestStore> {
       },
     };
   }
+  if (!migrated) return openStore({ dataDir: '', inMemory: true });
   const blob = new Blob([readFileSync(inject('pgliteTemplate'))]);
   return openStore({ dataDir: '', inMemory: true, loadDataDir: blob });
 }

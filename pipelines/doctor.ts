@@ -84,15 +84,17 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorSummary> {
     ...(opts.openStore ? { openStore: opts.openStore } : {}),
     ...(opts.listmonk ? { listmonk: () => opts.listmonk!(config) } : {}),
   };
+  const network: CheckSpec[] = [dnsCheck(ctx), listmonkCheck(ctx), permissionsCheck(ctx), campaignCheck(ctx), windowCheck(ctx)];
+  const database = databaseCheck(ctx);
+  // PGlite runs its queries on this thread: while it opens and reads, no answer from a name server
+  // or Listmonk is read, and their time boxes would run out though the answers had come. So with
+  // the embedded database, the network checks go first (a PostgreSQL server answers asynchronously).
+  const embedded = !config.database.url;
   const specs: CheckSpec[] = [
-    databaseCheck(ctx),
     warmupCheck(ctx),
     maillogCheck(ctx),
-    dnsCheck(ctx),
-    listmonkCheck(ctx),
-    permissionsCheck(ctx),
-    campaignCheck(ctx),
-    windowCheck(ctx),
+    ...network,
+    embedded ? { ...database, after: network.map((c) => c.name) } : database,
     dkimCheck(ctx),
     holdsCheck(ctx),
     streamsCheck(ctx),

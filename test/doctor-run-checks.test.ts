@@ -56,6 +56,19 @@ describe('doctor runner', () => {
     expect(entries[2]).toMatchObject({ detail: 'not checked: it needs `db`, which did not pass.', fix: 'fix `db` first (see above), then run `audience doctor` again.' });
   });
 
+  it('`after` waits for checks whatever their outcome, without needing their success', async () => {
+    const order: string[] = [];
+    const { entries } = await runChecks(
+      [
+        spec('net', async () => (await sleep(100), order.push('net'), fail('down', 'start it'))),
+        spec('local', async () => (order.push('local'), pass('fine')), { after: ['net'] }),
+      ],
+      { timeoutMs: 500 },
+    );
+    expect(order).toEqual(['net', 'local']);
+    expect(entries.map((e) => e.status)).toEqual(['fail', 'pass']);
+  });
+
   it('a check past its time box fails with its own fix; its late value is released', async () => {
     const released: unknown[] = [];
     const t0 = performance.now();

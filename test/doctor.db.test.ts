@@ -167,6 +167,21 @@ describe('audience doctor', () => {
     }
   });
 
+  it('DKIM figures are only as fresh as the last scrub: a failed or an old one is advice saying what to run', async () => {
+    const at = (h: number) => new Date(NOW.getTime() - h * HOUR);
+    await sql`insert into runs (stage, args, status, pid, host, started_at, finished_at, counts, error)
+      values ('scrub-bounces', '{}', 'failed', 1, 'app1', ${at(1)}, ${at(1)}, '{}', ${'/var/log/mail.log cannot be read (permission denied): run audience as a member of group adm'})`.execute(store.db);
+    try {
+      expect(byName(await run()).dkim).toMatchObject({ ok: true, status: 'warn', detail: expect.stringMatching(/The last scrub ended failed: \/var\/log\/mail\.log cannot be read/) });
+      await sql`update runs set status = 'ok', error = null, started_at = ${at(50)}, finished_at = ${at(50)} where status = 'failed'`.execute(store.db);
+      await sql`delete from runs where stage = 'scrub-bounces' and started_at > ${at(10)}`.execute(store.db);
+      expect(byName(await run()).dkim).toMatchObject({ ok: true, status: 'warn', detail: expect.stringMatching(/ran 50 h ago/), fix: expect.stringMatching(/list-timers/) });
+    } finally {
+      await sql`delete from runs where stage = 'scrub-bounces'`.execute(store.db);
+      await sql`insert into runs (stage, args, status, pid, host, started_at, finished_at, counts) values ('scrub-bounces', '{}', 'ok', 1, 'app1', ${at(2)}, ${at(2)}, '{}')`.execute(store.db);
+    }
+  });
+
   it('an invalid configuration fails `config` and runs nothing else', async () => {
     const s = await run({ timezone: 'Mars/Olympus_Mons' });
     expect(s.checks[0]).toMatchObject({ name: 'config', ok: false, detail: expect.stringMatching(/timezone: not an IANA time zone/) });

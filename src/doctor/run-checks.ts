@@ -14,6 +14,8 @@ export interface CheckSpec {
   name: string;
   /** Checks whose success this one needs; their values are in `deps`. They must come earlier in the list. */
   needs?: readonly string[];
+  /** Checks this one waits for, whatever their outcome (earlier in the list too): see pipelines/doctor.ts. */
+  after?: readonly string[];
   /** What to do when the check does not finish in its time box. */
   timeoutFix: string;
   run(deps: Deps): Promise<CheckOutcome>;
@@ -36,7 +38,7 @@ export function need<T>(deps: Deps, name: string): T {
 export async function runChecks(specs: readonly CheckSpec[], opts: { timeoutMs: number }): Promise<ChecksResult> {
   const byName = new Map<string, Promise<{ entry: CheckEntry; value: unknown }>>();
   for (const spec of specs) {
-    for (const n of spec.needs ?? []) if (!byName.has(n)) throw new Error(`doctor: check "${spec.name}" needs "${n}", which is not listed before it`);
+    for (const n of [...(spec.needs ?? []), ...(spec.after ?? [])]) if (!byName.has(n)) throw new Error(`doctor: check "${spec.name}" needs "${n}", which is not listed before it`);
     byName.set(spec.name, runOne(spec, byName, opts.timeoutMs));
   }
   const done = await Promise.all(specs.map((s) => byName.get(s.name)!));
@@ -49,6 +51,7 @@ export async function runChecks(specs: readonly CheckSpec[], opts: { timeoutMs: 
 
 async function runOne(spec: CheckSpec, byName: Map<string, Promise<{ entry: CheckEntry; value: unknown }>>, timeoutMs: number): Promise<{ entry: CheckEntry; value: unknown }> {
   const needs = spec.needs ?? [];
+  await Promise.all((spec.after ?? []).map((n) => byName.get(n)!));
   const before = await Promise.all(needs.map((n) => byName.get(n)!));
   const blocked = before.map((b) => b.entry).filter((e) => !e.ok);
   if (blocked.length) {

@@ -140,7 +140,7 @@ export interface MaillogDailyHealthTable {
 }
 export type DailyHealth = Selectable<MaillogDailyHealthTable>;
 
-/** Campaign messages and DKIM signatures per day and stream (0012). */
+/** Campaign messages and DKIM signatures per day and stream (0015). */
 export interface MaillogStreamDailyTable {
   day: string;
   stream: string;

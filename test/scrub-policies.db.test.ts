@@ -186,7 +186,7 @@ describe('DKIM coverage', () => {
     // Cron mail (not a campaign client) does not count either way.
     good.flow({ at: day(27), to: 'ops@b.example', client: '127.0.0.1', signed: false, outcomes: [['sent', '2.0.0', '250 ok']] });
     const s2 = await scrubLog(good, { maillog: { dkimMinMessages: 20 } });
-    expect(s2.dkim).toEqual({ campaignMessages: 25, signed: 25, coverage: 1 });
+    expect(s2.dkim).toEqual({ campaignMessages: 25, signed: 25, coverage: 1, byStream: { trucking: { campaignMessages: 25, signed: 25, coverage: 1 } } });
     expect(await globalDkimHold(store.db, now)).toBeNull();
     const lifted = await store.db.selectFrom('holds').select(['lifted_by']).where('scope', '=', 'global').executeTakeFirstOrThrow();
     expect(lifted.lifted_by).toBe('scrub-bounces');

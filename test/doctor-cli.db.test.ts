@@ -92,7 +92,7 @@ describe('audience doctor (CLI)', () => {
       command: 'doctor',
       ok: false,
       exitCode: 1,
-      error: { phase: 'check', message: expect.stringMatching(/1 check\(s\) failed \(listmonk\)/) },
+      error: { phase: 'findings', message: expect.stringMatching(/1 check\(s\) failed \(listmonk\)/) },
       failed: ['listmonk', 'listmonk-permissions', 'listmonk-campaign', 'sliding-window'],
     });
   }, 120_000);

@@ -247,6 +247,14 @@ describe("doctor: Listmonk's sliding window against today's hourly cap", () => {
     }
   });
 
+  it('settings saved while a campaign ran and not yet applied: the window shown is not the one in force', async () => {
+    d = await ListmonkDouble.start({ now: () => NOW });
+    windowAt(300);
+    d.model.needsRestart = true;
+    const w = (await listmonkEntries(context()))['sliding-window']!;
+    expect(w).toMatchObject({ ok: false, data: { restartPending: true }, detail: expect.stringMatching(/saved but has not applied/), fix: expect.stringMatching(/restart Listmonk once no campaign is running/) });
+  });
+
   it('a missing warmup stamp fails `warmup` and leaves the window unjudged', async () => {
     d = await ListmonkDouble.start({ now: () => NOW });
     const ctx = context();

@@ -19,7 +19,7 @@ export function windowCheck(_ctx: DoctorContext): CheckSpec {
     needs: ['listmonk', 'warmup'],
     timeoutFix: 'Listmonk did not answer GET /api/settings in time: check its load, then run doctor again.',
     async run(deps): Promise<CheckOutcome> {
-      const { client } = need<ListmonkFacts>(deps, 'listmonk');
+      const { client, server } = need<ListmonkFacts>(deps, 'listmonk');
       const cap = need<DayCap>(deps, 'warmup');
       let s;
       try {
@@ -30,8 +30,15 @@ export function windowCheck(_ctx: DoctorContext): CheckSpec {
         throw e;
       }
       const perHour = slidingWindowPerHour(s);
-      const data = { enabled: s.slidingWindow, duration: s.slidingWindowDuration, rate: s.slidingWindowRate, perHour, hourlyCap: cap.hourly, warmupDay: cap.warmupDay };
+      const data = { enabled: s.slidingWindow, duration: s.slidingWindowDuration, rate: s.slidingWindowRate, perHour, hourlyCap: cap.hourly, warmupDay: cap.warmupDay, restartPending: server.needsRestart };
       const today = `today's cap of ${cap.hourly}/h (warmup day ${cap.warmupDay})`;
+      // Settings saved while a campaign ran wait for a restart: what GET /api/settings shows is not what sends.
+      if (server.needsRestart)
+        return fail(
+          `Listmonk holds settings it saved but has not applied (it was sending when they were written): the window it reports (${s.slidingWindow ? `${s.slidingWindowRate} per ${s.slidingWindowDuration}` : 'off'}) is not necessarily the one in force.`,
+          'restart Listmonk once no campaign is running (Settings → Restart, or POST /api/admin/reload), then run doctor again.',
+          data,
+        );
       if (!s.slidingWindow)
         return fail(`Listmonk's sliding window is off: a scheduled campaign sends as fast as ${s.concurrency}×${s.messageRate}/s, far above ${today}.`, `turn it on at ${cap.hourly} per 1h: ${APPLY}.`, data);
       if (perHour === null)

@@ -1,8 +1,8 @@
 /**
  * Who we are on the Listmonk server and what it is set up with, for `audience doctor`:
  * - `serverConfig()`: GET /api/config (authenticated on every version): version, the default
- *   from address (`app.from_email`), and whether config.toml still holds the legacy admin
- *   credentials (v4+ `has_legacy_user`).
+ *   from address (`app.from_email`), whether config.toml still holds the legacy admin
+ *   credentials (v4+ `has_legacy_user`), and whether saved settings wait for a restart.
  * - `profile()`: GET /api/profile (v4+, no permission guard): the API user with its role's
  *   permissions (`user_role.permissions`) and per-list role (`list_role.lists`). Before v4 there
  *   are no users: the admin of config.toml may do everything, and this returns null.
@@ -18,15 +18,18 @@ export interface ServerConfig {
   fromEmail: string | null;
   /** config.toml still has admin_username/admin_password (v4+): they work as a super-admin API credential. */
   hasLegacyUser: boolean;
+  /** Settings saved while a campaign ran, not applied until Listmonk restarts (every version). */
+  needsRestart: boolean;
 }
 
 export async function serverConfig(core: ListmonkCore): Promise<ServerConfig> {
   await core.version();
-  const c = await core.http.request<{ version?: unknown; from_email?: unknown; has_legacy_user?: unknown }>('GET', '/api/config');
+  const c = await core.http.request<{ version?: unknown; from_email?: unknown; has_legacy_user?: unknown; needs_restart?: unknown }>('GET', '/api/config');
   return {
     version: typeof c?.version === 'string' ? c.version : '',
     fromEmail: typeof c?.from_email === 'string' && c.from_email ? c.from_email : null,
     hasLegacyUser: c?.has_legacy_user === true,
+    needsRestart: c?.needs_restart === true,
   };
 }
 

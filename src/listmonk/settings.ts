@@ -9,6 +9,7 @@
  */
 import { ExternalServiceError, InputError, SafetyGateError } from '../errors.ts';
 import { ListmonkUnavailableError } from './errors.ts';
+import { serverConfig } from './account.ts';
 import type { ListmonkCore } from './core.ts';
 import { settingsWriteRisks } from './settings-safety.ts';
 
@@ -124,9 +125,7 @@ export function sameWindow(a: SlidingWindow, b: SlidingWindow): boolean {
  * every version): a settings write while a campaign was running is applied at the next restart.
  */
 export async function readRestartPending(core: ListmonkCore): Promise<boolean> {
-  await core.version();
-  const c = await core.http.request<{ needs_restart?: unknown }>('GET', '/api/config');
-  return c?.needs_restart === true;
+  return (await serverConfig(core)).needsRestart;
 }
 
 /**

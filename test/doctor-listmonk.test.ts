@@ -160,7 +160,7 @@ describe('doctor: versions and reachability', () => {
     const port = await freePort();
     const t0 = performance.now();
     const e = await listmonkEntries(context({ listmonk: { url: `http://127.0.0.1:${port}` } }));
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(performance.now() - t0).toBeLessThan(4000);
     expect(e.listmonk).toMatchObject({ ok: false, detail: expect.stringMatching(/ECONNREFUSED/), fix: expect.stringMatching(/start Listmonk or correct LISTMONK_URL/) });
   });
 
@@ -169,8 +169,10 @@ describe('doctor: versions and reachability', () => {
     d.faults.hangNext(100);
     const t0 = performance.now();
     const e = await listmonkEntries(context({}, 400));
+    // Bounded by the box (400 ms) and a loaded machine's scheduling; a client with its defaults
+    // would wait 15 s per attempt, five times.
     const took = performance.now() - t0;
-    expect(took).toBeLessThan(1500);
+    expect(took).toBeLessThan(4000);
     expect(e.listmonk).toMatchObject({ ok: false, status: 'fail', detail: expect.stringMatching(/timed out after 320 ms/) });
     expect(e['sliding-window']!.status).toBe('skip');
   });

@@ -145,7 +145,7 @@ describe('audience doctor', () => {
     }
   });
 
-  it("one stream's unsigned mail fails `dkim` though the total passes; a global hold fails `holds`, a provider hold is advice", async () => {
+  it("one stream's unsigned mail fails `dkim` though the total passes; a global hold fails `holds`, a provider or domain hold is advice", async () => {
     await sql`insert into maillog_stream_daily (day, stream, campaign_messages, dkim_signed) values ('2026-11-26', 'healthcare', 30, 0)`.execute(store.db);
     await sql`update maillog_daily_health set campaign_messages = campaign_messages + 30 where day = '2026-11-27'`.execute(store.db);
     await addHold(store.db, 'provider', 'google', new Date(NOW.getTime() + 2 * 24 * HOUR));
@@ -155,7 +155,14 @@ describe('audience doctor', () => {
       expect(c.dkim).toMatchObject({ ok: false, data: { byStream: { healthcare: { campaignMessages: 82, signed: 52, ok: false }, trucking: { ok: true } } } });
       expect(c.dkim!.detail).toMatch(/stream healthcare \(172\.18\.0\.25\)/);
       expect(c.dkim!.fix).toMatch(/opendkim.*InternalHosts/);
-      expect(c.holds).toMatchObject({ ok: true, status: 'warn', detail: expect.stringMatching(/^provider hold\(s\) in force.*google \(reputation_block\)/), fix: expect.stringMatching(/audience unhold google/) });
+      expect(c.holds).toMatchObject({ ok: true, status: 'warn', detail: expect.stringMatching(/^hold\(s\) in force.*google \(reputation_block\)/), fix: expect.stringMatching(/audience unhold google/) });
+      // A self-hosted receiver's hold names its domain and mail server, and unhold takes the domain.
+      await sql`insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until)
+        values ('domain', null, 'dmnd.example', 'mx.dmnd.example', 'reputation_block', 'fixture hold', '{}'::jsonb, ${NOW}::timestamptz, ${new Date(NOW.getTime() + HOUR)}::timestamptz)`.execute(store.db);
+      c = byName(await run());
+      expect(c.holds!.detail).toMatch(/domain dmnd\.example \(mail host mx\.dmnd\.example\) \(reputation_block\)/);
+      expect(c.holds!.fix).toMatch(/audience unhold dmnd\.example/);
+      expect(c.holds!.data!.holds).toContainEqual(expect.objectContaining({ scope: 'domain', domain: 'dmnd.example', mxHost: 'mx.dmnd.example' }));
 
       await addHold(store.db, 'global', null, new Date(NOW.getTime() + 5 * 24 * HOUR));
       c = byName(await run());

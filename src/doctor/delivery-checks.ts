@@ -6,6 +6,7 @@
  */
 import { recentDelivery } from '../build/status.ts';
 import { activeHoldsAt } from '../build/gates.ts';
+import { holdSubjectText } from '../maillog/holds.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
@@ -73,20 +74,25 @@ export function dkimCheck(ctx: DoctorContext): CheckSpec {
 export function holdsCheck(ctx: DoctorContext): CheckSpec {
   return onDatabase('holds', async (db) => {
     const holds = await activeHoldsAt(db, ctx.now);
-    const data = { holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, reason: h.reason, until: h.until.toISOString(), detail: h.detail })) };
+    const data = {
+      holds: holds.map((h) => ({ scope: h.scope, provider: h.provider, domain: h.domain, mxHost: h.mx_host, reason: h.reason, until: h.until.toISOString(), detail: h.detail })),
+    };
     if (!holds.length) return pass('no hold in force.', { data });
     const global = holds.filter((h) => h.scope === 'global');
-    const provider = holds.filter((h) => h.scope === 'provider');
-    const line = (h: (typeof holds)[number]) => `${h.scope === 'global' ? 'GLOBAL' : h.provider} (${h.reason}) until ${h.until.toISOString()}: ${h.detail}`;
+    const others = holds.filter((h) => h.scope !== 'global');
+    const line = (h: (typeof holds)[number]) => `${h.scope === 'global' ? 'GLOBAL' : holdSubjectText(h)} (${h.reason}) until ${h.until.toISOString()}: ${h.detail}`;
     if (global.length)
       return fail(
-        `global hold in force, build refuses to push: ${global.map(line).join('; ')}${provider.length ? `; provider holds: ${provider.map(line).join('; ')}` : ''}.`,
+        `global hold in force, build refuses to push: ${global.map(line).join('; ')}${others.length ? `; other holds: ${others.map(line).join('; ')}` : ''}.`,
         'fix what raised it (for dkim_coverage: opendkim signing of the Listmonk clients), run `audience scrub-bounces` to measure again, then `audience unhold global --reason "..."`, or wait for it to end.',
         data,
       );
-    return pass(`provider hold(s) in force, their addresses are left out of builds: ${provider.map(line).join('; ')}.`, {
+    // What `unhold` takes for the first one: a provider's name, or a held domain.
+    const first = others[0]!;
+    const subject = first.scope === 'domain' ? first.domain : first.provider;
+    return pass(`hold(s) in force, their addresses are left out of builds: ${others.map(line).join('; ')}.`, {
       data,
-      fix: `nothing to do unless the provider accepts mail again before then: \`audience unhold ${provider[0]!.provider} --reason "..."\` lifts one early (history kept).`,
+      fix: `nothing to do unless the receiver accepts mail again before then: \`audience unhold ${subject} --reason "..."\` lifts one early (history kept).`,
     });
   });
 }

@@ -185,4 +185,33 @@ ${T(4)} app1 postfix/smtpd[10]: warning: hostname x does not resolve to address 
     );
     expect(b.counts).toMatchObject({ comment: 1, malformed: 2, foreign: 1, rejected: 1, sent: 0 });
   });
+
+  it('counts successes per day and receiving provider: the Yahoo family by domain, else the relay host, else other', () => {
+    const sent = (s: number, to: string, relay: string) =>
+      `${T(s)} app1 postfix/out05/smtp[14]: 5C0000${s}DE: to=<${to}>, relay=${relay}, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)`;
+    const lines = [
+      sent(10, 'a@gmail.com', 'gmail-smtp-in.l.google.com[192.0.2.9]:25'),
+      sent(11, 'b@workspace-carrier.example', 'aspmx.l.google.com[192.0.2.10]:25'),
+      sent(12, 'c@tenant.example', 'tenant-example.mail.protection.outlook.com[192.0.2.11]:25'),
+      sent(13, 'd@hotmail.com', 'hotmail-com.olc.protection.outlook.com[192.0.2.12]:25'),
+      // AT&T's domains have MX hosts of their own: only the Yahoo-family list knows them.
+      sent(14, 'e@att.net', 'al-ip4-mx-vip1.prodigy.net[192.0.2.13]:25'),
+      sent(15, 'f@yahoo.com', 'mta6.am0.yahoodns.net[192.0.2.14]:25'),
+      sent(16, 'g@small-fleet.example', 'mail.small-fleet.example[192.0.2.15]:25'),
+      // Quoted as in a string-path line (not the <addr> fast path): the same relay reading.
+      `${T(17)} app1 postfix/out05/smtp[14]: 5C000017DE: to="h i"@gmail.com, relay=gmail-smtp-in.l.google.com[192.0.2.9]:25, delay=1, delays=0/0/0.5/0.5, dsn=2.0.0, status=sent (250 ok)`,
+      // The firm's own mail is not a provider's.
+      sent(18, 'ops@firm.example', 'mx.firm.example[192.0.2.16]:25'),
+      `${T(19)} app1 postfix/local[15]: 5C000019DE: to=<root@app1.firm.example>, relay=local, delay=0, delays=0/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)`,
+    ];
+    for (const bytePath of [true, false]) {
+      const l = linker();
+      l.bytePath = bytePath;
+      const b = feed(l, lines.join('\n'));
+      const byProvider = Object.fromEntries(b.sentProviders.map((r) => [r.provider, r.count]));
+      expect(b.sentProviders.every((r) => r.day === '2026-11-25')).toBe(true);
+      expect(byProvider, `bytePath ${bytePath}`).toEqual({ google: 3, microsoft365: 1, outlook_consumer: 1, yahoo: 2, other: 1 });
+      expect(b.counts.sent).toBe(8);
+    }
+  });
 });

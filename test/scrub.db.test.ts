@@ -44,6 +44,7 @@ async function state(s: TestStore = store) {
     events: await q(`select ts, day, host, transport, qid, recipient, orig_to, domain, relay, relay_provider, status, dsn, class, cause_class, stage, reason, sender, client_ip, stream, own_domain
                      from delivery_events order by ts, qid, recipient, status`),
     sent: await q(`select day, transport, stream, own_domain, sent from maillog_sent_counts order by 1, 2, 3, 4`),
+    sentProviders: await q(`select day, provider, sent from maillog_sent_providers order by 1, 2`),
     // The last success per domain, whether folded yet or still in the log (the next run folds it).
     sentDomains: await q(`select domain, max(last_ts) as last_ts from (select domain, last_ts from maillog_sent_domains
                             union all select domain, last_ts from maillog_sent_domain_log) x group by domain order by 1`),
@@ -93,6 +94,15 @@ describe('scrub-bounces on the demo mail.log', () => {
       ['trucking', 2, 2],
     ]);
     expect(s.byClass).toMatchObject({ recipient_invalid: 1, reputation_block: 1, mailbox_full: 1 });
+    // The 16 successes outside the firm's domain by the provider whose relay accepted them: what
+    // the report's delivery rate per provider is drawn from.
+    const { sentProviders } = await state();
+    expect(sentProviders).toEqual([
+      { day: '2026-11-25', provider: 'google', sent: 7 },
+      { day: '2026-11-25', provider: 'microsoft365', sent: 3 },
+      { day: '2026-11-25', provider: 'other', sent: 5 },
+      { day: '2026-11-25', provider: 'outlook_consumer', sent: 1 },
+    ]);
     expect(s.holds).toEqual([{ scope: 'provider', provider: 'google', reason: 'reputation_block', until: expect.stringMatching(/^2026-11-29T/) }]);
     const supp = await store.db.selectFrom('suppressions').select(['kind', 'value', 'reason', 'evidence', 'source']).orderBy('kind').execute();
     expect(supp).toEqual([

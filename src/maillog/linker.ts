@@ -13,7 +13,11 @@
 import { providerOfRelayHost } from '../mx/providers.ts';
 import type { BounceClass } from './classify.ts';
 import { domainOf, relayHost, smtpStage } from './delivery.ts';
-import { emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type PendingRecipient, type SentCount, type SentDomains } from './outcomes.ts';
+import { CODES, providerOfCode, RELAY_CODE_MASK, RELAY_CODE_SHIFT, YAHOO_CODE, YahooDomains } from './outcome-provider.ts';
+import {
+  emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type PendingRecipient,
+  type ProviderSentCount, type SentCount, type SentDomains,
+} from './outcomes.ts';
 import {
   F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
   type FailedDelivery, type ParsedChunk,
@@ -22,7 +26,7 @@ import type { LineChunk } from './reader.ts';
 import type { TraditionalClock, ZoneClock } from './timestamp.ts';
 
 export { emptyCounts };
-export type { DailyCounters, DeliveryEvent, EventSink, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, SentCount, SentDomains } from './outcomes.ts';
+export type { DailyCounters, DeliveryEvent, EventSink, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, ProviderSentCount, SentCount, SentDomains } from './outcomes.ts';
 
 export interface LinkerOptions {
   zone: ZoneClock;
@@ -124,6 +128,11 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
   private lastSent: SentCount | null = null;
   private sentOwn: SentTree = new Map();
   private sentDomains: SentDomains = new Map();
+  /** day -> successes per provider code (outcome-provider.ts), mail outside the firm's domains only. */
+  private sentProviders = new Map<string, Float64Array>();
+  private lastProviderDay = '';
+  private lastProviderCounts: Float64Array | null = null;
+  private readonly yahooDomains = new YahooDomains();
   daily = new Map<string, DailyCounters>();
   counts = emptyCounts();
 
@@ -213,15 +222,27 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
   }
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
-  takeBatch(): { events: S; sent: SentCount[]; sentDomains: SentDomains; daily: Map<string, DailyCounters>; counts: LineCounts } {
+  takeBatch(): {
+    events: S;
+    sent: SentCount[];
+    sentDomains: SentDomains;
+    sentProviders: ProviderSentCount[];
+    daily: Map<string, DailyCounters>;
+    counts: LineCounts;
+  } {
     const sent: SentCount[] = [];
     for (const tree of [this.sent, this.sentOwn]) for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const c of byStream.values()) sent.push(c);
-    const out = { events: this.events, sent, sentDomains: this.sentDomains, daily: this.daily, counts: this.counts };
+    const sentProviders: ProviderSentCount[] = [];
+    for (const [day, counts] of this.sentProviders) counts.forEach((count, code) => count && sentProviders.push({ day, provider: providerOfCode(code), count }));
+    const out = { events: this.events, sent, sentDomains: this.sentDomains, sentProviders, daily: this.daily, counts: this.counts };
     this.events = this.newEvents();
     this.sent = new Map();
     this.sentOwn = new Map();
     this.lastSent = null;
     this.sentDomains = new Map();
+    this.sentProviders = new Map();
+    this.lastProviderDay = '';
+    this.lastProviderCounts = null;
     this.daily = new Map();
     this.counts = emptyCounts();
     return out;
@@ -296,7 +317,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
           // itself only if its message has recipients pending, so it is decoded then.
           const start = text.at;
           const domain = utf8 ? domainOf(text.next(fieldEnd, true)) : text.nextDomain(fieldEnd, this.interned);
-          this.sent1(qid, domain, text, start, fieldEnd, utf8, (kind & F_RELAY_LOCAL) !== 0, ts);
+          this.sent1(qid, domain, text, start, fieldEnd, utf8, (kind & F_RELAY_LOCAL) !== 0, (kind & RELAY_CODE_MASK) >>> RELAY_CODE_SHIFT, ts);
           break;
         }
         case R_FAILED:
@@ -399,7 +420,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
   }
 
   /** A sent recipient: its domain, and where its address is in the chunk's text. */
-  private sent1(qid: string, domain: string, text: RecordText, toStart: number, toEnd: number, utf8: boolean, relayLocal: boolean, ts: number): void {
+  private sent1(qid: string, domain: string, text: RecordText, toStart: number, toEnd: number, utf8: boolean, relayLocal: boolean, relayCode: number, ts: number): void {
     const day = this.opts.zone.day(ts);
     const transport = this.tag;
     const own = relayLocal || this.localAgent || this.opts.ownDomains.has(domain);
@@ -427,6 +448,15 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     if (!own) {
       const last = this.sentDomains.get(domain);
       if (last === undefined || ts > last) this.sentDomains.set(domain, ts);
+      // Per provider: the day's counts are found once per run of one day, like the sent counts above.
+      let counts = this.lastProviderCounts;
+      if (counts === null || this.lastProviderDay !== day) {
+        counts = this.sentProviders.get(day) ?? null;
+        if (!counts) this.sentProviders.set(day, (counts = new Float64Array(CODES)));
+        this.lastProviderDay = day;
+        this.lastProviderCounts = counts;
+      }
+      counts[relayCode === 0 && this.yahooDomains.has(domain) ? YAHOO_CODE : relayCode]!++;
     }
     if (m?.pending) delete m.pending[text.decode(toStart, toEnd, utf8)];
   }

@@ -71,6 +71,16 @@ export interface DailyCounters extends DkimCounters {
   byStream: Map<string, DkimCounters>;
 }
 
+/**
+ * Successes to recipients outside the firm's own domains, per day and receiving provider
+ * (outcome-provider.ts): what the delivery rate per provider is measured on.
+ */
+export interface ProviderSentCount {
+  day: string;
+  provider: string;
+  count: number;
+}
+
 export interface PendingRecipient {
   cls: BounceClass;
   dsn: string;

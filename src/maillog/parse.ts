@@ -30,6 +30,7 @@ import type { LogFile } from './files.ts';
 import { cleanAddress, parseDelivery } from './delivery.ts';
 import { HeaderReader, P_CLEANUP, P_DELIVERY, P_FOREIGN, P_OPENDKIM, P_OTHER, P_PICKUP, P_POSTSUPER, P_QMGR, P_SMTPD, queueIdEnd, startsWith, TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { parseLine, queueIdOf } from './line.ts';
+import { RELAY_CODE_SHIFT, RelayCodes, relayValue } from './outcome-provider.ts';
 import type { LineCounts } from './outcomes.ts';
 import { DELIVERY_AGENTS, LOCAL_AGENTS, NL, POSTFIX_PROGRAMS } from './prefilter.ts';
 import { MAX_LINE_BYTES, readChunks, type LineChunk } from './reader.ts';
@@ -54,6 +55,7 @@ export const F_FIELD = 1 << 9;
 export const F_EXPIRED = 1 << 10;
 /** The field's bytes are UTF-8 with non-ASCII characters (else ASCII: decoded as latin1, a copy). */
 export const F_UTF8 = 1 << 11;
+// R_SENT: bits 12-15 hold the provider code of the relay that accepted it (outcome-provider.ts).
 
 export const INT_STRIDE = 5;
 export const NUM_STRIDE = 2;
@@ -187,7 +189,8 @@ const B_UID = Buffer.from('uid=');
 const B_LISTMONK = Buffer.from('info: header X-Listmonk-Campaign:');
 const B_DKIM = Buffer.from('DKIM-Signature field added');
 const B_STATUS_SENT = Buffer.from(', status=sent ');
-const B_RELAY_LOCAL = Buffer.from(', relay=local,');
+const B_RELAY = Buffer.from(', relay=');
+const B_LOCAL = Buffer.from('local');
 const B_STATUS = Buffer.from('status=');
 const B_EXPIRED = Buffer.from('expired');
 const B_FORCE_EXPIRED = Buffer.from('force-expired');
@@ -229,6 +232,7 @@ export class LineParser {
   keepSkipped = false;
 
   private readonly header = new HeaderReader();
+  private readonly relayCodes = new RelayCodes();
   private clock: TraditionalClock | null = null;
   /** This chunk's ids of hosts and tags (the byte path's tags keep theirs on the interned TagInfo, for this `gen`). */
   private hostIds = new Map<string, number>();
@@ -609,18 +613,25 @@ export class LineParser {
       gt = line.indexOf(44, 3);
       if (gt >= 0) gt += b;
     }
-    const relayLocal = line.indexOf(B_RELAY_LOCAL) >= 0;
+    // The relay, as relayValue() reads it on the string: local (the firm's own mailboxes), or the
+    // provider code of its host. One search of the line, where looking for `, relay=local,` was one too.
+    const r = line.indexOf(B_RELAY);
+    const v = r < 0 ? -1 : b + r + B_RELAY.length;
+    const relayLocal = v >= 0 && startsWith(buf, v, me, B_LOCAL) && (v + B_LOCAL.length === me || buf[v + B_LOCAL.length] === 44);
+    const code = v < 0 || relayLocal ? 0 : this.relayCodes.ofBytes(buf, v, me);
+    const kind = R_SENT | (relayLocal ? F_RELAY_LOCAL : 0) | (code << RELAY_CODE_SHIFT);
     if (gt > b + 5 && buf[b + 3] === 60 && buf[gt - 1] === 62) {
       // `to=<addr>,`: cleanAddress of "<addr>" is addr in lower case (nothing to trim or unquote).
-      this.record(R_SENT | (relayLocal ? F_RELAY_LOCAL : 0), this.timeOf(), lineNo);
+      this.record(kind, this.timeOf(), lineNo);
       this.fieldBytes(buf, b + 4, gt - 1, true);
       return true;
     }
     const to = cleanAddress(buf.toString(ascii ? 'latin1' : 'utf8', b + 3, gt > b ? gt : st));
     if (!to) return false;
-    this.sent(to, relayLocal, lineNo);
+    this.sent(to, kind, lineNo);
     return true;
   }
+
 
   /** Counts the line being parsed as skipped, and keeps its text when asked. */
   private skip(reason: SkipReason, lineNo: number): void {
@@ -735,9 +746,14 @@ export class LineParser {
   }
 
   /** A sent recipient: its time is read now (a record in line order, like every other). */
-  private sent(to: string, relayLocal: boolean, lineNo: number): void {
-    this.record(R_SENT | (relayLocal ? F_RELAY_LOCAL : 0), this.timeOf(), lineNo);
+  private sent(to: string, kind: number, lineNo: number): void {
+    this.record(kind, this.timeOf(), lineNo);
     this.field(to);
+  }
+
+  /** R_SENT with the flags of a delivery line's relay value (relayValue()): local, or its provider code. */
+  private sentKind(relay: string): number {
+    return relay === 'local' ? R_SENT | F_RELAY_LOCAL : R_SENT | (this.relayCodes.of(relay) << RELAY_CODE_SHIFT);
   }
 
   private delivery(body: string, lineNo: number): void {
@@ -747,7 +763,7 @@ export class LineParser {
       const gt = body.charCodeAt(3) === 60 ? body.indexOf('>', 4) + 1 : body.indexOf(',', 3);
       const to = cleanAddress(body.slice(3, gt > 0 ? gt : st));
       if (to) {
-        this.sent(to, body.includes(', relay=local,'), lineNo);
+        this.sent(to, this.sentKind(relayValue(body)), lineNo);
         return;
       }
     }
@@ -762,7 +778,8 @@ export class LineParser {
       return;
     }
     if (d.status === 'sent') {
-      this.sent(d.to, d.relay === 'local', lineNo);
+      // The relay as the fast paths read it (the first `, relay=`), so every path gives one answer.
+      this.sent(d.to, this.sentKind(relayValue(body)), lineNo);
       return;
     }
     const ts = this.timeOf();

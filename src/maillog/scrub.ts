@@ -30,7 +30,7 @@ import { buildSummary, type FileReport, type FileStatus, type ScrubSummary } fro
 import { notALog, rejectRows, skippedWarning, syslogLines } from './skipped-lines.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
 import { yearReference, ZoneClock } from './timestamp.ts';
-import { addSent, addSentDomains, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
+import { addSent, addSentDomains, addSentProviders, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
 export type { FileReport, FileStatus, ScrubSummary };
 
@@ -186,6 +186,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             await ctx.store.transactionWithCopy(async (trx, copy) => {
               await insertEvents(copy, batch.events);
               await addSent(trx, batch.sent);
+              await addSentProviders(trx, batch.sentProviders);
               await addSentDomains(copy, batch.sentDomains);
               await touchDays(trx, days, batch.daily);
               await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo);

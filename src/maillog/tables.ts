@@ -148,6 +148,13 @@ export interface MaillogStreamDailyTable {
   dkim_signed: ColumnType<number, number | undefined, number>;
 }
 
+/** Successes outside the firm's domains per day and receiving provider (sql/0016). */
+export interface MaillogSentProvidersTable {
+  day: string;
+  provider: string;
+  sent: number;
+}
+
 export interface MaillogTables {
   maillog_files: MaillogFilesTable;
   maillog_linker_state: MaillogLinkerStateTable;
@@ -159,4 +166,5 @@ export interface MaillogTables {
   holds: HoldsTable;
   maillog_daily_health: MaillogDailyHealthTable;
   maillog_stream_daily: MaillogStreamDailyTable;
+  maillog_sent_providers: MaillogSentProvidersTable;
 }

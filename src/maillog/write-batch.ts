@@ -1,7 +1,8 @@
 /**
- * Writes one batch of linker output: events, sent counts, the last success per domain, per-day
- * DKIM counters, and marks the touched days' health stale. Runs inside the transaction that also
- * advances the checkpoint (store.transactionWithCopy), COPY included.
+ * Writes one batch of linker output: events, sent counts (per transport and stream, per provider),
+ * the last success per domain, per-day DKIM counters, and marks the touched days' health stale.
+ * Runs inside the transaction that also advances the checkpoint (store.transactionWithCopy), COPY
+ * included.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -9,7 +10,7 @@ import type { Store } from '../db/store.ts';
 import { BinaryRows } from '../db/copy-binary.ts';
 import { InternalError } from '../errors.ts';
 import type { BounceClass } from './classify.ts';
-import type { DailyCounters, DeliveryEvent, EventSink, SentCount, SentDomains } from './linker.ts';
+import type { DailyCounters, DeliveryEvent, EventSink, ProviderSentCount, SentCount, SentDomains } from './linker.ts';
 
 export type Copy = Store['copy'];
 
@@ -106,6 +107,15 @@ export async function addSent(trx: Transaction<Database>, sent: readonly SentCou
     insert into maillog_sent_counts (day, transport, stream, own_domain, sent)
     select d, t, s, o, n from json_to_recordset(${json}::json) as x(d date, t text, s text, o boolean, n bigint)
     on conflict (day, transport, stream, own_domain) do update set sent = maillog_sent_counts.sent + excluded.sent`.execute(trx);
+}
+
+/** Sent counts per day and receiving provider: a few rows a batch, one statement. */
+export async function addSentProviders(trx: Transaction<Database>, rows: readonly ProviderSentCount[]): Promise<void> {
+  if (!rows.length) return;
+  await sql`
+    insert into maillog_sent_providers (day, provider, sent)
+    select day, provider, n from unnest(${rows.map((r) => r.day)}::date[], ${rows.map((r) => r.provider)}::text[], ${rows.map((r) => r.count)}::bigint[]) as t(day, provider, n)
+    on conflict (day, provider) do update set sent = maillog_sent_providers.sent + excluded.sent`.execute(trx);
 }
 
 /**

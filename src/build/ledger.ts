@@ -18,11 +18,22 @@ export interface SegmentLedgerCounts {
 
 export const noLedgerCounts = (): SegmentLedgerCounts => ({ reserved: 0, pushed: 0, failed: 0, released: 0 });
 
+/** The date's ledger rows by segment and status: what the build's cap decision and `status` read. */
 export async function ledgerCounts(db: Executor, date: string): Promise<Record<string, SegmentLedgerCounts>> {
-  const r = await sql<{ segment: string; status: PushStatus; n: number }>`
-    select segment, status, count(*)::int as n from push_ledger where send_date = ${date}::date group by segment, status`.execute(db);
-  const out: Record<string, SegmentLedgerCounts> = {};
-  for (const row of r.rows) (out[row.segment] ??= noLedgerCounts())[row.status] = row.n;
+  return (await ledgerCountsByDay(db, date, date)).get(date) ?? {};
+}
+
+/** Ledger rows by send date (from..to, both included), segment and status; dates without rows are absent. */
+export async function ledgerCountsByDay(db: Executor, from: string, to: string): Promise<Map<string, Record<string, SegmentLedgerCounts>>> {
+  const r = await sql<{ day: string; segment: string; status: PushStatus; n: number }>`
+    select send_date as day, segment, status, count(*)::int as n from push_ledger
+    where send_date between ${from}::date and ${to}::date group by send_date, segment, status`.execute(db);
+  const out = new Map<string, Record<string, SegmentLedgerCounts>>();
+  for (const row of r.rows) {
+    let day = out.get(row.day);
+    if (!day) out.set(row.day, (day = {}));
+    (day[row.segment] ??= noLedgerCounts())[row.status] = row.n;
+  }
   return out;
 }
 

@@ -11,15 +11,22 @@ import type { ExclusionRule } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
 import { capForDay, rampAhead, type DayCap } from '../warmup/ramp.ts';
 import type { WarmupStart } from '../warmup/start.ts';
-import { eligibility } from './eligibility.ts';
+import { eligibility, type Eligibility } from './eligibility.ts';
 
 export type PlanDay = DayCap & { eligible: Record<string, number>; eligibleTotal: number };
+/** A plan day with what the engine said of every candidate: how many, and how many each reason excluded. */
+export type JudgedPlanDay = PlanDay & Omit<Eligibility, 'eligible'>;
 
 export async function planDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<PlanDay[]> {
-  const out: PlanDay[] = [];
+  return (await judgedPlanDays(db, config, start, segments, rules, from, days, now)).map(({ candidates: _c, excluded: _e, ...day }) => day);
+}
+
+/** planDays with each day's candidates and exclusion counts (the report shows today's reasons). */
+export async function judgedPlanDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<JudgedPlanDay[]> {
+  const out: JudgedPlanDay[] = [];
   for (const cap of rampAhead(config.warmup, start, from, days)) {
-    const { eligible } = await eligibility(db, config, segments, rules, cap.date, now);
-    out.push({ ...cap, eligible, eligibleTotal: Object.values(eligible).reduce((a, b) => a + b, 0) });
+    const { eligible, candidates, excluded } = await eligibility(db, config, segments, rules, cap.date, now);
+    out.push({ ...cap, eligible, eligibleTotal: Object.values(eligible).reduce((a, b) => a + b, 0), candidates, excluded });
   }
   return out;
 }

@@ -42,24 +42,66 @@ export interface DkimCoverage {
   ok: boolean | null;
 }
 
+/** One day of the bounce scrub's daily health (maillog_daily_health), the firm's own mail apart. */
+export interface HealthDay {
+  day: string;
+  sent: number;
+  deferred: number;
+  bounced: number;
+  expired: number;
+  ownDomainFailed: number;
+  campaignMessages: number;
+  dkimSigned: number;
+  /** Deferrals, bounces and expiries by class. */
+  byClass: Record<string, number>;
+}
+
+/** The days from..to (both included) the scrub has health for, in order; days without mail are absent. */
+export async function healthByDay(db: Kysely<Database>, from: string, to: string): Promise<HealthDay[]> {
+  const r = await sql<{ day: string; sent: number; deferred: number; bounced: number; expired: number; own_failed: number; campaign: number; signed: number; by_class: unknown }>`
+    select day, sent, deferred, bounced, expired, own_domain_failed as own_failed, campaign_messages as campaign, dkim_signed as signed, by_class
+    from maillog_daily_health where day between ${from}::date and ${to}::date order by day`.execute(db);
+  return r.rows.map((h) => ({
+    day: h.day,
+    sent: h.sent,
+    deferred: h.deferred,
+    bounced: h.bounced,
+    expired: h.expired,
+    ownDomainFailed: h.own_failed,
+    campaignMessages: h.campaign,
+    dkimSigned: h.signed,
+    byClass: classCounts(h.by_class),
+  }));
+}
+
+/** by_class as counts: jsonb written by the scrub, read defensively (a hand-edited row is not a crash). */
+function classCounts(v: unknown): Record<string, number> {
+  const obj = typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+  const out: Record<string, number> = {};
+  if (obj && typeof obj === 'object')
+    for (const [k, n] of Object.entries(obj as Record<string, unknown>)) if (typeof n === 'number' && Number.isInteger(n) && n >= 0) out[k] = n;
+  return out;
+}
+
 /** Delivery mix and DKIM coverage of the 7 days ending on `today` (maillog_daily_health). */
 export async function recentDelivery(db: Kysely<Database>, today: string, dkimMin: number): Promise<{ mix: DeliveryMix; dkim: DkimCoverage }> {
   const from = addDays(today, -6);
-  const r = await sql<{ sent: number; deferred: number; bounced: number; expired: number; own_failed: number; campaign: number; signed: number }>`
-    select coalesce(sum(sent), 0)::bigint as sent, coalesce(sum(deferred), 0)::bigint as deferred,
-           coalesce(sum(bounced), 0)::bigint as bounced, coalesce(sum(expired), 0)::bigint as expired,
-           coalesce(sum(own_domain_failed), 0)::bigint as own_failed,
-           coalesce(sum(campaign_messages), 0)::bigint as campaign, coalesce(sum(dkim_signed), 0)::bigint as signed
-    from maillog_daily_health where day between ${from}::date and ${today}::date`.execute(db);
-  const cls = await sql<{ k: string; n: number }>`
-    select e.key as k, sum(e.value::bigint)::bigint as n
-    from maillog_daily_health h cross join lateral jsonb_each_text(h.by_class) e
-    where h.day between ${from}::date and ${today}::date and e.value ~ '^[0-9]+$'
-    group by e.key order by n desc`.execute(db);
-  const t = r.rows[0]!;
+  const t = { sent: 0, deferred: 0, bounced: 0, expired: 0, ownFailed: 0, campaign: 0, signed: 0 };
+  const byClass: Record<string, number> = {};
+  for (const h of await healthByDay(db, from, today)) {
+    t.sent += h.sent;
+    t.deferred += h.deferred;
+    t.bounced += h.bounced;
+    t.expired += h.expired;
+    t.ownFailed += h.ownDomainFailed;
+    t.campaign += h.campaignMessages;
+    t.signed += h.dkimSigned;
+    for (const [k, n] of Object.entries(h.byClass)) byClass[k] = (byClass[k] ?? 0) + n;
+  }
   const ratio = t.campaign > 0 ? t.signed / t.campaign : null;
+  const classes = Object.entries(byClass).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
   return {
-    mix: { from, to: today, sent: t.sent, deferred: t.deferred, bounced: t.bounced, expired: t.expired, ownDomainFailed: t.own_failed, byClass: Object.fromEntries(cls.rows.map((c) => [c.k, c.n])) },
+    mix: { from, to: today, sent: t.sent, deferred: t.deferred, bounced: t.bounced, expired: t.expired, ownDomainFailed: t.ownFailed, byClass: Object.fromEntries(classes) },
     dkim: { campaignMessages: t.campaign, signed: t.signed, ratio: ratio === null ? null : Math.round(ratio * 10_000) / 10_000, minimum: dkimMin, ok: ratio === null ? null : ratio >= dkimMin },
   };
 }

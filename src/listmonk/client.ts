@@ -119,13 +119,19 @@ export interface PushResult {
   outcomes: PushOutcome[];
 }
 
-export function createListmonkClient(config: ListmonkConfig, opts: ListmonkClientOptions = {}): ListmonkClient {
+/** Why no client can be made from `config` (the settings it lacks), or null when it can. */
+export function listmonkNotConfigured(config: ListmonkConfig): ConfigError | null {
   const missing = [
     !config.url && 'LISTMONK_URL',
     !config.apiUser && 'LISTMONK_API_USER',
     !config.apiToken && 'LISTMONK_API_TOKEN',
   ].filter(Boolean);
-  if (missing.length > 0) throw new ConfigError(`Listmonk is not configured: set ${missing.join(', ')} (or use --dry-run).`);
+  return missing.length > 0 ? new ConfigError(`Listmonk is not configured: set ${missing.join(', ')} (or use --dry-run).`) : null;
+}
+
+export function createListmonkClient(config: ListmonkConfig, opts: ListmonkClientOptions = {}): ListmonkClient {
+  const notConfigured = listmonkNotConfigured(config);
+  if (notConfigured) throw notConfigured;
   return new ListmonkClient(config, opts);
 }
 

@@ -1,5 +1,5 @@
 /** Public surface of the Listmonk client; see client.ts for the API overview. */
-export { createListmonkClient, ListmonkClient, type ListmonkClientOptions, type PushResult, type PushStrategy } from './client.ts';
+export { createListmonkClient, listmonkNotConfigured, ListmonkClient, type ListmonkClientOptions, type PushResult, type PushStrategy } from './client.ts';
 export { SUPER_ADMIN_ROLE_ID, type ListmonkProfile, type ListmonkTemplate, type ServerConfig } from './account.ts';
 export type { BlocklistResult } from './blocklist.ts';
 export type { CampaignQuery } from './campaign-list.ts';

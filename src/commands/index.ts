@@ -13,6 +13,7 @@ import { register as migrate } from './migrate.ts';
 import { register as normalize } from './normalize.ts';
 import { register as plan } from './plan.ts';
 import { register as rampcap } from './rampcap.ts';
+import { register as report } from './report.ts';
 import { register as scrubBounces } from './scrub-bounces.ts';
 import { register as status } from './status.ts';
 import { register as suppress } from './suppress.ts';
@@ -20,4 +21,4 @@ import { register as syncListmonk } from './sync-listmonk.ts';
 import { register as unsuppress } from './unsuppress.ts';
 import { register as unhold } from './unhold.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status, auditListmonk, rampcap, doctor];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status, report, auditListmonk, rampcap, doctor];

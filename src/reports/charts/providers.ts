@@ -1,0 +1,86 @@
+/**
+ * Delivery rate per day and provider group, with the holds of the range as bands from their start
+ * to their end, each labelled with its provider and reason. The Yahoo family is never mailed: its
+ * legend entry says how many attempts it had (zero), and it is drawn, in the danger colour, only
+ * when it had any.
+ */
+import type { LineSeriesOption } from 'echarts/charts';
+import { visibleControls } from '../../text/control-chars.ts';
+import type { HoldBand } from '../data/holds.ts';
+import { OTHER_GROUP, YAHOO_GROUP, type ProviderSeries } from '../data/providers.ts';
+import { axisStyle, baseOption, type ChartSpec } from './render.ts';
+import { percentFloor } from './scale.ts';
+import { DANGER, displayName, formatCount, INK, MUTED, NEUTRAL, SERIES_COLOURS, shortDay } from './theme.ts';
+
+export const PROVIDERS_CHART = { id: 'providers', title: 'Delivery rate per provider and day, with holds' };
+
+export function groupColour(group: string, groups: readonly string[]): string {
+  if (group === YAHOO_GROUP) return DANGER;
+  if (group === OTHER_GROUP) return NEUTRAL;
+  return SERIES_COLOURS[groups.indexOf(group) % (SERIES_COLOURS.length - 1)]!;
+}
+
+/** `Google hold: reputation_block`; an operator's provider or reason shows its control characters as escapes. */
+export function holdLabel(h: HoldBand): string {
+  return visibleControls(`${h.scope === 'global' ? 'global' : displayName(h.provider ?? '')} hold: ${h.reason}`);
+}
+
+export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], width = 720, height = 380): ChartSpec {
+  const x = p.days.map((d) => shortDay(d.date));
+  const rates = p.groups.flatMap((g) => p.days.map((d) => d.groups[g]!.rate));
+  const floor = percentFloor(rates.map((r) => (r === null ? null : r * 100)));
+  const series: LineSeriesOption[] = p.groups.map((g) => {
+    const colour = groupColour(g, p.groups);
+    const yahooNote = g === YAHOO_GROUP ? ` (${formatCount(p.yahooAttempts)} attempts)` : '';
+    return {
+      type: 'line',
+      name: `${displayName(g)}${yahooNote}`,
+      color: colour,
+      symbol: 'circle',
+      symbolSize: 4,
+      showSymbol: p.days.length <= 45,
+      connectNulls: false,
+      lineStyle: { width: g === OTHER_GROUP ? 1.5 : 2 },
+      endLabel: { show: true, formatter: displayName(g), color: colour, fontSize: 11, fontWeight: 'bold' },
+      labelLayout: { moveOverlap: 'shiftY' },
+      data: p.days.map((d) => {
+        const r = d.groups[g]!.rate;
+        return r === null ? '-' : Math.round(r * 1000) / 10;
+      }),
+    };
+  });
+  // The bands ride on a series of their own, so each has its provider's colour whatever is drawn.
+  // Labels sit low (rates live near the top), on three rows taken in turn: a label is wider than a
+  // short band, so neighbours in time would otherwise write over each other.
+  series.push({
+    type: 'line',
+    name: 'holds',
+    data: p.days.map(() => '-'),
+    silent: true,
+    markArea: {
+      silent: true,
+      data: holds.map((h, i) => [
+        {
+          name: holdLabel(h),
+          xAxis: shortDay(h.fromDay),
+          itemStyle: { color: h.scope === 'global' ? INK : groupColour(h.provider ?? OTHER_GROUP, p.groups), opacity: h.scope === 'global' ? 0.08 : 0.14 },
+          label: { position: 'insideBottomLeft', offset: [0, -16 * (i % 3)], color: MUTED, fontSize: 11, fontWeight: 'bold' },
+        },
+        { xAxis: shortDay(h.toDay) },
+      ]),
+    },
+  });
+  return {
+    ...PROVIDERS_CHART,
+    width,
+    height,
+    option: {
+      ...baseOption(),
+      legend: { ...baseOption().legend, data: series.slice(0, -1).map((s) => s.name as string) },
+      grid: { left: 52, right: 110, top: 56, bottom: 34 },
+      xAxis: { type: 'category', data: x, boundaryGap: false, ...axisStyle, axisLabel: { ...axisStyle.axisLabel, hideOverlap: true }, splitLine: { show: false } },
+      yAxis: { type: 'value', min: floor, max: 100, ...axisStyle, axisLabel: { ...axisStyle.axisLabel, formatter: '{value}%' } },
+      series,
+    },
+  };
+}

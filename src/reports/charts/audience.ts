@@ -1,7 +1,7 @@
 /**
  * The audience ahead: the addresses eligible on each of the next days per segment (stacked), against
- * the ramp: that day's cap, and the caps summed from today (where that line passes the bars, the
- * ramp has used up today's audience); and the reasons that exclude today's candidates.
+ * the ramp: that day's cap, and the caps summed from today up to the day they pass the audience
+ * (the ramp has used it up by then); and the reasons that exclude today's candidates.
  */
 import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { AudienceAhead } from '../data/audience.ts';
@@ -25,8 +25,16 @@ export function audienceChart(a: AudienceAhead, width = 720, height = 340): Char
     label: i === last ? { show: true, position: 'top', color: MUTED, fontSize: 10, formatter: (p: { dataIndex: number }) => formatCount(a.days[p.dataIndex]!.eligibleTotal) } : undefined,
     data: a.days.map((d) => d.eligible[s] ?? 0),
   }));
+  // The caps summed from today, up to the day they pass that day's audience (used up): beyond
+  // it the line would only grow and flatten the bars.
   let sum = 0;
-  const summed = a.days.map((d) => (sum += d.daily));
+  let usedUp = -1;
+  const summed = a.days.map((d, i) => {
+    if (usedUp >= 0) return null;
+    sum += d.daily;
+    if (sum >= d.eligibleTotal) usedUp = i;
+    return sum;
+  });
   const lines: LineSeriesOption[] = [
     {
       type: 'line',
@@ -44,11 +52,21 @@ export function audienceChart(a: AudienceAhead, width = 720, height = 340): Char
       color: OKABE_ITO.orange,
       symbol: 'none',
       lineStyle: { width: 2, type: [6, 4] },
-      endLabel: { show: true, formatter: 'summed', color: OKABE_ITO.orange, fontWeight: 'bold', fontSize: 11 },
-      data: summed,
+      endLabel: { show: usedUp < 0, formatter: 'summed', color: OKABE_ITO.orange, fontWeight: 'bold', fontSize: 11 },
+      data: summed.map((v) => v ?? '-'),
+      markPoint:
+        usedUp >= 0
+          ? {
+              symbol: 'circle',
+              symbolSize: 9,
+              itemStyle: { color: OKABE_ITO.orange },
+              label: { show: true, position: 'top', formatter: 'used up', color: OKABE_ITO.orange, fontWeight: 'bold', fontSize: 11 },
+              data: [{ name: 'used up', coord: [x[usedUp]!, summed[usedUp]!] }],
+            }
+          : undefined,
     },
   ];
-  const top = Math.max(...a.days.map((d) => Math.max(d.daily, d.eligibleTotal)), summed.at(-1) ?? 0, 1);
+  const top = Math.max(...a.days.map((d) => Math.max(d.daily, d.eligibleTotal)), ...summed.map((v) => v ?? 0), 1);
   return {
     ...AUDIENCE_CHART,
     width,

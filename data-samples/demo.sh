@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded database (PGlite), offline: ingest the sample census,
 # scrub the sample mail.log, load the MX snapshot instead of asking DNS, then a dry-run build that
-# writes the Listmonk import CSVs, then status and the ramp ahead. `npm ci && npm run demo` on a fresh clone.
+# writes the Listmonk import CSVs, then status, the ramp ahead and the HTML report (report.html
+# beside the CSVs). `npm ci && npm run demo` on a fresh clone.
 #
 # The samples describe one day; scripts/demo-data.mjs copies them with their dates moved so that
 # day is yesterday by the demo's clock (AUDIENCE_NOW when set, else the machine's), so what
@@ -43,6 +44,9 @@ step status
 audience status
 step plan --days 7
 audience plan --days 7
+step report --out "$OUT/report.html"
+audience report --out "$OUT/report.html"
 
 printf '\nImport CSVs and the build summary are in %s:\n' "$OUT"
 ls -1 "$OUT"
+printf '\nThe deliverability report (30 days, one self-contained page) is %s: open it in a browser.\n' "$(cd "$OUT" && pwd)/report.html"

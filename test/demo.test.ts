@@ -1,10 +1,10 @@
 /**
  * `npm run demo` as a first-time user reads it: run at a pinned clock far from the samples' own
  * day, every figure `status` and `plan` print must agree with what the stages printed before them,
- * and no message may appear twice.
+ * the report is written last and said where, and no message may appear twice.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -66,7 +66,15 @@ describe('npm run demo', () => {
     expect([planDay, planCap]).toEqual([day, cap]);
     expect(planEligible.map(Number)).toEqual(eligible.map(([, n]) => n));
     expect(Number(grab(out, /^eligible today: (\d+);/m)[0])).toBe(eligible.reduce((a, [, n]) => a + n, 0));
-    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual([`build-${date}.json`, `mcs150-${date}.csv`, `new-carrier-${date}.csv`]);
+    expect(readdirSync(path.join(dir, 'out')).sort()).toEqual([`build-${date}.json`, `mcs150-${date}.csv`, `new-carrier-${date}.csv`, 'report.html']);
+
+    // The report ends the demo, on the same day, and says where it is.
+    const report = path.join(dir, 'out', 'report.html');
+    expect(out).toMatch(new RegExp(`^report of 30 day\\(s\\), \\S+ to ${date}: 7 chart\\(s\\)`, 'm'));
+    expect(out).toContain(`The deliverability report (30 days, one self-contained page) is ${report}: open it in a browser.`);
+    const html = readFileSync(report, 'utf8');
+    expect(html).toContain(`<h1>Deliverability report — ${date}</h1>`);
+    expect(Buffer.byteLength(html)).toBeLessThan(1_000_000);
 
     // Each message once. (The clock warning is the test's: the demo itself runs on the real clock.)
     const lines = out.split('\n').filter((l) => l.trim() && !l.includes('(AUDIENCE_NOW)'));

@@ -6,7 +6,7 @@
 import type { LineSeriesOption } from 'echarts/charts';
 import type { DkimSeries } from '../data/dkim.ts';
 import { axisStyle, baseOption, type ChartSpec } from './render.ts';
-import { percentFloor } from './scale.ts';
+import { endsAtRight, percentFloor } from './scale.ts';
 import { DANGER, formatPercent, INK, MUTED, SERIES_COLOURS, shortDay } from './theme.ts';
 
 export const DKIM_CHART = { id: 'dkim', title: 'DKIM coverage of campaign mail per day and stream, against the minimum' };
@@ -17,6 +17,7 @@ export function dkimChart(d: DkimSeries, width = 720, height = 340): ChartSpec {
   const x = d.days.map((day) => shortDay(day.date));
   const streams: LineSeriesOption[] = d.streams.map((s, i) => {
     const colour = SERIES_COLOURS[(i + 1) % (SERIES_COLOURS.length - 1)]!;
+    const data = d.days.map((day) => pct(day.streams[s]?.coverage ?? null));
     return {
       type: 'line',
       name: `stream: ${s}`,
@@ -25,13 +26,14 @@ export function dkimChart(d: DkimSeries, width = 720, height = 340): ChartSpec {
       symbolSize: 4,
       showSymbol: d.days.length <= 45,
       lineStyle: { width: 1.5 },
-      endLabel: { show: true, formatter: s, color: colour, fontSize: 11 },
+      endLabel: { show: endsAtRight(data), formatter: s, color: colour, fontSize: 11 },
       labelLayout: { moveOverlap: 'shiftY' },
-      data: d.days.map((day) => pct(day.streams[s]?.coverage ?? null)),
+      data,
     };
   });
   const all = [...d.days.map((day) => day.coverage), ...d.days.flatMap((day) => Object.values(day.streams).map((s) => s.coverage))];
   const floor = Math.min(percentFloor(all.map((c) => (c === null ? null : c * 100))), Math.floor(d.minimum * 100) - 5);
+  const totals = d.days.map((day) => pct(day.coverage));
   const total: LineSeriesOption = {
     type: 'line',
     name: 'all campaign mail',
@@ -41,9 +43,9 @@ export function dkimChart(d: DkimSeries, width = 720, height = 340): ChartSpec {
     showSymbol: d.days.length <= 45,
     lineStyle: { width: 2.5 },
     z: 3,
-    endLabel: { show: true, formatter: 'all', color: INK, fontSize: 11, fontWeight: 'bold' },
+    endLabel: { show: endsAtRight(totals), formatter: 'all', color: INK, fontSize: 11, fontWeight: 'bold' },
     labelLayout: { moveOverlap: 'shiftY' },
-    data: d.days.map((day) => pct(day.coverage)),
+    data: totals,
     markLine: {
       silent: true,
       symbol: 'none',

@@ -9,7 +9,7 @@ import { visibleControls } from '../../text/control-chars.ts';
 import type { HoldBand } from '../data/holds.ts';
 import { OTHER_GROUP, YAHOO_GROUP, type ProviderSeries } from '../data/providers.ts';
 import { axisStyle, baseOption, type ChartSpec } from './render.ts';
-import { percentFloor } from './scale.ts';
+import { endsAtRight, percentFloor } from './scale.ts';
 import { DANGER, displayName, formatCount, INK, MUTED, NEUTRAL, SERIES_COLOURS, shortDay } from './theme.ts';
 
 export const PROVIDERS_CHART = { id: 'providers', title: 'Delivery rate per provider and day, with holds' };
@@ -32,6 +32,10 @@ export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], wi
   const series: LineSeriesOption[] = p.groups.map((g) => {
     const colour = groupColour(g, p.groups);
     const yahooNote = g === YAHOO_GROUP ? ` (${formatCount(p.yahooAttempts)} attempts)` : '';
+    const data = p.days.map((d) => {
+      const r = d.groups[g]!.rate;
+      return r === null ? '-' : Math.round(r * 1000) / 10;
+    });
     return {
       type: 'line',
       name: `${displayName(g)}${yahooNote}`,
@@ -41,17 +45,18 @@ export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], wi
       showSymbol: p.days.length <= 45,
       connectNulls: false,
       lineStyle: { width: g === OTHER_GROUP ? 1.5 : 2 },
-      endLabel: { show: true, formatter: displayName(g), color: colour, fontSize: 11, fontWeight: 'bold' },
+      endLabel: { show: endsAtRight(data), formatter: displayName(g), color: colour, fontSize: 11, fontWeight: 'bold' },
       labelLayout: { moveOverlap: 'shiftY' },
-      data: p.days.map((d) => {
-        const r = d.groups[g]!.rate;
-        return r === null ? '-' : Math.round(r * 1000) / 10;
-      }),
+      data,
     };
   });
   // The bands ride on a series of their own, so each has its provider's colour whatever is drawn.
-  // Labels sit low (rates live near the top), on three rows taken in turn: a label is wider than a
-  // short band, so neighbours in time would otherwise write over each other.
+  // Their labels go above the plot, where no line or line label is, on up to three rows taken in
+  // turn (a label is wider than a short band); from the band's left edge in the left half of the
+  // chart, ending at its right edge in the right half, so none runs off the chart.
+  const rows = Math.min(3, holds.length);
+  const half = p.days.length / 2;
+  const index = (day: string) => p.days.findIndex((d) => d.date === day);
   series.push({
     type: 'line',
     name: 'holds',
@@ -64,7 +69,13 @@ export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], wi
           name: holdLabel(h),
           xAxis: shortDay(h.fromDay),
           itemStyle: { color: h.scope === 'global' ? INK : groupColour(h.provider ?? OTHER_GROUP, p.groups), opacity: h.scope === 'global' ? 0.08 : 0.14 },
-          label: { position: 'insideBottomLeft', offset: [0, -16 * (i % 3)], color: MUTED, fontSize: 11, fontWeight: 'bold' },
+          label: {
+            position: index(h.fromDay) + index(h.toDay) < 2 * half ? [0, -15 - 16 * (i % 3)] : ['100%', -15 - 16 * (i % 3)],
+            align: index(h.fromDay) + index(h.toDay) < 2 * half ? 'left' : 'right',
+            color: MUTED,
+            fontSize: 11,
+            fontWeight: 'bold',
+          },
         },
         { xAxis: shortDay(h.toDay) },
       ]),
@@ -77,7 +88,7 @@ export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], wi
     option: {
       ...baseOption(),
       legend: { ...baseOption().legend, data: series.slice(0, -1).map((s) => s.name as string) },
-      grid: { left: 52, right: 110, top: 56, bottom: 34 },
+      grid: { left: 52, right: 110, top: 50 + 16 * rows, bottom: 34 },
       xAxis: { type: 'category', data: x, boundaryGap: false, ...axisStyle, axisLabel: { ...axisStyle.axisLabel, hideOverlap: true }, splitLine: { show: false } },
       yAxis: { type: 'value', min: floor, max: 100, ...axisStyle, axisLabel: { ...axisStyle.axisLabel, formatter: '{value}%' } },
       series,

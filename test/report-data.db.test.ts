@@ -74,6 +74,8 @@ describe('report data', () => {
     await insertHold(db, { scope: 'provider', provider: 'microsoft365', reason: 'rate_limited', detail: 'S3150', startsAt: h('2026-11-27T10:00:00Z'), until: h('2026-11-30T10:00:00Z') });
     await insertHold(db, { scope: 'global', provider: null, reason: 'dkim_coverage', detail: '5 of 10 healthcare messages signed', startsAt: h('2026-11-26T20:00:00Z'), until: h('2026-12-03T20:00:00Z') });
     await insertHold(db, { scope: 'provider', provider: 'google', reason: 'content_spam', detail: 'over before the range', startsAt: h('2026-11-15T10:00:00Z'), until: h('2026-11-20T10:00:00Z') });
+    // A small mail server's own signal holds its domain (sql/0014): ended before the report's instant.
+    await insertHold(db, { scope: 'domain', provider: null, domain: 'small-fleet.test', mxHost: 'mx.small-fleet.test', reason: 'reputation_block', detail: '550 too many invalid recipients', startsAt: h('2026-11-26T16:00:00Z'), until: h('2026-11-27T16:00:00Z') });
 
     data = await collectReport(fxContext(store, config), { days: 4 });
   });
@@ -130,12 +132,14 @@ describe('report data', () => {
     expect(p.yahooAttempts).toBe(1);
   });
 
-  it('holds in the range as bands: lifted, still in force, and global; older ones left out', () => {
-    expect(data.holds.map((b) => [b.scope, b.provider, b.reason, b.fromDay, b.toDay, b.lifted, b.endedAt?.toISOString() ?? null])).toEqual([
+  it('holds in the range as bands: lifted, ended, still in force, global and by domain; older ones left out', () => {
+    expect(data.holds.map((b) => [b.scope, b.provider ?? b.domain, b.reason, b.fromDay, b.toDay, b.lifted, b.endedAt?.toISOString() ?? null])).toEqual([
       ['provider', 'google', 'reputation_block', '2026-11-25', '2026-11-26', true, '2026-11-26T18:00:00.000Z'],
+      ['domain', 'small-fleet.test', 'reputation_block', '2026-11-26', '2026-11-27', false, '2026-11-27T16:00:00.000Z'],
       ['global', null, 'dkim_coverage', '2026-11-26', DATE, false, null],
       ['provider', 'microsoft365', 'rate_limited', '2026-11-27', DATE, false, null],
     ]);
+    expect(data.holds[1]!.mxHost).toBe('mx.small-fleet.test');
   });
 
   it('DKIM coverage per day and per stream, the days below the minimum and those too small to judge', () => {

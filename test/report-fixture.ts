@@ -95,10 +95,10 @@ export async function recomputeHealth(db: Db, days: readonly string[]): Promise<
 
 export async function insertHold(
   db: Db,
-  h: { scope: 'provider' | 'global'; provider: string | null; reason: string; detail: string; startsAt: Date; until: Date; liftedAt?: Date | null },
+  h: { scope: 'provider' | 'domain' | 'global'; provider: string | null; domain?: string; mxHost?: string; reason: string; detail: string; startsAt: Date; until: Date; liftedAt?: Date | null },
 ): Promise<void> {
-  await sql`insert into holds (scope, provider, reason, detail, evidence, starts_at, until, lifted_at, lifted_by, lift_reason)
-    values (${h.scope}, ${h.provider}, ${h.reason}, ${h.detail}, '{}'::jsonb, ${h.startsAt}::timestamptz, ${h.until}::timestamptz,
+  await sql`insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until, lifted_at, lifted_by, lift_reason)
+    values (${h.scope}, ${h.provider}, ${h.domain ?? null}, ${h.mxHost ?? null}, ${h.reason}, ${h.detail}, '{}'::jsonb, ${h.startsAt}::timestamptz, ${h.until}::timestamptz,
             ${h.liftedAt ?? null}::timestamptz, ${h.liftedAt ? 'fixture' : null}, ${h.liftedAt ? 'fixture lift' : null})`.execute(db);
 }
 

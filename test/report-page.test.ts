@@ -47,7 +47,12 @@ function sample(days: number, opts: { empty?: boolean } = {}): ReportData {
       asOf: NOW.toISOString(),
       warmup: { start: '2026-08-01', source: 'date 2026-08-01', day: 119, dailyCap: 3000, hourlyCap: 300 },
       used: 1200,
-      holds: full ? [{ scope: 'provider', provider: 'google', reason: 'reputation_block', detail: HOSTILE, since: NOW.toISOString(), until: '2026-11-30T12:00:00.000Z' }] : [],
+      holds: full
+        ? [
+            { scope: 'provider', provider: 'google', domain: null, mxHost: null, reason: 'reputation_block', detail: HOSTILE, since: NOW.toISOString(), until: '2026-11-30T12:00:00.000Z' },
+            { scope: 'domain', provider: null, domain: 'small-fleet.example', mxHost: 'mx.small-fleet.example', reason: 'reputation_block', detail: HOSTILE, since: NOW.toISOString(), until: '2026-11-30T12:00:00.000Z' },
+          ]
+        : [],
       gates: {
         date: range.to,
         wouldRun: !full,
@@ -67,7 +72,10 @@ function sample(days: number, opts: { empty?: boolean } = {}): ReportData {
       days: range.days.map((date, i) => ({ date, counted: i > 1, groups: Object.fromEntries(groups.map((g) => [g, g === 'yahoo' || !full ? counts(0) : counts(1000 - i, i, i % 7, i > 1)])) })),
     },
     holds: full
-      ? [{ scope: 'provider', provider: 'google', reason: 'reputation_block', detail: HOSTILE, startsAt: NOW, endedAt: null, fromDay: range.days[days - 3]!, toDay: range.to, lifted: false }]
+      ? [
+          { scope: 'provider', provider: 'google', domain: null, mxHost: null, reason: 'reputation_block', detail: HOSTILE, startsAt: NOW, endedAt: null, fromDay: range.days[days - 3]!, toDay: range.to, lifted: false },
+          { scope: 'domain', provider: null, domain: 'small-fleet.example', mxHost: 'mx.small-fleet.example', reason: 'reputation_block', detail: HOSTILE, startsAt: NOW, endedAt: null, fromDay: range.days[days - 2]!, toDay: range.to, lifted: false },
+        ]
       : [],
     dkim: {
       minimum: 0.95,
@@ -112,7 +120,7 @@ describe('report charts', () => {
     expect((cap.markLine!.data as { yAxis: number }[])[0]!.yAxis).toBe(4000);
   });
 
-  it('per provider: a band per hold, and the Yahoo family counted in its legend entry', () => {
+  it('per provider: a band per provider or global hold (domain holds are listed, not drawn), and the Yahoo family counted in its legend entry', () => {
     const d = sample(30);
     const spec = providersChart(d.providers, d.holds);
     const series = spec.option.series as LineSeriesOption[];
@@ -177,6 +185,8 @@ describe('report page', () => {
     expect(page.html).toContain('✗ audience build would not run now: global hold');
     expect(page.html).toMatch(/<tr class="bad"><td class="bad">2026-11-04<small>over the cap<\/small>/);
     expect(page.html).toContain('Yahoo family (Yahoo, AOL, Verizon, AT&amp;T, Cox, Rogers): no delivery attempt in these days, as it should be.');
+    expect(page.html).toContain('<td>small-fleet.example hold: reputation_block<small>mail server mx.small-fleet.example</small></td>');
+    expect(page.html).toContain('<small>Google, 1 domain(s)</small>');
   });
 
   it('stays under 1 MB for 90 days', () => {

@@ -1,6 +1,6 @@
 /**
- * Delivery rate per day and provider group, with the holds of the range as bands from their start
- * to their end, each labelled with its provider and reason. The Yahoo family is never mailed: its
+ * Delivery rate per day and provider group, with the provider and global holds of the range as
+ * bands from their start to their end, each labelled with its provider and reason. The Yahoo family is never mailed: its
  * legend entry says how many attempts it had (zero), and it is drawn, in the danger colour, only
  * when it had any.
  */
@@ -20,12 +20,26 @@ export function groupColour(group: string, groups: readonly string[]): string {
   return SERIES_COLOURS[groups.indexOf(group) % (SERIES_COLOURS.length - 1)]!;
 }
 
-/** `Google hold: reputation_block`; an operator's provider or reason shows its control characters as escapes. */
-export function holdLabel(h: HoldBand): string {
-  return visibleControls(`${h.scope === 'global' ? 'global' : displayName(h.provider ?? '')} hold: ${h.reason}`);
+/** What a hold holds: `Google`, `global`, or the domain of a domain hold. */
+export function holdSubject(h: { scope: string; provider: string | null; domain: string | null }): string {
+  return visibleControls(h.scope === 'global' ? 'global' : h.scope === 'domain' ? (h.domain ?? '') : displayName(h.provider ?? ''));
 }
 
-export function providersChart(p: ProviderSeries, holds: readonly HoldBand[], width = 720, height = 380): ChartSpec {
+/** `Google hold: reputation_block`; an operator's provider or reason shows its control characters as escapes. */
+export function holdLabel(h: HoldBand): string {
+  return `${holdSubject(h)} hold: ${visibleControls(h.reason)}`;
+}
+
+/**
+ * The holds drawn as bands: provider and global ones. A domain hold holds one small mail server's
+ * domains, which the lines (whole providers) do not show, and they can be many: the table lists them.
+ */
+export function bandHolds(holds: readonly HoldBand[]): HoldBand[] {
+  return holds.filter((h) => h.scope !== 'domain');
+}
+
+export function providersChart(p: ProviderSeries, allHolds: readonly HoldBand[], width = 720, height = 380): ChartSpec {
+  const holds = bandHolds(allHolds);
   const x = p.days.map((d) => shortDay(d.date));
   const rates = p.groups.flatMap((g) => p.days.map((d) => d.groups[g]!.rate));
   const floor = percentFloor(rates.map((r) => (r === null ? null : r * 100)));

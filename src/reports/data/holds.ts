@@ -5,13 +5,17 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database.ts';
+import type { HoldScope } from '../../maillog/tables.ts';
 import { localDate } from '../../warmup/calendar.ts';
 import type { ReportRange } from '../range.ts';
 
 export interface HoldBand {
-  scope: 'provider' | 'global';
-  /** Null for a global hold. */
+  scope: HoldScope;
+  /** scope 'provider': the provider held. */
   provider: string | null;
+  /** scope 'domain': the receiving domain held, and the mail server that answered (when known). */
+  domain: string | null;
+  mxHost: string | null;
   reason: string;
   detail: string;
   startsAt: Date;
@@ -24,10 +28,10 @@ export interface HoldBand {
 }
 
 export async function holdsInRange(db: Kysely<Database>, range: ReportRange, timeZone: string): Promise<HoldBand[]> {
-  const r = await sql<{ scope: 'provider' | 'global'; provider: string | null; reason: string; detail: string; starts_at: Date; until: Date; lifted_at: Date | null }>`
-    select scope, provider, reason, detail, starts_at, until, lifted_at from holds
+  const r = await sql<{ scope: HoldScope; provider: string | null; domain: string | null; mx_host: string | null; reason: string; detail: string; starts_at: Date; until: Date; lifted_at: Date | null }>`
+    select scope, provider, domain, mx_host, reason, detail, starts_at, until, lifted_at from holds
     where starts_at <= ${range.asOf}::timestamptz and coalesce(least(lifted_at, until), until) > ${range.start}::timestamptz
-    order by starts_at, scope, provider, reason`.execute(db);
+    order by starts_at, scope, provider, domain, reason`.execute(db);
   return r.rows.map((h) => {
     const end = h.lifted_at && h.lifted_at < h.until ? h.lifted_at : h.until;
     const endedAt = end > range.asOf ? null : end;
@@ -36,6 +40,8 @@ export async function holdsInRange(db: Kysely<Database>, range: ReportRange, tim
     return {
       scope: h.scope,
       provider: h.provider,
+      domain: h.domain,
+      mxHost: h.mx_host,
       reason: h.reason,
       detail: h.detail,
       startsAt: h.starts_at,

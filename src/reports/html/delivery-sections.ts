@@ -59,12 +59,15 @@ export function providersSection(d: ReportData): Section {
   ];
   if (uncounted.length)
     notes.push({ text: `${uncounted.length} day(s) were scrubbed before successes were counted per provider (${uncounted[0]} to ${uncounted.at(-1)}): their rate is unknown and left out.` });
+  const domainHolds = d.holds.filter((h) => h.scope === 'domain');
+  if (domainHolds.length)
+    notes.push({ text: `${domainHolds.length} domain hold(s) in these days (a small mail server's own signal holds only its domains): in the table below, not drawn.` });
   const rateCell = (c: { rate: number | null; attempts: number }, group: string): Cell =>
     c.attempts === 0 ? { text: '—', cls: 'muted' } : { text: formatPercent(c.rate), note: `of ${formatCount(c.attempts)}`, cls: group === YAHOO_GROUP ? 'bad' : undefined };
   return {
     id: 'providers',
     title: 'Delivery per provider',
-    lede: "The share of delivery attempts each provider accepted per day (sent ÷ sent + deferred + bounced + expired): a provider going bad defers before it bounces. Shaded bands are holds, from their start to their end or lift, labelled with the reason.",
+    lede: 'The share of delivery attempts each provider accepted per day (sent ÷ sent + deferred + bounced + expired): a provider going bad defers before it bounces. Shaded bands are provider and global holds, from their start to their end or lift, labelled with the reason.',
     notes,
     panels: [
       {
@@ -84,7 +87,7 @@ export function providersSection(d: ReportData): Section {
         rows: d.holds.map((h) => ({
           bad: h.endedAt === null,
           cells: [
-            holdLabel(h),
+            h.scope === 'domain' && h.mxHost ? { text: holdLabel(h), note: `mail server ${h.mxHost}` } : holdLabel(h),
             formatInstant(h.startsAt, d.timeZone),
             h.endedAt ? formatInstant(h.endedAt, d.timeZone) : '—',
             h.endedAt === null ? { text: 'in force', cls: 'bad' } : h.lifted ? 'lifted' : 'ended',

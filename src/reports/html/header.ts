@@ -3,7 +3,8 @@
  * force, and the verdict of the build's gates — would `audience build` run now, and if not, why.
  */
 import { escapeHtml } from '../../text/html.ts';
-import { displayName, formatCount } from '../charts/theme.ts';
+import { holdSubject } from '../charts/providers.ts';
+import { formatCount } from '../charts/theme.ts';
 import type { ReportData } from '../data/collect.ts';
 import { formatInstant } from './section.ts';
 
@@ -21,7 +22,9 @@ export function renderHeader(d: ReportData): string {
           ['cap', formatCount(w.dailyCap), `a day, ${formatCount(w.hourlyCap)} an hour`],
           ['used', formatCount(h.used), `of ${formatCount(w.dailyCap)}, ${formatCount(Math.max(0, w.dailyCap - h.used))} left`],
         ];
-  facts.push(['holds in force', String(h.holds.length), h.holds.length ? h.holds.map((x) => (x.scope === 'global' ? 'global' : displayName(x.provider ?? ''))).join(', ') : 'none']);
+  const domains = h.holds.filter((x) => x.scope === 'domain').length;
+  const held = [...h.holds.filter((x) => x.scope !== 'domain').map((x) => holdSubject(x)), ...(domains ? [`${domains} domain(s)`] : [])];
+  facts.push(['holds in force', String(h.holds.length), held.length ? held.join(', ') : 'none']);
   const factHtml = facts.map(([label, value, note]) => `<div class="fact"><span>${escapeHtml(label)}</span><b>${escapeHtml(value)}</b>${note ? `<small>${escapeHtml(note)}</small>` : ''}</div>`).join('');
 
   const g = h.gates;
@@ -35,7 +38,7 @@ export function renderHeader(d: ReportData): string {
 
   const holds = h.holds.length
     ? `<h3>Holds in force</h3><ul class="holds-now">${h.holds
-        .map((x) => `<li><b>${escapeHtml(x.scope === 'global' ? 'global' : displayName(x.provider ?? ''))}</b> — ${escapeHtml(x.reason)}, until ${escapeHtml(formatInstant(x.until, d.timeZone))}: <span class="muted">${escapeHtml(x.detail)}</span></li>`)
+        .map((x) => `<li><b>${escapeHtml(holdSubject(x))}</b> — ${escapeHtml(x.reason)}, until ${escapeHtml(formatInstant(x.until, d.timeZone))}: <span class="muted">${escapeHtml(x.detail)}</span></li>`)
         .join('\n')}</ul>`
     : '';
   return [

@@ -82,7 +82,7 @@ export async function insertDkim(db: Db, day: string, streams: Record<string, [m
     on conflict (day) do update set campaign_messages = maillog_daily_health.campaign_messages + excluded.campaign_messages,
       dkim_signed = maillog_daily_health.dkim_signed + excluded.dkim_signed, stale = true`.execute(db);
   if (opts.legacy || !rows.length) return;
-  await sql`insert into maillog_dkim_streams (day, stream, campaign_messages, dkim_signed)
+  await sql`insert into maillog_stream_daily (day, stream, campaign_messages, dkim_signed)
     select ${day}::date, s, m, g from unnest(${rows.map(([s]) => s)}::text[], ${rows.map(([, [m]]) => m)}::bigint[], ${rows.map(([, [, g]]) => g)}::bigint[]) as t(s, m, g)`.execute(db);
 }
 

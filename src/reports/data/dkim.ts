@@ -1,6 +1,6 @@
 /**
  * DKIM coverage of campaign mail per day, in total (maillog_daily_health, what `status` and the
- * DKIM hold read) and per Listmonk stream (maillog_dkim_streams): one stream's signing can break
+ * DKIM hold read) and per Listmonk stream (maillog_stream_daily): one stream's signing can break
  * while another's holds the total up. A day is below when its coverage is under the minimum; the
  * hold itself judges only days with at least `dkimMinMessages` campaign messages, so fewer are
  * marked as too few to judge.
@@ -40,7 +40,7 @@ export async function dkimSeries(db: Kysely<Database>, config: Config, range: Re
   const { dkimCoverageMin: minimum, dkimMinMessages: minMessages } = config.maillog;
   const totals = new Map((await healthByDay(db, range.from, range.to)).map((h) => [h.day, h]));
   const r = await sql<{ day: string; stream: string; messages: number; signed: number }>`
-    select day, stream, campaign_messages as messages, dkim_signed as signed from maillog_dkim_streams
+    select day, stream, campaign_messages as messages, dkim_signed as signed from maillog_stream_daily
     where day between ${range.from}::date and ${range.to}::date order by stream`.execute(db);
   const streams = [...new Set(r.rows.map((x) => x.stream))];
   const days = range.days.map((date): DkimDay => {

@@ -103,7 +103,7 @@ describe('scrub-bounces on the demo mail.log', () => {
       { day: '2026-11-25', provider: 'other', sent: 5 },
       { day: '2026-11-25', provider: 'outlook_consumer', sent: 1 },
     ]);
-    expect(s.holds).toEqual([{ scope: 'provider', provider: 'google', reason: 'reputation_block', until: expect.stringMatching(/^2026-11-29T/) }]);
+    expect(s.holds).toEqual([{ scope: 'provider', provider: 'google', domain: null, mxHost: null, reason: 'reputation_block', until: expect.stringMatching(/^2026-11-29T/) }]);
     const supp = await store.db.selectFrom('suppressions').select(['kind', 'value', 'reason', 'evidence', 'source']).orderBy('kind').execute();
     expect(supp).toEqual([
       expect.objectContaining({ kind: 'address', value: 'old.dispatch@blue-ox-hauling.test', reason: 'recipient_invalid', source: 'scrub' }),

@@ -1,6 +1,6 @@
 /** `audience plan [--days N]`: cap per day ahead, eligible audience per segment, days of audience left. */
 import type { StageContext } from '../src/context.ts';
-import { daysOfAudience, planDays, type PlanDay } from '../src/build/plan.ts';
+import { daysOfAudience, planDays, type PlanDay } from '../src/reports/plan.ts';
 import { RULES } from '../src/rules/index.ts';
 import { SEGMENTS } from '../src/segments/index.ts';
 import { localDate, parseIsoDate } from '../src/warmup/calendar.ts';

@@ -1,21 +1,21 @@
 /**
  * The main job: segment selection → eligibility → warmup cap → Listmonk lists (and campaigns).
  * Gates first (warmup start, global hold, Listmonk configured), then the cap decision in one locked
- * transaction (src/build/reserve.ts), then the push from the ledger, campaigns, blocklist sync,
+ * transaction (src/push/reserve.ts), then the push from the ledger, campaigns, blocklist sync,
  * --out files and the summary. Safe to re-run, to crash, and to start twice at once.
  */
 import type { StageContext } from '../src/context.ts';
-import { assertNoGlobalHold, capReached } from '../src/build/gates.ts';
-import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/build/campaign.ts';
-import { syncBlocklist } from '../src/build/blocklist-sync.ts';
-import { checkOut, writeOut } from '../src/build/export.ts';
-import { eligibility } from '../src/build/eligibility.ts';
-import { exportRows, ledgerCounts, listRecords, noLedgerCounts, saveCampaign } from '../src/build/ledger.ts';
-import { listName } from '../src/build/names.ts';
-import { pushReserved } from '../src/build/push.ts';
-import { settlePastReservations } from '../src/build/release.ts';
-import { reserve, type ReserveResult } from '../src/build/reserve.ts';
-import type { BuildSummary, SegmentSummary } from '../src/build/summary.ts';
+import { assertNoGlobalHold, capReached } from '../src/push/gates.ts';
+import { campaignContent, scheduleSegmentCampaign, sendAtFor } from '../src/push/campaign.ts';
+import { syncBlocklist } from '../src/push/blocklist-sync.ts';
+import { checkOut, writeOut } from '../src/push/export.ts';
+import { eligibility } from '../src/push/eligibility.ts';
+import { exportRows, ledgerCounts, listRecords, noLedgerCounts, saveCampaign } from '../src/push/ledger.ts';
+import { listName } from '../src/push/names.ts';
+import { pushReserved } from '../src/push/push.ts';
+import { settlePastReservations } from '../src/push/release.ts';
+import { reserve, type ReserveResult } from '../src/push/reserve.ts';
+import type { BuildSummary, SegmentSummary } from '../src/push/summary.ts';
 import { createListmonkClient, ListmonkAuthError, slidingWindowWarning, type ListmonkClient } from '../src/listmonk/index.ts';
 import { RULES } from '../src/rules/index.ts';
 import type { ExclusionRule } from '../src/rules/rule.ts';

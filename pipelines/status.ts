@@ -4,8 +4,8 @@
  * suppression counts and the last run of each job. Read-only; a missing warmup start is reported, not refused.
  */
 import type { StageContext } from '../src/context.ts';
-import { ledgerCounts, listRecords } from '../src/build/ledger.ts';
-import { holdsView, recentDelivery, suppressionCounts } from '../src/build/status.ts';
+import { ledgerCounts, listRecords } from '../src/push/ledger.ts';
+import { holdsView, recentDelivery, suppressionCounts } from '../src/reports/status.ts';
 import { activeOptOutCount } from '../src/optouts/record.ts';
 import { AudienceError } from '../src/errors.ts';
 import { holdSubjectText } from '../src/maillog/holds.ts';

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { buildConfigSchema } from './build/config.ts';
+import { buildConfigSchema } from './push/config.ts';
 import { censusConfigSchema } from './census/config.ts';
 import { doctorConfigSchema } from './doctor/config.ts';
 import { emailConfigSchema } from './email/config.ts';

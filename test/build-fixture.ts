@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { PushStatus } from '../src/build/tables.ts';
+import type { PushStatus } from '../src/push/tables.ts';
 import { createOutput, type Output } from '../src/cli/output.ts';
 import { loadConfig, type Config, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { htmlToPlainText, sendAtFor } from '../src/build/campaign.ts';
-import { importCsv } from '../src/build/export.ts';
-import type { PushRow } from '../src/build/ledger.ts';
-import { listName } from '../src/build/names.ts';
+import { htmlToPlainText, sendAtFor } from '../src/push/campaign.ts';
+import { importCsv } from '../src/push/export.ts';
+import type { PushRow } from '../src/push/ledger.ts';
+import { listName } from '../src/push/names.ts';
 import { UsageError } from '../src/errors.ts';
 import { slotDates } from '../src/segments/mcs150.ts';
 import { selectSegments } from '../src/segments/index.ts';

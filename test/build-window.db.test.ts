@@ -1,6 +1,6 @@
 /**
  * The cap decision reads addresses in rank-key order through a window that grows until its picks
- * are provably those of judging every candidate (src/build/reserve.ts). Over random universes —
+ * are provably those of judging every candidate (src/push/reserve.ts). Over random universes —
  * tiers, holds that empty the best tier, suppressions, per-segment limits — a decision started
  * from a window of a few addresses must pick exactly what one window holding everything picks.
  */
@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../src/db/database.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reserve } from '../src/build/reserve.ts';
+import { reserve } from '../src/push/reserve.ts';
 import { RULES } from '../src/rules/index.ts';
 import { SEGMENTS } from '../src/segments/index.ts';
 import { addHold, addSuppression, DATE, fxConfig, NOW, seedUniverse, type FxCarrier, type FxDomain } from './build-fixture.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../pipelines/plan.ts';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { renderStatus, status } from '../pipelines/status.ts';
-import { daysOfAudience } from '../src/build/plan.ts';
+import { daysOfAudience } from '../src/reports/plan.ts';
 import { SafetyGateError } from '../src/errors.ts';
 import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';

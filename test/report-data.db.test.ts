@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGates } from '../src/build/gates.ts';
+import { buildGates } from '../src/push/gates.ts';
 import type { Config } from '../src/config.ts';
 import { collectReport, type ReportData } from '../src/reports/data/collect.ts';
 import { reportRange } from '../src/reports/range.ts';

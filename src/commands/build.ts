@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { renderBuild } from '../build/summary.ts';
+import { renderBuild } from '../push/summary.ts';
 import { runCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 import { SEGMENTS } from '../segments/index.ts';

@@ -7,7 +7,7 @@ import type { CoreTables } from './core-tables.ts';
 import type { EmailTables } from '../email/tables.ts';
 import type { MxTables } from '../mx/tables.ts';
 import type { MaillogTables } from '../maillog/tables.ts';
-import type { BuildTables } from '../build/tables.ts';
+import type { BuildTables } from '../push/tables.ts';
 import type { OptOutTables } from '../optouts/tables.ts';
 
 export interface Database extends CoreTables, CensusTables, EmailTables, MxTables, MaillogTables, BuildTables, OptOutTables {}

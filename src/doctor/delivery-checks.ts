@@ -4,8 +4,8 @@
  * provider hold leaves that provider out) and `streams` (each stream's volume and delivery mix,
  * and whether campaign mail can be told apart at all).
  */
-import { recentDelivery } from '../build/status.ts';
-import { activeHoldsAt } from '../build/gates.ts';
+import { recentDelivery } from '../reports/status.ts';
+import { activeHoldsAt } from '../push/gates.ts';
 import { holdSubjectText } from '../maillog/holds.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';

@@ -5,7 +5,7 @@
  * the nightly cron builds today's, and a look-back alone mailed the same people on consecutive
  * days. Rows of the build date itself are the build's own ledger for that day, not another
  * contact, so a re-run of a date sees the same audience. Released rows (a push that provably never
- * reached Listmonk, src/build/release.ts) are not contacts.
+ * reached Listmonk, src/push/release.ts) are not contacts.
  *
  * The detail names the date, the segment and the Listmonk list (its id once the build created it),
  * so `explain` says which contact is in the way and when the window around it ends.

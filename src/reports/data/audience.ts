@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
-import { daysOfAudience, judgedPlanDays, type JudgedPlanDay } from '../../build/plan.ts';
+import { daysOfAudience, judgedPlanDays, type JudgedPlanDay } from '../plan.ts';
 import type { ReasonCode } from '../../rules/reason-codes.ts';
 import type { ExclusionRule } from '../../rules/rule.ts';
 import type { Segment } from '../../segments/segment.ts';

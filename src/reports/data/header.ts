@@ -6,9 +6,9 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
-import { buildGates, type GateVerdict } from '../../build/gates.ts';
-import { ledgerCounts, usedOf } from '../../build/ledger.ts';
-import { holdsView } from '../../build/status.ts';
+import { buildGates, type GateVerdict } from '../../push/gates.ts';
+import { ledgerCounts, usedOf } from '../../push/ledger.ts';
+import { holdsView } from '../status.ts';
 import { capForDay, warmupDay } from '../../warmup/ramp.ts';
 import type { WarmupStart } from '../../warmup/start.ts';
 import type { ReportRange } from '../range.ts';

@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { addDays } from '../warmup/calendar.ts';
-import { activeHoldsAt } from './gates.ts';
+import { activeHoldsAt } from '../push/gates.ts';
 
 export async function holdsView(db: Kysely<Database>, now: Date) {
   return (await activeHoldsAt(db, now)).map((h) => ({

@@ -16,10 +16,10 @@ import { InputError } from '../errors.ts';
 import { allowlistedAddresses, createCandidates, evaluateExclusions } from '../rules/engine.ts';
 import { RULES } from '../rules/index.ts';
 import type { ExclusionRule, RuleContext } from '../rules/rule.ts';
-import { batchFromCarriers, emptyBatch, type NormalizeBatch } from './batch.ts';
-import { normalizeAddress } from './normalize.ts';
-import { parseSubject, type SubjectKind } from './subject.ts';
-import { writeBatch } from './write-batch.ts';
+import { batchFromCarriers, emptyBatch, type NormalizeBatch } from '../email/batch.ts';
+import { normalizeAddress } from '../email/normalize.ts';
+import { parseSubject, type SubjectKind } from '../email/subject.ts';
+import { writeBatch } from '../email/write-batch.ts';
 
 export interface ExplainReason {
   code: string;

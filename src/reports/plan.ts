@@ -11,7 +11,7 @@ import type { ExclusionRule } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
 import { capForDay, rampAhead, type DayCap } from '../warmup/ramp.ts';
 import type { WarmupStart } from '../warmup/start.ts';
-import { eligibility, type Eligibility } from './eligibility.ts';
+import { eligibility, type Eligibility } from '../push/eligibility.ts';
 
 export type PlanDay = DayCap & { eligible: Record<string, number>; eligibleTotal: number };
 /** A plan day with what the engine said of every candidate: how many, and how many each reason excluded. */

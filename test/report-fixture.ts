@@ -86,11 +86,12 @@ export async function insertDkim(db: Db, day: string, streams: Record<string, [m
     select ${day}::date, s, m, g from unnest(${rows.map(([s]) => s)}::text[], ${rows.map(([, [m]]) => m)}::bigint[], ${rows.map(([, [, g]]) => g)}::bigint[]) as t(s, m, g)`.execute(db);
 }
 
-/** Marks the days stale and recomputes their health with the scrub's own code. */
+/** Marks the days stale and recomputes their health with the scrub's own code, stamped at the last day's end. */
 export async function recomputeHealth(db: Db, days: readonly string[]): Promise<void> {
+  const stamp = new Date(`${[...days].sort().at(-1) ?? '2000-01-01'}T23:59:59Z`);
   await sql`insert into maillog_daily_health (day, stale) select d, true from unnest(${[...days]}::date[]) as d
     on conflict (day) do update set stale = true`.execute(db);
-  await db.transaction().execute((trx) => recomputeStaleHealth(trx));
+  await db.transaction().execute((trx) => recomputeStaleHealth(trx, stamp));
 }
 
 export async function insertHold(

@@ -21,7 +21,7 @@ export interface FileCheckpoint {
 }
 
 /** The checkpoint of a file, creating it at offset 0 the first time we meet the file. */
-export async function fileCheckpoint(db: Executor, file: LogFile, id: FileIdentity): Promise<FileCheckpoint> {
+export async function fileCheckpoint(db: Executor, file: LogFile, id: FileIdentity, at: Date): Promise<FileCheckpoint> {
   const row = await db
     .selectFrom('maillog_files')
     .select(['id', 'byte_offset', 'lines', 'inode', 'path'])
@@ -32,17 +32,17 @@ export async function fileCheckpoint(db: Executor, file: LogFile, id: FileIdenti
   // `on conflict` covers a second file with the same first line in the same run (mail.info copies).
   const created = await db
     .insertInto('maillog_files')
-    .values({ first_line_hash: id.firstLineHash, inode: id.inode, path: file.path, gz: file.gz })
-    .onConflict((oc) => oc.column('first_line_hash').doUpdateSet({ updated_at: new Date() }))
+    .values({ first_line_hash: id.firstLineHash, inode: id.inode, path: file.path, gz: file.gz, first_seen_at: at, updated_at: at })
+    .onConflict((oc) => oc.column('first_line_hash').doUpdateSet({ updated_at: at }))
     .returning(['id', 'byte_offset', 'lines', 'inode', 'path'])
     .executeTakeFirstOrThrow();
   return { id: created.id, byteOffset: created.byte_offset, lines: created.lines, inode: created.inode, path: created.path, known: false };
 }
 
-export async function advanceFile(trx: Transaction<Database>, fileId: number, file: LogFile, id: FileIdentity, byteOffset: number, lines: number): Promise<void> {
+export async function advanceFile(trx: Transaction<Database>, fileId: number, file: LogFile, id: FileIdentity, byteOffset: number, lines: number, at: Date): Promise<void> {
   await trx
     .updateTable('maillog_files')
-    .set({ byte_offset: byteOffset, lines, inode: id.inode, path: file.path, gz: file.gz, updated_at: new Date() })
+    .set({ byte_offset: byteOffset, lines, inode: id.inode, path: file.path, gz: file.gz, updated_at: at })
     .where('id', '=', fileId)
     .execute();
 }
@@ -53,10 +53,10 @@ export async function loadLinkerState(db: Executor): Promise<LinkerState | null>
 }
 
 /** `json` is JSON.stringify(linker.serialize()), taken when the batch was cut (the linker moves on while this writes). */
-export async function saveLinkerState(trx: Transaction<Database>, json: string): Promise<void> {
+export async function saveLinkerState(trx: Transaction<Database>, json: string, at: Date): Promise<void> {
   await trx
     .insertInto('maillog_linker_state')
-    .values({ id: 1, state: json })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ state: json, updated_at: new Date() }))
+    .values({ id: 1, state: json, updated_at: at })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ state: json, updated_at: at }))
     .execute();
 }

@@ -10,7 +10,7 @@ import type { Database } from '../db/database.ts';
 
 const TOP = 5;
 
-export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<number> {
+export async function recomputeStaleHealth(trx: Transaction<Database>, now: Date): Promise<number> {
   const r = await sql`
     with stale as (select day from maillog_daily_health where stale),
     -- The stale days' events counted by outcome (a few thousand groups for tens of thousands of
@@ -88,7 +88,7 @@ export async function recomputeStaleHealth(trx: Transaction<Database>): Promise<
       own_domain_sent = m.own_sent, own_domain_failed = m.own_failed,
       by_transport = coalesce(t.by_transport, '{}'), by_class = coalesce(c.by_class, '{}'),
       top_deferrals = coalesce(tp.top_deferrals, '[]'), top_bounces = coalesce(tp.top_bounces, '[]'),
-      stale = false, updated_at = now()
+      stale = false, updated_at = ${now}::timestamptz
     from mix m
     left join transports t on t.day = m.day
     left join classes c on c.day = m.day

@@ -101,16 +101,16 @@ export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPoli
     from signals g join delivery_events d on d.id = g.sample_id`.execute(trx);
   const sameSubject = sql`h.scope = s.scope and h.provider is not distinct from s.provider and h.domain is not distinct from s.domain and h.reason = s.reason`;
   const extended = await sql`
-    update holds h set until = greatest(h.until, s.until), evidence = s.evidence, mx_host = coalesce(s.mx_host, h.mx_host), updated_at = now(),
+    update holds h set until = greatest(h.until, s.until), evidence = s.evidence, mx_host = coalesce(s.mx_host, h.mx_host), updated_at = ${now}::timestamptz,
       detail = ${'last signal '}|| (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300)
     from pg_temp.hold_signals s
     where ${sameSubject} and h.lifted_at is null
       and (h.evidence is distinct from s.evidence or h.until < s.until)`.execute(trx);
   const raised = await sql`
-    insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until, created_run_id)
+    insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until, created_run_id, created_at, updated_at)
     select s.scope, s.provider, s.domain, s.mx_host, s.reason,
       'last signal ' || (s.evidence->>'lastSeen') || ': ' || left(s.evidence->>'sample', 300),
-      s.evidence, s.starts_at, s.until, ${runId}::bigint
+      s.evidence, s.starts_at, s.until, ${runId}::bigint, ${now}::timestamptz, ${now}::timestamptz
     from pg_temp.hold_signals s
     where not exists (select 1 from holds h where ${sameSubject} and h.lifted_at is null)
       and not exists (select 1 from holds h where ${sameSubject} and h.lifted_at >= (s.evidence->>'lastSeen')::timestamptz)`.execute(trx);

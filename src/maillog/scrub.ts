@@ -146,7 +146,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
           reports.push({ path: file.path, status: 'empty', fromOffset: 0, toOffset: 0, newLines: 0 });
           continue;
         }
-        const cp = await fileCheckpoint(db, file, id);
+        const cp = await fileCheckpoint(db, file, id, ctx.now());
         fileId = cp.id;
         linker.events.fileId = cp.id;
         let from = cp.byteOffset;
@@ -189,8 +189,8 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
               await addSentProviders(trx, batch.sentProviders);
               await addSentDomains(copy, batch.sentDomains);
               await touchDays(trx, days, batch.daily);
-              await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo);
-              await saveLinkerState(trx, state);
+              await advanceFile(trx, cp.id, file, id, at.offset, at.lineNo, ctx.now());
+              await saveLinkerState(trx, state, ctx.now());
             });
             prof.writeMs += performance.now() - w0;
             prof.batches++;
@@ -268,10 +268,10 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     // both to the same verdicts; the run is closed only once both have committed.
     const now = ctx.now();
     const [supp, dkimVerdict] = await Promise.all([
-      db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id)),
+      db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id, now)),
       db.transaction().execute(async (trx) => {
         await applyProviderHolds(trx, cfg, run.id, now);
-        await recomputeStaleHealth(trx);
+        await recomputeStaleHealth(trx, now);
         return applyDkimHold(trx, cfg, run.id, now);
       }),
     ]);

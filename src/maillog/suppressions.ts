@@ -116,7 +116,7 @@ export interface SuppressionChanges {
   updated: number;
 }
 
-export async function applySuppressionPolicies(trx: Transaction<Database>, p: SuppressionPolicy, runId: number): Promise<SuppressionChanges> {
+export async function applySuppressionPolicies(trx: Transaction<Database>, p: SuppressionPolicy, runId: number, now: Date): Promise<SuppressionChanges> {
   await computeVerdicts(trx, p);
   const days = p.suppressionExpiryDays;
   const expiry = days === null ? sql`null::timestamptz` : sql`v.last_seen + make_interval(days => ${days})`;
@@ -125,7 +125,7 @@ export async function applySuppressionPolicies(trx: Transaction<Database>, p: Su
       reason = v.reason, evidence = v.evidence,
       first_seen = least(s.first_seen, v.first_seen), last_seen = greatest(s.last_seen, v.last_seen),
       expires_at = ${days === null ? sql`null::timestamptz` : sql`greatest(s.last_seen, v.last_seen) + make_interval(days => ${days})`},
-      updated_at = now()
+      updated_at = ${now}::timestamptz
     from pg_temp.scrub_verdicts v
     where s.kind = v.kind and s.value = v.value and s.lifted_at is null and s.source = 'scrub'
       and (s.evidence is distinct from v.evidence or s.reason <> v.reason)`.execute(trx);
@@ -136,8 +136,8 @@ export async function applySuppressionPolicies(trx: Transaction<Database>, p: Su
   const inserted = await sql<{ addresses: number; domains: number }>`
     with known as materialized (select kind, value, lifted_at from suppressions),
     added as (
-      insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen, expires_at, created_run_id)
-      select v.kind, v.value, v.reason, 'scrub', v.evidence, v.first_seen, v.last_seen, ${expiry}, ${runId}::bigint
+      insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen, expires_at, created_run_id, created_at, updated_at)
+      select v.kind, v.value, v.reason, 'scrub', v.evidence, v.first_seen, v.last_seen, ${expiry}, ${runId}::bigint, ${now}::timestamptz, ${now}::timestamptz
       from pg_temp.scrub_verdicts v
       where not exists (select 1 from known s where s.kind = v.kind and s.value = v.value
                         and (s.lifted_at is null or s.lifted_at >= v.last_seen))

@@ -50,7 +50,7 @@ export async function saveChecks(db: Kysely<Database>, checks: readonly DomainCh
   return db.transaction().execute(async (trx) => {
     const prev = await previousVerdicts(trx, checks.map((c) => c.domain));
     const rows = checks.map((c) => mergeCheck(prev.get(c.domain), c, ctx));
-    return { rows, written: await upsertVerdicts(trx, rows) };
+    return { rows, written: await upsertVerdicts(trx, rows, ctx.now) };
   });
 }
 
@@ -58,7 +58,7 @@ export async function saveChecks(db: Kysely<Database>, checks: readonly DomainCh
  * Inserts or replaces verdicts, one statement; a stored row that wins by precedence.ts is kept, and
  * so is the first of several rows of one domain that tie. Returns the domains written.
  */
-export async function upsertVerdicts(db: Executor, rows: readonly StoredVerdict[]): Promise<Set<string>> {
+export async function upsertVerdicts(db: Executor, rows: readonly StoredVerdict[], at: Date): Promise<Set<string>> {
   if (!rows.length) return new Set();
   const payload = JSON.stringify(rows.map((row, ord) => ({ ...row, ord })));
   // ON CONFLICT cannot touch a row twice: one row per domain, the winner by the same rule.
@@ -70,6 +70,7 @@ export async function upsertVerdicts(db: Executor, rows: readonly StoredVerdict[
         dead_since timestamptz, last_error text, unknown_since timestamptz, unknown_days integer, last_unknown_day date,
         source text, run_id bigint, ord bigint)
       order by r.domain, ${precedenceKey('r')} desc, r.ord`,
+    at,
   );
   return new Set(written.map((x) => x.domain));
 }
@@ -78,20 +79,21 @@ export async function upsertVerdicts(db: Executor, rows: readonly StoredVerdict[
  * Writes the rows of `source` (one per domain, with every mx_domains column but updated_at) where
  * they win over the stored row by precedence.ts. Returns what was written.
  */
-export async function writeWinners(db: Executor, source: RawBuilder<unknown>): Promise<{ domain: string; verdict: MxVerdict; provider: string | null }[]> {
+/** `at` is the run's clock: updated_at, like every time the product writes, never comes from SQL now(). */
+export async function writeWinners(db: Executor, source: RawBuilder<unknown>, at: Date): Promise<{ domain: string; verdict: MxVerdict; provider: string | null }[]> {
   const r = await sql<{ domain: string; verdict: MxVerdict; provider: string | null }>`
     insert into mx_domains as m (domain, verdict, reason, provider, mx_hosts, mx_preferences, addresses, ttl_seconds,
       checked_at, expires_at, dead_since, last_error, unknown_since, unknown_days, last_unknown_day, source, run_id, updated_at)
     select r.domain, r.verdict, r.reason, r.provider, coalesce(r.mx_hosts, '{}'), coalesce(r.mx_preferences, '{}'), coalesce(r.addresses, '{}'),
       r.ttl_seconds, r.checked_at, r.expires_at, r.dead_since, r.last_error, r.unknown_since, r.unknown_days, r.last_unknown_day,
-      r.source, r.run_id, now()
+      r.source, r.run_id, ${at}::timestamptz
     from (${source}) r
     on conflict (domain) do update set
       verdict = excluded.verdict, reason = excluded.reason, provider = excluded.provider, mx_hosts = excluded.mx_hosts,
       mx_preferences = excluded.mx_preferences, addresses = excluded.addresses, ttl_seconds = excluded.ttl_seconds,
       checked_at = excluded.checked_at, expires_at = excluded.expires_at, dead_since = excluded.dead_since,
       last_error = excluded.last_error, unknown_since = excluded.unknown_since, unknown_days = excluded.unknown_days,
-      last_unknown_day = excluded.last_unknown_day, source = excluded.source, run_id = excluded.run_id, updated_at = now()
+      last_unknown_day = excluded.last_unknown_day, source = excluded.source, run_id = excluded.run_id, updated_at = excluded.updated_at
     where ${wins('excluded', 'm')}
     returning m.domain, m.verdict, m.provider`.execute(db);
   return r.rows;

@@ -74,7 +74,7 @@ export async function importVerdictCsv(db: Kysely<Database>, file: string, ctx: 
     // The file's own winner per domain (its earliest line among ties), then against the stored row.
     await sql`create temp table mx_import_best on commit drop as
       select distinct on (i.domain) i.* from pg_temp.mx_import i order by i.domain, ${precedenceKey('i')} desc, i.line`.execute(trx);
-    const written = await writeWinners(trx, sql`select * from pg_temp.mx_import_best`);
+    const written = await writeWinners(trx, sql`select * from pg_temp.mx_import_best`, ctx.now);
     const writtenDomains = written.map((r) => r.domain);
 
     const kept = await sql<{ line: number; domain: string; verdict: MxVerdict; checked_at: Date; kept_verdict: MxVerdict; kept_reason: string; kept_checked_at: Date; kept_source: 'dns' | 'import' }>`

@@ -102,12 +102,12 @@ export interface Outcome {
 }
 
 /** Records Listmonk's answers for a batch; only rows still reserved change (a re-run is a no-op). */
-export async function recordOutcomes(db: Executor, runId: number, listId: number, batch: readonly Outcome[]): Promise<void> {
+export async function recordOutcomes(db: Executor, runId: number, listId: number, batch: readonly Outcome[], at: Date): Promise<void> {
   if (!batch.length) return;
   await sql`
     update push_ledger l
     set status = u.status, outcome = u.outcome, error = u.error, subscriber_id = u.sid,
-        list_id = ${listId}::int, push_run_id = ${runId}::bigint, pushed_at = now()
+        list_id = ${listId}::int, push_run_id = ${runId}::bigint, pushed_at = ${at}::timestamptz
     from unnest(${batch.map((b) => b.id)}::bigint[], ${batch.map((b) => b.status)}::text[], ${batch.map((b) => b.outcome)}::text[],
                 ${batch.map((b) => b.error)}::text[], ${batch.map((b) => b.subscriberId)}::int[]) as u(id, status, outcome, error, sid)
     where l.id = u.id and l.status = 'reserved'`.execute(db);

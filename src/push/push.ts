@@ -90,7 +90,7 @@ class OutcomeWriter {
       .map((b) => ({ email: b.push.email, subscriberId: b.push.subscriberId!, kind: b.push.status as 'blocklisted' | 'unsubscribed', listId: this.list.id, listName: this.list.name }));
     this.chain = this.chain
       .then(async () => {
-        await recordOutcomes(this.db, this.p.runId, this.list.id, batch.map((b) => b.row));
+        await recordOutcomes(this.db, this.p.runId, this.list.id, batch.map((b) => b.row), this.p.now);
         await recordOptOuts(this.db, optOuts, { source: 'push', runId: this.p.runId, now: this.p.now });
       })
       .catch((e) => {

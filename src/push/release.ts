@@ -174,7 +174,7 @@ export async function settlePastReservations(
         confirmed.push({ id: r.id, status: 'failed', outcome: 'blocklisted', error: 'blocklisted in Listmonk (found when its list was read back)', subscriberId: m.id });
       else confirmed.push({ id: r.id, status: 'pushed', outcome: 'read_back', error: null, subscriberId: m.id });
     }
-    await recordOutcomes(db, p.runId, listId, confirmed);
+    await recordOutcomes(db, p.runId, listId, confirmed, p.now);
     report.confirmed += confirmed.length;
     report.released += await releaseSent(db, absent, { listId, listName: rows[0]!.list_name, membersRead: members.length, readAt: p.now.toISOString() }, p);
   }

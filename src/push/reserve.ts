@@ -91,13 +91,13 @@ export async function reserve(trx: Transaction<Database>, p: ReserveInput): Prom
   }
   if (!p.dryRun) {
     const r = await sql`
-      insert into push_ledger (send_date, segment, address, email_id, dot_number, provider, rank, note, run_id)
-      select ${p.date}::date, segment, email, email_id, dot_number, provider, rank, note, ${p.runId}::bigint
+      insert into push_ledger (send_date, segment, address, email_id, dot_number, provider, rank, note, run_id, reserved_at)
+      select ${p.date}::date, segment, email, email_id, dot_number, provider, rank, note, ${p.runId}::bigint, ${p.ruleCtx.now}::timestamptz
       from pg_temp.picked
       on conflict (send_date, address) do update
         set segment = excluded.segment, email_id = excluded.email_id, dot_number = excluded.dot_number, provider = excluded.provider,
             rank = excluded.rank, note = excluded.note, run_id = excluded.run_id, status = 'reserved', outcome = null, error = null,
-            push_run_id = null, list_id = null, subscriber_id = null, attempt_run_id = null, reserved_at = now(), pushed_at = null
+            push_run_id = null, list_id = null, subscriber_id = null, attempt_run_id = null, reserved_at = excluded.reserved_at, pushed_at = null
         where push_ledger.status = 'released'`.execute(trx);
     const inserted = Number(r.numAffectedRows ?? 0);
     const wanted = Object.values(sel.picked).reduce((a, b) => a + b, 0);

@@ -6,6 +6,16 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isBuildFresh } from '../scripts/build.mjs';
 
+// A reader that goes away (`audience build --help | head -1`, a closed pager) must not crash the
+// process with an unhandled EPIPE: drop the rest of that stream's output and let the command
+// finish its work and exit with its own code, so a stage is never cut off half-way by its reader.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE') throw e;
+    stream.write = () => true;
+  });
+}
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 let entry;
 if (isBuildFresh()) {

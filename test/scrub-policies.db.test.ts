@@ -179,7 +179,7 @@ describe('DKIM coverage', () => {
     const s1 = await scrubLog(bad, { maillog: { dkimMinMessages: 20 } });
     expect(s1.dkim).toEqual({ campaignMessages: 30, signed: 20, coverage: 0.6667, byStream: { trucking: { campaignMessages: 30, signed: 20, coverage: 0.6667 } } });
     expect(s1.holds).toEqual([{ scope: 'global', provider: null, domain: null, mxHost: null, reason: 'dkim_coverage', until: expect.any(String) }]);
-    expect(await globalDkimHold(store.db, now)).toMatchObject({ detail: expect.stringContaining('20 of 30 campaign messages signed') });
+    expect(await globalDkimHold(store.db, now)).toMatchObject({ detail: expect.stringContaining('20 of 30 campaign messages in stream trucking signed') });
 
     const good = new LogBuilder();
     for (let i = 0; i < 25; i++) good.flow({ at: day(27), to: `s${i}@b.example`, outcomes: [['sent', '2.0.0', '250 ok']] });
@@ -199,5 +199,31 @@ describe('DKIM coverage', () => {
     await expect(operatorUnhold(ctx(), 'global', { reason: 'opendkim fixed' })).resolves.toMatchObject({ lifted: [expect.objectContaining({ reason: 'dkim_coverage' })] });
     expect(await globalDkimHold(store.db, now)).toBeNull();
     await expect(operatorUnhold(ctx(), 'google', { reason: 'x' })).rejects.toThrow(/no current hold for google/);
+  });
+
+  it('one stream whose signing broke holds everything, though the day\'s total is above the threshold', async () => {
+    const streams = { maillog: { dkimMinMessages: 20, campaignClients: { '172.18.0.5': 'trucking', '172.18.0.6': 'healthcare' } } };
+    const b = new LogBuilder();
+    for (let i = 0; i < 400; i++) b.flow({ at: day(26), to: `r${i}@b.example`, outcomes: [['sent', '2.0.0', '250 ok']] });
+    for (let i = 0; i < 20; i++) b.flow({ at: day(26), to: `h${i}@b.example`, client: '172.18.0.6', signed: false, outcomes: [['sent', '2.0.0', '250 ok']] });
+    const s1 = await scrubLog(b, streams);
+    expect(s1.dkim.coverage).toBeGreaterThan(0.95);
+    expect(s1.dkim.byStream.healthcare).toEqual({ campaignMessages: 20, signed: 0, coverage: 0 });
+    expect(await globalDkimHold(store.db, now)).toMatchObject({ detail: expect.stringContaining('0 of 20 campaign messages in stream healthcare signed') });
+
+    // The broken stream fixed and sending again: lifted.
+    const fixed = new LogBuilder();
+    for (let i = 0; i < 20; i++) fixed.flow({ at: day(27), to: `g${i}@b.example`, client: '172.18.0.6', outcomes: [['sent', '2.0.0', '250 ok']] });
+    await scrubLog(fixed, streams);
+    expect(await globalDkimHold(store.db, now)).toBeNull();
+  });
+
+  it('a stream that stopped sending does not hold the others once its last bad day is a week older than theirs', async () => {
+    const streams = { maillog: { dkimMinMessages: 20, campaignClients: { '172.18.0.5': 'trucking', '172.18.0.6': 'healthcare' } } };
+    const b = new LogBuilder();
+    for (let i = 0; i < 20; i++) b.flow({ at: day(10), to: `h${i}@b.example`, client: '172.18.0.6', signed: false, outcomes: [['sent', '2.0.0', '250 ok']] });
+    for (let i = 0; i < 20; i++) b.flow({ at: day(26), to: `r${i}@b.example`, outcomes: [['sent', '2.0.0', '250 ok']] });
+    await scrubLog(b, streams);
+    expect(await globalDkimHold(store.db, now)).toBeNull();
   });
 });

@@ -123,28 +123,68 @@ export async function applyProviderHolds(trx: Transaction<Database>, p: HoldPoli
 
 export interface DkimVerdict {
   day: string | null;
+  /** The stream judged (the worst among those sending lately); null on days scrubbed before streams were kept. */
+  stream: string | null;
   campaignMessages: number;
   signed: number;
   coverage: number | null;
   action: 'raised' | 'extended' | 'lifted' | 'none';
 }
 
+/** How far a stream's latest judged day may trail the newest one and still count: doctor's window. */
+const DKIM_STREAM_WINDOW_DAYS = 7;
+
+interface DkimDay {
+  day: string;
+  stream: string | null;
+  campaign_messages: number;
+  dkim_signed: number;
+}
+
 /**
- * The global DKIM hold, judged on the latest day with at least `dkimMinMessages` campaign
- * messages: below the threshold it is raised (or extended); at or above it, a hold this job
- * raised earlier is lifted. An operator's lift stands until a newer bad day.
+ * The day the DKIM hold is judged on: each stream's latest day with at least `dkimMinMessages`
+ * campaign messages, among streams whose day is within DKIM_STREAM_WINDOW_DAYS of the newest such
+ * day, and of those the worst covered. Judged per stream because one stream whose signing broke
+ * (a second Listmonk container whose mail bypasses opendkim) hides behind a healthy, larger one in
+ * the day's total, and unsigned campaign mail is what the hold exists to stop. A stream that stopped
+ * sending does not hold the others forever. Days scrubbed before streams were kept are judged on
+ * the day's total, as before.
  */
-export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<DkimVerdict> {
-  const latest = await trx
+async function dkimDayToJudge(trx: Transaction<Database>, min: number): Promise<DkimDay | null> {
+  const r = await sql<DkimDay>`
+    with latest as (
+      select distinct on (stream) day, stream, campaign_messages::int as campaign_messages, dkim_signed::int as dkim_signed
+      from maillog_stream_daily where campaign_messages >= ${min}
+      order by stream, day desc
+    )
+    select to_char(day, 'YYYY-MM-DD') as day, stream, campaign_messages, dkim_signed from latest
+    where day >= (select max(day) from latest) - ${DKIM_STREAM_WINDOW_DAYS}::int
+    order by dkim_signed::float8 / campaign_messages, day desc, stream
+    limit 1`.execute(trx);
+  const perStream = r.rows[0];
+  const total = await trx
     .selectFrom('maillog_daily_health')
     .select(['day', 'campaign_messages', 'dkim_signed'])
-    .where('campaign_messages', '>=', p.dkimMinMessages)
+    .where('campaign_messages', '>=', min)
     .orderBy('day', 'desc')
     .limit(1)
     .executeTakeFirst();
-  if (!latest) return { day: null, campaignMessages: 0, signed: 0, coverage: null, action: 'none' };
+  // A newer total than any stream's day is a day scrubbed before streams were kept (or with none).
+  if (total && (!perStream || total.day > perStream.day)) return { day: total.day, stream: null, campaign_messages: total.campaign_messages, dkim_signed: total.dkim_signed };
+  return perStream ?? null;
+}
+
+/**
+ * The global DKIM hold, judged by dkimDayToJudge: below the threshold it is raised (or extended);
+ * at or above it, a hold this job raised earlier is lifted. An operator's lift stands until a
+ * newer bad day.
+ */
+export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<DkimVerdict> {
+  const latest = await dkimDayToJudge(trx, p.dkimMinMessages);
+  if (!latest) return { day: null, stream: null, campaignMessages: 0, signed: 0, coverage: null, action: 'none' };
   const coverage = latest.dkim_signed / latest.campaign_messages;
-  const base = { day: latest.day, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage };
+  const base = { day: latest.day, stream: latest.stream, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage };
+  const where = latest.stream === null ? '' : ` in stream ${latest.stream}`;
   const current = await trx
     .selectFrom('holds')
     .selectAll()
@@ -156,13 +196,13 @@ export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, r
     if (!current) return { ...base, action: 'none' };
     await trx
       .updateTable('holds')
-      .set({ lifted_at: now, lifted_by: 'scrub-bounces', lift_reason: `DKIM coverage ${(coverage * 100).toFixed(1)}% on ${latest.day}`, updated_at: now })
+      .set({ lifted_at: now, lifted_by: 'scrub-bounces', lift_reason: `DKIM coverage ${(coverage * 100).toFixed(1)}%${where} on ${latest.day}`, updated_at: now })
       .where('id', '=', current.id)
       .execute();
     return { ...base, action: 'lifted' };
   }
-  const evidence = JSON.stringify({ day: latest.day, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage, threshold: p.dkimCoverageMin });
-  const detail = `${latest.dkim_signed} of ${latest.campaign_messages} campaign messages signed by opendkim on ${latest.day} (${(coverage * 100).toFixed(1)}% < ${(p.dkimCoverageMin * 100).toFixed(0)}%): fix DKIM signing before pushing`;
+  const evidence = JSON.stringify({ day: latest.day, stream: latest.stream, campaignMessages: latest.campaign_messages, signed: latest.dkim_signed, coverage, threshold: p.dkimCoverageMin });
+  const detail = `${latest.dkim_signed} of ${latest.campaign_messages} campaign messages${where} signed by opendkim on ${latest.day} (${(coverage * 100).toFixed(1)}% < ${(p.dkimCoverageMin * 100).toFixed(0)}%): fix DKIM signing before pushing`;
   const until = new Date(now.getTime() + p.dkimHoldDays * 86_400_000);
   if (current) {
     await trx.updateTable('holds').set({ evidence, detail, until: until > current.until ? until : current.until, updated_at: now }).where('id', '=', current.id).execute();

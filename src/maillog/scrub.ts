@@ -275,7 +275,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         return applyDkimHold(trx, cfg, run.id, now);
       }),
     ]);
-    if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}% on ${dkimVerdict.day}`);
+    if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}%${dkimVerdict.stream ? ` in stream ${dkimVerdict.stream}` : ''} on ${dkimVerdict.day}`);
     // The rejects file takes its name before the run is closed: a run reported ok has its file.
     await rejects?.commit();
     const summary = await db.transaction().execute(async (trx) => {

@@ -37,8 +37,10 @@ describe('check-mx behind a broken resolver', () => {
     servers.push(s);
     return s;
   };
+  // A timeout a loaded machine can keep: the DNS server answers from this process's own event loop,
+  // and a 150 ms timeout turned dead domains into unknown under load. Silent servers set their own.
   const ctx = (dnsServers: string[], overrides: ConfigOverrides['mx'] = {}): StageContext => ({
-    config: loadConfig({ env: {}, cwd: os.tmpdir(), overrides: { mx: { dnsServers, timeoutMs: 150, retries: 1, backoffMs: 5, unresolvableAfterDays: 3, ...overrides } } }),
+    config: loadConfig({ env: {}, cwd: os.tmpdir(), overrides: { mx: { dnsServers, timeoutMs: 1000, retries: 1, backoffMs: 5, unresolvableAfterDays: 3, ...overrides } } }),
     store,
     out: createOutput({
       json: true,

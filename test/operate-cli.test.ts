@@ -17,6 +17,9 @@ const NOW = new Date('2026-11-28T12:00:00Z');
 const TZ = 'America/Chicago';
 const TODAY = localDate(NOW, TZ);
 
+/** Several whole CLI processes per test (the process boundary is the point: exit codes, stdout): a loaded machine makes each one seconds. */
+const SPAWNS_TIMEOUT = 240_000;
+
 describe('audit-listmonk and rampcap commands', () => {
   const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'audience-operate-cli-')), 'db');
   let lm: ListmonkDouble;
@@ -70,7 +73,7 @@ describe('audit-listmonk and rampcap commands', () => {
     expect(apply.code).toBe(3);
     expect(apply.json).toMatchObject({ command: 'rampcap', ok: false, exitCode: 3, error: { phase: 'gate', gate: 'listmonk-settings' }, writeRisks: [expect.stringMatching(/smtp entries #1, #2/)] });
     expect(lm.settingsLog.puts).toBe(0);
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('audit-listmonk: offending campaigns exit 1 with the report; --pause stops them; then exit 0', async () => {
     const json = await runCli(['audit-listmonk', '--json'], { env });
@@ -93,7 +96,7 @@ describe('audit-listmonk and rampcap commands', () => {
     const after = await runCli(['audit-listmonk', '--json'], { env });
     expect(after.code, after.stderr).toBe(0);
     expect(after.json).toMatchObject({ command: 'audit-listmonk', offending: 0, campaigns: [] });
-  });
+  }, SPAWNS_TIMEOUT);
 
   it('exit 2 for wrong credentials, 3 without a warmup start', async () => {
     const wrong = await runCli(['audit-listmonk', '--json'], { env: { ...env, LISTMONK_API_TOKEN: 'nope' } });
@@ -106,5 +109,5 @@ describe('audit-listmonk and rampcap commands', () => {
     expect(gate.code).toBe(3);
     expect(gate.json).toMatchObject({ error: { gate: 'warmup' } });
     expect(gate.stderr).toMatch(/AUDIENCE_WARMUP_START/);
-  });
+  }, SPAWNS_TIMEOUT);
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { domainOf } from '../src/maillog/delivery.ts';
-import { RecordText } from '../src/maillog/parse.ts';
+import { RecordText } from '../src/maillog/records.ts';
 
 /** The linker reads record strings from bytes, some interned: they must be the strings decoding gives. */
 describe('RecordText', () => {

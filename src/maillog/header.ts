@@ -263,3 +263,9 @@ export function startsWith(buf: Buffer, pos: number, end: number, prefix: Buffer
   for (let i = 0; i < prefix.length; i++) if (buf[pos + i] !== prefix[i]) return false;
   return true;
 }
+
+/** The index of byte `c` in buf[from, to), or -1: a line is short, and Buffer.indexOf would not stop at its end. */
+export function indexOfByte(buf: Buffer, c: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (buf[i] === c) return i;
+  return -1;
+}

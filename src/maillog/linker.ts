@@ -18,10 +18,11 @@ import {
   emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type PendingRecipient,
   type ProviderSentCount, type SentCount, type SentDomains,
 } from './outcomes.ts';
+import { LineParser } from './parse.ts';
 import {
-  F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, LineParser, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
+  F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
   type FailedDelivery, type ParsedChunk,
-} from './parse.ts';
+} from './records.ts';
 import type { LineChunk } from './reader.ts';
 import type { TraditionalClock, ZoneClock } from './timestamp.ts';
 

@@ -18,7 +18,8 @@ import { Worker } from 'node:worker_threads';
 import { InputError, InternalError } from '../errors.ts';
 import { DIST_PARSE_WORKER } from '../paths.ts';
 import type { LogFile } from './files.ts';
-import { LineParser, parseFile, type ParsedChunk } from './parse.ts';
+import { LineParser, parseFile } from './parse.ts';
+import type { ParsedChunk } from './records.ts';
 import { ZoneClock } from './timestamp.ts';
 
 export interface WorkerStart {

@@ -24,7 +24,7 @@ import { DamagedLogError, discoverRotations, explicitFiles, identify, type FileI
 import { recomputeStaleHealth } from './health.ts';
 import { activeHolds, applyDkimHold, applyProviderHolds } from './holds.ts';
 import { emptyCounts, Linker, type LineCounts } from './linker.ts';
-import { emptyParseCounts, type ParseCounts } from './parse.ts';
+import { emptyParseCounts, type ParseCounts } from './records.ts';
 import { ParseWorker } from './parse-worker.ts';
 import { buildSummary, type FileReport, type FileStatus, type ScrubSummary } from './scrub-summary.ts';
 import { notALog, rejectRows, skippedWarning, syslogLines } from './skipped-lines.ts';

@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import { visibleControls } from '../text/control-chars.ts';
 import { peopleCsvField } from '../text/csv.ts';
 import type { LogFile } from './files.ts';
-import type { ParseCounts } from './parse.ts';
+import type { ParseCounts } from './records.ts';
 import { MAX_LINE_BYTES } from './reader.ts';
 
 /**

@@ -9,195 +9,44 @@
  * `DKIM-Signature field added`, the envelope sender, and each recipient's last deferral, so that a
  * qmgr `status=expired` can close the recipients still pending with the cause of their last try.
  * Open state survives between runs (serialize/restore) in the same transaction as the checkpoint.
+ * The state lives in a class chain: OpenMessages (open-messages.ts: the open messages and their
+ * saved form) < OutcomeTally (outcome-tally.ts: what a batch has produced) < Linker (here: what
+ * each record does), so every per-record call stays a direct call on one receiver shape.
  */
-import { providerOfRelayHost } from '../mx/providers.ts';
-import type { BounceClass } from './classify.ts';
-import { domainOf, relayHost, smtpStage } from './delivery.ts';
-import { CODES, providerOfCode, RELAY_CODE_MASK, RELAY_CODE_SHIFT, YAHOO_CODE, YahooDomains } from './outcome-provider.ts';
-import {
-  emptyCounts, type DailyCounters, type DeliveryEvent, type EventSink, type LineCounts, type OpenMessage, type OutcomeStatus, type PendingRecipient,
-  type ProviderSentCount, type SentCount, type SentDomains,
-} from './outcomes.ts';
+import { domainOf } from './delivery.ts';
+import { dictionary, type LinkerOptions, type LinkerState } from './open-messages.ts';
+import { OutcomeTally } from './outcome-tally.ts';
+import { CODES, RELAY_CODE_MASK, RELAY_CODE_SHIFT, YAHOO_CODE } from './outcome-provider.ts';
+import { emptyCounts, type DeliveryEvent, type EventSink } from './outcomes.ts';
 import { LineParser } from './parse.ts';
-import {
-  F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT,
-  type FailedDelivery, type ParsedChunk,
-} from './records.ts';
+import { F_EXPIRED, F_FIELD, F_RELAY_LOCAL, F_UTF8, INT_STRIDE, NUM_STRIDE, RecordText, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_KIND, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT, type FailedDelivery, type ParsedChunk } from './records.ts';
 import type { LineChunk } from './reader.ts';
-import type { TraditionalClock, ZoneClock } from './timestamp.ts';
+import type { TraditionalClock } from './timestamp.ts';
 
 export { emptyCounts };
 export type { DailyCounters, DeliveryEvent, EventSink, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, ProviderSentCount, SentCount, SentDomains } from './outcomes.ts';
-
-export interface LinkerOptions {
-  zone: ZoneClock;
-  /** Client IP -> stream name (Listmonk instance) of campaign mail. */
-  campaignClients: ReadonlyMap<string, string>;
-  ownDomains: ReadonlySet<string>;
-  /** Open messages kept at most (oldest evicted first). */
-  maxOpen: number;
-  /** Open messages older than this (log time) are evicted: Postfix gives up after 5 days by default. */
-  maxOpenAgeMs: number;
-}
-
-/** The first format: objects per message and the host+qid index in full. Still read (a state saved before the upgrade). */
-export interface LinkerStateV1 {
-  version: 1;
-  lastTs: number;
-  messages: [string, OpenMessage][];
-  byHostQid: [string, string][];
-}
-
-/**
- * One tuple per open message, in insertion order (the eviction order):
- * [key, host, qid, firstTs, clientIp, stream, flags, sender, pending], flags = campaign | signed << 1
- * | (byHostQid points here) << 2. Saved with every batch, so its size is server and client CPU:
- * about half the text of v1, and the host+qid index is rebuilt exactly from the flag (each entry
- * points at an open message, at most one per host+qid).
- */
-export type PackedMessage = [string, string, string, number, string | null, string | null, number, string | null, OpenMessage['pending']];
-export interface LinkerStateV2 {
-  version: 2;
-  lastTs: number;
-  messages: PackedMessage[];
-}
-export type LinkerState = LinkerStateV1 | LinkerStateV2;
-
-/**
- * Pending recipients keyed by address, in a prototype-less object: a dictionary from the start (in
- * V8), where each new address added to a plain {} made a new hidden class (a deferral cost several
- * microseconds), and no address (`__proto__`) can reach a prototype member.
- */
-function dictionary(from: Record<string, PendingRecipient> | null): Record<string, PendingRecipient> | null {
-  return from && Object.assign(Object.create(null) as Record<string, PendingRecipient>, from);
-}
-
-/** The open messages of one host and Postfix instance, by queue id (a queue id is unique only there). */
-interface Scope {
-  /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
-  prefix: string;
-  msgs: Map<string, Open>;
-}
-/** An open message and the scope that holds it (never saved: the key says it). */
-interface Open extends OpenMessage {
-  scope: Scope;
-}
-
-/** day -> transport -> stream ('' for none) -> count. */
-type SentTree = Map<string, Map<string, Map<string, SentCount>>>;
+export type { LinkerOptions, LinkerState, LinkerStateV1, LinkerStateV2, PackedMessage } from './open-messages.ts';
 
 /**
  * `S` is where a batch's events go: an array by default, or the sink `newEvents` makes for each
  * batch (the scrub's COPY rows).
  */
-export class Linker<S extends EventSink = DeliveryEvent[]> {
-  /**
-   * Open messages are found by host, then instance, then queue id: the host and instance strings
-   * are shared by every record of a chunk (its host and tag lists), so their hashes are computed
-   * once and a lookup hashes only the (interned) queue id, where one key string per line
-   * (`host\tinstance\tqid`) had to be built and hashed whole.
-   */
-  private readonly scopes = new Map<string, Map<string, Scope>>();
-  /** Every open message in insertion order: the eviction order, and the saved state's order. */
-  private readonly order = new Set<Open>();
-  /** host -> qid -> the latest open message: opendkim does not log the Postfix instance. */
-  private readonly byHostQid = new Map<string, Map<string, Open>>();
-  /** The scope of the line being handled, kept while host and instance stay the same. */
-  private cur: Scope | null = null;
-  private curHost = '';
-  private curInstance = '';
-  private readonly providerCache = new Map<string, string | null>();
-  private lastTs = 0;
+export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<S> {
   /** This thread's parser: feedChunk and feed (a worker has its own, see parse-worker.ts). */
   private readonly parser: LineParser;
   private parsedStringPathLines = 0;
   /** Recent queue ids, senders and client IPs by a hash of their bytes (RecordText.nextInterned). */
   private readonly interned: (string | undefined)[] = new Array(1 << 14);
-  private sinceSweep = 0;
 
-  /** The record being applied: its host and tag. */
-  private host = '';
-  private instance = '';
+  /** The record being applied: its program and tag (its host and instance are OpenMessages'). */
   private program = '';
   /** `postfix/out05/smtp`: the syslog name with the program, which names the transport when it sets syslog_name. */
   private tag = '';
   private localAgent = false;
 
-  events: S;
-  private sent: SentTree = new Map();
-  /** The SentCount the last success went to (in `sent` or `sentOwn` of this batch). */
-  private lastSent: SentCount | null = null;
-  private sentOwn: SentTree = new Map();
-  private sentDomains: SentDomains = new Map();
-  /** day -> successes per provider code (outcome-provider.ts), mail outside the firm's domains only. */
-  private sentProviders = new Map<string, Float64Array>();
-  private lastProviderDay = '';
-  private lastProviderCounts: Float64Array | null = null;
-  private readonly yahooDomains = new YahooDomains();
-  daily = new Map<string, DailyCounters>();
-  counts = emptyCounts();
-
-  private readonly newEvents: () => S;
-
-  constructor(
-    private readonly opts: LinkerOptions,
-    state?: LinkerState | null,
-    newEvents?: () => S,
-  ) {
-    this.newEvents = newEvents ?? (() => [] as DeliveryEvent[] as unknown as S);
-    this.events = this.newEvents();
-    if (state?.version === 1) {
-      const byKey = new Map<string, Open>();
-      for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m, pending: dictionary(m.pending) }));
-      for (const [hq, k] of state.byHostQid) {
-        const m = byKey.get(k);
-        if (m) this.indexHost(m.host, hq.slice(hq.indexOf('\t') + 1), m);
-      }
-      this.lastTs = state.lastTs;
-    } else if (state?.version === 2) {
-      for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
-        const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending: dictionary(pending) });
-        if (flags & 4) this.indexHost(host, qid, m);
-      }
-      this.lastTs = state.lastTs;
-    }
+  constructor(opts: LinkerOptions, state?: LinkerState | null, newEvents?: () => S) {
+    super(opts, state, newEvents);
     this.parser = new LineParser();
-  }
-
-  /** A saved message back in its scope; its key is `host\tinstance\tqid`. */
-  private restore(key: string, msg: OpenMessage): Open {
-    const instance = key.slice(msg.host.length + 1, key.length - msg.qid.length - 1);
-    const sc = this.scopeOf(msg.host, instance);
-    const m: Open = Object.assign(msg, { scope: sc });
-    const old = sc.msgs.get(m.qid);
-    if (old) this.order.delete(old);
-    sc.msgs.set(m.qid, m);
-    this.order.add(m);
-    return m;
-  }
-
-  private indexHost(host: string, qid: string, m: Open): void {
-    let idx = this.byHostQid.get(host);
-    if (!idx) this.byHostQid.set(host, (idx = new Map()));
-    idx.set(qid, m);
-  }
-
-  private scopeOf(host: string, instance: string): Scope {
-    let byInstance = this.scopes.get(host);
-    if (!byInstance) this.scopes.set(host, (byInstance = new Map()));
-    let sc = byInstance.get(instance);
-    if (!sc) byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map() }));
-    return sc;
-  }
-
-  /** The scope of the current line's host and instance. */
-  private scope(): Scope {
-    if (this.cur === null || this.curHost !== this.host || this.curInstance !== this.instance) {
-      this.cur = this.scopeOf(this.host, this.instance);
-      this.curHost = this.host;
-      this.curInstance = this.instance;
-    }
-    return this.cur;
   }
 
   /** Traditional timestamps of the next lines fed in this thread take their year from this file's clock. */
@@ -216,46 +65,6 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
   /** Lines that took the string path (non-standard headers): the bench and tests watch it stays rare. */
   get stringPathLines(): number {
     return this.parsedStringPathLines;
-  }
-
-  get openMessages(): number {
-    return this.order.size;
-  }
-
-  /** Everything produced since the last call; the caller writes it with the checkpoint. */
-  takeBatch(): {
-    events: S;
-    sent: SentCount[];
-    sentDomains: SentDomains;
-    sentProviders: ProviderSentCount[];
-    daily: Map<string, DailyCounters>;
-    counts: LineCounts;
-  } {
-    const sent: SentCount[] = [];
-    for (const tree of [this.sent, this.sentOwn]) for (const byTransport of tree.values()) for (const byStream of byTransport.values()) for (const c of byStream.values()) sent.push(c);
-    const sentProviders: ProviderSentCount[] = [];
-    for (const [day, counts] of this.sentProviders) counts.forEach((count, code) => count && sentProviders.push({ day, provider: providerOfCode(code), count }));
-    const out = { events: this.events, sent, sentDomains: this.sentDomains, sentProviders, daily: this.daily, counts: this.counts };
-    this.events = this.newEvents();
-    this.sent = new Map();
-    this.sentOwn = new Map();
-    this.lastSent = null;
-    this.sentDomains = new Map();
-    this.sentProviders = new Map();
-    this.lastProviderDay = '';
-    this.lastProviderCounts = null;
-    this.daily = new Map();
-    this.counts = emptyCounts();
-    return out;
-  }
-
-  serialize(): LinkerStateV2 {
-    const messages: PackedMessage[] = [];
-    for (const m of this.order) {
-      const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
-      messages.push([m.scope.prefix + m.qid, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
-    }
-    return { version: 2, lastTs: this.lastTs, messages };
   }
 
   /** Parses and links every line of a chunk of bytes (reader.ts) in this thread; returns how many lines it held. */
@@ -353,18 +162,6 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
     return p.lines;
   }
 
-  private touch(qid: string, ts: number): Open {
-    const sc = this.scope();
-    let m = sc.msgs.get(qid);
-    if (!m) {
-      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null, scope: sc };
-      sc.msgs.set(qid, m);
-      this.order.add(m);
-      this.indexHost(this.host, qid, m);
-      if (++this.sinceSweep >= 5000) this.sweep(ts);
-    }
-    return m;
-  }
 
   private injected(qid: string, ip: string | null, ts: number): void {
     this.counts.received++;
@@ -460,93 +257,5 @@ export class Linker<S extends EventSink = DeliveryEvent[]> {
       counts[relayCode === 0 && this.yahooDomains.has(domain) ? YAHOO_CODE : relayCode]!++;
     }
     if (m?.pending) delete m.pending[text.decode(toStart, toEnd, utf8)];
-  }
-
-  private event(
-    m: OpenMessage | null,
-    qid: string,
-    ts: number,
-    day: string,
-    lineNo: number,
-    recipient: string | null,
-    origTo: string | null,
-    status: OutcomeStatus,
-    dsn: string | null,
-    cls: BounceClass,
-    cause: BounceClass | null,
-    reason: string,
-    transport: string,
-    relay: string | null,
-    ownFlag?: boolean,
-  ): DeliveryEvent {
-    const domain = recipient ? domainOf(recipient) || null : null;
-    const rh = relay ? relayHost(relay) : null;
-    const own = ownFlag ?? (domain !== null && this.opts.ownDomains.has(domain));
-    return {
-      ts,
-      day,
-      host: this.host,
-      transport,
-      qid: m?.qid ?? qid,
-      recipient,
-      origTo,
-      domain,
-      relay,
-      relayHost: rh,
-      provider: rh ? this.provider(rh) : null,
-      status,
-      dsn: dsn || null,
-      class: cls,
-      causeClass: cause,
-      stage: reason ? smtpStage(reason) : null,
-      reason,
-      sender: m?.sender ?? null,
-      clientIp: m?.clientIp ?? null,
-      stream: m?.stream ?? null,
-      ownDomain: own,
-      lineNo,
-    };
-  }
-
-  private provider(host: string): string | null {
-    let p = this.providerCache.get(host);
-    if (p === undefined) {
-      p = providerOfRelayHost(host);
-      if (this.providerCache.size > 50_000) this.providerCache.clear();
-      this.providerCache.set(host, p);
-    }
-    return p;
-  }
-
-  /** Ends a message's life: campaign messages are counted for DKIM coverage on their injection day. */
-  private close(m: Open | undefined): void {
-    if (!m) return;
-    this.order.delete(m);
-    m.scope.msgs.delete(m.qid);
-    const idx = this.byHostQid.get(m.host);
-    if (idx?.get(m.qid) === m) idx.delete(m.qid);
-    if (m.campaign) {
-      const day = this.opts.zone.day(m.firstTs);
-      let c = this.daily.get(day);
-      if (!c) this.daily.set(day, (c = { campaignMessages: 0, dkimSigned: 0, byStream: new Map() }));
-      c.campaignMessages++;
-      if (m.signed) c.dkimSigned++;
-      // A campaign message always has a stream: its client's, or `listmonk` from the header.
-      const stream = m.stream ?? 'listmonk';
-      let s = c.byStream.get(stream);
-      if (!s) c.byStream.set(stream, (s = { campaignMessages: 0, dkimSigned: 0 }));
-      s.campaignMessages++;
-      if (m.signed) s.dkimSigned++;
-    }
-  }
-
-  /** Bounded memory: drop messages open longer than any queue lifetime, and the oldest beyond maxOpen. */
-  private sweep(now: number): void {
-    this.sinceSweep = 0;
-    const cutoff = now - this.opts.maxOpenAgeMs;
-    for (const m of this.order) {
-      if (m.firstTs >= cutoff && this.order.size <= this.opts.maxOpen) break;
-      this.close(m);
-    }
   }
 }

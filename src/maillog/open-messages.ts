@@ -1,0 +1,203 @@
+/**
+ * The open messages of the linker (linker.ts): what it keeps between the lines of a message, from
+ * smtpd `client=`/pickup to qmgr `removed`, found by host, Postfix instance and queue id, evicted
+ * when older than any queue lifetime or beyond maxOpen, and saved between runs (serialize/restore)
+ * in the same transaction as the checkpoint. Closing a campaign message counts it for DKIM
+ * coverage. The base of the linker's class chain (OpenMessages < OutcomeTally < Linker), so the
+ * per-record calls stay direct calls on one receiver shape.
+ */
+import type { DailyCounters, OpenMessage, PendingRecipient } from './outcomes.ts';
+import type { ZoneClock } from './timestamp.ts';
+
+export interface LinkerOptions {
+  zone: ZoneClock;
+  /** Client IP -> stream name (Listmonk instance) of campaign mail. */
+  campaignClients: ReadonlyMap<string, string>;
+  ownDomains: ReadonlySet<string>;
+  /** Open messages kept at most (oldest evicted first). */
+  maxOpen: number;
+  /** Open messages older than this (log time) are evicted: Postfix gives up after 5 days by default. */
+  maxOpenAgeMs: number;
+}
+
+/** The first format: objects per message and the host+qid index in full. Still read (a state saved before the upgrade). */
+export interface LinkerStateV1 {
+  version: 1;
+  lastTs: number;
+  messages: [string, OpenMessage][];
+  byHostQid: [string, string][];
+}
+
+/**
+ * One tuple per open message, in insertion order (the eviction order):
+ * [key, host, qid, firstTs, clientIp, stream, flags, sender, pending], flags = campaign | signed << 1
+ * | (byHostQid points here) << 2. Saved with every batch, so its size is server and client CPU:
+ * about half the text of v1, and the host+qid index is rebuilt exactly from the flag (each entry
+ * points at an open message, at most one per host+qid).
+ */
+export type PackedMessage = [string, string, string, number, string | null, string | null, number, string | null, OpenMessage['pending']];
+export interface LinkerStateV2 {
+  version: 2;
+  lastTs: number;
+  messages: PackedMessage[];
+}
+export type LinkerState = LinkerStateV1 | LinkerStateV2;
+
+/**
+ * Pending recipients keyed by address, in a prototype-less object: a dictionary from the start (in
+ * V8), where each new address added to a plain {} made a new hidden class (a deferral cost several
+ * microseconds), and no address (`__proto__`) can reach a prototype member.
+ */
+export function dictionary(from: Record<string, PendingRecipient> | null): Record<string, PendingRecipient> | null {
+  return from && Object.assign(Object.create(null) as Record<string, PendingRecipient>, from);
+}
+
+/** The open messages of one host and Postfix instance, by queue id (a queue id is unique only there). */
+export interface Scope {
+  /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
+  prefix: string;
+  msgs: Map<string, Open>;
+}
+/** An open message and the scope that holds it (never saved: the key says it). */
+export interface Open extends OpenMessage {
+  scope: Scope;
+}
+
+export class OpenMessages {
+  /**
+   * Open messages are found by host, then instance, then queue id: the host and instance strings
+   * are shared by every record of a chunk (its host and tag lists), so their hashes are computed
+   * once and a lookup hashes only the (interned) queue id, where one key string per line
+   * (`host\tinstance\tqid`) had to be built and hashed whole.
+   */
+  protected readonly scopes = new Map<string, Map<string, Scope>>();
+  /** Every open message in insertion order: the eviction order, and the saved state's order. */
+  protected readonly order = new Set<Open>();
+  /** host -> qid -> the latest open message: opendkim does not log the Postfix instance. */
+  protected readonly byHostQid = new Map<string, Map<string, Open>>();
+  /** The scope of the line being handled, kept while host and instance stay the same. */
+  protected cur: Scope | null = null;
+  protected curHost = '';
+  protected curInstance = '';
+  protected lastTs = 0;
+  protected sinceSweep = 0;
+  /** The record being applied: its host and Postfix instance. */
+  protected host = '';
+  protected instance = '';
+  daily = new Map<string, DailyCounters>();
+
+  constructor(
+    protected readonly opts: LinkerOptions,
+    state?: LinkerState | null,
+  ) {
+    if (state?.version === 1) {
+      const byKey = new Map<string, Open>();
+      for (const [k, m] of state.messages) byKey.set(k, this.restore(k, { ...m, pending: dictionary(m.pending) }));
+      for (const [hq, k] of state.byHostQid) {
+        const m = byKey.get(k);
+        if (m) this.indexHost(m.host, hq.slice(hq.indexOf('\t') + 1), m);
+      }
+      this.lastTs = state.lastTs;
+    } else if (state?.version === 2) {
+      for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
+        const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending: dictionary(pending) });
+        if (flags & 4) this.indexHost(host, qid, m);
+      }
+      this.lastTs = state.lastTs;
+    }
+  }
+
+  /** A saved message back in its scope; its key is `host\tinstance\tqid`. */
+  protected restore(key: string, msg: OpenMessage): Open {
+    const instance = key.slice(msg.host.length + 1, key.length - msg.qid.length - 1);
+    const sc = this.scopeOf(msg.host, instance);
+    const m: Open = Object.assign(msg, { scope: sc });
+    const old = sc.msgs.get(m.qid);
+    if (old) this.order.delete(old);
+    sc.msgs.set(m.qid, m);
+    this.order.add(m);
+    return m;
+  }
+
+  protected indexHost(host: string, qid: string, m: Open): void {
+    let idx = this.byHostQid.get(host);
+    if (!idx) this.byHostQid.set(host, (idx = new Map()));
+    idx.set(qid, m);
+  }
+
+  protected scopeOf(host: string, instance: string): Scope {
+    let byInstance = this.scopes.get(host);
+    if (!byInstance) this.scopes.set(host, (byInstance = new Map()));
+    let sc = byInstance.get(instance);
+    if (!sc) byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map() }));
+    return sc;
+  }
+
+  /** The scope of the current line's host and instance. */
+  protected scope(): Scope {
+    if (this.cur === null || this.curHost !== this.host || this.curInstance !== this.instance) {
+      this.cur = this.scopeOf(this.host, this.instance);
+      this.curHost = this.host;
+      this.curInstance = this.instance;
+    }
+    return this.cur;
+  }
+
+  get openMessages(): number {
+    return this.order.size;
+  }
+
+  serialize(): LinkerStateV2 {
+    const messages: PackedMessage[] = [];
+    for (const m of this.order) {
+      const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
+      messages.push([m.scope.prefix + m.qid, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
+    }
+    return { version: 2, lastTs: this.lastTs, messages };
+  }
+
+  protected touch(qid: string, ts: number): Open {
+    const sc = this.scope();
+    let m = sc.msgs.get(qid);
+    if (!m) {
+      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null, scope: sc };
+      sc.msgs.set(qid, m);
+      this.order.add(m);
+      this.indexHost(this.host, qid, m);
+      if (++this.sinceSweep >= 5000) this.sweep(ts);
+    }
+    return m;
+  }
+
+  /** Ends a message's life: campaign messages are counted for DKIM coverage on their injection day. */
+  protected close(m: Open | undefined): void {
+    if (!m) return;
+    this.order.delete(m);
+    m.scope.msgs.delete(m.qid);
+    const idx = this.byHostQid.get(m.host);
+    if (idx?.get(m.qid) === m) idx.delete(m.qid);
+    if (m.campaign) {
+      const day = this.opts.zone.day(m.firstTs);
+      let c = this.daily.get(day);
+      if (!c) this.daily.set(day, (c = { campaignMessages: 0, dkimSigned: 0, byStream: new Map() }));
+      c.campaignMessages++;
+      if (m.signed) c.dkimSigned++;
+      // A campaign message always has a stream: its client's, or `listmonk` from the header.
+      const stream = m.stream ?? 'listmonk';
+      let s = c.byStream.get(stream);
+      if (!s) c.byStream.set(stream, (s = { campaignMessages: 0, dkimSigned: 0 }));
+      s.campaignMessages++;
+      if (m.signed) s.dkimSigned++;
+    }
+  }
+
+  /** Bounded memory: drop messages open longer than any queue lifetime, and the oldest beyond maxOpen. */
+  protected sweep(now: number): void {
+    this.sinceSweep = 0;
+    const cutoff = now - this.opts.maxOpenAgeMs;
+    for (const m of this.order) {
+      if (m.firstTs >= cutoff && this.order.size <= this.opts.maxOpen) break;
+      this.close(m);
+    }
+  }
+}

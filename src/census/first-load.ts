@@ -29,7 +29,8 @@ import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, r
 import { snapshotRefusal } from './snapshot-guard.ts';
 import { openCensus, scanIntoCopy } from './load-file.ts';
 import { writeRejectsCsv } from './rejects-file.ts';
-import { CARRIER_VALUE_COLUMNS, RowTyper } from './row-typer.ts';
+import { RowTyper } from './row-typer.ts';
+import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
 import { ingestSummary, tooManyRejects, type CensusIngestSummary, type FileCounts } from './summary.ts';
 
 export interface FirstLoadOptions {

@@ -27,7 +27,8 @@ import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, o
 import { deactivateAbsent, mergeCarriers, storeRejects } from './merge.ts';
 import { snapshotImpact, snapshotRefusal } from './snapshot-guard.ts';
 import { writeRejectsCsv } from './rejects-file.ts';
-import { RowTyper, TYPED_COLUMNS } from './row-typer.ts';
+import { RowTyper } from './row-typer.ts';
+import { TYPED_COLUMNS } from './typed-columns.ts';
 import { createTyped, dropOrphanScratch, dropScratch, typedTable } from './staging.ts';
 import { ingestSummary, tooManyRejects, type CensusIngestSummary } from './summary.ts';
 

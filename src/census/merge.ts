@@ -7,7 +7,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { CensusFormatId } from './formats.ts';
-import { CARRIER_VALUE_COLUMNS } from './row-typer.ts';
+import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 

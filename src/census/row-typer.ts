@@ -19,34 +19,11 @@ import type { CensusConfig } from './config.ts';
 import { FIELD_MAX_BYTES, FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
 import { bufferEncoding, writeInt } from './scan-bytes.ts';
 import type { RecordWriter } from './scanner.ts';
-
-/** Columns of the typed table that are copied into carriers, in order. */
-export const CARRIER_VALUE_COLUMNS = [...(Object.keys(FIELDS) as CarrierField[]), 'data_flags', 'is_test_record'] as const;
-
-/** Columns of the typed scratch table (the COPY target), in the order the scanner writes them. */
-export const TYPED_COLUMNS = ['line_no', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'reject', 'raw'] as const;
-
-/** SQL type of each typed column (carriers' own types). */
-export function typedColumnType(column: (typeof TYPED_COLUMNS)[number]): string {
-  switch (column) {
-    case 'line_no':
-    case 'dot_number':
-      return 'bigint';
-    case 'data_flags':
-      return 'text[]';
-    case 'is_test_record':
-      return 'boolean';
-    case 'reject':
-    case 'raw':
-      return 'text';
-    case 'mcs150_mileage_year':
-    case 'power_units':
-    case 'drivers':
-      return 'integer';
-    default:
-      return { text: 'text', raw: 'text', digits: 'text', status: 'text', flag: 'boolean', xflag: 'boolean', date: 'date', int: 'bigint' }[FIELDS[column]];
-  }
-}
+import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
+import {
+  COMMA, copy, copyField, equalsUpper, F_DRIVERS, F_MILEAGE, F_UNITS, F_YEAR, given, indexOfLower, isoDate, NOT_GIVEN, parseInteger, QUOTE, SP, sqlLiteral, uatAddress,
+  writeDataFlags, yesNo,
+} from './typed-values.ts';
 
 export interface RowTyperOptions {
   detected: DetectedFormat;
@@ -104,23 +81,6 @@ interface Slot {
   max: number;
 }
 
-// Data flags, written in this order (the order the SQL typing used).
-const F_YEAR = 1;
-const F_MILEAGE = 2;
-const F_UNITS = 4;
-const F_DRIVERS = 8;
-const FLAG_NAMES: [number, string][] = [
-  [F_YEAR, 'mcs150_mileage_year_sentinel'],
-  [F_MILEAGE, 'mcs150_mileage_absurd'],
-  [F_UNITS, 'power_units_absurd'],
-  [F_DRIVERS, 'drivers_absurd'],
-];
-
-const SP = 0x20;
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-// Upper-cased three-letter month (as a 24-bit number) -> 1..12; `& ~0x20` upper-cases the input.
-const MONTHS = new Map(['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'].map((m, i) => [(m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2), i + 1]));
 const FMCSA_NAME = Buffer.from('FEDERAL MOTOR CARRIER SAFETY ADMINISTRATION');
 const DOT_GOV_TEST = Buffer.from('@dot.gov.test');
 const TEST_PHONE = Buffer.from('2025555555');
@@ -249,7 +209,7 @@ export class RowTyper implements RecordWriter {
         }
         case K_DATE: {
           if (!given(buf, cs, ce)) break;
-          const at = this.date(buf, cs, ce, out, pos);
+          const at = isoDate(buf, cs, ce, out, pos, this.firstYear);
           if (at < 0) return this.fail('bad_date', `${slot.column} ${this.literal(buf)}`);
           pos = at;
           break;
@@ -292,19 +252,7 @@ export class RowTyper implements RecordWriter {
     if (flags === 0) {
       out[pos++] = 0x7b;
       out[pos++] = 0x7d;
-    } else {
-      out[pos++] = QUOTE;
-      out[pos++] = 0x7b;
-      let first = true;
-      for (const [bit, name] of FLAG_NAMES) {
-        if (!(flags & bit)) continue;
-        if (!first) out[pos++] = COMMA;
-        pos = ascii(out, pos, name);
-        first = false;
-      }
-      out[pos++] = 0x7d;
-      out[pos++] = QUOTE;
-    }
+    } else pos = writeDataFlags(out, pos, flags);
     out[pos++] = COMMA;
     // FMCSA's own test records (research/fmcsa.md §2.7): never mailed by any later stage.
     const test =
@@ -329,190 +277,14 @@ export class RowTyper implements RecordWriter {
     }
   }
 
-  /** Writes the ISO date of a DD-MON-YY or YYYYMMDD[ HHMM] value, or returns -1. */
-  private date(buf: Buffer, cs: number, ce: number, out: Buffer, pos: number): number {
-    let s = cs;
-    let e = ce;
-    // The Company Census File's " HHMM" suffix (the SQL looked at length 13 before trimming).
-    if (e - s === 13 && buf[s + 8] === SP) e = s + 8;
-    else {
-      while (s < e && buf[s] === SP) s++;
-      while (e > s && buf[e - 1] === SP) e--;
-    }
-    let y: number;
-    let m: number;
-    let d: number;
-    if (e - s === 8) {
-      y = digits(buf, s, 4);
-      m = digits(buf, s + 4, 2);
-      d = digits(buf, s + 6, 2);
-      if (y < 1900 || y > 2099) return -1;
-    } else if (e - s === 9 && buf[s + 2] === 0x2d && buf[s + 6] === 0x2d) {
-      d = digits(buf, s, 2);
-      const yy = digits(buf, s + 7, 2);
-      m = MONTHS.get(((buf[s + 3]! & ~0x20) << 16) | ((buf[s + 4]! & ~0x20) << 8) | (buf[s + 5]! & ~0x20)) ?? -1;
-      if (yy < 0) return -1;
-      y = this.firstYear + ((yy - (this.firstYear % 100) + 100) % 100);
-    } else return -1;
-    if (m < 1 || m > 12 || d < 1 || d > daysIn(y, m)) return -1;
-    pos = writeInt(out, pos, y);
-    out[pos++] = 0x2d;
-    out[pos++] = 0x30 + Math.floor(m / 10);
-    out[pos++] = 0x30 + (m % 10);
-    out[pos++] = 0x2d;
-    out[pos++] = 0x30 + Math.floor(d / 10);
-    out[pos++] = 0x30 + (d % 10);
-    return pos;
-  }
-
   private fail(code: 'bad_date' | 'bad_number' | 'bad_flag' | 'bad_status' | 'field_too_long', detail: string): number {
     this.reject = { code, detail };
     return -1;
   }
 
-  /** The field's value as format('%L') quotes it: NULL for an empty unquoted field, E'..' with a backslash. */
+  /** The field being typed as format('%L') quotes it (for a reason). */
   private literal(buf: Buffer): string {
-    if (!this.quoted && this.ce === this.cs) return 'NULL';
-    let v = buf.toString(this.encoding, this.cs, this.ce);
-    if (this.quoted) v = v.replaceAll('""', '"');
-    const q = `'${v.replaceAll("'", "''")}'`;
-    return v.includes('\\') ? `E${q.replaceAll('\\', '\\\\')}` : q;
+    return sqlLiteral(buf, this.cs, this.ce, this.quoted, this.encoding);
   }
-}
 
-
-
-/** Copies src[s, e) into out at pos. A loop: most fields are a few bytes, where subarray() + set() cost more than the copy. */
-function copy(src: Buffer, s: number, e: number, out: Buffer, pos: number): number {
-  if (e - s > 64) {
-    out.set(src.subarray(s, e), pos);
-    return pos + (e - s);
-  }
-  for (let i = s; i < e; i++) out[pos++] = src[i]!;
-  return pos;
-}
-
-/**
- * A non-empty text value as a CSV field: bare when it holds no quote, comma or line break (most
- * names and streets), else quoted as in the file (its quotes are still doubled). Bare values are
- * fewer bytes for COPY to parse, and COPY keeps their spaces as data.
- */
-function copyField(src: Buffer, s: number, e: number, out: Buffer, pos: number): number {
-  let plain = true;
-  for (let i = s; i < e; i++) {
-    const c = src[i]!;
-    if (c === QUOTE || c === COMMA || c === 0x0a || c === 0x0d) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return copy(src, s, e, out, pos);
-  out[pos++] = QUOTE;
-  pos = copy(src, s, e, out, pos);
-  out[pos++] = QUOTE;
-  return pos;
-}
-
-function ascii(out: Buffer, pos: number, s: string): number {
-  for (let i = 0; i < s.length; i++) out[pos++] = s.charCodeAt(i);
-  return pos;
-}
-
-/** PostgreSQL's `btrim(f) <> ''`: anything but spaces. */
-function given(buf: Buffer, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) if (buf[i] !== SP) return true;
-  return false;
-}
-
-const NOT_GIVEN = -2;
-
-/** `^\s*\d{1,15}\s*$` as an integer; NOT_GIVEN when only spaces; -1 when given but not one. */
-function parseInteger(buf: Buffer, s: number, e: number): number {
-  if (!given(buf, s, e)) return NOT_GIVEN;
-  while (s < e && isSpace(buf[s]!)) s++;
-  while (e > s && isSpace(buf[e - 1]!)) e--;
-  if (e === s || e - s > 15) return -1;
-  let v = 0;
-  for (let i = s; i < e; i++) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-/** The regular-expression class `\s`: space, \t, \n, \v, \f, \r. */
-function isSpace(c: number): boolean {
-  return c === SP || (c >= 0x09 && c <= 0x0d);
-}
-
-/** n decimal digits at s as a number, or -1. */
-function digits(buf: Buffer, s: number, n: number): number {
-  let v = 0;
-  for (let i = s; i < s + n; i++) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-function daysIn(y: number, m: number): number {
-  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
-  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
-}
-
-/** lower(btrim(f)) in y/true (0x74 't') or n/false (0x66 'f'); 0 otherwise. */
-function yesNo(buf: Buffer, s: number, e: number): number {
-  while (s < e && buf[s] === SP) s++;
-  while (e > s && buf[e - 1] === SP) e--;
-  const n = e - s;
-  const c = buf[s]! | 0x20;
-  if (n === 1) return c === 0x79 ? 0x74 : c === 0x6e ? 0x66 : 0;
-  if (n === 4 && c === 0x74 && lowerIs(buf, s, 'true')) return 0x74;
-  if (n === 5 && c === 0x66 && lowerIs(buf, s, 'false')) return 0x66;
-  return 0;
-}
-
-function lowerIs(buf: Buffer, s: number, word: string): boolean {
-  for (let i = 0; i < word.length; i++) if ((buf[s + i]! | 0x20) !== word.charCodeAt(i)) return false;
-  return true;
-}
-
-function equalsUpper(buf: Buffer, s: number, upper: Buffer): boolean {
-  for (let i = 0; i < upper.length; i++) {
-    const c = buf[s + i]!;
-    if ((c >= 0x61 && c <= 0x7a ? c - 0x20 : c) !== upper[i]) return false;
-  }
-  return true;
-}
-
-/** Case-insensitive (ASCII) search of a lower-case needle in buf[s, e). */
-function indexOfLower(buf: Buffer, s: number, e: number, needle: Buffer): number {
-  outer: for (let i = s; i + needle.length <= e; i++) {
-    for (let j = 0; j < needle.length; j++) {
-      const c = buf[i + j]!;
-      if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== needle[j]) continue outer;
-    }
-    return i;
-  }
-  return -1;
-}
-
-/** [a-z0-9._%+-], case-insensitively. */
-function isLocalChar(c: number): boolean {
-  const l = c | 0x20;
-  return (l >= 0x61 && l <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x5f || c === 0x25 || c === 0x2b || c === 0x2d;
-}
-
-/** `(^|[^a-z0-9._%+-])uat[a-z0-9._%+-]*@`, case-insensitively: a local part starting with "uat". */
-function uatAddress(buf: Buffer, s: number, e: number): boolean {
-  for (let i = s; i + 3 < e; i++) {
-    if ((buf[i]! | 0x20) !== 0x75 || (buf[i + 1]! | 0x20) !== 0x61 || (buf[i + 2]! | 0x20) !== 0x74) continue;
-    if (i > s && isLocalChar(buf[i - 1]!)) continue;
-    let j = i + 3;
-    while (j < e && isLocalChar(buf[j]!)) j++;
-    if (j < e && buf[j] === 0x40) return true;
-  }
-  return false;
 }

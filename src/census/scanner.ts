@@ -19,56 +19,11 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.ts';
-import type { CopyEncoding } from '../db/store.ts';
-import { BAD, bufferEncoding, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE, rawText, stripCrOutsideQuotes, writeInt } from './scan-bytes.ts';
+import { BAD, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE } from './scan-bytes.ts';
+import { ScanOutput, type ScanOptions, type ScanRejectCode } from './scan-output.ts';
 
 export { MAX_RAW_BYTES, parseDot, rawText } from './scan-bytes.ts';
-
-/** Writes the typed values of a checked record (the RowTyper; tests use simpler ones). */
-export interface RecordWriter {
-  /** Value columns written per row, between dot_number and reject. */
-  readonly valueColumns: number;
-  /** Bytes a typed row may need beyond its record's length. */
-  readonly overhead: number;
-  /**
-   * Writes the rest of the row (after `LINE,DOT,`, before the line break) for the record whose
-   * fields are buf[starts[i], ends[i]) (quoted as in the file) into out at pos; returns the new
-   * position, or -1 with `reject` set when a value cannot be typed.
-   */
-  write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number, line: number): number;
-  readonly reject: { code: string; detail: string } | null;
-}
-
-export interface ScanOptions {
-  /** Fields per record, from the header. */
-  fieldCount: number;
-  /** Zero-based index of DOT_NUMBER. */
-  dotIndex: number;
-  encoding: CopyEncoding;
-  writer: RecordWriter;
-  /**
-   * Where rejects go when the COPY target has no reject columns (the first load COPies straight
-   * into carriers): the line, and the reason and raw text as quoted CSV fields in the file's
-   * encoding. Without it, rejects are rows of the COPY stream.
-   */
-  onReject?: (line: number, reason: Buffer, raw: Buffer) => void;
-  /** Physical line number of the first byte given to the scanner (the header is line 1). */
-  firstLine: number;
-  /** Target size of an output chunk. */
-  chunkBytes?: number;
-}
-
-export interface ScanStats {
-  /** Records seen (good + rejected), blank lines excluded. */
-  read: number;
-  accepted: number;
-  rejected: number;
-  /** DOT numbers seen on more than one accepted line: the ingest keeps the last line of each. */
-  duplicateDots: Set<number>;
-}
-
-/** Reject reason codes of the scan (the writer adds bad_date, bad_number, bad_flag, bad_status, field_too_long). */
-export type ScanRejectCode = 'field_count' | 'bad_dot_number' | 'broken_quoting' | 'undecodable_bytes';
+export type { RecordWriter, ScanOptions, ScanRejectCode, ScanStats } from './scan-output.ts';
 
 export const MAX_RECORD_LINES = 20;
 export const MAX_RECORD_BYTES = 1 << 20;
@@ -88,38 +43,15 @@ interface RecordError {
   detail: string;
 }
 
-export class CensusScanner {
-  readonly stats: ScanStats = { read: 0, accepted: 0, rejected: 0, duplicateDots: new Set() };
+export class CensusScanner extends ScanOutput {
   private readonly table: Uint8Array;
-  private readonly chunkBytes: number;
-  private readonly nullValues: Buffer;
-  // Field boundaries of the record being scanned (quotes included), filled by scanRecord.
-  private readonly starts: Int32Array;
-  private readonly ends: Int32Array;
-  private line: number;
   private carry: Buffer | null = null;
-  private out: Buffer;
-  private outPos = 0;
-  private readonly ready: Buffer[] = [];
-  // Seen DOT numbers: a bitmap covers every real one (< 2^26) in 8 MB; a Set takes the rest.
-  private readonly seen = new Uint8Array(1 << 23);
-  private readonly seenBig = new Set<number>();
-  // Set by scanRecord for the caller.
-  private recEnd = 0;
-  private recLines = 0;
-  private recHasCr = false;
-  private recDot = 0;
   private err: RecordError | null = null;
 
-  constructor(private readonly opts: ScanOptions) {
+  constructor(opts: ScanOptions) {
     if (opts.dotIndex < 0 || opts.dotIndex >= opts.fieldCount) throw new RangeError('dotIndex outside the header');
+    super(opts);
     this.table = classTable(opts.encoding);
-    this.chunkBytes = opts.chunkBytes ?? 1 << 20;
-    this.nullValues = Buffer.from(','.repeat(opts.writer.valueColumns));
-    this.starts = new Int32Array(opts.fieldCount);
-    this.ends = new Int32Array(opts.fieldCount);
-    this.line = opts.firstLine;
-    this.out = Buffer.allocUnsafe(this.chunkBytes);
   }
 
   /** Feeds the next bytes of the file; returns output chunks that are complete. */
@@ -139,10 +71,6 @@ export class CensusScanner {
     }
     if (this.outPos > 0) this.flush();
     return this.take();
-  }
-
-  private take(): Buffer[] {
-    return this.ready.splice(0, this.ready.length);
   }
 
   private consume(buf: Buffer, final: boolean): void {
@@ -308,94 +236,7 @@ export class CensusScanner {
     this.recDot = dot;
     return 0;
   }
-
-  private emitGood(buf: Buffer, start: number, end: number): void {
-    let e = end > start && buf[end - 1] === 0x0d ? end - 1 : end;
-    if (this.recHasCr) {
-      // Rare: a CR outside quotes inside the record. Strip it and find the fields again.
-      buf = stripCrOutsideQuotes(buf.subarray(start, e));
-      start = 0;
-      e = buf.length;
-      splitFields(buf, this.starts, this.ends);
-    }
-    const dot = this.recDot;
-    const { writer } = this.opts;
-    this.reserve(e - start + writer.overhead + 48);
-    const rowStart = this.outPos;
-    let pos = writeInt(this.out, this.outPos, this.line);
-    this.out[pos++] = 0x2c;
-    pos = writeInt(this.out, pos, dot);
-    this.out[pos++] = 0x2c;
-    pos = writer.write(buf, this.starts, this.ends, this.out, pos, this.line);
-    if (pos < 0) {
-      this.outPos = rowStart;
-      const r = writer.reject!;
-      this.emitReject(buf, start, e, { code: r.code, detail: r.detail }, dot);
-      return;
-    }
-    this.out[pos++] = 0x0a;
-    this.outPos = pos;
-    this.stats.accepted++;
-
-    if (dot < 1 << 26) {
-      const byte = dot >>> 3;
-      const bit = 1 << (dot & 7);
-      if (this.seen[byte]! & bit) this.stats.duplicateDots.add(dot);
-      else this.seen[byte]! |= bit;
-    } else if (this.seenBig.has(dot)) this.stats.duplicateDots.add(dot);
-    else this.seenBig.add(dot);
-  }
-
-  private emitReject(buf: Buffer, start: number, end: number, err: { code: string; detail: string }, dot = 0): void {
-    const raw = rawText(buf.subarray(start, end), this.opts.encoding);
-    const reason = Buffer.from(`"${err.code}: ${err.detail.replaceAll('"', '""')}"`, bufferEncoding(this.opts.encoding));
-    this.stats.rejected++;
-    if (this.opts.onReject) {
-      this.opts.onReject(this.line, reason, raw);
-      return;
-    }
-    this.reserve(raw.length + reason.length + this.nullValues.length + 48);
-    this.outPos = writeInt(this.out, this.outPos, this.line);
-    this.out[this.outPos++] = 0x2c;
-    if (dot > 0) this.outPos = writeInt(this.out, this.outPos, dot);
-    this.out[this.outPos++] = 0x2c;
-    this.outPos += this.nullValues.copy(this.out, this.outPos);
-    this.outPos += reason.copy(this.out, this.outPos);
-    this.out[this.outPos++] = 0x2c;
-    this.outPos += raw.copy(this.out, this.outPos);
-    this.out[this.outPos++] = 0x0a;
-  }
-
-  private reserve(n: number): void {
-    if (this.outPos + n <= this.out.length) return;
-    if (this.outPos > 0) this.flush();
-    if (n > this.out.length) this.out = Buffer.allocUnsafe(n);
-  }
-
-  private flush(): void {
-    this.ready.push(this.out.subarray(0, this.outPos));
-    // A fresh buffer: the consumer may still hold the previous one.
-    this.out = Buffer.allocUnsafe(this.chunkBytes);
-    this.outPos = 0;
-  }
 }
-
-/** Field boundaries of a checked record (quotes balanced): commas outside quotes split it. */
-function splitFields(buf: Buffer, starts: Int32Array, ends: Int32Array): void {
-  let field = 0;
-  let quoted = false;
-  starts[0] = 0;
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (c === 0x22) quoted = !quoted;
-    else if (c === 0x2c && !quoted) {
-      ends[field++] = i;
-      starts[field] = i + 1;
-    }
-  }
-  ends[field] = buf.length;
-}
-
 
 /** Streams a file's records (after its header line) through the scanner. */
 export async function* scanStream(source: AsyncIterable<Buffer>, scanner: CensusScanner): AsyncGenerator<Buffer> {

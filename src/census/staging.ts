@@ -6,7 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { TYPED_COLUMNS, typedColumnType } from './row-typer.ts';
+import { TYPED_COLUMNS, typedColumnType } from './typed-columns.ts';
 
 // Earlier versions also staged raw text (stage) and a date lookup (dates): still dropped if left over.
 const SCRATCH_RE = '^census_(stage|typed|dates)_r[0-9]+_[0-9]+$';

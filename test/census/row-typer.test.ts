@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectFormat, FIELD_MAX_BYTES } from '../../src/census/formats.ts';
-import { RowTyper, TYPED_COLUMNS } from '../../src/census/row-typer.ts';
+import { RowTyper } from '../../src/census/row-typer.ts';
+import { TYPED_COLUMNS } from '../../src/census/typed-columns.ts';
 import { CensusScanner } from '../../src/census/scanner.ts';
 import { decodeCp1252 } from '../../src/text/cp1252.ts';
 

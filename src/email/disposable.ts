@@ -34,15 +34,3 @@ export function disposableDomainTable(): { domains: string[]; lists: string[] } 
   for (const s of disposableSources()) for (const d of s.domains) (byDomain.get(d) ?? byDomain.set(d, []).get(d)!).push(s.name);
   return { domains: [...byDomain.keys()], lists: [...byDomain.values()].map((l) => l.join(', ')) };
 }
-
-/** The listed domain `domain` is or is under, with the lists naming it; null when not disposable. */
-export function disposableMatch(domain: string): { domain: string; lists: string[] } | null {
-  let d = domain;
-  for (;;) {
-    const lists = disposableSources().filter((s) => s.domains.has(d)).map((s) => s.name);
-    if (lists.length) return { domain: d, lists };
-    const dot = d.indexOf('.');
-    if (dot < 0) return null;
-    d = d.slice(dot + 1);
-  }
-}

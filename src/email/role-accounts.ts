@@ -5,7 +5,8 @@
  *   complaint or a bounce by design, so `role_account` always applies to them.
  * - CONFIGURED (email.excludeRoleAccounts, off by default): info@, office@, dispatch@... In small
  *   trucking firms that is often the owner's only address, so excluding them is the operator's call.
- * Matched on the local part without its +tag (`noreply+x@` is `noreply@`).
+ * Matched by the role_account rule (src/rules/role-account.ts) in SQL, on the local part without
+ * its +tag (`noreply+x@` is `noreply@`).
  */
 
 export const ALWAYS_EXCLUDED_LOCAL_PARTS: readonly string[] = [
@@ -23,19 +24,3 @@ export const ROLE_LOCAL_PARTS: readonly string[] = [
   'marketing', 'dispatch', 'dispatcher', 'operations', 'ops', 'safety', 'compliance', 'permits', 'orders', 'team',
   'mail', 'email', 'enquiries', 'inquiries', 'webmaster', 'security', 'legal', 'reception', 'frontdesk', 'general',
 ];
-
-/** The local part a role list is matched on: without its +tag. */
-export function roleKey(localPart: string): string {
-  const plus = localPart.indexOf('+');
-  return plus > 0 ? localPart.slice(0, plus) : localPart;
-}
-
-export type RoleTier = 'always' | 'configured';
-
-/** Which tier `localPart` is a role mailbox of, or null. */
-export function roleTier(localPart: string): RoleTier | null {
-  const key = roleKey(localPart);
-  if (ALWAYS_EXCLUDED_LOCAL_PARTS.includes(key) || new RegExp(ALWAYS_EXCLUDED_PATTERN).test(key)) return 'always';
-  if (ROLE_LOCAL_PARTS.includes(key)) return 'configured';
-  return null;
-}

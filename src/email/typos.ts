@@ -7,7 +7,7 @@
  * Maintained as data: name misspellings observed in registration data and the mailcheck.js /
  * email-spell-checker default tables, plus each provider's name with common mistyped TLDs.
  * Corporate domains of ISPs (comcast.com, verizon.com, cox.com) are real mail domains and are not
- * listed. Entries must never be a real provider domain (test/email-typos.test.ts checks this).
+ * listed. Entries must never be a real provider domain (test/email-lists.test.ts checks this).
  */
 
 /** Misspelled registrable names of providers, by intended domain. */

@@ -63,8 +63,3 @@ export function yahooFamilyMatch(domain: string): { domain: string; group: Yahoo
     d = d.slice(dot + 1);
   }
 }
-
-/** True when `domain` (normalized) is on the Yahoo-family list or under a listed domain. */
-export function isYahooFamilyDomain(domain: string): boolean {
-  return yahooFamilyMatch(domain) !== null;
-}

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../sql');
 const ledgerFile = path.join(dir, 'landed.sha256');
-const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+// schema.sql is the generated dump of what the migrations produce (scripts/dump-schema.mjs), not one.
+const files = readdirSync(dir).filter((f) => f.endsWith('.sql') && f !== 'schema.sql').sort();
 const problems = [];
 
 files.forEach((f, i) => {

@@ -26,7 +26,8 @@ export interface MigrationFile {
 }
 
 export function listMigrations(dir = SQL_DIR): MigrationFile[] {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  // schema.sql is the generated dump of what the migrations produce (scripts/dump-schema.mjs), not one.
+  const files = readdirSync(dir).filter((f) => f.endsWith('.sql') && f !== 'schema.sql').sort();
   const out: MigrationFile[] = [];
   for (const f of files) {
     const m = FILE_RE.exec(f);

@@ -1,5 +1,5 @@
 /**
- * The invariants of ../shared/design.md as properties of the build, over random universes:
+ * The safety invariants as properties of the build, over random universes:
  * carriers and their addresses across providers, suppressions, holds, caps and segment limits.
  *  1. No Yahoo-family address (by list or by MX provider) is ever pushed.
  *  2. Pushes for a date never exceed its cap.

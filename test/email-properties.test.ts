@@ -1,5 +1,5 @@
 /**
- * Invariant 1 (../shared/design.md) as properties: no Yahoo-family address survives normalization
+ * The first safety invariant (no Yahoo family) as properties: no Yahoo-family address survives normalization
  * as a valid non-Yahoo address, in any spelling. Plus: valid addresses round-trip, normalization
  * is idempotent.
  */

@@ -1,4 +1,4 @@
-/** Conformance of the double's importer and campaigns to research/listmonk.md §3.7–3.9. */
+/** Conformance of the double's importer, campaigns and settings to Listmonk's (cmd/import.go, cmd/campaigns.go, cmd/settings.go). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { call } from './listmonk-double/call.ts';
 import { COMMIT_BATCH, ListmonkDouble } from './listmonk-double/index.ts';

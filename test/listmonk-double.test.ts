@@ -1,5 +1,5 @@
 /**
- * Conformance of the Listmonk test double to research/listmonk.md §0–§3: every documented status
+ * Conformance of the Listmonk test double to Listmonk's API: every documented status
  * and quirk, called raw (no client in between), so the client tests stand on a faithful server.
  */
 import { afterEach, describe, expect, it } from 'vitest';

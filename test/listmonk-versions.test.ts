@@ -1,5 +1,5 @@
 /**
- * The whole push flow on every Listmonk generation the client supports (research/listmonk.md §4):
+ * The whole push flow on every Listmonk generation the client supports:
  * detect → list → subscribers (new, existing, blocklisted) → re-run changes nothing → import →
  * campaign scheduled once. Also: per-address calls and the import end in the same state.
  */

@@ -5,7 +5,7 @@ import { describeWithSamples, samplePath } from './helpers/samples.ts';
 
 const said = (reply: string, stage = 'RCPT TO') => `host mx.example[192.0.2.1] said: ${reply} (in reply to ${stage} command)`;
 
-/** research/maillog.md §4: the exact provider texts, and the class the product must give each. */
+/** The exact texts providers send, and the class the product must give each. */
 const PROVIDER_TEXTS: [name: string, status: string, dsn: string, reason: string, expected: BounceClass][] = [
   ['Gmail unknown user', 'bounced', '5.1.1', said("550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. Learn more at 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser x - gsmtp"), 'recipient_invalid'],
   ['Gmail disabled', 'bounced', '5.2.1', said('550 5.2.1 The email account that you tried to reach is disabled. x - gsmtp'), 'recipient_invalid'],
@@ -52,7 +52,7 @@ const PROVIDER_TEXTS: [name: string, status: string, dsn: string, reason: string
   ['unmatched 5xx', 'bounced', '5.0.0', said('550 Service unavailable'), 'unknown'],
 ];
 
-describe('classifier: provider texts of research/maillog.md §4', () => {
+describe('classifier: provider texts', () => {
   it.each(PROVIDER_TEXTS)('%s', (_name, status, dsn, reason, expected) => {
     expect(classify(status, dsn, reason).class).toBe(expected);
   });
@@ -122,7 +122,7 @@ const SISIMAI: Record<string, BounceClass> = {
 };
 
 /**
- * Where we knowingly disagree with sisimai, and why (each a rule of research/maillog.md §5):
+ * Where we knowingly disagree with sisimai, and why (each a rule of src/maillog/classify.ts):
  * a text matching one of these with sisimai's label -> our class is a documented difference.
  */
 const DOCUMENTED: { why: string; label: string; ours: BounceClass; re: RegExp }[] = [

@@ -254,7 +254,7 @@ export class RowTyper implements RecordWriter {
       out[pos++] = 0x7d;
     } else pos = writeDataFlags(out, pos, flags);
     out[pos++] = COMMA;
-    // FMCSA's own test records (research/fmcsa.md §2.7): never mailed by any later stage.
+    // FMCSA's own test records: never mailed by any later stage.
     const test =
       testName ||
       (phoneEnd - phoneStart === TEST_PHONE.length && equalsUpper(out, phoneStart, TEST_PHONE)) ||

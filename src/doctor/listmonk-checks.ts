@@ -16,7 +16,7 @@ import { fail, pass, type CheckOutcome } from './check.ts';
 import type { DoctorContext } from './context.ts';
 import { need, type CheckSpec } from './run-checks.ts';
 
-/** The oldest Listmonk whose API the client handles (research/listmonk.md §4 starts at v2). */
+/** The oldest Listmonk whose API the client handles: v2 (the auth and wire differences start there). */
 const OLDEST: ServerVersion = { major: 2, minor: 0, patch: 0, raw: 'v2.0.0' };
 
 export interface ListmonkFacts {

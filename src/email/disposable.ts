@@ -1,5 +1,5 @@
 /**
- * Disposable (throwaway) mailbox domains, from two maintained npm lists (research/mx.md §6), never
+ * Disposable (throwaway) mailbox domains, from two maintained npm lists, never
  * a hand-typed one: disposable-email-domains-js (curated upstream, low false positives) and
  * mailchecker (broader second opinion). A domain or any parent of it on either list is disposable,
  * as mailchecker itself matches. Upgrading either package updates the rule; no migration needed.

@@ -1,5 +1,5 @@
 /**
- * FMCSA's own test data in the census (research/fmcsa.md §2.7): records with phone 2025555555 or
+ * FMCSA's own test data in the census: records with phone 2025555555 or
  * the agency's name, flagged by ingest as carriers.is_test_record, and addresses that are test
  * data by themselves: `uat...@` (user-acceptance-test accounts) and FMCSA/DOT's own domains
  * (dot.gov and its subdomains, the dot.gov.test sandbox). None of these is a carrier to mail.

@@ -1,7 +1,7 @@
 /**
  * The Yahoo family by static list: domains whose mail Yahoo Inc. receives (Yahoo Mail, the AOL
- * brands, verizon.net) or filters (AT&T's domains), per ../shared/research/mx.md §3 tier A
- * (Thunderbird ISPDB @c6ad796 and the providers' own statements). One complaint or spam-trap hit
+ * brands, verizon.net) or filters (AT&T's domains), as the Thunderbird ISPDB (@c6ad796) and the
+ * providers' own statements confirm them. One complaint or spam-trap hit
  * there defers the IP at Yahoo and hurts Gmail and Microsoft reputation too, so these are never
  * mailed, and an allowlist entry cannot override them (src/rules/engine.ts).
  *

@@ -1,5 +1,5 @@
 /**
- * Blocklisting in Listmonk (research/listmonk.md §3.5), for addresses the bounce scrub
+ * Blocklisting in Listmonk, for addresses the bounce scrub
  * suppressed: Listmonk then stops mailing them from every list, older ones included. By id, in
  * chunks, via PUT /api/subscribers/blocklist (idempotent; every subscription becomes
  * unsubscribed). Addresses Listmonk does not know need nothing: no list can mail them.

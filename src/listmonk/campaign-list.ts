@@ -1,5 +1,5 @@
 /**
- * Reading campaigns by status, page by page (research/listmonk.md §2, §3.8): GET /api/campaigns
+ * Reading campaigns by status, page by page: GET /api/campaigns
  * takes `status` repeated (every version from v2.0), `no_body`, `order_by` (name|status|
  * created_at|updated_at) and lowercase `order`. An empty result answers page 0 and per_page 0, so
  * the loop ends on an empty or short page (measured against the per_page the server says it

@@ -1,5 +1,5 @@
 /**
- * Campaigns (research/listmonk.md §3.8). Listmonk always creates a draft; scheduling is a second
+ * Campaigns. Listmonk always creates a draft; scheduling is a second
  * call, PUT /api/campaigns/{id}/status {"status":"scheduled"}, allowed from draft or paused with a
  * send_at. Names are not unique, so idempotence is ours: find by exact name before creating.
  */

@@ -1,5 +1,5 @@
 /**
- * Bulk path: one CSV upload to /api/import/subscribers (research/listmonk.md §3.7). Listmonk runs
+ * Bulk path: one CSV upload to /api/import/subscribers. Listmonk runs
  * one import at a time per process, so we wait politely while another runs, name our upload
  * uniquely to recognise our own import in the shared status, poll until finished/failed, then
  * DELETE the state (needed before v2.5, harmless after). Imports report counts, not addresses, so

@@ -1,7 +1,7 @@
 /**
  * Lists. Names are not unique in Listmonk and `query=` goes through TO_TSQUERY (punctuation can
  * make a 500), so we read every list with `minimal=true&per_page=all` and match the exact name on
- * our side (research/listmonk.md §3.1).
+ * our side.
  */
 import type { ListmonkCore } from './core.ts';
 import { ListmonkApiError, ListmonkPermissionError } from './errors.ts';

@@ -1,5 +1,5 @@
 /**
- * Finding subscribers by e-mail (research/listmonk.md §3.3). `query=` is a SQL expression that
+ * Finding subscribers by e-mail. `query=` is a SQL expression that
  * needs `subscribers:sql_query` from v5; when the server refuses it we switch, for the rest of
  * this client's life, to the v5+ `search=` POSIX regex, which matches name OR email
  * case-insensitively, so every match is confirmed exactly on our side.

@@ -1,5 +1,5 @@
 /**
- * Reading opt-outs back from Listmonk through the documented API (research/listmonk.md §3.3, §4):
+ * Reading opt-outs back from Listmonk through the documented API:
  * subscribers blocklisted anywhere, and unsubscribed subscriptions on the given lists.
  *
  * What each version lets us ask (GET /api/subscribers):

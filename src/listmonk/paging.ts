@@ -1,5 +1,5 @@
 /**
- * Reading every page of GET /api/subscribers (research/listmonk.md §2, §3.3). The loop ends on a
+ * Reading every page of GET /api/subscribers. The loop ends on a
  * short page, measured against the `per_page` the server says it applied (a server that caps it
  * answers with the cap), rather than on `total`: `total` is counted by a second query, so rows
  * added or removed between the count and the pages would end the read early or late, and with

@@ -1,5 +1,5 @@
 /**
- * Listmonk's throttling settings (research/listmonk.md §3.9). The build only reads them
+ * Listmonk's throttling settings. The build only reads them
  * (`slidingWindowWarning` tells the operator when Listmonk would send faster than the warmup day's
  * hourly cap allows); it never writes. `writeSlidingWindow` is for an operator's explicit request
  * (`rampcap --apply`): PUT /api/settings replaces the whole document and re-execs the server, so it

@@ -1,5 +1,5 @@
 /**
- * Subscribers, one call per address (research/listmonk.md §3.2–3.5). Listmonk has no upsert, so:
+ * Subscribers, one call per address. Listmonk has no upsert, so:
  * POST with the list and preconfirmed; on 409 look the address up and PUT it onto the list.
  * Every step is idempotent, so a re-run after a crash (or a retried POST whose answer was lost)
  * converges without duplicates. Blocklisted subscribers and unsubscribed subscriptions are

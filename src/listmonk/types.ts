@@ -1,6 +1,6 @@
 /**
- * Hand-written wire types for the endpoints we use (research/listmonk.md §3). The OpenAPI spec is
- * wrong in places (§5), so these follow the Go handlers. Only the fields we read are required.
+ * Hand-written wire types for the endpoints we use. The OpenAPI spec is
+ * wrong in places, so these follow the Go handlers. Only the fields we read are required.
  */
 
 export interface PageResults<T> {

@@ -1,5 +1,5 @@
 /**
- * Which Listmonk we talk to decides the auth scheme and a few behaviours (research/listmonk.md §4):
+ * Which Listmonk we talk to decides the auth scheme and a few behaviours:
  * v2/v3 Basic auth with the admin and 401 on failure; v4+ API users with `token user:token` and
  * 403; v2.0–2.1 answer 200 instead of 409 on a duplicate; `search=` exists from v5; an import's
  * state must be DELETEd before the next one before v2.5.

@@ -1,6 +1,6 @@
 /**
- * Text rules of the classifier, first match wins. Sources of every provider text are in
- * research/maillog.md §4; the order encodes "Postfix-local facts, then provider texts, then generic
+ * Text rules of the classifier, first match wins. Each provider text is one that provider's servers
+ * are known to send (test/maillog-classify.test.ts holds them); the order encodes "Postfix-local facts, then provider texts, then generic
  * wording". Texts are matched after normalizeReason() (continuation codes joined).
  */
 import type { BounceClass } from './classify.ts';

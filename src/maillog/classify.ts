@@ -1,5 +1,6 @@
 /**
- * Bounce/deferral classification (research/maillog.md §4–§5, ../shared/domain.md).
+ * Bounce/deferral classification: the class of one deferral or bounce, which decides whether the
+ * policies may suppress (a transient failure is never a permanent verdict).
  *
  * Order of evidence: Postfix's own texts (DNS, connect, TLS), then provider texts, then generic
  * wording, then the enhanced status code (dsn, or a `#5.1.1` written in the text), then the SMTP

@@ -1,5 +1,5 @@
 /**
- * The delivery-attempt line of log_adhoc() (research/maillog.md §1.4):
+ * The delivery-attempt line of log_adhoc():
  *   QID: to=<R>[, orig_to=<O>], relay=X[, conn_use=N], delay=D, delays=a/b/c/d[, tls=F], dsn=X.Y.Z, status=S (REASON)
  * Fields are read as key=value pairs up to `status=`, never by position: Postfix 3.11 added `tls=`
  * before `dsn=`, and anonymised or CSV-exported logs drop the angle brackets or leave quotes.

@@ -1,5 +1,5 @@
 /**
- * Which files to read, in which order, and how to recognise one again (research/maillog.md §3).
+ * Which files to read, in which order, and how to recognise one again.
  *
  * Rotation sets: `mail.log`, `mail.log.1` (uncompressed: delaycompress), `mail.log.2.gz`…, the
  * dateext forms `mail.log-20260617[.gz]`, and postfix's own `mail.log.20260617-000000[.gz]`.

@@ -1,5 +1,5 @@
 /**
- * One mail.log line split into syslog header, program tag and message (research/maillog.md §1.1–1.3).
+ * One mail.log line split into syslog header, program tag and message.
  *
  * Accepted headers: RFC 3339 (`2023-03-14T00:00:31.185246+01:00 host tag: msg`), traditional and
  * postlogd (`Jun  7 19:31:19 host …`, `Jun 07 …`), busybox (`3:03:59 host mail.info tag: …`, no

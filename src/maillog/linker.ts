@@ -1,6 +1,6 @@
 /**
  * The message linker: turns the records of mail.log lines (parse.ts) into delivery outcomes that
- * know their message (research/maillog.md §2). It is the stateful half of reading a log: parsing
+ * know their message. It is the stateful half of reading a log: parsing
  * is per line and may run in another thread (parse-worker.ts); linking needs the records in order.
  * State is kept per (host, syslog instance, queue id) only while the message is open — from smtpd
  * `client=`/pickup to qmgr `removed` — so memory follows the queue, not the file. Short queue ids are reused, which is why `removed` resets the key.

@@ -1,5 +1,5 @@
 /**
- * Syslog timestamps of research/maillog.md §1.1, turned into epoch milliseconds.
+ * Syslog timestamps of mail.log headers, turned into epoch milliseconds.
  *
  * - RFC 3339 (Debian 12 rsyslog, journalctl short-iso): exact, offset included (`+01:00` or `+0100`).
  * - Traditional `Mmm dd HH:MM:SS` (rsyslog/syslog-ng, space- or zero-padded day) and postlogd's

@@ -1,5 +1,5 @@
 /**
- * Who runs a domain's mailboxes, judged from its MX hosts (research/mx.md §2). This is the one
+ * Who runs a domain's mailboxes, judged from its MX hosts. This is the one
  * suffix table of the project: the MX check classifies domains with it, and the bounce scrub
  * attributes relay hosts of mail.log lines with it. Pure data and pure functions: importing this
  * module has no side effects.

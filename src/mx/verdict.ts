@@ -1,5 +1,5 @@
 /**
- * Can a domain receive mail? The decision table of research/mx.md §0, over the resolver:
+ * Can a domain receive mail? The decision table, over the resolver:
  * - deliverable: MX hosts of which at least one resolves to a public address, or no MX (NODATA) but
  *   the domain itself has a public A/AAAA (the implicit MX of RFC 5321 §5.1);
  * - dead (with a reason): NXDOMAIN, null MX (RFC 7505), no MX and no address, every MX host missing

@@ -1,5 +1,6 @@
 /**
- * Exclusion reason codes: a contract with users, cron jobs and other tools (../shared/design.md).
+ * Exclusion reason codes: a contract with users, cron jobs and other tools (`explain`, `--json`,
+ * the email_reasons table).
  * An address is eligible only when no code applies. Never rename one; add new ones at the end.
  */
 export const REASON_CODES = [

@@ -9,7 +9,7 @@ const rampStep = z.strictObject({
   daily: z.number().int().positive(),
 });
 
-/** `warmup` section: the ramp of ../shared/domain.md by default. */
+/** `warmup` section: by default the firm's ramp for these IPs (below), under ABSOLUTE_DAILY_CEILING. */
 export const warmupConfigSchema = z
   .strictObject({
     /** AUDIENCE_WARMUP_START: YYYY-MM-DD, an RFC 3339 time, or a path to a file holding epoch seconds. */

@@ -121,7 +121,7 @@ describe('RowTyper: field lengths (FIELD_MAX_BYTES)', () => {
   });
 
   it('the limits are well above the widths of FMCSA\'s own layout', () => {
-    // L&I "Carrier" dataset definitions (research/fmcsa.md): legal name 120, DBA 60, street 50, city 30, ZIP 10, phone 14.
+    // L&I "Carrier" dataset definitions: legal name 120, DBA 60, street 50, city 30, ZIP 10, phone 14.
     const layout = { legal_name: 120, dba_name: 60, phy_street: 50, mail_street: 50, phy_city: 30, mail_city: 30, phy_zip: 10, mail_zip: 10, phone: 14 } as const;
     for (const [field, width] of Object.entries(layout)) expect(FIELD_MAX_BYTES[field as keyof typeof layout]!, field).toBeGreaterThanOrEqual(2 * width);
     expect(FIELD_MAX_BYTES.email_raw).toBeGreaterThanOrEqual(4 * 254);

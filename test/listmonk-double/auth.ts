@@ -1,5 +1,5 @@
 /**
- * Authentication and permissions of the double, by version (research/listmonk.md §1):
+ * Authentication and permissions of the double, by version:
  * - ≤ v3: Basic auth with the single admin from config.toml; 401 + WWW-Authenticate on failure;
  *   no auth at all when no admin is configured; no permissions.
  * - v4+: API users. `Authorization: token user:token` or `Basic base64(user:token)` (scheme names
@@ -24,12 +24,12 @@ export interface DoubleUser {
   /**
    * v4+: the admin_username/admin_password still in config.toml, accepted as an API credential: a
    * Super Admin role id with no permissions, so every pm() guard passes but list filtering, which
-   * reads the permissions, drops every list (research/listmonk.md §1, issue #2111).
+   * reads the permissions, drops every list (knadh/listmonk issue #2111).
    */
   legacy?: boolean;
 }
 
-/** What an API user for the pipeline needs (research/listmonk.md §1), without sql_query. */
+/** What an API user for the pipeline needs, without sql_query. */
 export const PIPELINE_PERMS = [
   'lists:get_all',
   'lists:manage_all',

@@ -1,5 +1,5 @@
 /**
- * Wire conventions of the double (research/listmonk.md §2): success is 200 `{"data": …}`, errors
+ * Wire conventions of the double: success is 200 `{"data": …}`, errors
  * are `{"message": …}` with the status; JSON bodies need a JSON content type (415 otherwise);
  * pagination with `page`/`per_page` (default 20, no upper bound, `all` → every row, per_page 0).
  */

@@ -1,5 +1,5 @@
 /**
- * The importer of the double (research/listmonk.md §3.7): one import per process;
+ * The importer of the double: one import per process;
  * none → importing → finished | failed; a DELETE while importing → stopping → finished; a DELETE
  * otherwise resets to none. Rows are committed in batches of 10,000 (`imported` moves in those
  * steps); a database error on a row rolls back its batch and fails the import. Blocklisted

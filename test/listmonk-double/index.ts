@@ -18,7 +18,7 @@
  * ```
  * Versions: ≤ v3 Basic admin (`admin` option, null = no auth); v4+ API users (`users`).
  * For benchmarks, `startDoubleInWorker(options, latencyMs)` runs it in its own thread.
- * Modelled: the endpoints of research/listmonk.md §3.1–3.9 that the pipeline uses (lists,
+ * Modelled: the endpoints of Listmonk's API that the pipeline uses (lists,
  * subscribers incl. lookup/lists/blocklist, import, campaigns, settings, config/about/health).
  * Also: the API user's profile (its role's permissions; `legacy` users are config.toml's admin on
  * v4+) and reading templates by id.

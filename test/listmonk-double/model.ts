@@ -1,7 +1,7 @@
 /**
  * In-memory data of the Listmonk test double: what Listmonk keeps in PostgreSQL (lists,
  * subscribers, subscriptions, campaigns, settings) plus the importer's in-process state.
- * A test fixture: it reproduces the behaviour documented in ../shared/research/listmonk.md.
+ * A test fixture: it reproduces Listmonk's behaviour as its Go handlers implement it (knadh/listmonk cmd/).
  */
 import { randomUUID } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 /**
- * The API user's own profile and the templates (research/listmonk.md §1; cmd/users.go
+ * The API user's own profile and the templates (cmd/users.go
  * GetUserProfile, cmd/templates.go in knadh/listmonk): what `audience doctor` reads to judge
  * permissions and the configured campaign template.
  */

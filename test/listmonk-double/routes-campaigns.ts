@@ -1,4 +1,4 @@
-/** /api/campaigns (research/listmonk.md §3.8): drafts on create, the status transition table. */
+/** /api/campaigns: drafts on create, the status transition table. */
 import type { Env, Req, Route } from './context.ts';
 import { badRequest, intArray, paging, pathId, slice, sortRows, str } from './http-util.ts';
 import type { CampaignRow, CampaignStatus } from './model.ts';

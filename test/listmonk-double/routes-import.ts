@@ -1,4 +1,4 @@
-/** /api/import/subscribers (research/listmonk.md §3.7; handler order as in cmd/import.go). */
+/** /api/import/subscribers (handler order as in cmd/import.go). */
 import yauzl from 'yauzl';
 import type { Env, Req, Route } from './context.ts';
 import { badRequest, HttpError } from './http-util.ts';

@@ -1,4 +1,4 @@
-/** /api/lists (research/listmonk.md §3.1). */
+/** /api/lists. */
 import type { Route } from './context.ts';
 import { badRequest, HttpError, paging, pathId, slice, sortRows, str } from './http-util.ts';
 import type { ListRow } from './model.ts';

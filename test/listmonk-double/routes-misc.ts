@@ -1,4 +1,4 @@
-/** Server info, health, settings (research/listmonk.md §2, §3.9, §4) and the public unsubscribe page. */
+/** Server info, health, settings and the public unsubscribe page. */
 import { Unwrapped, type Route } from './context.ts';
 import { badRequest, HttpError } from './http-util.ts';
 import { keepSecrets, maskedSettings } from './settings.ts';

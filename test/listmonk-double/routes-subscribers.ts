@@ -1,4 +1,4 @@
-/** /api/subscribers (research/listmonk.md §3.2–3.6). */
+/** /api/subscribers. */
 import type { Env, Req, Route } from './context.ts';
 import { badRequest, HttpError, intArray, paging, pathId, slice, sortRows, str } from './http-util.ts';
 import type { SubscriberRow, SubStatus, SubscriptionStatus } from './model.ts';

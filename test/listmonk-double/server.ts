@@ -1,6 +1,6 @@
 /**
  * An in-process HTTP double of Listmonk (node:http on 127.0.0.1, random port) that behaves as
- * ../shared/research/listmonk.md §0–§3 documents: `{data}` / `{message}` envelopes, 400 for not
+ * Listmonk's Go handlers do: `{data}` / `{message}` envelopes, 400 for not
  * found, 404 JSON for unknown /api routes, 405, 409 on duplicate e-mails, silent list filtering by
  * the API user's permissions, the import state machine, drafts then scheduled, auth by version.
  * Test hooks: latency, 5xx, hangs, a crash point, a request log and counters. Not product code.

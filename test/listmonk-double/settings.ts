@@ -1,5 +1,5 @@
 /**
- * The settings document of the double by version (research/listmonk.md §3.9; knadh/listmonk
+ * The settings document of the double by version (knadh/listmonk
  * cmd/settings.go and schema.sql at each tag from v2.0.0 to v6.2.0):
  * - a fresh install has two SMTP servers and one bounce mailbox with the password "password" and
  *   no uuid, no messenger, and every other secret empty;

@@ -1,4 +1,4 @@
-/** Version of the Listmonk the double impersonates: gates the behaviours that differ (research §4). */
+/** Version of the Listmonk the double impersonates: gates the behaviours that differ between versions. */
 export interface Version {
   major: number;
   minor: number;

@@ -290,5 +290,4 @@ export class RowTyper implements RecordWriter {
   private literal(buf: Buffer): string {
     return sqlLiteral(buf, this.cs, this.ce, this.quoted, this.encoding);
   }
-
 }

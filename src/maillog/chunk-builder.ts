@@ -63,12 +63,10 @@ export class ChunkBuilder {
   /** Index of the next NUL byte in the chunk's buffer at or after the line being parsed; Infinity when none. */
   protected nul = Infinity;
 
-
   /** Traditional timestamps of the next lines take their year from this file's clock. */
   beginFile(clock: TraditionalClock): void {
     this.clock = clock;
   }
-
 
   protected take(lines: number, endOffset: number): ParsedChunk {
     const out: ParsedChunk = {
@@ -211,10 +209,10 @@ export class ChunkBuilder {
     }
     return t;
   }
+
   /** Counts the line being parsed as skipped, and keeps its text when asked. */
   protected skip(reason: SkipReason, lineNo: number): void {
     this.counts[reason]++;
     if (this.keepSkipped) this.skipped.push({ line: lineNo, reason, raw: rawLine(this.lb, this.lStart, this.lEnd) });
   }
-
 }

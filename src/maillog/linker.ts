@@ -162,7 +162,6 @@ export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<
     return p.lines;
   }
 
-
   private injected(qid: string, ip: string | null, ts: number): void {
     this.counts.received++;
     // A reused short qid starts a new message.

@@ -95,11 +95,11 @@ insert into opt_outs (address, kind, source, seen_at, run_id)
 select address, case when id % 2 = 0 then 'blocklisted' else 'unsubscribed' end, 'sync', date '${BENCH_DATE}' - 10, 1
 from emails where id % 6 = 3 and id % 7 = 0 and id < 400000;
 
-update mx_domains set mx_hosts = array['mx.shared-host.test'], mx_preferences = array[10] where domain like 'carrier%' and (substr(domain, 8, length(domain) - 12)::int) % 100 = 42;
+update mx_domains set mx_hosts = array['mx.shared-host.test'], mx_preferences = array[10] where domain like 'carrier%' and (substr(domain, 8, length(domain) - 12)::int) % 100 = 60;
 
 insert into holds (scope, provider, domain, mx_host, reason, detail, evidence, starts_at, until)
 values ('provider', 'microsoft365', null, null, 'rate_limited', 'bench', '{}'::jsonb, date '${BENCH_DATE}' - 1, date '${BENCH_DATE}' + 2),
-       ('domain', null, 'carrier142.test', 'mx.shared-host.test', 'reputation_block', 'bench', '{}'::jsonb, date '${BENCH_DATE}' - 1, date '${BENCH_DATE}' + 3);
+       ('domain', null, 'carrier160.test', 'mx.shared-host.test', 'reputation_block', 'bench', '{}'::jsonb, date '${BENCH_DATE}' - 1, date '${BENCH_DATE}' + 3);
 
 analyze;
 `;

@@ -30,20 +30,25 @@ export type PlanDay = DayCap & { eligible: Record<string, number>; eligibleTotal
 export type JudgedPlanDay = PlanDay & Omit<Eligibility, 'eligible'>;
 
 export async function planDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<PlanDay[]> {
-  return (await judgedPlanDays(db, config, start, segments, rules, from, days, now)).map(({ candidates: _c, excluded: _e, ...day }) => day);
+  return (await judgeRamp(db, config, start, segments, rules, from, days, now, false)).map(({ candidates: _c, excluded: _e, ...day }) => day);
 }
 
 /** planDays with each day's candidates and exclusion counts (the report shows today's reasons). */
-export async function judgedPlanDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<JudgedPlanDay[]> {
+export function judgedPlanDays(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date): Promise<JudgedPlanDay[]> {
+  return judgeRamp(db, config, start, segments, rules, from, days, now, true);
+}
+
+/** With `reasons` false the exclusion counts per code are left empty (`plan` does not show them). */
+async function judgeRamp(db: Kysely<Database>, config: Config, start: WarmupStart, segments: readonly Segment[], rules: readonly ExclusionRule[], from: string, days: number, now: Date, reasons: boolean): Promise<JudgedPlanDay[]> {
   const caps = rampAhead(config.warmup, start, from, days);
   // Each segment takes at most one bit per day of a batch, all within one bigint.
   const batch = Math.max(1, Math.min(MAX_JUDGED_DAYS, Math.floor(MAX_JUDGED_DAYS / Math.max(1, segments.length))));
   const out: JudgedPlanDay[] = [];
-  for (let i = 0; i < caps.length; i += batch) out.push(...(await judgeDays(db, config, segments, rules, caps.slice(i, i + batch), now)));
+  for (let i = 0; i < caps.length; i += batch) out.push(...(await judgeDays(db, config, segments, rules, caps.slice(i, i + batch), now, reasons)));
   return out;
 }
 
-async function judgeDays(db: Kysely<Database>, config: Config, segments: readonly Segment[], rules: readonly ExclusionRule[], caps: readonly DayCap[], now: Date): Promise<JudgedPlanDay[]> {
+async function judgeDays(db: Kysely<Database>, config: Config, segments: readonly Segment[], rules: readonly ExclusionRule[], caps: readonly DayCap[], now: Date, reasons: boolean): Promise<JudgedPlanDay[]> {
   const dates = caps.map((c) => c.date);
   dates.forEach((d, i) => {
     if (d !== addDays(dates[0]!, i)) throw new RangeError(`judgeDays: the days must follow each other, got ${dates.join(', ')}`);
@@ -51,32 +56,31 @@ async function judgeDays(db: Kysely<Database>, config: Config, segments: readonl
   return db.transaction().execute(async (trx) => {
     await tuneSelection(trx);
     const { evaluations, bits } = segmentEvaluations(trx, config, segments, dates);
-    // Every carrier in some segment on some day, with the evaluations that list it.
-    await sql`create temp table plan_carriers on commit drop as
-      select dot_number, bit_or(bit) as mask
-      from (${sql.join(evaluations.map((q, i) => sql`select t.dot_number, ${String(1n << BigInt(i))}::bigint as bit from (${q}) t`), sql` union all `)}) s
-      group by dot_number`.execute(trx);
+    // Every address of a carrier in some segment on some day, with the evaluations that list it
+    // (grouped on the ids first: the addresses' text is joined once per address, not per carrier).
     await createCandidates(
       trx,
-      sql`select e.id as email_id, e.address as email, e.domain, bit_or(p.mask) as mask
-          from pg_temp.plan_carriers p
-          join carrier_emails ce on ce.dot_number = p.dot_number
-          join emails e on e.id = ce.email_id
-          group by e.id`,
+      sql`select e.id as email_id, e.address as email, e.domain, m.mask
+          from (select ce.email_id, bit_or(s.bit) as mask
+                from (${sql.join(evaluations.map((q, i) => sql`select t.dot_number, ${String(1n << BigInt(i))}::bigint as bit from (${q}) t`), sql` union all `)}) s
+                join carrier_emails ce on ce.dot_number = s.dot_number
+                group by ce.email_id) m
+          join emails e on e.id = m.email_id`,
     );
     await evaluateExclusionsOnDays(trx, { config, now }, rules, dates);
-    await sql`create temp table plan_hits on commit drop as
-      select email_id, code, bit_or(days) as days from pg_temp.exclusion_day_hits group by email_id, code`.execute(trx);
     // Candidates grouped by the evaluations that list them and the days anything excludes them on.
     const groups = await sql<{ mask: string; days: string; n: number }>`
       select c.mask::text as mask, coalesce(x.days, 0)::text as days, count(*)::int as n
       from pg_temp.candidates c
-      left join (select email_id, bit_or(days) as days from pg_temp.plan_hits group by email_id) x on x.email_id = c.email_id
+      left join (select email_id, bit_or(days) as days from pg_temp.exclusion_day_hits group by email_id) x on x.email_id = c.email_id
       group by 1, 2`.execute(trx);
-    const byCode = await sql<{ code: ReasonCode; mask: string; days: string; n: number }>`
-      select h.code, c.mask::text as mask, h.days::text as days, count(*)::int as n
-      from pg_temp.plan_hits h join pg_temp.candidates c on c.email_id = h.email_id
-      group by 1, 2, 3`.execute(trx);
+    const byCode = reasons
+      ? await sql<{ code: ReasonCode; mask: string; days: string; n: number }>`
+          select h.code, c.mask::text as mask, h.days::text as days, count(*)::int as n
+          from (select email_id, code, bit_or(days) as days from pg_temp.exclusion_day_hits group by email_id, code) h
+          join pg_temp.candidates c on c.email_id = h.email_id
+          group by 1, 2, 3`.execute(trx)
+      : { rows: [] };
     return caps.map((cap, d) => {
       const day = bits[d]!;
       const any = day.reduce((a, b) => a | b, 0n);

@@ -10,7 +10,9 @@
  * generator would make now; BENCH_REGENERATE=1 makes it again.
  *
  * Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), BENCH_RUNS (default 3: each
- * command runs that many times; the median is held against the target, min–max printed).
+ * command runs that many times after one unmeasured run; the median is held against the target,
+ * min–max printed). Arguments keep only the commands whose name contains one of them
+ * (`npm run bench:startup` is `help explain`).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

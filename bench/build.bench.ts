@@ -19,6 +19,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { scratchDatabase } from './scratch-db.ts';
+import { BENCH_DATE, GENERATE } from './carrier-universe.ts';
 import { segmentBuild } from '../pipelines/segment-build.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
@@ -29,54 +30,9 @@ import { DEFAULT_USER } from '../test/listmonk-double/index.ts';
 
 const CARRIERS = Number(process.env.BENCH_CARRIERS ?? 2_000_000);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 20);
-const DATE = '2026-11-28';
+const DATE = BENCH_DATE;
 
 
-/**
- * A census-shaped universe: 95% active, 76% with an address; a quarter at gmail.com, some Yahoo
- * family and consumer Outlook, the rest on 200k company domains with MX verdicts (google,
- * microsoft365, other; 3% dead, 2% unknown); MCS-150 dates spread over four years so about a third
- * are overdue; 1 in 400 addresses suppressed. Pseudo-random but deterministic (hash of the row).
- */
-const GENERATE = (n: number) => `
-insert into carriers (dot_number, legal_name, status, mcs150_date, add_date, phy_state, power_units,
-                      source_format, source_file, source_line, first_run_id, changed_run_id)
-select 1000000 + g, 'CARRIER ' || g || ' LLC', case when g % 20 = 0 then 'inactive' else 'active' end,
-       case when g % 13 = 0 then null else date '${DATE}' - ((g::bigint * 2654435761) % 1500)::int end,
-       date '${DATE}' - ((g::bigint * 40503) % 9000)::int,
-       'TX', (g % 40) + 1, 'bench', 'bench', g, 0, 0
-from generate_series(1, ${n}) g;
-
-insert into emails (id, address, local_part, domain, valid, carrier_count, normalizer_version)
-overriding system value
-select g, 'd' || g || '@' || dom, 'd' || g, dom, true, 1, 1
-from (select g, case when g % 100 < 25 then 'gmail.com'
-                     when g % 100 < 32 then 'yahoo.com'
-                     when g % 100 < 35 then 'aol.com'
-                     when g % 100 < 40 then 'hotmail.com'
-                     else 'carrier' || ((g::bigint * 7919) % 200000) || '.test' end as dom
-      from generate_series(1, ${n}) g where g % 25 < 19) s;
-select setval(pg_get_serial_sequence('emails', 'id'), ${n} + 1);
-
-insert into carrier_emails (dot_number, email_id, position)
-select 1000000 + id, id, 1 from emails;
-
-insert into mx_domains (domain, verdict, reason, provider, mx_hosts, mx_preferences, checked_at, expires_at, source)
-select 'carrier' || i || '.test',
-       case when i % 100 < 3 then 'dead' when i % 100 < 5 then 'unknown' else 'deliverable' end,
-       case when i % 100 < 3 then 'nxdomain' when i % 100 < 5 then 'timeout' else 'mx' end,
-       case when i % 100 < 5 then null when i % 100 < 20 then 'google' when i % 100 < 35 then 'microsoft365' else 'other' end,
-       '{}'::text[], '{}'::int[], now(), now() + interval '7 days', 'import'
-from generate_series(0, 199999) i
-union all
-select d, 'deliverable', 'mx', null, '{}'::text[], '{}'::int[], now(), now() + interval '7 days', 'import'
-from unnest(array['gmail.com', 'yahoo.com', 'aol.com', 'hotmail.com']) d;
-
-insert into suppressions (kind, value, reason, source, evidence, first_seen, last_seen)
-select 'address', address, 'recipient_invalid', 'scrub', '{}'::jsonb, now(), now() from emails where id % 400 = 7;
-
-analyze;
-`;
 
 /** Starts the double in a child process (bench/listmonk-double-server.ts) and returns its URL. */
 async function startDouble() {

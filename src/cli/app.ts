@@ -4,12 +4,10 @@
  */
 import type { Command } from 'commander';
 import { startingAt, systemClock, type Clock } from '../clock.ts';
-import { loadConfig, type Config, type ConfigOverrides } from '../config.ts';
+import type { Config, ConfigOverrides } from '../config.ts';
 import type { StageContext } from '../context.ts';
-import { ensureMigrated } from '../db/migrate.ts';
 import { FindingsError } from '../errors.ts';
-import { openStore } from '../db/store.ts';
-import { createOutput, type Output } from './output.ts';
+import type { Output } from './output.ts';
 
 export interface GlobalOptions {
   json: boolean;
@@ -45,6 +43,14 @@ export async function runCommand<S extends object>(
   body: (ctx: StageContext) => Promise<S>,
   human?: (s: S) => string,
 ): Promise<S> {
+  // Loaded here, not at the top: every command module imports this file, and `audience --help`
+  // must not pay for zod, pg, Kysely and the progress bars it never uses.
+  const [{ loadConfig }, { ensureMigrated }, { openStore }, { createOutput }] = await Promise.all([
+    import('../config.ts'),
+    import('../db/migrate.ts'),
+    import('../db/store.ts'),
+    import('./output.ts'),
+  ]);
   const g = globalOptions(cmd);
   const out = opts.out ?? createOutput({ json: Boolean(g.json), verbose: Boolean(g.verbose), quiet: Boolean(g.quiet) });
   const config: Config = loadConfig({ env: opts.env, cwd: opts.cwd, configPath: g.config, overrides: opts.overrides });

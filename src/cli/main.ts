@@ -6,7 +6,6 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, InternalError, isAudienceError } from '../errors.ts';
 import { COMMANDS } from '../commands/index.ts';
 import { terminalText } from '../text/control-chars.ts';
-import { jsonText } from './output.ts';
 
 export function buildProgram(): Command {
   const program = new Command('audience')
@@ -58,6 +57,8 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (e) {
+    // Loaded on failure only: output.ts brings the progress bars, which `--help` never needs.
+    const { jsonText } = await import('./output.ts');
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
       if (json) process.stdout.write(jsonText({ command: commandName(argv, program), ok: false, exitCode: EXIT.usage, error: { phase: 'usage', message: e.message } }) + '\n');

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { renderBuild } from '../push/summary.ts';
 import { runCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
-import { SEGMENTS } from '../segments/index.ts';
+import { SEGMENT_NAMES } from '../segments/names.ts';
 
 interface BuildFlags {
   onlySegment?: string[];
@@ -25,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('build')
     .description("select today's best eligible carriers per segment within the warmup cap and push them to Listmonk lists (and campaigns)")
-    .addOption(new Option('--only-segment <name...>', `only these segments (${SEGMENTS.map((s) => s.name).join(', ')}); repeatable or comma-separated`))
+    .addOption(new Option('--only-segment <name...>', `only these segments (${SEGMENT_NAMES.join(', ')}); repeatable or comma-separated`))
     .addOption(new Option('--max-per-segment <n>', "at most N addresses per segment for the date (the date's total, re-runs included)"))
     .addOption(new Option('--date <YYYY-MM-DD>', 'send date (default: today in AUDIENCE_TZ)'))
     .addOption(new Option('--send-hour <h>', 'schedule a campaign per segment list at this hour (0–23, AUDIENCE_TZ) on --date'))

@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { runCommand } from '../cli/app.ts';
-import { splitList } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { parseServer } from '../mx/servers.ts';
 import type { MxCheckSummary } from '../mx/stage.ts';
@@ -74,6 +73,7 @@ Examples:
   audience check-mx --export mx-verdicts.csv`,
     )
     .action(async (opts: CheckMxFlags, cmd: Command) => {
+      const { splitList } = await import('../config.ts');
       const dnsServers = opts.dns !== undefined ? splitList(opts.dns) : undefined;
       if (opts.dns !== undefined && !dnsServers?.length) throw new UsageError('--dns needs at least one HOST:PORT');
       // Refuse bad flags before opening the database.

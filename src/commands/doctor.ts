@@ -1,6 +1,5 @@
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../cli/app.ts';
-import { createOutput } from '../cli/output.ts';
 import { FindingsError, UsageError } from '../errors.ts';
 
 export function register(program: Command): void {
@@ -36,6 +35,7 @@ Examples:
           maillogMaxAgeHours: positive('--maillog-max-age', opts.maillogMaxAge),
         },
       };
+      const { createOutput } = await import('../cli/output.ts');
       const out = createOutput({ json: Boolean(g.json), verbose: Boolean(g.verbose), quiet: Boolean(g.quiet) });
       const { doctor, renderDoctor } = await import('../../pipelines/doctor.ts');
       const summary = await doctor({ configPath: g.config, overrides });

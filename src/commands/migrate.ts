@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
 import { globalOptions } from '../cli/app.ts';
-import { createOutput } from '../cli/output.ts';
-import { loadConfig } from '../config.ts';
-import { migrate, migrationStatus } from '../db/migrate.ts';
-import { openStore, redactUrl } from '../db/store.ts';
 
 export function register(program: Command): void {
   program
@@ -12,6 +8,12 @@ export function register(program: Command): void {
     .option('--status', 'only list applied and pending migrations')
     .addHelpText('after', '\nExamples:\n  audience migrate\n  DATABASE_URL=postgres://postgres@127.0.0.1:5432/audience audience migrate --status --json')
     .action(async (opts: { status?: boolean }, cmd: Command) => {
+      const [{ createOutput }, { loadConfig }, { migrate, migrationStatus }, { openStore, redactUrl }] = await Promise.all([
+        import('../cli/output.ts'),
+        import('../config.ts'),
+        import('../db/migrate.ts'),
+        import('../db/store.ts'),
+      ]);
       const g = globalOptions(cmd);
       const out = createOutput({ json: Boolean(g.json), quiet: Boolean(g.quiet) });
       const config = loadConfig({ configPath: g.config });

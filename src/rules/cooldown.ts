@@ -37,4 +37,26 @@ export const cooldown: ExclusionRule = {
         and l.send_date <> ${ctx.date}::date
         and l.send_date between ${ctx.date}::date - ${days}::int and ${ctx.date}::date + ${days}::int`;
   },
+  hitDays(ctx, days) {
+    // Each ledger row cools the days within cooldownDays of its date except its own: bits lo..hi
+    // of the plan's days (days[i] = days[0] + i), minus the row's own day when it is one of them.
+    const n = ctx.config.build.cooldownDays;
+    const first = days[0]!;
+    const last = days[days.length - 1]!;
+    return sql`
+      select email_id, bit_or(mask)::text as days from (
+        select c.email_id,
+               ((1::bigint << (hi + 1)) - (1::bigint << lo))
+                 & ~(case when own between 0 and ${days.length - 1}::int then 1::bigint << own else 0::bigint end) as mask
+        from pg_temp.candidates c
+        join push_ledger l on l.address = c.email
+        cross join lateral (select greatest(0, (l.send_date - ${n}::int) - ${first}::date) as lo,
+                                   least(${days.length - 1}::int, (l.send_date + ${n}::int) - ${first}::date) as hi,
+                                   l.send_date - ${first}::date as own) r
+        where l.status in ('reserved', 'pushed')
+          and l.send_date between ${first}::date - ${n}::int and ${last}::date + ${n}::int
+      ) m
+      where mask <> 0
+      group by email_id`;
+  },
 };

@@ -54,6 +54,57 @@ export function allowlistedAddresses(ctx: RuleContext): string[] {
   return ctx.config.email.allowlist.map(normalizeAddress).filter((a) => a.valid).map((a) => a.address);
 }
 
+/** A `where` on a rule's hits `h`: an email.allowlist entry is spared the rules it may override. */
+function skipAllowlisted(rule: ExclusionRule, allowlist: string[]): RawBuilder<unknown> {
+  return allowlist.length && !ALLOWLIST_NEVER_OVERRIDES.has(rule.code)
+    ? sql`where not exists (select 1 from pg_temp.candidates a where a.email_id = h.email_id and a.email = any(${allowlist}::text[]))`
+    : sql``;
+}
+
+/** The most send dates evaluateExclusionsOnDays judges at once (bits of a bigint, the sign bit spared). */
+export const MAX_JUDGED_DAYS = 62;
+
+/**
+ * Every rule over `candidates` for several consecutive send dates at once, into the temp table
+ * `exclusion_day_hits (email_id, code, days)`: bit i of `days` set when the rule excludes the address
+ * on days[i]. What evaluateExclusions would say date by date, without judging the candidates once
+ * per date: a rule whose SQL is the same for every date (all but the cooldown: suppressions, holds
+ * and verdicts are judged at the run's clock, not the send date's) runs once for all of them; a
+ * date-dependent rule through its hitDays() in one statement, or, without one, date by date.
+ */
+export async function evaluateExclusionsOnDays(
+  trx: Transaction<Database>,
+  ctx: Omit<RuleContext, 'date'>,
+  rules: readonly ExclusionRule[],
+  days: readonly string[],
+): Promise<void> {
+  if (days.length < 1 || days.length > MAX_JUDGED_DAYS) throw new RangeError(`evaluateExclusionsOnDays: 1 to ${MAX_JUDGED_DAYS} days, got ${days.length}`);
+  await sql`drop table if exists pg_temp.exclusion_day_hits`.execute(trx);
+  await sql`create temp table exclusion_day_hits (email_id bigint not null, code text not null, days bigint not null) on commit drop`.execute(trx);
+  const allowlist = allowlistedAddresses({ ...ctx, date: days[0]! });
+  const every = (1n << BigInt(days.length)) - 1n;
+  // Two dates give the same hits when the rule's compiled SQL and parameters are the same for both.
+  const compiled = (q: RawBuilder<unknown>) => {
+    const c = q.compile(trx);
+    return `${c.sql}\u0000${JSON.stringify(c.parameters)}`;
+  };
+  for (const rule of rules) {
+    const perDay = days.map((date) => rule.hits({ ...ctx, date }));
+    const skip = skipAllowlisted(rule, allowlist);
+    if (perDay.every((q) => compiled(q) === compiled(perDay[0]!))) {
+      await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
+        select h.email_id, ${rule.code}, ${String(every)}::bigint from (${perDay[0]!}) as h ${skip}`.execute(trx);
+    } else if (rule.hitDays) {
+      await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
+        select h.email_id, ${rule.code}, h.days::bigint from (${rule.hitDays({ ...ctx, date: days[0]! }, days)}) as h ${skip}`.execute(trx);
+    } else {
+      for (const [i, q] of perDay.entries())
+        await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
+          select h.email_id, ${rule.code}, ${String(1n << BigInt(i))}::bigint from (${q}) as h ${skip}`.execute(trx);
+    }
+  }
+}
+
 /**
  * Runs every rule over `candidates` into the temp table `exclusion_hits (email_id, code, detail,
  * since)`. Returns the number of excluded addresses per code (an address can count under
@@ -68,12 +119,8 @@ export async function evaluateExclusions(
   await sql`create temp table exclusion_hits (email_id bigint not null, code text not null, detail text, since timestamptz) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses(ctx);
   for (const rule of rules) {
-    const skipAllowlisted =
-      allowlist.length && !ALLOWLIST_NEVER_OVERRIDES.has(rule.code)
-        ? sql`where not exists (select 1 from pg_temp.candidates a where a.email_id = h.email_id and a.email = any(${allowlist}::text[]))`
-        : sql``;
     await sql`insert into pg_temp.exclusion_hits (email_id, code, detail, since)
-      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h ${skipAllowlisted}`.execute(trx);
+      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h ${skipAllowlisted(rule, allowlist)}`.execute(trx);
   }
   await sql`create index on pg_temp.exclusion_hits (email_id)`.execute(trx);
   const counts = await sql<{ code: ReasonCode; n: number }>`

@@ -2,6 +2,11 @@ import { sql } from 'kysely';
 import { FMCSA_TEST_DOMAIN_PATTERN, FMCSA_TEST_LOCAL_PATTERN } from '../email/fmcsa-test.ts';
 import type { ExclusionRule, RuleHit } from './rule.ts';
 
+// The local-part test is guarded by a prefix LIKE (a regex on every candidate cost ~1 s at census
+// scale): sound only while the pattern is anchored on that prefix.
+const LOCAL_PREFIX = 'uat';
+if (!FMCSA_TEST_LOCAL_PATTERN.startsWith(`^${LOCAL_PREFIX}`)) throw new Error(`FMCSA_TEST_LOCAL_PATTERN no longer starts with ^${LOCAL_PREFIX}: update the prefix in fmcsa-test-record.ts`);
+
 /**
  * fmcsa_test_record: FMCSA's own test data. Either a carrier listing the address is flagged by
  * ingest (carriers.is_test_record: phone 2025555555, the agency's name...), or the address itself
@@ -25,5 +30,7 @@ export const fmcsaTestRecordRule: ExclusionRule = {
                 else 'domain ' || c.domain || ' is FMCSA/DOT''s own, not a carrier''s' end,
            null::timestamptz
     from pg_temp.candidates c
-    where c.email like '%@%' and (split_part(c.email, '@', 1) ~ ${FMCSA_TEST_LOCAL_PATTERN} or c.domain ~ ${FMCSA_TEST_DOMAIN_PATTERN})`,
+    where c.email like '%@%'
+      and ((c.email like ${LOCAL_PREFIX + '%'} and split_part(c.email, '@', 1) ~ ${FMCSA_TEST_LOCAL_PATTERN})
+           or c.domain in (select d.domain from pg_temp.candidate_domains d where d.domain ~ ${FMCSA_TEST_DOMAIN_PATTERN}))`,
 };

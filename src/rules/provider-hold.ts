@@ -21,19 +21,18 @@ export const providerHold: ExclusionRule = {
     // run's clock so a pinned test clock and `explain` agree with the build.
     const active = sql`h.lifted_at is null and h.until > ${ctx.now}::timestamptz`;
     const until = sql`to_char(h.until at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC: ' || h.reason || ' (' || h.detail || ')'`;
-    // Domain holds are few: the domains their servers receive for are found per hold (a scan of
-    // mx_domains each), then joined to the candidates by domain like the held domains themselves.
+    // The held domains first (a provider's domains by MX, the held domains, the domains behind a held
+    // server), then one hash join of the candidates against them: joining the candidates to each
+    // branch apart sorted all of them by domain for the domain holds (~2 s on the full census).
     return sql`
-      select c.email_id, 'provider ' || h.provider || ' on hold until ' || ${until} as detail, h.starts_at as since
-      from pg_temp.candidates c
-      join domain_providers dp on dp.domain = c.domain
-      join holds h on h.scope = 'provider' and h.provider = dp.provider
-      where ${active}
-      union all
       select c.email_id, held.detail, held.since
       from pg_temp.candidates c
       join (
-        select h.domain, 'domain ' || h.domain || ' on hold until ' || ${until} as detail, h.starts_at as since
+        select dp.domain, 'provider ' || h.provider || ' on hold until ' || ${until} as detail, h.starts_at as since
+        from holds h join domain_providers dp on dp.provider = h.provider
+        where h.scope = 'provider' and ${active}
+        union all
+        select h.domain, 'domain ' || h.domain || ' on hold until ' || ${until}, h.starts_at
         from holds h where h.scope = 'domain' and ${active}
         union all
         select m.domain, 'domain ' || m.domain || ' on hold: its mail server ' || h.mx_host || ' is held for ' || h.domain || ' until ' || ${until}, h.starts_at

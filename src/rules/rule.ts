@@ -35,4 +35,13 @@ export interface ExclusionRule {
    * Several rows per address are fine (one per piece of evidence).
    */
   hits(ctx: RuleContext): RawBuilder<RuleHit>;
+  /**
+   * Optional, for rules whose verdict depends on the send date (the SQL of hits() changes with
+   * ctx.date): SQL selecting `email_id bigint, days bigint` of the candidates this rule excludes on
+   * some of `days` (at most 63 dates, in order), bit i of `days` set when it excludes the address
+   * on days[i]: exactly what hits() would say date by date. `plan` judges two weeks in one
+   * statement with it instead of one evaluation per day; without it, such a rule is evaluated
+   * day by day. A test holds the two against each other.
+   */
+  hitDays?(ctx: RuleContext, days: readonly string[]): RawBuilder<{ email_id: number; days: string }>;
 }

@@ -3,12 +3,15 @@
  * the priority when a carrier's address qualifies for several segments on one date: it goes to
  * the first (one address, one segment, one date).
  */
-import { UsageError } from '../errors.ts';
+import { InternalError, UsageError } from '../errors.ts';
 import { mcs150 } from './mcs150.ts';
 import { newCarrier } from './new-carrier.ts';
+import { SEGMENT_NAMES } from './names.ts';
 import type { Segment } from './segment.ts';
 
 export const SEGMENTS: readonly Segment[] = [mcs150, newCarrier];
+if (SEGMENTS.map((s) => s.name).join(',') !== SEGMENT_NAMES.join(','))
+  throw new InternalError(`src/segments/names.ts lists ${SEGMENT_NAMES.join(', ')} but the registry holds ${SEGMENTS.map((s) => s.name).join(', ')}: make them the same`);
 
 /** The segments a build runs: all, or the named ones (--only-segment), in registry order. */
 export function selectSegments(only: readonly string[] | undefined): Segment[] {

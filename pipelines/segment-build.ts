@@ -120,7 +120,12 @@ export async function segmentBuild(ctx: StageContext, opts: BuildOptions = {}): 
     // The reservation lock is held from its grant to the commit.
     const lockSeconds = (performance.now() - r.lockedAt) / 1000;
     const pending = Object.values(r.before).reduce((n, c) => n + c.reserved, 0);
-    if (r.used >= cap.daily && pending === 0) throw capReached(date, r.used, cap.daily, cap.warmupDay);
+    // A full date still gets its campaigns: the scheduled `build --send-hour` after an analyst
+    // filled the date ahead of time must schedule them, or its lists are never sent while everyone
+    // on them counts as contacted for the cooldown.
+    const capFull = r.used >= cap.daily && pending === 0;
+    if (capFull && (!sendAt || !lm)) throw capReached(date, r.used, cap.daily, cap.warmupDay);
+    if (capFull) warn(`${capReached(date, r.used, cap.daily, cap.warmupDay).message.split('. ')[0]}: no new address was selected; campaigns are scheduled for the lists already filled.`);
     const t2 = performance.now();
     const full = await eligibility(store.db, config, segments, opts.rules ?? RULES, date, now);
     const countSeconds = (performance.now() - t2) / 1000;

@@ -62,6 +62,24 @@ describe('build and Listmonk', () => {
     expect(lm.model.campaigns.size).toBe(1);
   });
 
+  it('schedules the campaigns of a date an analyst already filled: the cron build with --send-hour is not refused by the full cap (60-day simulation, seed 20310303)', async () => {
+    // main: `build --date D` the day before filled D's cap, and the morning's `build --date D
+    // --send-hour 9` exited 3 "cap reached" before scheduling anything: D's lists were never sent,
+    // and everyone on them counted as contacted for 30 days each way.
+    const config = fxConfig({ build: { campaigns: { mcs150: { subject: 'Your MCS-150 is due', htmlFile: html } } } }, 2);
+    const client = doubleClient(lm, config);
+    const dayBefore = new Date(NOW.getTime() - 86_400_000);
+    await segmentBuild(fxContext(store, config, dayBefore), { listmonk: doubleClient(lm, config, dayBefore), date: DATE, onlySegments: ['mcs150'] });
+    expect(lm.model.campaigns.size).toBe(0);
+    const s = await segmentBuild(fxContext(store, config), { listmonk: client, sendHour: 9 });
+    expect(s.segments[0]).toMatchObject({ pushed: 2, campaign: { id: expect.any(Number), sendAt: `${DATE}T09:00:00-06:00` } });
+    expect(s.warnings.some((w) => w.startsWith(`cap reached for ${DATE}: 2 of 2 pushed`))).toBe(true);
+    expect([...lm.model.campaigns.values()].map((c) => [c.name, c.status])).toEqual([[`audience mcs150 ${DATE}`, 'scheduled']]);
+    expect((await sql<{ n: number }>`select count(*)::int as n from push_ledger where send_date = ${DATE}::date`.execute(store.db)).rows[0]!.n).toBe(2);
+    // Without --send-hour there is nothing left to do: the gate refuses as before (exit 3).
+    await expect(segmentBuild(fxContext(store, config), { listmonk: client })).rejects.toMatchObject({ gate: 'cap', exitCode: 3 });
+  });
+
   it('refuses a send hour already past, before reserving anything', async () => {
     const config = fxConfig({}, 10);
     await expect(segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), sendHour: 5 })).rejects.toThrow(UsageError);

@@ -226,4 +226,31 @@ describe('DKIM coverage', () => {
     await scrubLog(b, streams);
     expect(await globalDkimHold(store.db, now)).toBeNull();
   });
+
+  it('runs out dkimHoldDays after the bad day: nightly scrubs with nothing new do not extend it (60-day simulation, seed 20310303, day 40)', async () => {
+    // main: each nightly scrub judged the same bad day again and moved `until` to now + dkimHoldDays;
+    // the hold stops every campaign, so no covered day could lift it, and every build was refused
+    // for the 20 remaining days of the simulation.
+    const policy = { maillog: { dkimMinMessages: 20, dkimHoldDays: 2 } };
+    const bad = new LogBuilder();
+    for (let i = 0; i < 20; i++) bad.flow({ at: day(26), to: `r${i}@b.example`, signed: false, outcomes: [['sent', '2.0.0', '250 ok']] });
+    now = day(26, 23);
+    await scrubLog(bad, policy);
+    const raised = await globalDkimHold(store.db, now);
+    expect(raised!.until.toISOString()).toBe(new Date(now.getTime() + 2 * 86_400_000).toISOString());
+    for (const d of [27, 28]) {
+      now = day(d, 23);
+      await scrubLog(new LogBuilder(), policy);
+    }
+    expect(await globalDkimHold(store.db, now)).toBeNull();
+    now = day(29, 23);
+    await scrubLog(new LogBuilder(), policy);
+    expect(await globalDkimHold(store.db, now)).toBeNull();
+    // New evidence (a later bad day) holds everything again, for dkimHoldDays from then.
+    const again = new LogBuilder();
+    for (let i = 0; i < 20; i++) again.flow({ at: day(30, 15), to: `u${i}@b.example`, signed: false, outcomes: [['sent', '2.0.0', '250 ok']] });
+    now = day(30, 23);
+    await scrubLog(again, policy);
+    expect((await globalDkimHold(store.db, now))!.until.toISOString()).toBe(new Date(now.getTime() + 2 * 86_400_000).toISOString());
+  });
 });

@@ -38,7 +38,8 @@ export function register(program: Command): void {
 The daily cap (warmup day of AUDIENCE_WARMUP_START, config warmup.ramp, never above 4,000) is shared
 by every segment and counts everything already pushed for the date; re-runs, crashes and two builds
 at once never exceed it. Exit 3 when a gate refuses: warmup start missing, global hold (DKIM
-coverage), pending migrations, or the cap already reached. Before selecting, the build reads
+coverage), pending migrations, or the cap already reached (with --send-hour a full date still
+gets its campaigns, for lists an earlier build filled: exit 0). Before selecting, the build reads
 opt-outs back from Listmonk (blocklisted, or unsubscribed from our lists: excluded as opted_out for
 good); a dry run does too when Listmonk is configured, so its picks are the real ones.
 

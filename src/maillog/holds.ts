@@ -175,9 +175,10 @@ async function dkimDayToJudge(trx: Transaction<Database>, min: number): Promise<
 }
 
 /**
- * The global DKIM hold, judged by dkimDayToJudge: below the threshold it is raised (or extended);
- * at or above it, a hold this job raised earlier is lifted. An operator's lift stands until a
- * newer bad day.
+ * The global DKIM hold, judged by dkimDayToJudge: below the threshold it is raised, or extended
+ * on new evidence (a later bad day, more mail of the judged day), and otherwise runs out
+ * `dkimHoldDays` after it was raised or last extended; at or above it, a hold this job raised
+ * earlier is lifted. An operator's lift stands until a newer bad day.
  */
 export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, runId: number, now: Date): Promise<DkimVerdict> {
   const latest = await dkimDayToJudge(trx, p.dkimMinMessages);
@@ -205,6 +206,16 @@ export async function applyDkimHold(trx: Transaction<Database>, p: HoldPolicy, r
   const detail = `${latest.dkim_signed} of ${latest.campaign_messages} campaign messages${where} signed by opendkim on ${latest.day} (${(coverage * 100).toFixed(1)}% < ${(p.dkimCoverageMin * 100).toFixed(0)}%): fix DKIM signing before pushing`;
   const until = new Date(now.getTime() + p.dkimHoldDays * 86_400_000);
   if (current) {
+    // Only new evidence extends the hold: a later bad day, or more mail of the judged day. Judging
+    // the same day again each night moved `until` forward forever, and since the hold stops every
+    // campaign no covered day could ever come to lift it: it never ran out after dkimHoldDays.
+    const seen = current.evidence as { day?: unknown; stream?: unknown; campaignMessages?: unknown; signed?: unknown } | null;
+    const sameEvidence =
+      String(seen?.day) === String(latest.day) &&
+      String(seen?.stream ?? null) === String(latest.stream ?? null) &&
+      Number(seen?.campaignMessages) === Number(latest.campaign_messages) &&
+      Number(seen?.signed) === Number(latest.dkim_signed);
+    if (sameEvidence) return { ...base, action: 'none' };
     await trx.updateTable('holds').set({ evidence, detail, until: until > current.until ? until : current.until, updated_at: now }).where('id', '=', current.id).execute();
     return { ...base, action: 'extended' };
   }

@@ -17,6 +17,8 @@ export interface RunHandle {
   readonly stage: string;
   /** The stage's clock: the ledger's times are read from it, like everything else the run decides. */
   readonly now: Clock;
+  /** What the ledger row records as started_at (the --json envelope's startedAt). */
+  readonly startedAt: Date;
 }
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -37,12 +39,13 @@ export async function withRun<T extends Json>(
       .where('stage', '=', stage)
       .where('status', '=', 'running')
       .execute();
+    const startedAt = now();
     const row = await store.db
       .insertInto('runs')
-      .values({ stage, args: JSON.stringify(redactArgs(args)), status: 'running', pid: process.pid, host: hostname(), started_at: now() })
+      .values({ stage, args: JSON.stringify(redactArgs(args)), status: 'running', pid: process.pid, host: hostname(), started_at: startedAt })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const run: RunHandle = { id: row.id, stage, now };
+    const run: RunHandle = { id: row.id, stage, now, startedAt };
     try {
       const result = await fn(run);
       await finishRun(store.db, run, 'ok', result, null, { onlyIfRunning: true });
@@ -76,9 +79,15 @@ export async function finishRun(
 }
 
 const SECRET_KEY = /token|password|secret|authorization/i;
-/** Secrets never reach the ledger. */
+/** Secrets never reach the ledger, at any depth (a stage may record a config section whole). */
 export function redactArgs(args: Json): Json {
-  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : v]));
+  return Object.fromEntries(Object.entries(args).map(([k, v]) => [k, SECRET_KEY.test(k) ? '***' : redactValue(v)]));
+}
+
+function redactValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(redactValue);
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return redactArgs(v as Json);
+  return v;
 }
 
 /** The last run of each stage, newest first (for `audience status`). */

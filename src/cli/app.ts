@@ -7,6 +7,7 @@ import { startingAt, systemClock, type Clock } from '../clock.ts';
 import type { Config, ConfigOverrides } from '../config.ts';
 import type { StageContext } from '../context.ts';
 import { FindingsError } from '../errors.ts';
+import type { Envelope, JobStep, Stage } from '../stage.ts';
 import type { Output } from './output.ts';
 
 export interface GlobalOptions {
@@ -36,13 +37,11 @@ export interface RunCommandOptions {
   out?: Output;
 }
 
-/** Runs `body` with a ready StageContext and prints the summary it returns. */
-export async function runCommand<S extends object>(
-  cmd: Command,
-  opts: RunCommandOptions,
-  body: (ctx: StageContext) => Promise<S>,
-  human?: (s: S) => string,
-): Promise<S> {
+/**
+ * Opens what a command needs (config, clock, store, migrations), runs `body` with it and prints
+ * the summary it returns (`human` renders it without --json). The store is closed whatever happens.
+ */
+async function withCommandContext<S extends object>(cmd: Command, opts: RunCommandOptions, body: (ctx: StageContext) => Promise<S>, human?: (s: S) => string): Promise<S> {
   // Loaded here, not at the top: every command module imports this file, and `audience --help`
   // must not pay for zod, pg, Kysely and the progress bars it never uses.
   const [{ loadConfig }, { ensureMigrated }, { openStore }, { createOutput }] = await Promise.all([
@@ -74,4 +73,40 @@ export async function runCommand<S extends object>(
   } finally {
     await store.close();
   }
+}
+
+/** Runs `body` with a ready StageContext and prints the summary it returns. */
+export async function runCommand<S extends object>(
+  cmd: Command,
+  opts: RunCommandOptions,
+  body: (ctx: StageContext) => Promise<S>,
+  human?: (s: S) => string,
+): Promise<S> {
+  return withCommandContext(cmd, opts, body, human);
+}
+
+export type StageCommandOptions = Omit<RunCommandOptions, 'migrations'>;
+
+/**
+ * A command is flags -> options -> this: the stage runs under runStage and its envelope is printed
+ * (--json) or rendered (stage.render). The stage says whether migrations are applied or required.
+ */
+export async function runStageCommand<O, S extends object, P, L extends object>(cmd: Command, stage: Stage<O, S, P, L>, opts: O, command: StageCommandOptions = {}): Promise<Envelope<S, L>> {
+  const { runStage } = await import('../stage.ts');
+  return withCommandContext(cmd, { ...command, migrations: stage.migrations }, (ctx) => runStage(ctx, stage, opts), (s) => stage.render(s));
+}
+
+/**
+ * A job's command: its stages run in order (runJob) and `combine` makes the one summary printed
+ * (stdout holds exactly one JSON object), rendered by `human`.
+ */
+export async function runJobCommand<T extends object>(
+  cmd: Command,
+  steps: readonly JobStep[],
+  combine: (envelopes: Array<Envelope<object>>) => T,
+  human: (s: T) => string,
+  command: StageCommandOptions = {},
+): Promise<T> {
+  const { jobMigrations, runJob } = await import('../stage.ts');
+  return withCommandContext(cmd, { ...command, migrations: jobMigrations(steps) }, async (ctx) => combine(await runJob(ctx, steps)), human);
 }

@@ -8,23 +8,10 @@
  * escape sequences in them.
  */
 import cliProgress from 'cli-progress';
+import type { Output, Progress } from '../context.ts';
 import { terminalText } from '../text/control-chars.ts';
 
-export interface Progress {
-  /** Sets the absolute position (and optionally a new total). */
-  update(value: number, total?: number): void;
-  stop(): void;
-}
-
-export interface Output {
-  readonly json: boolean;
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-  progress(label: string, total: number): Progress;
-  /** The run summary: printed once, at the end. `human` renders it as text when not --json. */
-  result(summary: object, human?: (s: object) => string): void;
-}
+export type { Output, Progress } from '../context.ts';
 
 export interface OutputOptions {
   json: boolean;

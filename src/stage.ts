@@ -63,7 +63,9 @@ export interface EnvelopeKeys {
  * What a stage run returns and --json prints. L types the old keys kept for one release; any other
  * key reads as unknown.
  */
-export type Envelope<S extends object, L extends object = object> = EnvelopeKeys & Omit<S, keyof EnvelopeKeys> & L & { readonly [key: string]: unknown };
+export type Envelope<S extends object, L extends object = object> = EnvelopeKeys & WithoutEnvelopeKeys<S> & L & { readonly [key: string]: unknown };
+// Not Omit<>: over a summary type with an index signature, Omit drops the named keys too.
+type WithoutEnvelopeKeys<S> = { [K in keyof S as K extends keyof EnvelopeKeys ? never : K]: S[K] };
 
 // A stage whose option, summary and prepared types are not known at the call site (jobs, registries).
 export type AnyStage = Stage<any, any, any, any>;
@@ -130,6 +132,16 @@ function copyKey(root: Record<string, unknown>, from: string, to: string): void 
   const key = fromPath[fromPath.length - 1]!;
   if (!(key in parent)) return;
   parent[toPath[toPath.length - 1]!] = parent[key];
+}
+
+/** `carriers_with_address` -> `carriersWithAddress`. */
+export function camelKey(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Renames of old snake_case keys (dotted when nested) to their camelCase names. */
+export function camelRenames(oldKeys: readonly string[]): Rename[] {
+  return oldKeys.map((k) => [k, k.split('.').map(camelKey).join('.')] as const);
 }
 
 /** One step of a job: a stage and its options, typed together. */

@@ -195,7 +195,7 @@ describe('ingest census: bad rows', () => {
       await resetCensus(store);
       await ingest(store, [writeCensus('one.txt', ['"DOT_NUMBER","LEGAL_NAME","NBR_POWER_UNIT"', '1,"ONE","1"'])]);
       const staged = await ingest(store, [file], { maxRejectRate: 0.9 });
-      expect({ ...staged, run: 0, seconds: 0 }, file).toEqual({ ...first, run: 0, seconds: 0 });
+      expect({ ...staged, run: 0, runId: 0, seconds: 0 }, file).toEqual({ ...first, run: 0, runId: 0, seconds: 0 });
       expect(await outcome(staged.run), file).toEqual(viaFirstLoad);
     }
   });

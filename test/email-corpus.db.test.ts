@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { normalizeEmails, type NormalizeSummary } from '../pipelines/email-normalize.ts';
+import { normalizeEmails, type NormalizeEnvelope } from '../src/email/stage.ts';
 import { createCandidates, evaluateExclusions } from '../src/rules/engine.ts';
 import { STATIC_RULES, testContext, upsertCarriers, type TestCarrier } from './email-helpers.ts';
 import { describeWithSamples, samplePath } from './helpers/samples.ts';
@@ -33,7 +33,7 @@ function corpusCarriers(): TestCarrier[] {
 
 describeWithSamples('e-mail corpus: real census rows', () => {
   let store: TestStore;
-  let summary: NormalizeSummary;
+  let summary: NormalizeEnvelope;
   let byCode: Record<string, number>;
   let byCodeWithRoles: Record<string, number>;
   let eligible: number;
@@ -58,7 +58,7 @@ describeWithSamples('e-mail corpus: real census rows', () => {
     const domains = await sql<{ domain: string; n: number }>`select domain, count(*)::int as n from emails where valid group by domain order by n desc, domain limit 8`.execute(store.db);
     console.info(
       [
-        `corpus: ${carriers.length} carriers, ${summary.totals.carriers_with_address} with an address; ${summary.totals.addresses} addresses:`,
+        `corpus: ${carriers.length} carriers, ${summary.totals.carriersWithAddress} with an address; ${summary.totals.addresses} addresses:`,
         `  valid ${summary.totals.valid}, invalid ${summary.totals.invalid}, shared ${summary.totals.shared}, eligible ${eligible}`,
         `  reasons (defaults): ${JSON.stringify(byCode)}`,
         `  reasons (excludeRoleAccounts): ${JSON.stringify(byCodeWithRoles)}`,
@@ -76,7 +76,7 @@ describeWithSamples('e-mail corpus: real census rows', () => {
     // text) + accounting@hullcoop.com and morrelletransfer@sbcglobal.net (Company Census) = 238;
     // every address is listed by exactly one carrier.
     expect(summary.carriers_normalized).toBe(306);
-    expect(summary.totals).toEqual({ addresses: 238, valid: 237, invalid: 1, linked: 238, shared: 0, carriers_with_address: 238 });
+    expect(summary.totals).toEqual({ addresses: 238, valid: 237, invalid: 1, linked: 238, shared: 0, carriersWithAddress: 238, carriers_with_address: 238 });
   });
 
   it('finds the malformed value and the Yahoo family by hand count', () => {

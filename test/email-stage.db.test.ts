@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEmails, type NormalizeSummary } from '../pipelines/email-normalize.ts';
+import { normalizeEmails, type NormalizeEnvelope } from '../src/email/stage.ts';
 import { createCandidates, eligibleCandidates, evaluateExclusions } from '../src/rules/engine.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../src/email/yahoo-family.ts';
 import { STATIC_RULES, testContext, upsertCarriers } from './email-helpers.ts';
@@ -40,11 +40,11 @@ describe('normalize stage', () => {
     expect(await countDrift(store)).toEqual([]);
   });
 
-  let first: NormalizeSummary;
+  let first: NormalizeEnvelope;
   it('normalizes every carrier: addresses, links, static reasons, counts', async () => {
     first = await normalizeEmails(ctx(), { batchSize: 4 });
     expect(first.carriers_normalized).toBe(UNIVERSE.length);
-    expect(first.totals).toEqual({ addresses: 9, valid: 8, invalid: 1, linked: 9, shared: 1, carriers_with_address: 13 });
+    expect(first.totals).toEqual({ addresses: 9, valid: 8, invalid: 1, linked: 9, shared: 1, carriersWithAddress: 13, carriers_with_address: 13 });
     expect(await emailsOf(102)).toEqual(['jd@yahoo.com', 'owner@blue-ox-hauling.test']);
     expect(await emailsOf(103)).toEqual(['ops@prairie-logistics.example']);
     expect(await emailsOf(107)).toEqual([]);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEmails } from '../pipelines/email-normalize.ts';
+import { normalizeEmails } from '../src/email/stage.ts';
 import { explainSubject, renderExplain } from '../pipelines/explain.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore } from '../src/db/store.ts';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBounceScrub } from '../pipelines/bounce-scrub.ts';
-import { runCensusIngest } from '../pipelines/census-ingest.ts';
+import { runCensusIngest } from '../pipelines/ingest.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

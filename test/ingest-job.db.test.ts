@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCensusIngest } from '../pipelines/census-ingest.ts';
+import { runCensusIngest } from '../pipelines/ingest.ts';
 import { censusContext, dataSample } from './census/context.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 

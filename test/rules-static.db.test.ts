@@ -4,7 +4,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeEmails } from '../pipelines/email-normalize.ts';
+import { normalizeEmails } from '../src/email/stage.ts';
 import type { ConfigOverrides } from '../src/config.ts';
 import { ALLOWLIST_NEVER_OVERRIDES, createCandidates, evaluateExclusions } from '../src/rules/engine.ts';
 import { REASON_CODES } from '../src/rules/reason-codes.ts';

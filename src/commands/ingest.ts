@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runJobCommand } from '../cli/app.ts';
 
 function rate(v: string): number {
   const n = Number(v);
@@ -45,22 +45,17 @@ Examples:
   audience --json ingest census Company_Census_File.csv.gz`,
     )
     .action(async (files: string[], opts: { snapshot?: boolean; forceSnapshot?: boolean; allowOlder?: boolean; rejects?: string; force?: boolean; maxRejectRate?: number; normalize: boolean }, cmd: Command) => {
-      const { runCensusIngest, describeCensusIngest } = await import('../../pipelines/census-ingest.ts');
-      await runCommand(
-        cmd,
-        { migrations: 'apply' },
-        (ctx) =>
-          runCensusIngest(ctx, {
-            files,
-            snapshot: Boolean(opts.snapshot),
-            forceSnapshot: Boolean(opts.forceSnapshot),
-            allowOlder: Boolean(opts.allowOlder),
-            rejectsFile: opts.rejects,
-            force: Boolean(opts.force),
-            maxRejectRate: opts.maxRejectRate,
-            normalize: opts.normalize,
-          }),
-        describeCensusIngest,
-      );
+      const { ingestJob, ingestSummary, describeCensusIngest } = await import('../../pipelines/ingest.ts');
+      const job = ingestJob({
+        files,
+        snapshot: Boolean(opts.snapshot),
+        forceSnapshot: Boolean(opts.forceSnapshot),
+        allowOlder: Boolean(opts.allowOlder),
+        rejectsFile: opts.rejects,
+        force: Boolean(opts.force),
+        maxRejectRate: opts.maxRejectRate,
+        normalize: opts.normalize,
+      });
+      await runJobCommand(cmd, job, ingestSummary, describeCensusIngest);
     });
 }

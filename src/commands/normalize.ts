@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
-import { UsageError } from '../errors.ts';
+import { runStageCommand } from '../cli/app.ts';
+import { intFlag } from '../cli/flags.ts';
 
 export function register(program: Command): void {
   program
@@ -22,21 +22,9 @@ Examples:
   audience normalize --full --batch-size 20000`,
     )
     .action(async (opts: { full?: boolean; batchSize: string }, cmd: Command) => {
-      const batchSize = Number(opts.batchSize);
-      if (!Number.isInteger(batchSize) || batchSize < 1) throw new UsageError(`--batch-size must be a positive integer, got "${opts.batchSize}"`);
-      await runCommand(
-        cmd,
-        { migrations: 'apply' },
-        async (ctx) => {
-          const { normalizeEmails } = await import('../../pipelines/email-normalize.ts');
-          return normalizeEmails(ctx, { full: Boolean(opts.full), batchSize });
-        },
-        (s) =>
-          [
-            `normalized ${s.carriers_normalized} carrier(s) in ${s.seconds}s (run ${s.run_id}): ${s.changes} row change(s)`,
-            `  addresses: +${s.addresses_new} new, ${s.addresses_rejudged} re-judged; links: +${s.links_added} -${s.links_removed}; reasons: +${s.reasons_added} -${s.reasons_removed}`,
-            `  totals: ${s.totals.addresses} addresses (${s.totals.valid} valid, ${s.totals.invalid} invalid), ${s.totals.shared} shared, ${s.totals.carriers_with_address} carriers with an address`,
-          ].join('\n'),
-      );
+      const batchSize = intFlag('--batch-size', opts.batchSize, { min: 1 });
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { normalizeStage } = await import('../email/stage.ts');
+      await runStageCommand(cmd, normalizeStage, { full: Boolean(opts.full), batchSize });
     });
 }

@@ -10,8 +10,10 @@
  * checkpoint says. Running it twice changes nothing.
  */
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { StageContext } from '../context.ts';
 import type { RunHandle } from '../runs.ts';
+import { camelKey, camelRenames, runStage, type Envelope, type Stage } from '../stage.ts';
 import { batchFromCarriers, emptyBatch, type CarrierField } from './batch.ts';
 import { normalizeAddress } from './normalize.ts';
 import { NORMALIZER_VERSION } from './version.ts';
@@ -24,25 +26,69 @@ export interface NormalizeOptions {
   full?: boolean;
 }
 
-export interface NormalizeSummary extends BatchCounts {
-  [key: string]: unknown;
+const normalizeOptions = z.object({
+  batchSize: z.number().int().positive().optional(),
+  full: z.boolean().optional(),
+});
+
+type CamelCounts = { [K in keyof BatchCounts as CamelKey<K>]: number };
+type CamelKey<K extends string> = K extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelKey<T>>}` : K;
+
+export type NormalizeSummary = CamelCounts & {
   command: 'normalize';
+  normalizerVersion: number;
+  carriersNormalized: number;
+  carriersRemoved: number;
+  addressesRejudgedByVersion: number;
+  /** Sum of every row written: 0 means the run changed nothing. */
+  changes: number;
+  totals: { addresses: number; valid: number; invalid: number; linked: number; shared: number; carriersWithAddress: number };
+};
+
+/** The snake_case keys of the summary before the stage contract, kept beside the new ones for one release. */
+const NORMALIZE_OLD_KEYS = [
+  'run_id',
+  'normalizer_version',
+  'carriers_normalized',
+  'carriers_removed',
+  'addresses_rejudged_by_version',
+  ...(Object.keys(zeroCounts()) as (keyof BatchCounts)[]),
+  'totals.carriers_with_address',
+];
+export type NormalizeOldKeys = { [K in keyof BatchCounts]: number } & {
   run_id: number;
   normalizer_version: number;
   carriers_normalized: number;
   carriers_removed: number;
   addresses_rejudged_by_version: number;
-  /** Sum of every row written: 0 means the run changed nothing. */
-  changes: number;
-  totals: { addresses: number; valid: number; invalid: number; linked: number; shared: number; carriers_with_address: number };
-  seconds: number;
+};
+export type NormalizeEnvelope = Envelope<NormalizeSummary, NormalizeOldKeys>;
+
+export const normalizeStage: Stage<NormalizeOptions, NormalizeSummary, NormalizeOptions, NormalizeOldKeys> = {
+  name: 'normalize',
+  options: normalizeOptions,
+  migrations: 'apply',
+  ledger: true,
+  args: (o) => ({ full: Boolean(o.full), batchSize: o.batchSize ?? null }),
+  run: (ctx, run, o) => runNormalize(ctx, run!, o),
+  render: (s) =>
+    [
+      `normalized ${s.carriersNormalized} carrier(s) in ${s.seconds}s (run ${s.runId}): ${s.changes} row change(s)`,
+      `  addresses: +${s.addressesNew} new, ${s.addressesRejudged} re-judged; links: +${s.linksAdded} -${s.linksRemoved}; reasons: +${s.reasonsAdded} -${s.reasonsRemoved}`,
+      `  totals: ${s.totals.addresses} addresses (${s.totals.valid} valid, ${s.totals.invalid} invalid), ${s.totals.shared} shared, ${s.totals.carriersWithAddress} carriers with an address`,
+    ].join('\n'),
+  renames: camelRenames(NORMALIZE_OLD_KEYS),
+};
+
+/** Normalizes every carrier whose e-mail field changed since the last run, as one `normalize` run. */
+export function normalizeEmails(ctx: StageContext, opts: NormalizeOptions = {}): Promise<NormalizeEnvelope> {
+  return runStage(ctx, normalizeStage, opts);
 }
 
 const DEFAULT_BATCH = 10_000;
 
 export async function runNormalize(ctx: StageContext, run: RunHandle, opts: NormalizeOptions = {}): Promise<NormalizeSummary> {
   const db = ctx.store.db;
-  const started = Date.now();
   const size = Math.max(1, opts.batchSize ?? DEFAULT_BATCH);
   const full = Boolean(opts.full);
   const write = (batch: ReturnType<typeof emptyBatch>) => db.transaction().execute((trx) => writeBatch(trx, batch, { runId: run.id, now: ctx.now() }));
@@ -107,19 +153,17 @@ export async function runNormalize(ctx: StageContext, run: RunHandle, opts: Norm
   const t = await sql<NormalizeSummary['totals']>`
     select count(*)::int as addresses, count(*) filter (where valid)::int as valid, count(*) filter (where not valid)::int as invalid,
            count(*) filter (where carrier_count > 0)::int as linked, count(*) filter (where carrier_count >= ${threshold}::int)::int as shared,
-           (select count(distinct dot_number)::int from carrier_emails) as carriers_with_address
+           (select count(distinct dot_number)::int from carrier_emails) as "carriersWithAddress"
     from emails`.execute(db);
   const changes = Object.values(counts).reduce((a, b) => a + b, 0);
   return {
     command: 'normalize',
-    run_id: run.id,
-    normalizer_version: NORMALIZER_VERSION,
-    carriers_normalized: carriersNormalized,
-    carriers_removed: carriersRemoved,
-    addresses_rejudged_by_version: rejudged,
-    ...counts,
+    normalizerVersion: NORMALIZER_VERSION,
+    carriersNormalized,
+    carriersRemoved,
+    addressesRejudgedByVersion: rejudged,
+    ...(Object.fromEntries(Object.entries(counts).map(([k, v]) => [camelKey(k), v])) as CamelCounts),
     changes,
     totals: t.rows[0]!,
-    seconds: Math.round((Date.now() - started) / 100) / 10,
   };
 }

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
-import { runCensusIngest } from '../../pipelines/census-ingest.ts';
 import type { CensusConfig } from '../../src/census/config.ts';
-import type { CensusIngestOptions, CensusIngestSummary } from '../../src/census/ingest.ts';
+import type { CensusIngestOptions } from '../../src/census/ingest.ts';
+import { loadCensus, type CensusIngestEnvelope } from '../../src/census/stage.ts';
 import { createOutput } from '../../src/cli/output.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { StageContext } from '../../src/context.ts';
@@ -27,10 +27,10 @@ export function censusContext(store: Store, o: { now?: Date; census?: Partial<Ce
   return { config, store, out: createOutput({ json: true, quiet: true, stdout: sink, stderr: sink }), now: () => o.now ?? SAMPLE_DAY };
 }
 
-export function ingest(store: Store, files: string[], o: Partial<CensusIngestOptions> & { census?: Partial<CensusConfig>; now?: Date } = {}): Promise<CensusIngestSummary> {
+export function ingest(store: Store, files: string[], o: Partial<CensusIngestOptions> & { census?: Partial<CensusConfig>; now?: Date } = {}): Promise<CensusIngestEnvelope> {
   const { census, now, ...opts } = o;
-  // The ingest alone: the job's normalize step has its own test (test/ingest-job.db.test.ts).
-  return runCensusIngest(censusContext(store, { census, now }), { files, snapshot: false, normalize: false, ...opts });
+  // The ingest stage alone: the job's normalize stage has its own test (test/ingest-job.db.test.ts).
+  return loadCensus(censusContext(store, { census, now }), { files, snapshot: false, ...opts });
 }
 
 export function tmpDir(): string {

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { scratchDatabase } from './scratch-db.ts';
 import { BENCH_DATE, GENERATE } from './carrier-universe.ts';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/db/migrate.ts';
@@ -83,7 +83,7 @@ async function main() {
     t = performance.now();
     const dry = await segmentBuild(ctx, { dryRun: true });
     console.log(
-      `dry run: ${dry.segments.map((s) => `${s.name} eligible ${s.eligible.toLocaleString('en-US')}`).join(', ')}; selection ${dry.seconds.select.toFixed(2)} s (lock ${dry.seconds.lock.toFixed(3)} s), counts ${dry.seconds.count.toFixed(2)} s (whole run ${((performance.now() - t) / 1000).toFixed(2)} s)`,
+      `dry run: ${dry.segments.map((s) => `${s.name} eligible ${s.eligible.toLocaleString('en-US')}`).join(', ')}; selection ${dry.timings.select.toFixed(2)} s (lock ${dry.timings.lock.toFixed(3)} s), counts ${dry.timings.count.toFixed(2)} s (whole run ${((performance.now() - t) / 1000).toFixed(2)} s)`,
     );
 
     const lm = createListmonkClient({ ...config.listmonk, url: double.url, apiUser: DEFAULT_USER.username, apiToken: DEFAULT_USER.token }, { now: () => now });
@@ -92,15 +92,15 @@ async function main() {
     const whole = (performance.now() - t) / 1000;
     const pushed = s.segments.reduce((n, g) => n + g.pushed, 0);
     const bound = config.listmonk.concurrency / (LATENCY_MS / 1000);
-    const rate = pushed / s.seconds.push;
+    const rate = pushed / s.timings.push;
     console.log(`build: warmup day ${s.warmupDay}, cap ${s.dailyCap}; ${s.segments.map((g) => `${g.name} ${g.pushed}`).join(', ')} pushed`);
     console.log(`excluded: ${Object.entries(s.excluded).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`).join(', ')}`);
     console.log(
-      `selection: ${s.seconds.select.toFixed(2)} s (target < 3 s: ranking, rules on the best-ranked window, cap decision and ledger insert), of which ${s.seconds.lock.toFixed(3)} s hold the reservation lock; ` +
-        `judging every candidate for the summary counts: ${s.seconds.count.toFixed(2)} s; whole build ${whole.toFixed(2)} s`,
+      `selection: ${s.timings.select.toFixed(2)} s (target < 3 s: ranking, rules on the best-ranked window, cap decision and ledger insert), of which ${s.timings.lock.toFixed(3)} s hold the reservation lock; ` +
+        `judging every candidate for the summary counts: ${s.timings.count.toFixed(2)} s; whole build ${whole.toFixed(2)} s`,
     );
     console.log(
-      `push: ${pushed} addresses in ${s.seconds.push.toFixed(2)} s = ${rate.toFixed(1)}/s; bound ${config.listmonk.concurrency} / ${LATENCY_MS} ms = ${bound.toFixed(0)}/s; ${((rate / bound) * 100).toFixed(1)}% of the bound (target ≥ 90%)`,
+      `push: ${pushed} addresses in ${s.timings.push.toFixed(2)} s = ${rate.toFixed(1)}/s; bound ${config.listmonk.concurrency} / ${LATENCY_MS} ms = ${bound.toFixed(0)}/s; ${((rate / bound) * 100).toFixed(1)}% of the bound (target ≥ 90%)`,
     );
     const subs = (await (await fetch(`${double.url}/api/subscribers?per_page=1`, { headers: { Authorization: `token ${DEFAULT_USER.username}:${DEFAULT_USER.token}` } })).json()) as { data: { total: number } };
     console.log(`Listmonk double (own process, ${LATENCY_MS} ms per request): ${subs.data.total} subscribers`);

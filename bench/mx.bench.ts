@@ -22,7 +22,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { openStore } from '../src/db/store.ts';
 import { createResolver } from '../src/mx/resolver.ts';
 import { runChecks } from '../src/mx/run-checks.ts';
-import { checkMx } from '../pipelines/mx-check.ts';
+import { checkMx } from '../src/mx/stage.ts';
 import { parseServer } from '../src/mx/servers.ts';
 import type { DomainCheck } from '../src/mx/verdict.ts';
 import { benchDomains, type BenchKind } from './mx-bench-zones.ts';

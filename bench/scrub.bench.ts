@@ -98,7 +98,7 @@ async function childScrub(file: string): Promise<Measure> {
     import('../src/db/migrate.ts'),
     import('../src/config.ts'),
     import('../src/cli/output.ts'),
-    import('../pipelines/bounce-scrub.ts'),
+    import('../src/maillog/stage.ts'),
     import('../src/maillog/scrub.ts'),
   ]);
   const url = process.env.BENCH_DB_URL;

@@ -64,8 +64,9 @@ export interface EnvelopeKeys {
  * key reads as unknown.
  */
 export type Envelope<S extends object, L extends object = object> = EnvelopeKeys & WithoutEnvelopeKeys<S> & L & { readonly [key: string]: unknown };
-// Not Omit<>: over a summary type with an index signature, Omit drops the named keys too.
-type WithoutEnvelopeKeys<S> = { [K in keyof S as K extends keyof EnvelopeKeys ? never : K]: S[K] };
+// Not Omit<>: over a summary type with an index signature, Omit drops the named keys too. A
+// summary's own `command` literal stays (it narrows the envelope's string).
+type WithoutEnvelopeKeys<S> = { [K in keyof S as K extends Exclude<keyof EnvelopeKeys, 'command'> ? never : K]: S[K] };
 
 // A stage whose option, summary and prepared types are not known at the call site (jobs, registries).
 export type AnyStage = Stage<any, any, any, any>;

@@ -8,7 +8,7 @@
 import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../pipelines/plan.ts';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { reserve } from '../src/push/reserve.ts';
 import type { PushStatus } from '../src/push/tables.ts';
 import type { Database } from '../src/db/database.ts';

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../src/email/yahoo-family.ts';
 import { SafetyGateError } from '../src/errors.ts';
 import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble, type FxCarrier, type FxDomain } from './build-fixture.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { UsageError } from '../src/errors.ts';
 import { addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { ListmonkDouble } from './listmonk-double/index.ts';

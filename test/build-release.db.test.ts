@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { status } from '../pipelines/status.ts';
 import { ledgerCounts } from '../src/push/ledger.ts';
 import type { PushStatus } from '../src/push/tables.ts';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { openStore, type Store } from '../src/db/store.ts';
 import { ExternalServiceError, SafetyGateError } from '../src/errors.ts';
 import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble, type FxCarrier } from './build-fixture.ts';

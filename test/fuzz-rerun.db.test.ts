@@ -5,7 +5,7 @@ import { constants, gunzipSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBounceScrub } from '../pipelines/bounce-scrub.ts';
+import { runBounceScrub } from '../src/maillog/stage.ts';
 import { runCensusIngest } from '../pipelines/ingest.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { checkMx } from '../pipelines/mx-check.ts';
+import { checkMx } from '../src/mx/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { explain } from '../src/reports/explain.ts';
 import { InputError } from '../src/errors.ts';
 import { operatorUnsuppress } from '../src/maillog/operator.ts';

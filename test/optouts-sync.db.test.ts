@@ -6,7 +6,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listmonkSync } from '../pipelines/listmonk-sync.ts';
+import { listmonkSync } from '../src/optouts/stage.ts';
 import { ExternalServiceError } from '../src/errors.ts';
 import { doubleClient, fxConfig, fxContext, startDouble } from './build-fixture.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';

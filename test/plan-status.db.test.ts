@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plan } from '../pipelines/plan.ts';
-import { segmentBuild } from '../pipelines/segment-build.ts';
+import { segmentBuild } from '../src/push/stage.ts';
 import { renderStatus, status } from '../pipelines/status.ts';
 import { daysOfAudience } from '../src/reports/plan.ts';
 import { SafetyGateError } from '../src/errors.ts';

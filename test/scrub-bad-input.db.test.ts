@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runBounceScrub, type BounceScrubOptions } from '../pipelines/bounce-scrub.ts';
+import { runBounceScrub, type BounceScrubOptions } from '../src/maillog/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runBounceScrub } from '../pipelines/bounce-scrub.ts';
+import { runBounceScrub } from '../src/maillog/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { deepMerge, loadConfig, type ConfigOverrides } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

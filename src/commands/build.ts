@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
-import { renderBuild } from '../push/summary.ts';
-import { runCommand } from '../cli/app.ts';
-import { UsageError } from '../errors.ts';
+import { runStageCommand } from '../cli/app.ts';
+import { intFlag } from '../cli/flags.ts';
 import { SEGMENT_NAMES } from '../segments/names.ts';
 
 interface BuildFlags {
@@ -12,13 +11,6 @@ interface BuildFlags {
   dryRun?: boolean;
   out?: string;
   force?: boolean;
-}
-
-function intFlag(name: string, v: string | undefined, min: number, max: number): number | null {
-  if (v === undefined) return null;
-  const n = Number(v);
-  if (!/^\d+$/.test(v.trim()) || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be a whole number from ${min} to ${max}, got "${v}"`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -58,17 +50,11 @@ Examples:
   audience build --date 2026-12-01 --send-hour 9 --json`,
     )
     .action(async (opts: BuildFlags, cmd: Command) => {
-      const maxPerSegment = intFlag('--max-per-segment', opts.maxPerSegment, 1, 1_000_000);
-      const sendHour = intFlag('--send-hour', opts.sendHour, 0, 23);
+      const maxPerSegment = intFlag('--max-per-segment', opts.maxPerSegment, { min: 1, max: 1_000_000 }) ?? null;
+      const sendHour = intFlag('--send-hour', opts.sendHour, { min: 0, max: 23 }) ?? null;
       const onlySegments = opts.onlySegment?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-      await runCommand(
-        cmd,
-        { migrations: 'require' },
-        async (ctx) => {
-          const { segmentBuild } = await import('../../pipelines/segment-build.ts');
-          return segmentBuild(ctx, { onlySegments, maxPerSegment, date: opts.date, sendHour, dryRun: Boolean(opts.dryRun), outDir: opts.out ?? null, force: Boolean(opts.force) });
-        },
-        renderBuild,
-      );
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { buildStage } = await import('../push/stage.ts');
+      await runStageCommand(cmd, buildStage, { onlySegments, maxPerSegment, date: opts.date, sendHour, dryRun: Boolean(opts.dryRun), outDir: opts.out ?? null, force: Boolean(opts.force) });
     });
 }

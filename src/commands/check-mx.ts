@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
+import { intFlag, positiveFlag } from '../cli/flags.ts';
 import { UsageError } from '../errors.ts';
 import { parseServer } from '../mx/servers.ts';
-import type { MxCheckSummary } from '../mx/stage.ts';
 
 interface CheckMxFlags {
   domain?: string[];
@@ -14,13 +14,6 @@ interface CheckMxFlags {
   import?: string;
   export?: string;
   force?: boolean;
-}
-
-function positiveNumber(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got "${v}"`);
-  return n;
 }
 
 export function register(program: Command): void {
@@ -83,45 +76,13 @@ Examples:
       const overrides = {
         mx: {
           dnsServers,
-          concurrency: positiveNumber('--concurrency', opts.concurrency),
-          qps: positiveNumber('--qps', opts.qps),
-          timeoutMs: positiveNumber('--timeout', opts.timeout),
+          concurrency: intFlag('--concurrency', opts.concurrency, { min: 1 }),
+          qps: positiveFlag('--qps', opts.qps, 'queries per second'),
+          timeoutMs: intFlag('--timeout', opts.timeout, { min: 1, unit: 'milliseconds' }),
         },
       };
-      await runCommand<MxCheckSummary>(
-        cmd,
-        { migrations: 'apply', overrides },
-        async (ctx) => {
-          const { checkMx } = await import('../../pipelines/mx-check.ts');
-          return checkMx(ctx, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export, force: Boolean(opts.force) });
-        },
-        renderHuman,
-      );
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { mxCheckStage } = await import('../mx/stage.ts');
+      await runStageCommand(cmd, mxCheckStage, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export, force: Boolean(opts.force) }, { overrides });
     });
-}
-
-function renderHuman(s: MxCheckSummary): string {
-  const lines: string[] = [];
-  for (const d of s.domains ?? [])
-    lines.push(`${d.domain}  ${d.verdict} (${d.reason})${d.provider ? `  provider ${d.provider}` : ''}${d.mx.length ? `  mx ${d.mx.join(' ')}` : ''}${d.verdict !== 'deliverable' && d.error ? `\n    ${d.error}` : ''}`);
-  const ran = s.imported !== undefined || s.dnsServers !== undefined;
-  if (s.imported !== undefined) {
-    lines.push(`imported ${s.imported} verdict(s); ${s.keptNewer} line(s) not imported because a newer verdict wins; ${s.rejected ?? 0} rejected`);
-    for (const k of s.kept ?? [])
-      lines.push(`  line ${k.line} ${k.domain} ${k.verdict} of ${k.checkedAt}: kept ${k.kept.verdict} (${k.kept.reason}) of ${k.kept.checkedAt} from ${k.kept.source === 'dns' ? 'DNS' : 'an import'}`);
-    if (s.keptNewer > (s.kept?.length ?? 0)) lines.push(`  ... and ${s.keptNewer - (s.kept?.length ?? 0)} more`);
-  } else if (s.dnsServers !== undefined) lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.run_id})`);
-  if (ran) {
-    const v = s.verdicts;
-    lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
-    const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
-    if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
-  }
-  if (s.canaries) {
-    const c = s.canaries;
-    lines.push(`  canaries: ${c.servers.map((x) => `${x.server} ${x.status}`).join(', ')} (asked ${c.checks} time(s)${c.guardTrips ? `, ${c.guardTrips} by the dead-rate guard` : ''})`);
-    if (s.imported === undefined && s.keptNewer) lines.push(`  ${s.keptNewer} observation(s) not written: the stored verdict is newer (was the clock set back?)`);
-  }
-  if (s.exported !== undefined) lines.push(`exported ${s.exported} verdict(s)`);
-  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
-import { UsageError } from '../errors.ts';
+import { runStageCommand } from '../cli/app.ts';
+import { intFlag } from '../cli/flags.ts';
 
 export function register(program: Command): void {
   program
@@ -43,13 +43,9 @@ Examples:
   audience scrub-bounces data-samples/maillog/mail.log --rejects skipped.csv`,
     )
     .action(async (files: string[], opts: { batchLines?: string; rejects?: string; force?: boolean }, cmd: Command) => {
-      let batchLines: number | undefined;
-      if (opts.batchLines !== undefined) {
-        batchLines = Number(opts.batchLines);
-        if (!Number.isInteger(batchLines) || batchLines < 1) throw new UsageError(`--batch-lines must be a positive integer, got "${opts.batchLines}"`);
-      }
-      // Loaded here, not at the top: `audience --help` must not load the pipeline.
-      const { runBounceScrub, describeBounceScrub } = await import('../../pipelines/bounce-scrub.ts');
-      await runCommand(cmd, { migrations: 'apply', overrides: batchLines ? { maillog: { batchLines } } : {} }, (ctx) => runBounceScrub(ctx, files, { rejectsFile: opts.rejects, force: Boolean(opts.force) }), describeBounceScrub);
+      const batchLines = intFlag('--batch-lines', opts.batchLines, { min: 1 });
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { scrubStage } = await import('../maillog/stage.ts');
+      await runStageCommand(cmd, scrubStage, { files, rejectsFile: opts.rejects, force: Boolean(opts.force) }, { overrides: batchLines ? { maillog: { batchLines } } : {} });
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 
 export function register(program: Command): void {
   program
@@ -21,16 +21,8 @@ Examples:
   audience sync-listmonk --json >> /var/log/audience/sync-listmonk.jsonl`,
     )
     .action(async (_opts: unknown, cmd: Command) => {
-      let render: (s: never) => string = () => '';
-      await runCommand(
-        cmd,
-        { migrations: 'apply' },
-        async (ctx) => {
-          const { listmonkSync, renderListmonkSync } = await import('../../pipelines/listmonk-sync.ts');
-          render = renderListmonkSync as (s: never) => string;
-          return listmonkSync(ctx);
-        },
-        (s) => render(s as never),
-      );
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { listmonkSyncStage } = await import('../optouts/stage.ts');
+      await runStageCommand(cmd, listmonkSyncStage, {});
     });
 }

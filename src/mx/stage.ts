@@ -4,10 +4,13 @@
  * line. Returns the run summary (summary.ts, the --json contract).
  */
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { StageContext } from '../context.ts';
 import { normalizeDomain } from '../email/normalize.ts';
 import { InputError, UsageError } from '../errors.ts';
+import { checkOutputTarget } from '../files/safe-output.ts';
 import type { RunHandle } from '../runs.ts';
+import { runStage, type Envelope, type Stage } from '../stage.ts';
 import { domainsNeedingCheck } from './cache.ts';
 import { writeVerdictCsv } from './csv.ts';
 import { runDnsCheck } from './dns-run.ts';
@@ -25,6 +28,42 @@ export interface MxCheckOptions {
   exportFile?: string;
   /** --force: the export may replace a regular file that exists. */
   force?: boolean;
+}
+
+const mxCheckOptions = z.object({
+  domains: z.array(z.string()).readonly().optional(),
+  domainsFile: z.string().optional(),
+  importFile: z.string().optional(),
+  exportFile: z.string().optional(),
+  force: z.boolean().optional(),
+});
+
+/** `run_id` was this summary's name for the run id before the envelope's runId; kept for one release. */
+export type MxCheckOldKeys = { run_id: number };
+export type MxCheckEnvelope = Envelope<MxCheckSummary, MxCheckOldKeys>;
+
+type PreparedMxCheck = MxCheckOptions & { dns: readonly string[] | null | undefined };
+
+export const mxCheckStage: Stage<MxCheckOptions, MxCheckSummary, PreparedMxCheck, MxCheckOldKeys> = {
+  name: 'check-mx',
+  options: mxCheckOptions,
+  migrations: 'apply',
+  ledger: true,
+  prepare(ctx, o) {
+    // Before any DNS work: an export that could not be written is refused now, not after the check.
+    if (o.exportFile) checkOutputTarget(o.exportFile, { force: Boolean(o.force), flag: '--export' });
+    // The ledger records the name servers asked (from config; --dns overrides it).
+    return { ...o, dns: ctx.config.mx.dnsServers };
+  },
+  args: (o) => ({ domains: o.domains?.length ?? 0, domainsFile: o.domainsFile ?? null, import: o.importFile ?? null, export: o.exportFile ?? null, dns: o.dns }),
+  run: (ctx, run, o) => runMxCheck(ctx, run!, o),
+  render: renderMxCheck,
+  renames: [['run_id', 'runId']],
+};
+
+/** MX liveness and provider of the candidate domains (or of the ones named), as one `check-mx` run. */
+export function checkMx(ctx: StageContext, opts: MxCheckOptions = {}): Promise<MxCheckEnvelope> {
+  return runStage(ctx, mxCheckStage, opts);
 }
 
 export async function runMxCheck(ctx: StageContext, run: RunHandle, opts: MxCheckOptions): Promise<MxCheckSummary> {
@@ -87,4 +126,31 @@ function readDomainsFile(file: string): string[] {
   });
   if (bad.length) throw new InputError(`--domains ${file} has lines that are not domain names:\n  ${bad.join('\n  ')}\nFix or comment them out (#) and run again.`);
   return out;
+}
+
+/** The human text of a check, an import or an export. */
+export function renderMxCheck(s: MxCheckEnvelope): string {
+  const lines: string[] = [];
+  for (const d of s.domains ?? [])
+    lines.push(`${d.domain}  ${d.verdict} (${d.reason})${d.provider ? `  provider ${d.provider}` : ''}${d.mx.length ? `  mx ${d.mx.join(' ')}` : ''}${d.verdict !== 'deliverable' && d.error ? `\n    ${d.error}` : ''}`);
+  const ran = s.imported !== undefined || s.dnsServers !== undefined;
+  if (s.imported !== undefined) {
+    lines.push(`imported ${s.imported} verdict(s); ${s.keptNewer} line(s) not imported because a newer verdict wins; ${s.rejected ?? 0} rejected`);
+    for (const k of s.kept ?? [])
+      lines.push(`  line ${k.line} ${k.domain} ${k.verdict} of ${k.checkedAt}: kept ${k.kept.verdict} (${k.kept.reason}) of ${k.kept.checkedAt} from ${k.kept.source === 'dns' ? 'DNS' : 'an import'}`);
+    if (s.keptNewer > (s.kept?.length ?? 0)) lines.push(`  ... and ${s.keptNewer - (s.kept?.length ?? 0)} more`);
+  } else if (s.dnsServers !== undefined) lines.push(`checked ${s.checked} domain(s) in ${s.seconds}s (run ${s.runId})`);
+  if (ran) {
+    const v = s.verdicts;
+    lines.push(`  verdicts: ${v.deliverable} deliverable, ${v.dead} dead, ${v.unknown} unknown, ${v.unresolvable} unresolvable`);
+    const providers = Object.entries(s.byProvider).sort((a, b) => b[1] - a[1]);
+    if (providers.length) lines.push(`  providers: ${providers.map(([p, n]) => `${p} ${n}`).join(', ')}`);
+  }
+  if (s.canaries) {
+    const c = s.canaries;
+    lines.push(`  canaries: ${c.servers.map((x) => `${x.server} ${x.status}`).join(', ')} (asked ${c.checks} time(s)${c.guardTrips ? `, ${c.guardTrips} by the dead-rate guard` : ''})`);
+    if (s.imported === undefined && s.keptNewer) lines.push(`  ${s.keptNewer} observation(s) not written: the stored verdict is newer (was the clock set back?)`);
+  }
+  if (s.exported !== undefined) lines.push(`exported ${s.exported} verdict(s)`);
+  return lines.join('\n');
 }

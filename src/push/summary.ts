@@ -44,11 +44,12 @@ export type BuildSummary = {
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
   /**
-   * Wall time of the selection (ranking, rules on the best-ranked addresses, cap decision,
-   * reservation: its whole transaction), of the part of it that holds the reservation lock, of judging
-   * every candidate for the counts above, and of the push.
+   * Wall time in seconds of the selection (ranking, rules on the best-ranked addresses, cap
+   * decision, reservation: its whole transaction), of the part of it that holds the reservation
+   * lock, of judging every candidate for the counts above, and of the push. (`seconds` before the
+   * stage contract: the envelope's `seconds` is now the whole run's wall time.)
    */
-  seconds: { select: number; lock: number; count: number; push: number };
+  timings: { select: number; lock: number; count: number; push: number };
 };
 
 export function renderBuild(s: BuildSummary): string {

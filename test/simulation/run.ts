@@ -16,11 +16,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { runBounceScrub } from '../../pipelines/bounce-scrub.ts';
-import { runCensusIngest } from '../../pipelines/census-ingest.ts';
-import { listmonkSync } from '../../pipelines/listmonk-sync.ts';
-import { checkMx } from '../../pipelines/mx-check.ts';
-import { segmentBuild } from '../../pipelines/segment-build.ts';
+import { runBounceScrub } from '../../src/maillog/stage.ts';
+import { runCensusIngest } from '../../pipelines/ingest.ts';
+import { listmonkSync } from '../../src/optouts/stage.ts';
+import { checkMx } from '../../src/mx/stage.ts';
+import { segmentBuild } from '../../src/push/stage.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import type { StageContext } from '../../src/context.ts';
 import { SafetyGateError } from '../../src/errors.ts';
@@ -150,7 +150,7 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
     const build = async (date: string, o: { sendHour?: number; onlySegments?: string[]; maxPerSegment?: number | null }) => {
       try {
         const r = await timed('build', () => segmentBuild(ctx, { date, listmonk: client, ...o }));
-        for (const [k, sec] of Object.entries(r.seconds)) s.stageSeconds[`build.${k}`] = Math.round(((s.stageSeconds[`build.${k}`] ?? 0) + sec) * 10) / 10;
+        for (const [k, sec] of Object.entries(r.timings)) s.stageSeconds[`build.${k}`] = Math.round(((s.stageSeconds[`build.${k}`] ?? 0) + sec) * 10) / 10;
         return true;
       } catch (e) {
         // The gates refuse (exit 3): the cap already reached, or a global hold.

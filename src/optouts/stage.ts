@@ -1,0 +1,58 @@
+/**
+ * The `sync-listmonk` stage: the nightly read of opt-outs from Listmonk (sync.ts), as a ledger run
+ * under the stage's lock. Builds do the same read before selecting; this stage keeps `explain` and
+ * `plan` current between builds.
+ */
+import { z } from 'zod';
+import type { StageContext } from '../context.ts';
+import { createListmonkClient, type ListmonkClient } from '../listmonk/index.ts';
+import { runStage, type Envelope, type Stage } from '../stage.ts';
+import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
+
+export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport;
+export type ListmonkSyncEnvelope = Envelope<ListmonkSyncSummary>;
+
+export interface ListmonkSyncOptions {
+  /** Tests inject a client; the CLI builds one from config.listmonk. */
+  listmonk?: ListmonkClient;
+}
+
+const syncOptions = z.object({ listmonk: z.custom<ListmonkClient>((v) => v === undefined || typeof v === 'object').optional() });
+
+interface PreparedSync {
+  lm: ListmonkClient;
+  listPrefix: string;
+  optOutScope: StageContext['config']['listmonk']['optOutScope'];
+}
+
+export const listmonkSyncStage: Stage<ListmonkSyncOptions, ListmonkSyncSummary, PreparedSync> = {
+  name: 'sync-listmonk',
+  options: syncOptions,
+  migrations: 'apply',
+  ledger: true,
+  // A Listmonk that is not configured is refused before a run exists.
+  prepare: (ctx, o) => ({
+    lm: o.listmonk ?? createListmonkClient(ctx.config.listmonk, { log: (l) => ctx.out.debug(l), now: ctx.now }),
+    listPrefix: ctx.config.listmonk.listPrefix,
+    optOutScope: ctx.config.listmonk.optOutScope,
+  }),
+  args: (p) => ({ scope: p.optOutScope, listPrefix: p.listPrefix }),
+  async run(ctx, run, p) {
+    const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now: ctx.now() });
+    return { command: 'sync-listmonk' as const, ...report };
+  },
+  render: renderListmonkSync,
+};
+
+export function listmonkSync(ctx: StageContext, opts: ListmonkSyncOptions = {}): Promise<ListmonkSyncEnvelope> {
+  return runStage(ctx, listmonkSyncStage, opts);
+}
+
+export function renderListmonkSync(s: ListmonkSyncEnvelope): string {
+  const lines = [
+    `read opt-outs from ${s.lists} Listmonk list(s) (${s.scope === 'all' ? 'every list' : 'lists of this project'}, ${s.strategy === 'subscription-filter' ? "Listmonk's subscription filter" : 'every member of each list'}): ${s.newOptOuts} new, ${s.optedOut} address(es) opted out in all`,
+  ];
+  if (!s.blocklistedEverywhere)
+    lines.push('  note: the API user lacks subscribers:sql_query, so addresses blocklisted on none of these lists are not read; a push to one is refused and recorded then.');
+  return lines.join('\n');
+}

@@ -145,19 +145,28 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   return deepFreeze(parsed.data);
 }
 
-function hintFor(p: PropertyKey[]): string {
-  const key = p.join('.');
-  const envName = Object.entries({
-    'database.url': 'DATABASE_URL',
-    'database.dataDir': 'AUDIENCE_DATA_DIR',
-    timezone: 'AUDIENCE_TZ',
-    now: 'AUDIENCE_NOW',
-    'maillog.path': 'AUDIENCE_MAILLOG',
-    'warmup.start': 'AUDIENCE_WARMUP_START',
-    'listmonk.url': 'LISTMONK_URL',
-  }).find(([k]) => key.startsWith(k))?.[1];
+/** Where each variable of ENV_MAP lands ('listmonk.apiToken'), read from the mapping itself so the two never drift. */
+const ENV_PATHS: ReadonlyArray<readonly [path: string, variable: string]> = Object.entries(ENV_MAP).map(([name, map]) => [leafPath(map('x')), name] as const);
+
+function leafPath(o: unknown): string {
+  const parts: string[] = [];
+  for (let v = o; isPlainObject(v); ) {
+    const [k, next] = Object.entries(v)[0]!;
+    parts.push(k);
+    v = next;
+  }
+  return parts.join('.');
+}
+
+/** " (set VARIABLE or the key in audience.config.json)" for a config key an environment variable sets. */
+export function hintFor(p: readonly PropertyKey[]): string {
+  const key = p.map(String).join('.');
+  const envName = ENV_PATHS.find(([path]) => key === path || key.startsWith(path + '.'))?.[1];
   return envName ? ` (set ${envName} or the key in audience.config.json)` : '';
 }
+
+/** The environment variables that carry configuration values (not AUDIENCE_CONFIG and the harness's). */
+export const ENV_VARIABLES: readonly string[] = Object.keys(ENV_MAP);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { ENV_VARIABLES, hintFor, loadConfig } from '../src/config.ts';
 import { ConfigError } from '../src/errors.ts';
 
 describe('loadConfig', () => {
@@ -37,6 +37,29 @@ describe('loadConfig', () => {
   it('names the variable to set when a value is invalid', () => {
     expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, cwd: dir })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ env: { AUDIENCE_TZ: 'Mars/Olympus' }, cwd: dir })).toThrow(/AUDIENCE_TZ/);
+    // The Listmonk and DNS variables too: the hint is read from the variables' own mapping.
+    expect(() => loadConfig({ env: { LISTMONK_URL: 'listmonk.local' }, cwd: dir })).toThrow(/set LISTMONK_URL/);
+    expect(() => loadConfig({ env: { AUDIENCE_DNS_SERVERS: 'ns1:domain' }, cwd: dir })).toThrow(/set AUDIENCE_DNS_SERVERS/);
+  });
+
+  it('has a hint for the config key of every environment variable, and none for keys no variable sets', () => {
+    const keys: Record<string, string> = {
+      DATABASE_URL: 'database.url',
+      AUDIENCE_DATA_DIR: 'database.dataDir',
+      AUDIENCE_TZ: 'timezone',
+      AUDIENCE_NOW: 'now',
+      AUDIENCE_MAILLOG: 'maillog.path',
+      AUDIENCE_DNS_SERVERS: 'mx.dnsServers',
+      AUDIENCE_WARMUP_START: 'warmup.start',
+      LISTMONK_URL: 'listmonk.url',
+      LISTMONK_API_USER: 'listmonk.apiUser',
+      LISTMONK_API_TOKEN: 'listmonk.apiToken',
+    };
+    expect([...ENV_VARIABLES].sort()).toEqual(Object.keys(keys).sort());
+    for (const [name, key] of Object.entries(keys)) expect(hintFor(key.split('.'))).toBe(` (set ${name} or the key in audience.config.json)`);
+    expect(hintFor(['mx', 'dnsServers', 0])).toMatch(/AUDIENCE_DNS_SERVERS/);
+    expect(hintFor(['listmonk', 'listPrefix'])).toBe('');
+    expect(hintFor(['nowhere'])).toBe('');
   });
 
   it('reports a missing explicit config file and bad JSON with what to do', () => {

@@ -7,7 +7,7 @@
  */
 import { sql, type Transaction } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../pipelines/plan.ts';
+import { plan } from '../src/reports/stage.ts';
 import { segmentBuild } from '../src/push/stage.ts';
 import { reserve } from '../src/push/reserve.ts';
 import type { PushStatus } from '../src/push/tables.ts';

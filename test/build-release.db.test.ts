@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { segmentBuild } from '../src/push/stage.ts';
-import { status } from '../pipelines/status.ts';
+import { status } from '../src/reports/stage.ts';
 import { ledgerCounts } from '../src/push/ledger.ts';
 import type { PushStatus } from '../src/push/tables.ts';
 import type { Store } from '../src/db/store.ts';

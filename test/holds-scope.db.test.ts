@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { status } from '../pipelines/status.ts';
+import { status } from '../src/reports/stage.ts';
 import { runBounceScrub } from '../src/maillog/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';

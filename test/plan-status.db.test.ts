@@ -4,9 +4,9 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plan } from '../pipelines/plan.ts';
+import { plan } from '../src/reports/stage.ts';
 import { segmentBuild } from '../src/push/stage.ts';
-import { renderStatus, status } from '../pipelines/status.ts';
+import { renderStatus, status } from '../src/reports/stage.ts';
 import { daysOfAudience } from '../src/reports/plan.ts';
 import { SafetyGateError } from '../src/errors.ts';
 import { addHold, addSuppression, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { globalOptions } from '../cli/app.ts';
-import { FindingsError, UsageError } from '../errors.ts';
+import { intFlag, positiveFlag } from '../cli/flags.ts';
+import { FindingsError } from '../errors.ts';
 
 export function register(program: Command): void {
   program
@@ -31,8 +32,8 @@ Examples:
       const g = globalOptions(cmd);
       const overrides = {
         doctor: {
-          timeoutMs: whole('--timeout', opts.timeout, 100, 120_000),
-          maillogMaxAgeHours: positive('--maillog-max-age', opts.maillogMaxAge),
+          timeoutMs: intFlag('--timeout', opts.timeout, { min: 100, max: 120_000, unit: 'milliseconds' }),
+          maillogMaxAgeHours: positiveFlag('--maillog-max-age', opts.maillogMaxAge, 'hours'),
         },
       };
       const { createOutput } = await import('../cli/output.ts');
@@ -49,18 +50,4 @@ Examples:
         { summary: summary as unknown as Record<string, unknown> },
       );
     });
-}
-
-function whole(flag: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < min || n > max) throw new UsageError(`${flag} must be a whole number of milliseconds from ${min} to ${max}, got "${v}"`);
-  return n;
-}
-
-function positive(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new UsageError(`${flag} must be a positive number of hours, got "${v}"`);
-  return n;
 }

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { runCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
+import { intFlag } from '../cli/flags.ts';
 
 export function register(program: Command): void {
   program
@@ -26,8 +27,7 @@ Examples:
     )
     .action(async (subject: string, opts: { date?: string; limit: string }, cmd: Command) => {
       if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) throw new UsageError(`--date must be YYYY-MM-DD, got "${opts.date}"`);
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${opts.limit}"`);
+      const limit = intFlag('--limit', opts.limit, { min: 1 })!;
       let render: () => string = () => '';
       await runCommand(
         cmd,

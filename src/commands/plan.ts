@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
-import { UsageError } from '../errors.ts';
+import { runStageCommand } from '../cli/app.ts';
+import { intFlag } from '../cli/flags.ts';
 
 export function register(program: Command): void {
   program
@@ -18,9 +18,9 @@ Examples:
   audience plan --days 30 --json`,
     )
     .action(async (opts: { days: string }, cmd: Command) => {
-      const days = Number(opts.days);
-      if (!/^\d+$/.test(opts.days) || days < 1 || days > 366) throw new UsageError(`--days must be a whole number from 1 to 366, got "${opts.days}"`);
-      const { plan, renderPlan } = await import('../../pipelines/plan.ts');
-      await runCommand(cmd, { migrations: 'require' }, (ctx) => plan(ctx, { days }), renderPlan);
+      const days = intFlag('--days', opts.days, { min: 1, max: 366 })!;
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { planStage } = await import('../reports/stage.ts');
+      await runStageCommand(cmd, planStage, { days });
     });
 }

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { runCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 import { MAX_REPORT_DAYS } from '../reports/range.ts';
+import { intFlag } from '../cli/flags.ts';
 
 interface ReportFlags {
   days: string;
@@ -34,8 +35,7 @@ Examples:
     )
     .action(async (opts: ReportFlags, cmd: Command) => {
       if (!opts.out) throw new UsageError('--out FILE is required: the report is written to a file (e.g. --out report.html).');
-      const days = Number(opts.days);
-      if (!/^\d+$/.test(opts.days.trim()) || days < 1 || days > MAX_REPORT_DAYS) throw new UsageError(`--days must be a whole number from 1 to ${MAX_REPORT_DAYS}, got "${opts.days}"`);
+      const days = intFlag('--days', opts.days, { min: 1, max: MAX_REPORT_DAYS })!;
       const out = opts.out;
       const { report, renderReport } = await import('../../pipelines/report.ts');
       await runCommand(cmd, { migrations: 'require' }, (ctx) => report(ctx, { out, days, date: opts.date, force: Boolean(opts.force) }), renderReport);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 
 export function register(program: Command): void {
   program
@@ -15,7 +15,8 @@ Examples:
   audience status --json`,
     )
     .action(async (_opts: unknown, cmd: Command) => {
-      const { status, renderStatus } = await import('../../pipelines/status.ts');
-      await runCommand(cmd, { migrations: 'require' }, status, renderStatus);
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { statusStage } = await import('../reports/stage.ts');
+      await runStageCommand(cmd, statusStage, {});
     });
 }

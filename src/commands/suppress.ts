@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { runCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
+import { intFlag } from '../cli/flags.ts';
 
 export function register(program: Command): void {
   program
@@ -20,11 +21,7 @@ Examples:
   audience suppress sunset-haulers.test --reason "company closed" --days 365 --json`,
     )
     .action(async (subject: string, opts: { reason: string; days?: string }, cmd: Command) => {
-      let days: number | null = null;
-      if (opts.days !== undefined) {
-        days = Number(opts.days);
-        if (!Number.isInteger(days) || days < 1) throw new UsageError(`--days must be a positive integer, got "${opts.days}"`);
-      }
+      const days = intFlag('--days', opts.days, { min: 1 }) ?? null;
       if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept as evidence)');
       const { operatorSuppress } = await import('../maillog/operator.ts');
       await runCommand(cmd, { migrations: 'apply' }, (ctx) => operatorSuppress(ctx, subject, { reason: opts.reason, days }), (s) =>

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { runBounceScrub } from '../pipelines/bounce-scrub.ts';
+import { runBounceScrub } from '../src/maillog/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import { loadConfig } from '../src/config.ts';
 import type { StageContext } from '../src/context.ts';

@@ -10,7 +10,9 @@ import { runCli } from './helpers/cli.ts';
 
 describe('build, plan and status commands', () => {
   const dataDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'audience-build-cli-')), 'db');
-  const env = { AUDIENCE_DATA_DIR: dataDir, AUDIENCE_TZ: 'America/Chicago' };
+  // The process's clock is pinned: a build without --date is for "today", and on the machine's
+  // clock a day before the warmup start (a clock set back) turned the config error into the warmup gate.
+  const env = { AUDIENCE_DATA_DIR: dataDir, AUDIENCE_TZ: 'America/Chicago', AUDIENCE_NOW: '2026-11-28T15:00:00Z' };
   const withStart = { ...env, AUDIENCE_WARMUP_START: '2026-01-05' };
 
   beforeAll(async () => {

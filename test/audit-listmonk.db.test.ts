@@ -8,7 +8,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listmonkAudit } from '../pipelines/listmonk-audit.ts';
+import { listmonkAudit } from '../src/audit/stage.ts';
 import type { AuditSummary } from '../src/audit/summary.ts';
 import { ConfigError, FindingsError } from '../src/errors.ts';
 import { STOPPED_BY_AUDIT_TAG } from '../src/listmonk/campaigns.ts';

@@ -65,7 +65,7 @@ describe('audit-listmonk and rampcap commands', () => {
   it('rampcap prints the cap and the window (exit 0); --apply on a fresh install is refused (exit 3) and writes nothing', async () => {
     const dry = await runCli(['rampcap', '--json'], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.json).toMatchObject({ command: 'rampcap', date: TODAY, warmupDay: 3, hourlyCap: 150, dailyCap: 1500, dryRun: true, inSync: false, applied: null, wanted: { enabled: true, duration: '1h', rate: 150 } });
+    expect(dry.json).toMatchObject({ command: 'rampcap', ok: true, runId: expect.any(Number), startedAt: expect.any(String), seconds: expect.any(Number), date: TODAY, warmupDay: 3, hourlyCap: 150, dailyCap: 1500, dryRun: true, inSync: false, applied: null, wanted: { enabled: true, duration: '1h', rate: 150 } });
     const human = await runCli(['rampcap'], { env });
     expect(human.stdout).toMatch(/warmup day 3: hourly cap 150\/h \(daily 1500\)/);
     expect(human.stdout).toMatch(/would set: on, 150 per 1h — run `audience rampcap --apply`/);
@@ -79,7 +79,7 @@ describe('audit-listmonk and rampcap commands', () => {
     const json = await runCli(['audit-listmonk', '--json'], { env });
     expect(json.code, json.stderr).toBe(1);
     expect(json.stdout.trim().split('\n')).toHaveLength(1);
-    expect(json.json).toMatchObject({ command: 'audit-listmonk', ok: false, exitCode: 1, error: { phase: 'findings' }, offending: 1, pause: false });
+    expect(json.json).toMatchObject({ command: 'audit-listmonk', ok: false, runId: expect.any(Number), startedAt: expect.any(String), seconds: expect.any(Number), exitCode: 1, error: { phase: 'findings' }, offending: 1, pause: false });
     expect((json.json!.campaigns as object[])[0]).toMatchObject({ name: 'November newsletter', madeByAudience: false, recipients: 2, unknownToUs: 2, excluded: 1, excludedBy: { yahoo_family: 1 }, action: null });
 
     const human = await runCli(['audit-listmonk'], { env });
@@ -95,7 +95,7 @@ describe('audit-listmonk and rampcap commands', () => {
     expect(lm.model.campaigns.get(1)!.status).toBe('draft');
     const after = await runCli(['audit-listmonk', '--json'], { env });
     expect(after.code, after.stderr).toBe(0);
-    expect(after.json).toMatchObject({ command: 'audit-listmonk', offending: 0, campaigns: [] });
+    expect(after.json).toMatchObject({ command: 'audit-listmonk', ok: true, runId: expect.any(Number), offending: 0, campaigns: [] });
   }, SPAWNS_TIMEOUT);
 
   it('exit 2 for wrong credentials, 3 without a warmup start', async () => {

@@ -7,7 +7,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { rampcap } from '../pipelines/rampcap.ts';
+import { rampcap } from '../src/rampcap/stage.ts';
 import { ConfigError, FindingsError, SafetyGateError } from '../src/errors.ts';
 import type { RampcapSummary } from '../src/rampcap/summary.ts';
 import { loadConfig } from '../src/config.ts';

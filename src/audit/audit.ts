@@ -21,7 +21,6 @@ const SAMPLES = 5;
 
 export interface AuditOptions {
   pause: boolean;
-  runId: number;
   start: WarmupStart;
 }
 
@@ -126,7 +125,6 @@ export async function auditCampaigns(ctx: StageContext, lm: ListmonkClient, opts
 
   return {
     command: 'audit-listmonk',
-    runId: opts.runId,
     date: today,
     pause: opts.pause,
     listmonk: { version: version.raw },

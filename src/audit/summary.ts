@@ -1,4 +1,4 @@
-/** The `audit-listmonk --json` contract, and its rendering for people. */
+/** The `audit-listmonk --json` contract (the stage's own keys; runStage adds the envelope: runId, startedAt...), and its rendering for people. */
 import type { StopAction } from '../listmonk/index.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
 import type { OffenceReason } from './offending.ts';
@@ -50,7 +50,6 @@ export interface AuditDay {
 export interface AuditSummary {
   [key: string]: unknown;
   command: 'audit-listmonk';
-  runId: number;
   date: string;
   pause: boolean;
   listmonk: { version: string };

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 
 export function register(program: Command): void {
   program
@@ -35,16 +35,8 @@ Examples:
   audience audit-listmonk --pause --json >> /var/log/audience/audit.jsonl`,
     )
     .action(async (opts: { pause?: boolean }, cmd: Command) => {
-      let render: (s: never) => string = () => '';
-      await runCommand(
-        cmd,
-        { migrations: 'require' },
-        async (ctx) => {
-          const { listmonkAudit, renderAudit } = await import('../../pipelines/listmonk-audit.ts');
-          render = renderAudit as (s: never) => string;
-          return listmonkAudit(ctx, { pause: Boolean(opts.pause) });
-        },
-        (s) => render(s as never),
-      );
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { auditStage } = await import('../audit/stage.ts');
+      await runStageCommand(cmd, auditStage, { pause: Boolean(opts.pause) });
     });
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 
 export function register(program: Command): void {
   program
@@ -33,16 +33,8 @@ Examples:
   audience rampcap --apply --json >> /var/log/audience/rampcap.jsonl`,
     )
     .action(async (opts: { apply?: boolean }, cmd: Command) => {
-      let render: (s: never) => string = () => '';
-      await runCommand(
-        cmd,
-        { migrations: 'require' },
-        async (ctx) => {
-          const { rampcap, renderRampcap } = await import('../../pipelines/rampcap.ts');
-          render = renderRampcap as (s: never) => string;
-          return rampcap(ctx, { apply: Boolean(opts.apply) });
-        },
-        (s) => render(s as never),
-      );
+      // Loaded here, not at the top: `audience --help` must not load the stage.
+      const { rampcapStage } = await import('../rampcap/stage.ts');
+      await runStageCommand(cmd, rampcapStage, { apply: Boolean(opts.apply) });
     });
 }

@@ -8,7 +8,6 @@
 import type { StageContext } from '../context.ts';
 import { FindingsError, SafetyGateError } from '../errors.ts';
 import { describeWindow, sameWindow, settingsWriteRisks, slidingWindowOf, windowPerHour, type ListmonkClient, type SlidingWindow } from '../listmonk/index.ts';
-import type { RunHandle } from '../runs.ts';
 import type { DayCap } from '../warmup/ramp.ts';
 import type { RampcapSummary } from './summary.ts';
 
@@ -17,14 +16,13 @@ export function wantedWindow(cap: DayCap): SlidingWindow {
   return { enabled: true, duration: '1h', rate: cap.hourly };
 }
 
-export async function runRampcap(ctx: StageContext, lm: ListmonkClient, run: RunHandle, o: { apply: boolean; cap: DayCap }): Promise<RampcapSummary> {
+export async function runRampcap(ctx: StageContext, lm: ListmonkClient, o: { apply: boolean; cap: DayCap }): Promise<RampcapSummary> {
   const version = await lm.version();
   const doc = await lm.readSettingsDocument();
   const current = slidingWindowOf(doc);
   const wanted = wantedWindow(o.cap);
   const s: RampcapSummary = {
     command: 'rampcap',
-    runId: run.id,
     date: o.cap.date,
     warmupDay: o.cap.warmupDay,
     hourlyCap: o.cap.hourly,

@@ -1,4 +1,4 @@
-/** The `rampcap --json` contract, and its rendering for people. */
+/** The `rampcap --json` contract (the stage's own keys; runStage adds the envelope: runId, startedAt...), and its rendering for people. */
 import { describeWindow, type SlidingWindow } from '../listmonk/index.ts';
 
 export interface WindowView extends SlidingWindow {
@@ -9,7 +9,6 @@ export interface WindowView extends SlidingWindow {
 export interface RampcapSummary {
   [key: string]: unknown;
   command: 'rampcap';
-  runId: number;
   date: string;
   warmupDay: number;
   hourlyCap: number;

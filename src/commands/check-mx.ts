@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { runStageCommand } from '../cli/app.ts';
 import { intFlag, positiveFlag } from '../cli/flags.ts';
+import type { ConfigOverrides } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { parseServer } from '../mx/servers.ts';
 
@@ -17,15 +18,13 @@ interface CheckMxFlags {
 }
 
 export function register(program: Command): void {
-  program
-    .command('check-mx')
-    .description('MX liveness and mailbox provider of recipient domains (only those whose verdict is missing or expired)')
-    .addOption(new Option('--domain <domain>', 'check this domain now and print its verdict (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]))
-    .addOption(new Option('--domains <file>', 'check the domains listed in FILE (one per line, # comments) and print their verdicts'))
-    .addOption(new Option('--dns <servers>', 'name servers HOST:PORT[,HOST:PORT] (default: AUDIENCE_DNS_SERVERS, else /etc/resolv.conf)'))
-    .addOption(new Option('--concurrency <n>', 'domains in flight at once (config mx.concurrency, default 64)'))
-    .addOption(new Option('--qps <n>', 'cap on DNS queries per second (config mx.qps, default no cap)'))
-    .addOption(new Option('--timeout <ms>', 'deadline of one DNS query attempt in ms (config mx.timeoutMs, default 2000)'))
+  withDnsOptions(
+    program
+      .command('check-mx')
+      .description('MX liveness and mailbox provider of recipient domains (only those whose verdict is missing or expired)')
+      .addOption(new Option('--domain <domain>', 'check this domain now and print its verdict (repeatable)').argParser((v: string, prev: string[] = []) => [...prev, v]))
+      .addOption(new Option('--domains <file>', 'check the domains listed in FILE (one per line, # comments) and print their verdicts')),
+  )
     .addOption(new Option('--import <file>', 'load verdicts from a CSV written by --export (no DNS); lines keep their observation time, the newer verdict wins'))
     .addOption(new Option('--export <file>', 'write every stored verdict to FILE as CSV (after the check or import, if any); a new file, see --force'))
     .addOption(new Option('--force', 'let --export replace a file that exists (never a symbolic link)'))
@@ -66,23 +65,39 @@ Examples:
   audience check-mx --export mx-verdicts.csv`,
     )
     .action(async (opts: CheckMxFlags, cmd: Command) => {
-      const { splitList } = await import('../config.ts');
-      const dnsServers = opts.dns !== undefined ? splitList(opts.dns) : undefined;
-      if (opts.dns !== undefined && !dnsServers?.length) throw new UsageError('--dns needs at least one HOST:PORT');
-      // Refuse bad flags before opening the database.
-      dnsServers?.forEach(parseServer);
+      const overrides = await dnsFlagOverrides(opts);
       if (opts.import && (opts.domain?.length || opts.domains))
         throw new UsageError('--import loads verdicts without DNS: use it alone (or with --export), not with --domain/--domains.');
-      const overrides = {
-        mx: {
-          dnsServers,
-          concurrency: intFlag('--concurrency', opts.concurrency, { min: 1 }),
-          qps: positiveFlag('--qps', opts.qps, 'queries per second'),
-          timeoutMs: intFlag('--timeout', opts.timeout, { min: 1, unit: 'milliseconds' }),
-        },
-      };
       // Loaded here, not at the top: `audience --help` must not load the stage.
       const { mxCheckStage } = await import('../mx/stage.ts');
       await runStageCommand(cmd, mxCheckStage, { domains: opts.domain, domainsFile: opts.domains, importFile: opts.import, exportFile: opts.export, force: Boolean(opts.force) }, { overrides });
     });
+}
+
+/** The DNS flags (`--dns`, `--concurrency`, `--qps`, `--timeout`), shared by check-mx and the nightly job. */
+export type DnsFlags = Pick<CheckMxFlags, 'dns' | 'concurrency' | 'qps' | 'timeout'>;
+
+/** The DNS flags as config overrides; bad flags are refused (exit 2) before the database is opened. */
+export async function dnsFlagOverrides(opts: DnsFlags): Promise<ConfigOverrides> {
+  const { splitList } = await import('../config.ts');
+  const dnsServers = opts.dns !== undefined ? splitList(opts.dns) : undefined;
+  if (opts.dns !== undefined && !dnsServers?.length) throw new UsageError('--dns needs at least one HOST:PORT');
+  dnsServers?.forEach(parseServer);
+  return {
+    mx: {
+      dnsServers,
+      concurrency: intFlag('--concurrency', opts.concurrency, { min: 1 }),
+      qps: positiveFlag('--qps', opts.qps, 'queries per second'),
+      timeoutMs: intFlag('--timeout', opts.timeout, { min: 1, unit: 'milliseconds' }),
+    },
+  };
+}
+
+/** Adds the DNS options, declared once for check-mx and the nightly job. */
+export function withDnsOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--dns <servers>', 'name servers HOST:PORT[,HOST:PORT] (default: AUDIENCE_DNS_SERVERS, else /etc/resolv.conf)'))
+    .addOption(new Option('--concurrency <n>', 'domains in flight at once (config mx.concurrency, default 64)'))
+    .addOption(new Option('--qps <n>', 'cap on DNS queries per second (config mx.qps, default no cap)'))
+    .addOption(new Option('--timeout <ms>', 'deadline of one DNS query attempt in ms (config mx.timeoutMs, default 2000)'));
 }

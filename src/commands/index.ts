@@ -10,6 +10,7 @@ import { register as doctor } from './doctor.ts';
 import { register as explain } from './explain.ts';
 import { register as ingest } from './ingest.ts';
 import { register as migrate } from './migrate.ts';
+import { register as nightly } from './nightly.ts';
 import { register as normalize } from './normalize.ts';
 import { register as plan } from './plan.ts';
 import { register as rampcap } from './rampcap.ts';
@@ -21,4 +22,4 @@ import { register as syncListmonk } from './sync-listmonk.ts';
 import { register as unsuppress } from './unsuppress.ts';
 import { register as unhold } from './unhold.ts';
 
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, suppress, unsuppress, unhold, syncListmonk, build, plan, status, report, auditListmonk, rampcap, doctor];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [migrate, ingest, normalize, explain, checkMx, scrubBounces, nightly, suppress, unsuppress, unhold, syncListmonk, build, plan, status, report, auditListmonk, rampcap, doctor];

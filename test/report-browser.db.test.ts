@@ -68,13 +68,13 @@ describeWithChromium('audience report, opened in headless Chromium', () => {
     const r = await runCli(['report', '--days', String(DAYS), '--out', out, '--json'], { env, cwd });
     const wall = (performance.now() - t0) / 1000;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ command: 'report', path: out, date: DATE, from: addDays(DATE, -(DAYS - 1)), days: DAYS, wouldBuild: false });
-    const s = r.json as { bytes: number; charts: { id: string }[]; seconds: Record<string, number> };
+    expect(r.json).toMatchObject({ command: 'report', ok: true, runId: null, seconds: expect.any(Number), path: out, date: DATE, from: addDays(DATE, -(DAYS - 1)), days: DAYS, wouldBuild: false });
+    const s = r.json as { bytes: number; charts: { id: string }[]; timings: Record<string, number> };
     expect(s.charts.map((c) => c.id)).toEqual(['ramp', 'providers', 'dkim', 'deferrals', 'bounces', 'audience', 'exclusions']);
     const html = readFileSync(out, 'utf8');
     expect(s.bytes).toBe(Buffer.byteLength(html));
     expect(s.bytes).toBeLessThan(1_000_000);
-    console.log(`report (${backend}): ${DAYS} days, ${(s.bytes / 1024).toFixed(0)} KB, ${wall.toFixed(1)} s with the process start (data ${s.seconds.data} s, render ${s.seconds.render} s)`);
+    console.log(`report (${backend}): ${DAYS} days, ${(s.bytes / 1024).toFixed(0)} KB, ${wall.toFixed(1)} s with the process start (data ${s.timings.data} s, render ${s.timings.render} s)`);
 
     // An existing file is not replaced without --force; a day after today and a missing --out are usage errors.
     const exists = await runCli(['report', '--out', out], { env, cwd });

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 import { MAX_REPORT_DAYS } from '../reports/range.ts';
 import { intFlag } from '../cli/flags.ts';
@@ -37,7 +37,8 @@ Examples:
       if (!opts.out) throw new UsageError('--out FILE is required: the report is written to a file (e.g. --out report.html).');
       const days = intFlag('--days', opts.days, { min: 1, max: MAX_REPORT_DAYS })!;
       const out = opts.out;
-      const { report, renderReport } = await import('../../pipelines/report.ts');
-      await runCommand(cmd, { migrations: 'require' }, (ctx) => report(ctx, { out, days, date: opts.date, force: Boolean(opts.force) }), renderReport);
+      // Loaded here, not at the top: `audience --help` must not load the chart renderer.
+      const { reportStage } = await import('../reports/report-stage.ts');
+      await runStageCommand(cmd, reportStage, { out, days, date: opts.date, force: Boolean(opts.force) });
     });
 }

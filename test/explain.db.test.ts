@@ -4,7 +4,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeEmails } from '../src/email/stage.ts';
-import { explainSubject, renderExplain } from '../pipelines/explain.ts';
+import { explainStage, explainSubject } from '../src/reports/explain-stage.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore } from '../src/db/store.ts';
 import { InputError, UsageError } from '../src/errors.ts';
@@ -16,7 +16,10 @@ import { createTestStore, testBackend, type TestStore } from './helpers/store.ts
 describe('audience explain', () => {
   let store: TestStore;
   const ctx = () => testContext(store, { email: { sharedAddressThreshold: 3 } });
-  const explain = async (subject: string) => (await explainSubject(ctx(), subject, { rules: STATIC_RULES })).summary;
+  const explain = async (subject: string) => {
+    const e = await explainSubject(ctx(), subject, { rules: STATIC_RULES });
+    return { subject: e.subject, kind: e.kind, addresses: e.addresses };
+  };
   const counts = async () =>
     (await sql<{ e: number; r: number; l: number; s: number }>`select (select count(*) from emails) as e, (select count(*) from email_reasons) as r,
       (select count(*) from carrier_emails) as l, (select count(*) from email_sources) as s`.execute(store.db)).rows[0];
@@ -91,7 +94,8 @@ describe('audience explain', () => {
     await upsertCarriers(store, [{ dot: 4, email: 'new@bellsouth.net' }]);
     const before = await counts();
     const report = await explainSubject(ctx(), '4', { rules: STATIC_RULES });
-    expect(report.summary.addresses).toEqual([{ email: 'new@bellsouth.net', eligible: false, reasons: [expect.objectContaining({ code: 'yahoo_family' })] }]);
+    expect(report).toMatchObject({ command: 'explain', ok: true, runId: null });
+    expect(report.addresses).toEqual([{ email: 'new@bellsouth.net', eligible: false, reasons: [expect.objectContaining({ code: 'yahoo_family' })] }]);
     expect(report.notes.join(' ')).toMatch(/changed since the last `audience normalize`/);
     expect(await counts()).toEqual(before);
     await expect(explainSubject(ctx(), '99999999')).rejects.toBeInstanceOf(InputError);
@@ -113,7 +117,7 @@ describe('audience explain', () => {
   });
 
   it('the human rendering lists every rule with pass or FAIL and the verdict', async () => {
-    const text = renderExplain(await explainSubject(ctx(), 'jd@aol.com', { rules: STATIC_RULES }));
+    const text = explainStage.render(await explainSubject(ctx(), 'jd@aol.com', { rules: STATIC_RULES }));
     expect(text).toContain('jd@aol.com: EXCLUDED');
     expect(text).toMatch(/FAIL {2}yahoo_family: aol\.com is on the Yahoo-family list \(AOL\)/);
     for (const code of ['invalid_syntax', 'fmcsa_test_record', 'suppressed_domain', 'disposable', 'typo_domain', 'shared_address', 'role_account']) expect(text).toContain(`pass  ${code}`);
@@ -121,7 +125,7 @@ describe('audience explain', () => {
 
   it('runs with every registered rule (other areas included) without error', async () => {
     const report = await explainSubject(ctx(), 'jd@aol.com');
-    expect(report.summary.addresses[0]!.reasons.map((r) => r.code)).toContain('yahoo_family');
+    expect(report.addresses[0]!.reasons.map((r) => r.code)).toContain('yahoo_family');
   });
 });
 
@@ -140,7 +144,7 @@ describe('audience normalize / explain on the command line', () => {
       expect(norm.json).toMatchObject({ command: 'normalize', carriers_normalized: 1, addresses_new: 2 });
       const ex = await runCli(['explain', '7', '--json'], { env });
       expect(ex.code, ex.stderr).toBe(0);
-      expect(Object.keys(ex.json!)).toEqual(['subject', 'kind', 'addresses']);
+      expect(Object.keys(ex.json!)).toEqual(['command', 'ok', 'runId', 'startedAt', 'seconds', 'subject', 'kind', 'addresses', 'rules', 'notes', 'allowlisted']);
       expect(ex.json).toMatchObject({ subject: '7', kind: 'dot', addresses: [{ email: 'owner@example.com' }, { email: 'jd@yahoo.com', eligible: false }] });
       const human = await runCli(['explain', 'jd@yahoo.com'], { env });
       expect(human.stdout).toContain('jd@yahoo.com: EXCLUDED');

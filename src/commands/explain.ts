@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 import { intFlag } from '../cli/flags.ts';
 
@@ -17,8 +17,10 @@ Runs the same rules the build runs, so an address explain calls eligible is one 
 An address not in the census is normalized and judged as if a carrier listed it; a domain with no
 census address is judged through the placeholder *@DOMAIN. Nothing is written.
 
---json prints {"subject", "kind": "email"|"domain"|"dot",
-               "addresses": [{"email", "eligible", "reasons": [{"code", "detail", "since"}]}]}
+--json prints {"command": "explain", "ok", "runId": null, "startedAt", "seconds",
+               "subject", "kind": "email"|"domain"|"dot",
+               "addresses": [{"email", "eligible", "reasons": [{"code", "detail", "since"}]}],
+               "rules": [{"code", "description"}], "notes", "allowlisted"}
 
 Examples:
   audience explain 'JD@Yahoo.COM.'
@@ -28,17 +30,8 @@ Examples:
     .action(async (subject: string, opts: { date?: string; limit: string }, cmd: Command) => {
       if (opts.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(opts.date)) throw new UsageError(`--date must be YYYY-MM-DD, got "${opts.date}"`);
       const limit = intFlag('--limit', opts.limit, { min: 1 })!;
-      let render: () => string = () => '';
-      await runCommand(
-        cmd,
-        { migrations: 'require' },
-        async (ctx) => {
-          const { explainSubject, renderExplain } = await import('../../pipelines/explain.ts');
-          const report = await explainSubject(ctx, subject, { limit, ...(opts.date ? { date: opts.date } : {}) });
-          render = () => renderExplain(report);
-          return report.summary;
-        },
-        () => render(),
-      );
+      // Loaded here, not at the top: `audience --help` must not load the rules engine.
+      const { explainStage } = await import('../reports/explain-stage.ts');
+      await runStageCommand(cmd, explainStage, { subject, limit, ...(opts.date ? { date: opts.date } : {}) });
     });
 }

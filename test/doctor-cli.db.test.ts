@@ -64,7 +64,8 @@ describe('audience doctor (CLI)', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
     const checks = r.json!.checks as { name: string; ok: boolean; status: string; fix: string | null }[];
-    expect(r.json).toMatchObject({ command: 'doctor', ok: true, date: '2026-11-28', failed: [] });
+    expect(r.json).toMatchObject({ command: 'doctor', ok: true, runId: null, startedAt: expect.any(String), seconds: expect.any(Number), date: '2026-11-28', failed: [] });
+    expect(r.json!.startedAt).toBe(r.json!.now);
     expect(checks.map((c) => c.name)).toEqual(['config', 'database', 'warmup', 'maillog', 'dns', 'listmonk', 'listmonk-permissions', 'listmonk-campaign', 'sliding-window', 'dkim', 'holds', 'streams']);
     expect(checks.every((c) => c.ok)).toBe(true);
     // Advice that blocks nothing: the pinned clock, the optional permissions, the scrub that never ran.

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHECK_NAMES, doctor, renderDoctor, type DoctorSummary } from '../pipelines/doctor.ts';
+import { CHECK_NAMES, doctor, renderDoctor, type DoctorSummary } from '../src/doctor/doctor.ts';
 import { deepMerge, type ConfigOverrides } from '../src/config.ts';
 import { listMigrations } from '../src/db/migrate.ts';
 import type { Store } from '../src/db/store.ts';

@@ -38,7 +38,7 @@ Examples:
       };
       const { createOutput } = await import('../cli/output.ts');
       const out = createOutput({ json: Boolean(g.json), verbose: Boolean(g.verbose), quiet: Boolean(g.quiet) });
-      const { doctor, renderDoctor } = await import('../../pipelines/doctor.ts');
+      const { doctor, renderDoctor } = await import('../doctor/doctor.ts');
       const summary = await doctor({ configPath: g.config, overrides });
       if (summary.ok) return out.result(summary, renderDoctor as (s: object) => string);
       // Without --json the report goes to stdout first; with it, the error carries the report so

@@ -14,7 +14,7 @@ export interface CheckSpec {
   name: string;
   /** Checks whose success this one needs; their values are in `deps`. They must come earlier in the list. */
   needs?: readonly string[];
-  /** Checks this one waits for, whatever their outcome (earlier in the list too): see pipelines/doctor.ts. */
+  /** Checks this one waits for, whatever their outcome (earlier in the list too): see doctor.ts. */
   after?: readonly string[];
   /** What to do when the check does not finish in its time box. */
   timeoutFix: string;

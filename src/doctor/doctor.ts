@@ -3,24 +3,29 @@
  * finds. Read-only: nothing is migrated, written, created or pushed. The checks run at once, each
  * within doctor.timeoutMs (src/doctor/run-checks.ts), so a dead service makes doctor slower by one
  * time box, never hang it.
+ *
+ * Not a Stage: it must report an invalid configuration as its failed `config` check (runStage's
+ * caller would exit 2 before it) and it opens the store itself, as a check. Its summary still has
+ * the envelope's keys (toEnvelope), runId null: it writes no runs row.
  */
 import { existsSync } from 'node:fs';
-import { startingAt, systemClock, type Clock } from '../src/clock.ts';
-import { configFile, loadConfig, type Config, type ConfigOverrides } from '../src/config.ts';
-import type { Store } from '../src/db/store.ts';
-import { pass, statusOf, type CheckEntry } from '../src/doctor/check.ts';
-import type { DoctorContext } from '../src/doctor/context.ts';
-import { databaseCheck } from '../src/doctor/database-check.ts';
-import { dkimCheck, holdsCheck, streamsCheck } from '../src/doctor/delivery-checks.ts';
-import { dnsCheck } from '../src/doctor/dns-check.ts';
-import { campaignCheck, listmonkCheck, permissionsCheck } from '../src/doctor/listmonk-checks.ts';
-import { maillogCheck } from '../src/doctor/maillog-check.ts';
-import { runChecks, type CheckSpec } from '../src/doctor/run-checks.ts';
-import { warmupCheck } from '../src/doctor/warmup-check.ts';
-import { windowCheck } from '../src/doctor/window-check.ts';
-import { AudienceError } from '../src/errors.ts';
-import type { ListmonkClient } from '../src/listmonk/index.ts';
-import { localDate } from '../src/warmup/calendar.ts';
+import { startingAt, systemClock, type Clock } from '../clock.ts';
+import { configFile, loadConfig, type Config, type ConfigOverrides } from '../config.ts';
+import type { Store } from '../db/store.ts';
+import { pass, statusOf, type CheckEntry } from './check.ts';
+import type { DoctorContext } from './context.ts';
+import { databaseCheck } from './database-check.ts';
+import { dkimCheck, holdsCheck, streamsCheck } from './delivery-checks.ts';
+import { dnsCheck } from './dns-check.ts';
+import { campaignCheck, listmonkCheck, permissionsCheck } from './listmonk-checks.ts';
+import { maillogCheck } from './maillog-check.ts';
+import { runChecks, type CheckSpec } from './run-checks.ts';
+import { warmupCheck } from './warmup-check.ts';
+import { windowCheck } from './window-check.ts';
+import { AudienceError } from '../errors.ts';
+import type { ListmonkClient } from '../listmonk/index.ts';
+import { toEnvelope, type EnvelopeKeys } from '../stage.ts';
+import { localDate } from '../warmup/calendar.ts';
 
 /** The checks in the order they are reported; `config` comes first and gates all the others. */
 export const CHECK_NAMES = ['config', 'database', 'warmup', 'maillog', 'dns', 'listmonk', 'listmonk-permissions', 'listmonk-campaign', 'sliding-window', 'dkim', 'holds', 'streams'] as const;
@@ -37,10 +42,9 @@ export interface DoctorOptions {
   listmonk?: (config: Config) => ListmonkClient;
 }
 
-export interface DoctorSummary {
+export interface DoctorSummary extends EnvelopeKeys {
   command: 'doctor';
-  ok: boolean;
-  /** The run's clock, and today in the firm's time zone (null when the configuration is invalid). */
+  /** The run's clock (the same instant as startedAt), and today in the firm's time zone (null when the configuration is invalid). */
   now: string;
   date: string | null;
   checks: CheckEntry[];
@@ -70,7 +74,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorSummary> {
     const skipped = CHECK_NAMES.slice(1).map(
       (name): CheckEntry => ({ name, ok: false, status: 'skip', detail: 'not checked: it needs `config`, which did not pass.', fix: 'fix `config` first (see above), then run `audience doctor` again.', ms: 0 }),
     );
-    return summarize(clock(), null, [entry, ...skipped]);
+    return summarize(clock(), null, [entry, ...skipped], t0);
   }
 
   const configMs = Math.round(performance.now() - t0);
@@ -103,7 +107,7 @@ export async function doctor(opts: DoctorOptions = {}): Promise<DoctorSummary> {
   const store = values.get('database') as Store | undefined;
   await store?.close();
   const cfg = configCheck(config, opts, configMs);
-  return summarize(now, ctx.today, [cfg, ...entries]);
+  return summarize(now, ctx.today, [cfg, ...entries], t0);
 }
 
 function configCheck(config: Config, opts: DoctorOptions, ms: number): CheckEntry {
@@ -116,11 +120,12 @@ function configCheck(config: Config, opts: DoctorOptions, ms: number): CheckEntr
   return { name: 'config', ok: o.ok, status: statusOf(o), detail: o.detail, fix: o.fix, ms, data: { file: read, timezone: config.timezone, now: config.now ?? null } };
 }
 
-function summarize(now: Date, date: string | null, checks: CheckEntry[]): DoctorSummary {
+function summarize(now: Date, date: string | null, checks: CheckEntry[], t0: number): DoctorSummary {
   const order = new Map<string, number>(CHECK_NAMES.map((n, i) => [n, i]));
   checks.sort((a, b) => (order.get(a.name) ?? 99) - (order.get(b.name) ?? 99));
   const failed = checks.filter((c) => !c.ok).map((c) => c.name);
-  return { command: 'doctor', ok: failed.length === 0, now: now.toISOString(), date, checks, failed, advice: checks.filter((c) => c.status === 'warn').map((c) => c.name) };
+  const own = { command: 'doctor' as const, now: now.toISOString(), date, checks, failed, advice: checks.filter((c) => c.status === 'warn').map((c) => c.name) };
+  return toEnvelope({ name: 'doctor' }, own, { ok: failed.length === 0, runId: null, startedAt: now, seconds: Math.round(performance.now() - t0) / 1000 }) as unknown as DoctorSummary;
 }
 
 const MARK = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', skip: 'skip' } as const;

@@ -4,7 +4,7 @@
  * provider hold leaves that provider out) and `streams` (each stream's volume and delivery mix,
  * and whether campaign mail can be told apart at all).
  */
-import { recentDelivery } from '../reports/status.ts';
+import { recentDelivery } from '../maillog/views.ts';
 import { activeHoldsAt } from '../push/gates.ts';
 import { holdSubjectText } from '../maillog/holds.ts';
 import type { Kysely } from 'kysely';

@@ -13,7 +13,7 @@ import { activeOptOutCount } from '../optouts/record.ts';
 import { dayCap } from '../warmup/ramp.ts';
 import { daysOfAudience, planDays, type PlanDay } from './plan.ts';
 import { holdSubjectText } from '../maillog/holds.ts';
-import { holdsView, recentDelivery, suppressionCounts } from './status.ts';
+import { holdsView, recentDelivery, suppressionCounts } from '../maillog/views.ts';
 import { lastRuns } from '../runs.ts';
 import { ledgerCounts, listRecords } from '../push/ledger.ts';
 import { addDays, localDate, parseIsoDate } from '../warmup/calendar.ts';

@@ -8,7 +8,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
-import { healthByDay } from '../status.ts';
+import { healthByDay } from '../../maillog/views.ts';
 import type { ReportRange } from '../range.ts';
 
 export interface Coverage {

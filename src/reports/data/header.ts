@@ -8,7 +8,7 @@ import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { buildGates, type GateVerdict } from '../../push/gates.ts';
 import { ledgerCounts, usedOf } from '../../push/ledger.ts';
-import { holdsView } from '../status.ts';
+import { holdsView } from '../../maillog/views.ts';
 import { capForDay, warmupDay } from '../../warmup/ramp.ts';
 import type { WarmupStart } from '../../warmup/start.ts';
 import type { ReportRange } from '../range.ts';

@@ -14,7 +14,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { YAHOO_FAMILY_DOMAINS } from '../../email/yahoo-family.ts';
-import { healthByDay } from '../status.ts';
+import { healthByDay } from '../../maillog/views.ts';
 import type { ReportRange } from '../range.ts';
 
 export const YAHOO_GROUP = 'yahoo';

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../../config.ts';
 import type { Database } from '../../db/database.ts';
 import { ledgerCountsByDay } from '../../push/ledger.ts';
-import { healthByDay } from '../status.ts';
+import { healthByDay } from '../../maillog/views.ts';
 import { capForDay, warmupDay } from '../../warmup/ramp.ts';
 import type { WarmupStart } from '../../warmup/start.ts';
 import type { ReportRange } from '../range.ts';

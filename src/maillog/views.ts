@@ -1,6 +1,7 @@
 /**
- * What `audience status` reads: the date's cap use from the push ledger, the lists and campaigns
- * of the date, and the bounce scrub's tables (holds, daily health, suppressions).
+ * The bounce scrub's tables as the reports read them (holds, daily health, delivery mix, DKIM
+ * coverage, suppressions): `status`, `doctor` and `audience report` go through these functions
+ * rather than querying maillog's tables themselves, so the tables can change with their area.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';

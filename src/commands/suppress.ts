@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 import { intFlag } from '../cli/flags.ts';
 
@@ -23,9 +23,7 @@ Examples:
     .action(async (subject: string, opts: { reason: string; days?: string }, cmd: Command) => {
       const days = intFlag('--days', opts.days, { min: 1 }) ?? null;
       if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept as evidence)');
-      const { operatorSuppress } = await import('../maillog/operator.ts');
-      await runCommand(cmd, { migrations: 'apply' }, (ctx) => operatorSuppress(ctx, subject, { reason: opts.reason, days }), (s) =>
-        `suppressed ${s.kind} ${s.value}${s.expiresAt ? ` until ${s.expiresAt}` : ''}${s.replaced ? ' (replaced the previous suppression)' : ''}`,
-      );
+      const { suppressStage } = await import('../maillog/operator.ts');
+      await runStageCommand(cmd, suppressStage, { subject, reason: opts.reason, days });
     });
 }

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 
 export function register(program: Command): void {
@@ -26,12 +26,7 @@ Examples:
     )
     .action(async (subject: string, opts: { reason: string; only?: string }, cmd: Command) => {
       if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept with the lift)');
-      const { operatorUnhold, holdSubjectText } = await import('../maillog/operator.ts');
-      await runCommand(
-        cmd,
-        { migrations: 'apply' },
-        (ctx) => operatorUnhold(ctx, subject, { reason: opts.reason, ...(opts.only ? { holdReason: opts.only } : {}) }),
-        (s) => s.lifted.map((h) => `lifted ${holdSubjectText({ ...h, mx_host: h.mxHost })} hold (${h.reason}, was until ${h.until})`).join('\n'),
-      );
+      const { unholdStage } = await import('../maillog/operator.ts');
+      await runStageCommand(cmd, unholdStage, { subject, reason: opts.reason, ...(opts.only ? { holdReason: opts.only } : {}) });
     });
 }

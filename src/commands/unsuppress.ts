@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runCommand } from '../cli/app.ts';
+import { runStageCommand } from '../cli/app.ts';
 import { UsageError } from '../errors.ts';
 
 export function register(program: Command): void {
@@ -22,9 +22,7 @@ Examples:
     )
     .action(async (subject: string, opts: { reason: string }, cmd: Command) => {
       if (!opts.reason.trim()) throw new UsageError('--reason must say why (it is kept with the lift)');
-      const { operatorUnsuppress } = await import('../maillog/operator.ts');
-      await runCommand(cmd, { migrations: 'apply' }, (ctx) => operatorUnsuppress(ctx, subject, { reason: opts.reason }), (s) =>
-        [s.lifted ? `lifted the suppression of ${s.kind} ${s.value}` : '', s.optOutsLifted ? `lifted ${s.optOutsLifted} Listmonk opt-out(s) of ${s.value}` : ''].filter(Boolean).join('; '),
-      );
+      const { unsuppressStage } = await import('../maillog/operator.ts');
+      await runStageCommand(cmd, unsuppressStage, { subject, reason: opts.reason });
     });
 }

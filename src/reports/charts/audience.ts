@@ -7,7 +7,7 @@ import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { AudienceAhead } from '../data/audience.ts';
 import { axisStyle, baseOption, labelWidth, type ChartSpec } from './render.ts';
 import { niceCeil } from './scale.ts';
-import { formatCount, INK, MUTED, NEUTRAL, OKABE_ITO, SERIES_COLOURS, shortDay } from './theme.ts';
+import { capLine, formatCount, INK, MUTED, NEUTRAL, OKABE_ITO, SERIES_COLOURS, shortDay } from './theme.ts';
 
 export const AUDIENCE_CHART = { id: 'audience', title: 'Eligible addresses per segment against the cap, for the days ahead' };
 export const EXCLUSIONS_CHART = { id: 'exclusions', title: "Why today's candidates are excluded" };
@@ -36,16 +36,7 @@ export function audienceChart(a: AudienceAhead, width = 720, height = 340): Char
     return sum;
   });
   const lines: LineSeriesOption[] = [
-    {
-      type: 'line',
-      name: 'cap',
-      color: INK,
-      step: 'middle',
-      symbol: 'none',
-      lineStyle: { width: 2 },
-      endLabel: { show: true, formatter: 'cap', color: INK, fontWeight: 'bold', fontSize: 11 },
-      data: a.days.map((d) => d.daily),
-    },
+    capLine(a.days.map((d) => d.daily)),
     {
       type: 'line',
       name: 'caps summed from today',

@@ -7,7 +7,7 @@ import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
 import type { RampDay } from '../data/ramp.ts';
 import { axisStyle, baseOption, type ChartSpec } from './render.ts';
 import { niceCeil } from './scale.ts';
-import { DANGER, formatCount, INK, NEUTRAL, OKABE_ITO, SERIES_COLOURS, shortDay } from './theme.ts';
+import { capLine, DANGER, formatCount, INK, NEUTRAL, OKABE_ITO, SERIES_COLOURS, shortDay } from './theme.ts';
 
 export const RAMP_CHART = { id: 'ramp', title: 'The ramp: cap, pushes by segment and what Postfix did, per day' };
 
@@ -46,14 +46,7 @@ export function rampChart(days: readonly RampDay[], segments: readonly string[],
   const ceiling = days[0]?.ceiling ?? 0;
   const spikes = days.filter((d) => pushedOver(d) || finishedOver(d));
   series.push({
-    type: 'line',
-    name: 'cap',
-    color: INK,
-    step: 'middle',
-    symbol: 'none',
-    lineStyle: { width: 2 },
-    endLabel: { show: hasCap, formatter: 'cap', color: INK, fontWeight: 'bold', fontSize: 11 },
-    data: days.map((d) => d.cap ?? '-'),
+    ...capLine(days.map((d) => d.cap ?? '-'), hasCap),
     markLine: {
       silent: true,
       symbol: 'none',

@@ -3,6 +3,7 @@
  * colour-vision deficiencies), with vermillion kept for what is wrong (a spike, a day below the
  * DKIM minimum, the Yahoo family), the page's font stack, and number formats.
  */
+import type { LineSeriesOption } from 'echarts/charts';
 
 /** Okabe & Ito (2008), "Color Universal Design". */
 export const OKABE_ITO = {
@@ -70,4 +71,18 @@ const NAMES: Record<string, string> = {
 
 export function displayName(key: string): string {
   return NAMES[key] ?? key;
+}
+
+/** The daily cap as every chart draws it: a bold stepped ink line labelled `cap` at its right end. */
+export function capLine(data: LineSeriesOption['data'], showLabel = true): LineSeriesOption {
+  return {
+    type: 'line',
+    name: 'cap',
+    color: INK,
+    step: 'middle',
+    symbol: 'none',
+    lineStyle: { width: 2 },
+    endLabel: { show: showLabel, formatter: 'cap', color: INK, fontWeight: 'bold', fontSize: 11 },
+    data,
+  };
 }

@@ -148,7 +148,7 @@ export function buildTestBed(universe: readonly FxCarrier[], domains: Record<str
     await store?.close();
   });
   beforeEach(async () => {
-    await sql`truncate push_ledger, push_releases, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store!.db);
+    await sql`truncate push_ledger, push_releases, list_unsubscribes, opt_outs, build_lists, listmonk_blocklist_sync, suppressions, holds, runs restart identity`.execute(store!.db);
     await seedUniverse(store!.db, universe, domains);
     lm = await startDouble();
   });

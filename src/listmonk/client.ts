@@ -24,6 +24,7 @@
  *   the import from `config.importThreshold` addresses on, else per-address calls; addresses the
  *   import skipped are retried per address so each gets an exact outcome.
  * - `findSubscriberByEmail(email)`, `findSubscribersByEmails(emails)` (batched), `getListMembers(listId)`.
+ * - `unsubscribeFromList(listId, ids)`: an opt-out taken off our lists of later dates.
  * - `blocklistEmails(emails)` → {blocklisted, alreadyBlocklisted, unknown}: for suppressed
  *   addresses (sync-blocklist); `blocklistSubscribers(ids)`.
  * - `createCampaign(input)` (draft), `scheduleCampaign(id)`, `findCampaignByName(name)`,
@@ -96,6 +97,7 @@ import {
   addSubscribersToList,
   getListMembers,
   getSubscriber,
+  unsubscribeFromList,
   type AddOptions,
   type PushOutcome,
   type SubscriberInput,
@@ -244,6 +246,10 @@ export class ListmonkClient {
   }
   getListMembers(listId: number): Promise<ListmonkSubscriber[]> {
     return getListMembers(this.core, listId);
+  }
+  /** Takes these subscribers off one list (unsubscribed there; their other lists untouched). */
+  unsubscribeFromList(listId: number, subscriberIds: readonly number[]): Promise<void> {
+    return unsubscribeFromList(this.core, listId, subscriberIds);
   }
   blocklistSubscribers(ids: readonly number[]): Promise<void> {
     return blocklistSubscribers(this.core, ids);

@@ -160,6 +160,22 @@ async function explainDroppedList(core: ListmonkCore, listId: number, method: st
   });
 }
 
+/**
+ * Takes subscribers off one list (their subscription becomes `unsubscribed`, so the list's
+ * campaigns skip them; the subscriber and its other lists are untouched, unlike a blocklisting).
+ * PUT /api/subscribers/lists, action `unsubscribe`, in chunks; idempotent. Listmonk answers 403
+ * when the list is not the user's to manage (lists:manage_all or the list's permission).
+ */
+export async function unsubscribeFromList(core: ListmonkCore, listId: number, subscriberIds: readonly number[]): Promise<void> {
+  if (!subscriberIds.length) return;
+  await core.version();
+  for (let i = 0; i < subscriberIds.length; i += UNSUBSCRIBE_CHUNK)
+    await core.http.request<boolean>('PUT', '/api/subscribers/lists', {
+      json: { ids: subscriberIds.slice(i, i + UNSUBSCRIBE_CHUNK), action: 'unsubscribe', target_list_ids: [listId] },
+    });
+}
+const UNSUBSCRIBE_CHUNK = 1000;
+
 export async function getSubscriber(core: ListmonkCore, id: number): Promise<ListmonkSubscriber> {
   await core.version();
   return core.http.request<ListmonkSubscriber>('GET', `/api/subscribers/${id}`);

@@ -17,14 +17,17 @@ export function optOutAddress(email: string): string {
   return n.valid ? n.address : email.trim().toLowerCase();
 }
 
-/** Records the sightings not yet known; returns how many rows were new. One statement. */
+/** Records the sightings not yet known (our own list withdrawals aside); returns how many rows were new. One statement. */
 export async function recordOptOuts(db: Executor, sightings: readonly OptOutSighting[], at: { source: OptOutSource; runId: number; now: Date }): Promise<number> {
   if (!sightings.length) return 0;
+  // Our own withdrawal from a later list (later-lists.ts) is not the recipient's opt-out: recorded
+  // as one, it would come back after `audience unsuppress` lifted the real one.
   const r = await sql`
     insert into opt_outs (address, kind, list_id, list_name, subscriber_id, source, seen_at, run_id)
     select u.address, u.kind, u.list_id, u.list_name, u.subscriber_id, ${at.source}, ${at.now}::timestamptz, ${at.runId}::bigint
     from unnest(${sightings.map((s) => optOutAddress(s.email))}::text[], ${sightings.map((s) => s.kind)}::text[], ${sightings.map((s) => s.listId)}::int[],
                 ${sightings.map((s) => s.listName)}::text[], ${sightings.map((s) => s.subscriberId)}::int[]) as u(address, kind, list_id, list_name, subscriber_id)
+    where not (u.kind = 'unsubscribed' and exists (select 1 from list_unsubscribes x where x.address = u.address and x.list_id = u.list_id))
     on conflict (address, kind, coalesce(list_id, 0)) do nothing`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }

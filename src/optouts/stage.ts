@@ -1,5 +1,6 @@
 /**
- * The `sync-listmonk` stage: the nightly read of opt-outs from Listmonk (sync.ts), as a ledger run
+ * The `sync-listmonk` stage: the nightly read of opt-outs from Listmonk (sync.ts), then the
+ * opted-out addresses taken off our lists of today and later (later-lists.ts), as a ledger run
  * under the stage's lock. Builds do the same read before selecting; this stage keeps `explain` and
  * `plan` current between builds.
  */
@@ -7,6 +8,8 @@ import { z } from 'zod';
 import type { StageContext } from '../context.ts';
 import { createListmonkClient, type ListmonkClient } from '../listmonk/index.ts';
 import { runStage, type Envelope, type Stage } from '../stage.ts';
+import { localDate } from '../warmup/calendar.ts';
+import { laterListsLine } from './later-lists.ts';
 import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
 
 export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport;
@@ -38,7 +41,8 @@ export const listmonkSyncStage: Stage<ListmonkSyncOptions, ListmonkSyncSummary, 
   }),
   args: (p) => ({ scope: p.optOutScope, listPrefix: p.listPrefix }),
   async run(ctx, run, p) {
-    const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now: ctx.now() });
+    const now = ctx.now();
+    const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now }, { today: localDate(now, ctx.config.timezone) });
     return { command: 'sync-listmonk' as const, ...report };
   },
   render: renderListmonkSync,
@@ -52,6 +56,8 @@ export function renderListmonkSync(s: ListmonkSyncEnvelope): string {
   const lines = [
     `read opt-outs from ${s.lists} Listmonk list(s) (${s.scope === 'all' ? 'every list' : 'lists of this project'}, ${s.strategy === 'subscription-filter' ? "Listmonk's subscription filter" : 'every member of each list'}): ${s.newOptOuts} new, ${s.optedOut} address(es) opted out in all`,
   ];
+  const later = laterListsLine(s.laterLists);
+  if (later) lines.push(later);
   if (!s.blocklistedEverywhere)
     lines.push('  note: the API user lacks subscribers:sql_query, so addresses blocklisted on none of these lists are not read; a push to one is refused and recorded then.');
   return lines.join('\n');

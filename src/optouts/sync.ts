@@ -10,6 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ExternalServiceError } from '../errors.ts';
 import type { ListmonkClient, ListmonkConfig, OptOutStrategy } from '../listmonk/index.ts';
+import { unsubscribeFromLaterLists, type LaterListsReport } from './later-lists.ts';
 import { activeOptOutCount, recordOptOuts } from './record.ts';
 
 export type OptOutSyncReport = {
@@ -26,6 +27,8 @@ export type OptOutSyncReport = {
   newOptOuts: number;
   /** Addresses opted out now, all sources. */
   optedOut: number;
+  /** The opted-out addresses taken off our lists of today and later (later-lists.ts); null when not asked (a dry run). */
+  laterLists: LaterListsReport | null;
 };
 
 /** The Listmonk lists whose unsubscribes are opt-outs. */
@@ -43,26 +46,19 @@ export async function syncOptOuts(
   lm: ListmonkClient,
   config: Pick<ListmonkConfig, 'listPrefix' | 'optOutScope'>,
   at: { runId: number; now: Date },
+  /** When given, the opted-out addresses are then taken off our lists of this date and later. */
+  laterLists?: { today: string },
 ): Promise<OptOutSyncReport> {
   const listIds = await listsInScope(db, lm, config);
   let newOptOuts = 0;
+  let read: Awaited<ReturnType<ListmonkClient['readOptOuts']>>;
   try {
-    const read = await lm.readOptOuts({
+    read = await lm.readOptOuts({
       listIds,
       onSightings: async (s) => {
         newOptOuts += await recordOptOuts(db, s, { source: 'sync', runId: at.runId, now: at.now });
       },
     });
-    return {
-      scope: config.optOutScope,
-      lists: read.lists,
-      strategy: read.strategy,
-      blocklistedEverywhere: read.blocklistedEverywhere,
-      subscribersRead: read.subscribers,
-      requests: read.requests,
-      newOptOuts,
-      optedOut: await activeOptOutCount(db),
-    };
   } catch (e) {
     if (!(e instanceof ExternalServiceError)) throw e;
     throw new ExternalServiceError(
@@ -71,4 +67,17 @@ export async function syncOptOuts(
       { cause: e, retryable: e.retryable },
     );
   }
+  // After a complete read only: every opt-out known by then is taken off the later lists.
+  const later = laterLists ? await unsubscribeFromLaterLists(db, lm, { today: laterLists.today, runId: at.runId, now: at.now }) : null;
+  return {
+    scope: config.optOutScope,
+    lists: read.lists,
+    strategy: read.strategy,
+    blocklistedEverywhere: read.blocklistedEverywhere,
+    subscribersRead: read.subscribers,
+    requests: read.requests,
+    newOptOuts,
+    optedOut: await activeOptOutCount(db),
+    laterLists: later,
+  };
 }

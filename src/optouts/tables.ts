@@ -20,6 +20,19 @@ export interface OptOutsTable {
   lift_run_id: number | null;
 }
 
+/** sql/0018: an address we took off one of our later lists in Listmonk because it opted out. */
+export interface ListUnsubscribesTable {
+  ledger_id: number;
+  send_date: ColumnType<string, string, string>;
+  address: string;
+  list_id: number;
+  subscriber_id: number;
+  reason: string;
+  run_id: number;
+  unsubscribed_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface OptOutTables {
   opt_outs: OptOutsTable;
+  list_unsubscribes: ListUnsubscribesTable;
 }

@@ -27,6 +27,8 @@ export interface PushInput {
   batchSize: number;
   /** When Listmonk's refusals are seen (the opt-outs they become). */
   now: Date;
+  /** Reserved rows not to push (excluded when judged again, possibly sent already: rejudge.ts); they stay reserved. */
+  withhold?: ReadonlySet<number>;
 }
 
 export interface PushReport {
@@ -109,7 +111,7 @@ export async function pushReserved(db: Kysely<Database>, lm: ListmonkClient, p: 
   // is read: neither waits for the other. pushRows awaits it, inside the failure handling.
   const version = lm.version();
   version.catch(() => {});
-  const rows = await reservedRows(db, p.date);
+  const rows = (await reservedRows(db, p.date)).filter((r) => !p.withhold?.has(r.id!));
   // Which rows might Listmonk have: settled ones got an outcome; a failed one may have been
   // accepted unless its error proves otherwise; the rest were never sent.
   const settled = new Set<number>();

@@ -16,6 +16,7 @@ import { exportRows, ledgerCounts, listRecords, noLedgerCounts, saveCampaign } f
 import { listName } from './names.ts';
 import { pushReserved } from './push.ts';
 import { settlePastReservations } from './release.ts';
+import { rejudgeReserved } from './rejudge.ts';
 import { reserve, type ReserveResult } from './reserve.ts';
 import { renderBuild, type BuildSummary, type SegmentSummary } from './summary.ts';
 import { createListmonkClient, ListmonkAuthError, slidingWindowWarning, type ListmonkClient } from '../listmonk/index.ts';
@@ -132,7 +133,8 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
   let optOuts: OptOutSyncReport | null = null;
   if (reader) {
     const { listPrefix, optOutScope } = config.listmonk;
-    optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now });
+    // A real build also takes the opted-out off our later lists; a dry run writes nowhere.
+    optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now }, lm ? { today: localDate(now, tz) } : undefined);
   } else
     warn(
       `Listmonk is not configured (LISTMONK_URL, LISTMONK_API_USER, LISTMONK_API_TOKEN): opt-outs were not read from it; the picks honour the ${await activeOptOutCount(store.db)} opt-out(s) recorded before.`,
@@ -152,6 +154,23 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
   // selection (release.ts); the ones that did are recorded as pushed.
   const past = await settlePastReservations(store.db, reader, { today: localDate(now, tz), runId: run.id, now });
   for (const w of past.warnings) warn(w);
+
+  // Reservations an earlier run left for this date (a failed push) are judged again before this
+  // selection: one excluded now is released if it was never sent (its room goes to the picks
+  // below) or withheld from the push if it may have been (rejudge.ts). A dry run pushes nothing.
+  let rejudged: BuildSummary['rejudged'] = null;
+  let withhold: ReadonlySet<number> = new Set();
+  if (lm) {
+    const j = await rejudgeReserved(store.db, { date, runId: run.id, now, rules: opts.rules ?? RULES, ruleCtx: { config, date, now } });
+    rejudged = { judged: j.judged, released: j.released, withheld: j.withheld.length, byRule: j.byRule };
+    withhold = new Set(j.withheld);
+    const why = Object.entries(j.byRule).map(([k, v]) => `${k} ${v}`).join(', ');
+    if (j.released) warn(`${j.released} address(es) reserved for ${date} by an earlier run are excluded now (${why}) and were released: no run had sent them to Listmonk, so they are not pushed.`);
+    if (j.withheld.length)
+      warn(
+        `${j.withheld.length} address(es) reserved for ${date} by an earlier run whose push may have reached Listmonk are excluded now (${why}): not pushed, still counted against the cap. If Listmonk has them on the list, its campaign would mail them: check with \`audience audit-listmonk\` and pause it with --pause.`,
+      );
+  }
 
   const names = segments.map((s) => s.name);
   let picks: Awaited<ReturnType<typeof exportRows>> = [];
@@ -197,7 +216,7 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
     const bar = out.progress('push', 0);
     const t1 = performance.now();
     try {
-      const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch, now }, (d, t) => bar.update(d, t));
+      const report = await pushReserved(store.db, lm, { date, runId: run.id, listPrefix: config.listmonk.listPrefix, batchSize: config.build.ledgerBatch, now, withhold }, (d, t) => bar.update(d, t));
       failed = report.failed;
       pushSeconds = (performance.now() - t1) / 1000;
     } finally {
@@ -252,6 +271,7 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
     blocklisted,
     optOuts,
     pastReservations: past.report,
+    rejudged,
     warnings,
     out: null,
     runId: run.id,

@@ -1,5 +1,6 @@
 /** The `build --json` summary (contract) and its human rendering. */
 import type { OptOutSyncReport } from '../optouts/sync.ts';
+import { laterListsLine } from '../optouts/later-lists.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
 import type { PastReservations } from './release.ts';
 
@@ -40,6 +41,12 @@ export type BuildSummary = {
    * (could not be checked: still counted).
    */
   pastReservations: PastReservations;
+  /**
+   * The date's reservations left by earlier runs, judged again before the push (rejudge.ts):
+   * released (excluded now, never sent), withheld (excluded now, possibly sent: kept, not pushed),
+   * per rule. Null in a dry run.
+   */
+  rejudged: { judged: number; released: number; withheld: number; byRule: Record<string, number> } | null;
   warnings: string[];
   out: { csv: Record<string, string>; summary: string } | null;
   runId: number;
@@ -69,9 +76,13 @@ export function renderBuild(s: BuildSummary): string {
   // Per reason: an address excluded by two rules counts under both, so the sum can exceed the excluded addresses.
   if (ex.length) lines.push(`  excluded, by reason (an address may have several): ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.optOuts) lines.push(`  opt-outs read from Listmonk: ${s.optOuts.newOptOuts} new, ${s.optOuts.optedOut} address(es) opted out`);
+  const later = laterListsLine(s.optOuts?.laterLists ?? null);
+  if (later) lines.push(later);
   const past = s.pastReservations;
   if (past.released || past.confirmed || past.kept)
     lines.push(`  reservations of past dates: ${past.released} released (never reached Listmonk), ${past.confirmed} confirmed on their lists, ${past.kept} still counted (not checked)`);
+  if (s.rejudged && (s.rejudged.released || s.rejudged.withheld))
+    lines.push(`  earlier reservations judged again: ${s.rejudged.judged}, ${s.rejudged.released} released (excluded now, never sent), ${s.rejudged.withheld} withheld from the push (excluded now, may be in Listmonk)`);
   if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);
   if (s.blocklisted) lines.push(`  suppressed addresses blocklisted in Listmonk: ${s.blocklisted}`);
   if (s.out) lines.push(`  wrote ${Object.values(s.out.csv).join(', ')} and ${s.out.summary}`);

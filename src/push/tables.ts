@@ -27,8 +27,8 @@ export interface PushLedgerTable {
   attempt_run_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
-/** sql/0012_push_releases.sql: why a reservation stopped counting, with its evidence. */
-export type ReleaseReason = 'config_error' | 'never_sent' | 'absent_from_list';
+/** sql/0012_push_releases.sql (`excluded` from 0018): why a reservation stopped counting, with its evidence. */
+export type ReleaseReason = 'config_error' | 'never_sent' | 'absent_from_list' | 'excluded';
 
 export interface PushReleasesTable {
   id: Generated<number>;

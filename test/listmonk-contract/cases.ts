@@ -216,6 +216,26 @@ export const CASES: ContractCase[] = [
     },
   },
   {
+    name: 'unsubscribe from one list: PUT /subscribers/lists action unsubscribe leaves the subscriber and its other lists alone; idempotent',
+    async run(t) {
+      const l1 = await list(t);
+      const l2 = await list(t);
+      const s = await subscriber(t, [l1.id, l2.id]);
+      const keep = await subscriber(t, [l2.id]);
+      await t.client().unsubscribeFromList(l2.id, [s.id]);
+      const after = await getSub(t, s.id);
+      expect(after.status).toBe('enabled');
+      expect([statusOn(after, l1.id), statusOn(after, l2.id)]).toEqual(['confirmed', 'unsubscribed']);
+      expect(statusOn(await getSub(t, keep.id), l2.id)).toBe('confirmed');
+      // Again: nothing changes, no error (a re-run after a lost answer).
+      await t.client().unsubscribeFromList(l2.id, [s.id]);
+      expect(statusOn(await getSub(t, s.id), l2.id)).toBe('unsubscribed');
+      // No ids is Listmonk's 400; the client sends nothing then.
+      expect((await t.call('PUT', '/api/subscribers/lists', { json: { ids: [], action: 'unsubscribe', target_list_ids: [l2.id] } })).status).toBe(400);
+      await t.client().unsubscribeFromList(l2.id, []);
+    },
+  },
+  {
     name: 'opt-out read-back: subscription_status filters only with list_id; one row per matching subscription; sql query needs its permission',
     async run(t) {
       const l1 = await list(t);

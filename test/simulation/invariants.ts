@@ -5,8 +5,9 @@
  *
  *  cooldown   no address is pushed or reserved for two dates within cooldownDays of each other
  *             (either direction, any segment), in the ledger and in Listmonk's lists;
- *  opt-out    no address the simulation opted out in Listmonk (unsubscribed or blocklisted) is
- *             reserved or pushed after that moment, nor put on a list made after it;
+ *  opt-out    no address the simulation opted out in Listmonk (unsubscribed or blocklisted) is mailed
+ *             after that moment (run.ts checks each campaign's mail as the MTA sends it), nor
+ *             reserved or pushed after it, nor put on a list made after it;
  *  cap        a date's reserved + pushed rows, and its lists' members in Listmonk, stay within
  *             the ramp's daily cap of that date (the test's own ramp table);
  *  excluded   nothing pushed is Yahoo family (by list or MX), on a dead domain, suppressed or

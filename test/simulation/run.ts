@@ -7,10 +7,13 @@
  *               09:00  Listmonk sends the day's campaigns; the MTA logs them (mta.ts)
  *               10:00, 14:00  analysts build 1–3 days ahead, at random, with random
  *                      --only-segment / --max-per-segment
- *               18:00  recipients unsubscribe from a list or get blocklisted in Listmonk
+ *               18:00  recipients unsubscribe from a list or get blocklisted in Listmonk; some
+ *                      recipients of an old list already on a later date's list unsubscribe
+ *                      from the old one (its mail's link)
  *               23:30  `scrub-bounces` of mail.log, then `sync-listmonk`
  *
- * After every day the invariants (invariants.ts) are checked over the whole history.
+ * After every day the invariants (invariants.ts) are checked over the whole history, and every
+ * campaign's mail against the opt-outs made before it was sent.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -68,6 +71,8 @@ export interface SimSummary {
   mailed: number;
   bounced: number;
   optOuts: number;
+  /** Opt-outs, among them, of recipients already on a list of a later date (an old list's unsubscribe link). */
+  optOutsAhead: number;
   optOutsHonored: number;
   holdsRaised: number;
   holdsByScope: Record<string, number>;
@@ -80,6 +85,12 @@ export interface SimSummary {
 }
 
 export class SimulationFailure extends Error {}
+
+/** The send date in the name of a list this project made (`[prefix ]segment YYYY-MM-DD`), or null. */
+function listDate(name: string, prefix: string): string | null {
+  const hit = new RegExp(`^${prefix ? `${prefix} ` : ''}\\S+ (\\d{4}-\\d{2}-\\d{2})$`).exec(name);
+  return hit ? hit[1]! : null;
+}
 
 export async function runSimulation(store: TestStore, seed: number, opts: { days?: number; carriers?: number } = {}): Promise<SimSummary> {
   const t0 = performance.now();
@@ -127,6 +138,7 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
       mailed: 0,
       bounced: 0,
       optOuts: 0,
+      optOutsAhead: 0,
       optOutsHonored: 0,
       holdsRaised: 0,
       holdsByScope: {},
@@ -193,6 +205,11 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
         const sent = mta.sendDue(lm, zonedTime(date, 0, TZ), zonedTime(addDays(date, 1), 0, TZ), deadMailboxes, ep);
         s.mailed += sent.mailed.length;
         s.bounced += sent.bounced;
+        // Nobody is mailed after opting out, whichever list the campaign went to.
+        for (const email of sent.mailed) {
+          const out = observed.optedOutAt.get(email);
+          if (out && out < clock()) fail(`opt-out (mailed): ${email} opted out at ${out.toISOString()} and was mailed by a campaign of ${date}`);
+        }
 
         // 10:00 and 14:00 analysts build ahead.
         for (const hour of [10, 14]) {
@@ -220,6 +237,23 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
             observed.optedOutAt.set(email, clock());
             s.optOuts++;
           }
+        }
+
+        // 18:00 too: a recipient of an old list of ours who is already on a later date's list (an
+        // analyst built ahead) clicks the old mail's unsubscribe link.
+        for (const [subId, subs] of lm.model.subscriptions) {
+          const email = lm.model.subscribers.get(subId)?.email.toLowerCase();
+          if (!email || observed.optedOutAt.has(email)) continue;
+          const dated = [...subs.entries()].flatMap(([id, x]) => {
+            const d = listDate(lm.model.lists.get(id)?.name ?? '', config.listmonk.listPrefix);
+            return d && x.status !== 'unsubscribed' ? [{ id, d }] : [];
+          });
+          const old = dated.find((x) => x.d < date);
+          if (!old || !dated.some((x) => x.d > date) || !chance(rng, 0.5)) continue;
+          lm.model.subscribe(subId, old.id, 'unsubscribed');
+          observed.optedOutAt.set(email, clock());
+          s.optOuts++;
+          s.optOutsAhead++;
         }
 
         // 23:30 the nightly scrub, then the opt-out read.

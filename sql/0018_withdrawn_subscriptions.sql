@@ -9,20 +9,21 @@ alter table push_releases drop constraint push_releases_reason_check;
 alter table push_releases add constraint push_releases_reason_check
   check (reason in ('config_error', 'never_sent', 'absent_from_list', 'excluded'));
 
--- 2. An address already pushed onto a later date's list (an analyst built ahead) that opts out
---    meanwhile was never pushed again, but that list's campaign still mailed it once. Now the
---    opt-out read (sync-listmonk, and every build) takes it off our lists of today and later dates
---    in Listmonk (unsubscribe from the list, not a blocklisting in a Listmonk other streams share),
---    and records each withdrawal here, once: a re-run withdraws nothing twice, and the opt-out sync
---    does not take our own unsubscribe for a new opt-out of the recipient's (it would come back
---    after `audience unsuppress` lifted the real one).
+-- 2. An address already pushed onto a later date's list (an analyst built ahead) that then opted
+--    out, bounced into a suppression, lost its MX or fell under a provider hold was never pushed
+--    again, but that list's campaign, already filled, still mailed it. Now the opt-out read
+--    (sync-listmonk, and every build) takes every address a protecting rule excludes now off our
+--    lists of today and later in Listmonk (unsubscribe from that list, not a blocklisting in a
+--    Listmonk other streams share), and records each withdrawal here, once: a re-run withdraws
+--    nothing twice, and the opt-out sync does not take our own unsubscribe for an opt-out of the
+--    recipient's (it would outlive a hold, or come back after `audience unsuppress`).
 create table list_unsubscribes (
   ledger_id     bigint      primary key,  -- push_ledger.id (ledger rows are never deleted)
   send_date     date        not null,
   address       text        not null,
   list_id       integer     not null,
   subscriber_id integer     not null,
-  -- The opt-out that caused it: 'blocklisted' or 'unsubscribed' with its list, as the rule reads it.
+  -- The rule codes that excluded it when it was withdrawn, comma-separated (e.g. 'provider_hold').
   reason        text        not null,
   run_id        bigint      not null,
   unsubscribed_at timestamptz not null

@@ -1,6 +1,6 @@
 /**
  * The `sync-listmonk` stage: the nightly read of opt-outs from Listmonk (sync.ts), then the
- * opted-out addresses taken off our lists of today and later (later-lists.ts), as a ledger run
+ * addresses the rules exclude now taken off our lists of today and later (push/withdraw.ts), as a ledger run
  * under the stage's lock. Builds do the same read before selecting; this stage keeps `explain` and
  * `plan` current between builds.
  */
@@ -9,10 +9,11 @@ import type { StageContext } from '../context.ts';
 import { createListmonkClient, type ListmonkClient } from '../listmonk/index.ts';
 import { runStage, type Envelope, type Stage } from '../stage.ts';
 import { localDate } from '../warmup/calendar.ts';
-import { laterListsLine } from './later-lists.ts';
+import { withdrawExcluded, withdrawLine, type WithdrawReport } from '../push/withdraw.ts';
 import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
 
-export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport;
+/** `withdrawn`: addresses the rules exclude now, taken off our lists of today and later (push/withdraw.ts). */
+export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport & { withdrawn: WithdrawReport };
 export type ListmonkSyncEnvelope = Envelope<ListmonkSyncSummary>;
 
 export interface ListmonkSyncOptions {
@@ -42,8 +43,10 @@ export const listmonkSyncStage: Stage<ListmonkSyncOptions, ListmonkSyncSummary, 
   args: (p) => ({ scope: p.optOutScope, listPrefix: p.listPrefix }),
   async run(ctx, run, p) {
     const now = ctx.now();
-    const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now }, { today: localDate(now, ctx.config.timezone) });
-    return { command: 'sync-listmonk' as const, ...report };
+    const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now });
+    // After a complete read only: every opt-out known by then reaches the lists already filled.
+    const withdrawn = await withdrawExcluded(ctx.store.db, p.lm, { config: ctx.config, today: localDate(now, ctx.config.timezone), runId: run!.id, now });
+    return { command: 'sync-listmonk' as const, ...report, withdrawn };
   },
   render: renderListmonkSync,
 };
@@ -56,7 +59,7 @@ export function renderListmonkSync(s: ListmonkSyncEnvelope): string {
   const lines = [
     `read opt-outs from ${s.lists} Listmonk list(s) (${s.scope === 'all' ? 'every list' : 'lists of this project'}, ${s.strategy === 'subscription-filter' ? "Listmonk's subscription filter" : 'every member of each list'}): ${s.newOptOuts} new, ${s.optedOut} address(es) opted out in all`,
   ];
-  const later = laterListsLine(s.laterLists);
+  const later = withdrawLine(s.withdrawn);
   if (later) lines.push(later);
   if (!s.blocklistedEverywhere)
     lines.push('  note: the API user lacks subscribers:sql_query, so addresses blocklisted on none of these lists are not read; a push to one is refused and recorded then.');

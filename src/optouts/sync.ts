@@ -10,7 +10,6 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { ExternalServiceError } from '../errors.ts';
 import type { ListmonkClient, ListmonkConfig, OptOutStrategy } from '../listmonk/index.ts';
-import { unsubscribeFromLaterLists, type LaterListsReport } from './later-lists.ts';
 import { activeOptOutCount, recordOptOuts } from './record.ts';
 
 export type OptOutSyncReport = {
@@ -27,8 +26,6 @@ export type OptOutSyncReport = {
   newOptOuts: number;
   /** Addresses opted out now, all sources. */
   optedOut: number;
-  /** The opted-out addresses taken off our lists of today and later (later-lists.ts); null when not asked (a dry run). */
-  laterLists: LaterListsReport | null;
 };
 
 /** The Listmonk lists whose unsubscribes are opt-outs. */
@@ -46,8 +43,6 @@ export async function syncOptOuts(
   lm: ListmonkClient,
   config: Pick<ListmonkConfig, 'listPrefix' | 'optOutScope'>,
   at: { runId: number; now: Date },
-  /** When given, the opted-out addresses are then taken off our lists of this date and later. */
-  laterLists?: { today: string },
 ): Promise<OptOutSyncReport> {
   const listIds = await listsInScope(db, lm, config);
   let newOptOuts = 0;
@@ -67,8 +62,6 @@ export async function syncOptOuts(
       { cause: e, retryable: e.retryable },
     );
   }
-  // After a complete read only: every opt-out known by then is taken off the later lists.
-  const later = laterLists ? await unsubscribeFromLaterLists(db, lm, { today: laterLists.today, runId: at.runId, now: at.now }) : null;
   return {
     scope: config.optOutScope,
     lists: read.lists,
@@ -78,6 +71,5 @@ export async function syncOptOuts(
     requests: read.requests,
     newOptOuts,
     optedOut: await activeOptOutCount(db),
-    laterLists: later,
   };
 }

@@ -17,6 +17,7 @@ import { listName } from './names.ts';
 import { pushReserved } from './push.ts';
 import { settlePastReservations } from './release.ts';
 import { rejudgeReserved } from './rejudge.ts';
+import { withdrawExcluded } from './withdraw.ts';
 import { reserve, type ReserveResult } from './reserve.ts';
 import { renderBuild, type BuildSummary, type SegmentSummary } from './summary.ts';
 import { createListmonkClient, ListmonkAuthError, slidingWindowWarning, type ListmonkClient } from '../listmonk/index.ts';
@@ -133,12 +134,13 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
   let optOuts: OptOutSyncReport | null = null;
   if (reader) {
     const { listPrefix, optOutScope } = config.listmonk;
-    // A real build also takes the opted-out off our later lists; a dry run writes nowhere.
-    optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now }, lm ? { today: localDate(now, tz) } : undefined);
+    optOuts = await syncOptOuts(store.db, reader, { listPrefix, optOutScope }, { runId: run.id, now });
   } else
     warn(
       `Listmonk is not configured (LISTMONK_URL, LISTMONK_API_USER, LISTMONK_API_TOKEN): opt-outs were not read from it; the picks honour the ${await activeOptOutCount(store.db)} opt-out(s) recorded before.`,
     );
+  // The lists already filled lose whom the rules exclude now (withdraw.ts); a dry run writes nowhere.
+  const withdrawn = lm ? await withdrawExcluded(store.db, lm, { config, today: localDate(now, tz), runId: run.id, now }) : null;
   if (lm) {
     try {
       const w = slidingWindowWarning(await lm.readSettings(), cap.hourly);
@@ -270,6 +272,7 @@ async function runBuild(ctx: StageContext, run: RunHandle, p: PreparedBuild): Pr
     failed,
     blocklisted,
     optOuts,
+    withdrawn,
     pastReservations: past.report,
     rejudged,
     warnings,

@@ -1,6 +1,6 @@
 /** The `build --json` summary (contract) and its human rendering. */
 import type { OptOutSyncReport } from '../optouts/sync.ts';
-import { laterListsLine } from '../optouts/later-lists.ts';
+import { withdrawLine, type WithdrawReport } from './withdraw.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
 import type { PastReservations } from './release.ts';
 
@@ -35,6 +35,8 @@ export type BuildSummary = {
   blocklisted: number;
   /** The opt-out read from Listmonk before selecting; null when Listmonk is not configured (a dry run). */
   optOuts: OptOutSyncReport | null;
+  /** Addresses the rules exclude now, taken off our lists of today and later (withdraw.ts); null in a dry run. */
+  withdrawn: WithdrawReport | null;
   /**
    * Reservations of send dates already past, settled before selecting (release.ts): released
    * (never sent, or not on the date's list when read back), confirmed (on the list: pushed), kept
@@ -76,8 +78,8 @@ export function renderBuild(s: BuildSummary): string {
   // Per reason: an address excluded by two rules counts under both, so the sum can exceed the excluded addresses.
   if (ex.length) lines.push(`  excluded, by reason (an address may have several): ${ex.map(([k, v]) => `${k} ${v}`).join(', ')}`);
   if (s.optOuts) lines.push(`  opt-outs read from Listmonk: ${s.optOuts.newOptOuts} new, ${s.optOuts.optedOut} address(es) opted out`);
-  const later = laterListsLine(s.optOuts?.laterLists ?? null);
-  if (later) lines.push(later);
+  const withdrawn = withdrawLine(s.withdrawn);
+  if (withdrawn) lines.push(withdrawn);
   const past = s.pastReservations;
   if (past.released || past.confirmed || past.kept)
     lines.push(`  reservations of past dates: ${past.released} released (never reached Listmonk), ${past.confirmed} confirmed on their lists, ${past.kept} still counted (not checked)`);

@@ -73,6 +73,35 @@ export function isYahooFamily(domain: string): boolean {
   return parts.some((_, i) => YAHOO_FAMILY_DOMAINS.has(parts.slice(i).join('.'))) || DOMAIN_BY_NAME.get(domain)?.provider === 'yahoo';
 }
 
+/**
+ * What forbids mailing or pushing `address` at `at`, by the simulation's world and what the scrub
+ * had shown by then: Yahoo family, a dead domain, a suppression, a hold (provider, domain or mail
+ * server; the global DKIM hold).
+ */
+export function excludedAt(o: Observed, address: string, at: Date): { kind: string; detail: string }[] {
+  const out: { kind: string; detail: string }[] = [];
+  const domain = domainOf(address);
+  const world = DOMAIN_BY_NAME.get(domain);
+  if (isYahooFamily(domain)) out.push({ kind: 'yahoo', detail: '' });
+  if (world?.verdict !== 'deliverable') out.push({ kind: 'dead', detail: ` (domain ${world?.verdict ?? 'unknown to the simulation'})` });
+  for (const s of o.suppressions.values())
+    if (s.seenAt <= at && (s.kind === 'address' ? s.value === address : s.value === domain)) out.push({ kind: 'suppressed', detail: ` (${s.kind} ${s.value} since ${s.seenAt.toISOString()})` });
+  for (const h of o.holds.values()) {
+    const w = h.windows.find((x) => x.from <= at && at < x.until && (h.liftedAt === null || at < h.liftedAt));
+    if (!w) continue;
+    const applies =
+      h.scope === 'global' ||
+      (h.scope === 'provider' && world?.provider === h.provider) ||
+      (h.scope === 'domain' && (h.domain === domain || (h.mxHost !== null && (world?.mx ?? []).includes(h.mxHost))));
+    if (applies)
+      out.push({
+        kind: h.scope === 'global' ? 'dkim' : 'held',
+        detail: ` under the ${h.scope} hold #${h.id} ${h.provider ?? h.domain ?? ''} (${h.reason}, standing from ${w.from.toISOString()} until ${w.until.toISOString()})`,
+      });
+  }
+  return out;
+}
+
 const dayDiff = (a: string, b: string) => Math.round(Math.abs(Date.parse(a) - Date.parse(b)) / DAY);
 
 export interface CheckInput {
@@ -142,30 +171,13 @@ export async function checkInvariants(x: CheckInput): Promise<{ violations: stri
     if (n > x.capOf(date)) v.push(`cap: ${n} reserved/pushed for ${date}, cap ${x.capOf(date)}`);
   }
 
-  const holds = [...x.observed.holds.values()];
-  const suppressions = [...x.observed.suppressions.values()];
   for (const r of ledger) {
-    const domain = domainOf(r.address);
-    const world = DOMAIN_BY_NAME.get(domain);
     // A reservation counts from when it was made; a push from when Listmonk confirmed it.
     const at = new Date(r.pushed_at ?? r.reserved_at);
     const out = x.observed.optedOutAt.get(r.address);
     checks += 5;
     if (out && at > out) v.push(`opt-out: ${r.address} opted out at ${out.toISOString()}, ${r.status} for ${r.send_date} at ${at.toISOString()}`);
-    if (isYahooFamily(domain)) v.push(`yahoo: ${r.address} ${r.status} for ${r.send_date}`);
-    if (world?.verdict !== 'deliverable') v.push(`dead: ${r.address} (domain ${world?.verdict ?? 'unknown to the simulation'}) ${r.status} for ${r.send_date}`);
-    for (const s of suppressions)
-      if (s.seenAt <= at && (s.kind === 'address' ? s.value === r.address : s.value === domain))
-        v.push(`suppressed: ${r.address} (${s.kind} ${s.value} since ${s.seenAt.toISOString()}) ${r.status} for ${r.send_date} at ${at.toISOString()}`);
-    for (const h of holds) {
-      const w = h.windows.find((x) => x.from <= at && at < x.until && (h.liftedAt === null || at < h.liftedAt));
-      if (!w) continue;
-      const applies =
-        h.scope === 'global' ||
-        (h.scope === 'provider' && world?.provider === h.provider) ||
-        (h.scope === 'domain' && (h.domain === domain || (h.mxHost !== null && (world?.mx ?? []).includes(h.mxHost))));
-      if (applies) v.push(`${h.scope === 'global' ? 'dkim' : 'held'}: ${r.address} ${r.status} for ${r.send_date} at ${at.toISOString()} under the ${h.scope} hold #${h.id} ${h.provider ?? h.domain ?? ''} (${h.reason}, standing from ${w.from.toISOString()} until ${w.until.toISOString()})`);
-    }
+    for (const why of excludedAt(x.observed, r.address, at)) v.push(`${why.kind}: ${r.address} ${r.status} for ${r.send_date} at ${at.toISOString()}${why.detail}`);
   }
   return { violations: v, checks };
 }

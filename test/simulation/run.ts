@@ -34,7 +34,7 @@ import { quietOutput } from '../build-fixture.ts';
 import { mulberry32 } from '../helpers/prng.ts';
 import type { TestStore } from '../helpers/store.ts';
 import { DEFAULT_USER, ListmonkDouble } from '../listmonk-double/index.ts';
-import { checkInvariants, emptyObserved, observe } from './invariants.ts';
+import { checkInvariants, emptyObserved, excludedAt, observe } from './invariants.ts';
 import { CAMPAIGN_CLIENT, Mta, type DayEpisodes } from './mta.ts';
 import { chance, newCarrier, nextCensus, pick, writeCensusFile, writeMxCsv, type SimCarrier } from './world.ts';
 
@@ -205,10 +205,13 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
         const sent = mta.sendDue(lm, zonedTime(date, 0, TZ), zonedTime(addDays(date, 1), 0, TZ), deadMailboxes, ep);
         s.mailed += sent.mailed.length;
         s.bounced += sent.bounced;
-        // Nobody is mailed after opting out, whichever list the campaign went to.
+        // Nobody is mailed after opting out, nor while a rule forbids it (a hold raised, a
+        // suppression learnt since the list was filled), whichever list the campaign went to.
         for (const email of sent.mailed) {
           const out = observed.optedOutAt.get(email);
           if (out && out < clock()) fail(`opt-out (mailed): ${email} opted out at ${out.toISOString()} and was mailed by a campaign of ${date}`);
+          const why = excludedAt(observed, email, clock());
+          if (why.length) fail(`${why[0]!.kind} (mailed): ${email} was mailed by a campaign of ${date}${why[0]!.detail}`);
         }
 
         // 10:00 and 14:00 analysts build ahead.

@@ -1,10 +1,10 @@
 /**
- * An opt-out reaches the lists already filled: an address an analyst pushed onto a later date's list
- * that then unsubscribes (from an earlier list of ours, after its campaign) is taken off that later
- * list in Listmonk by the next opt-out read (sync-listmonk, or a build), so the later campaign does
- * not mail it once more. Past lists are left alone, a re-run withdraws nothing twice, a dry run
- * writes nothing, our own withdrawal is never read back as a new opt-out (it would outlive an
- * `unsuppress`), and a Listmonk that fails half way keeps what it confirmed.
+ * The lists already filled are judged again: an address an analyst pushed onto a later date's list
+ * that then unsubscribes (from an earlier list of ours, after its campaign), or whose provider falls
+ * under a hold, is taken off that later list in Listmonk by the next opt-out read (sync-listmonk, or
+ * a build), so the later campaign does not mail it. Past lists are left alone, a re-run withdraws
+ * nothing twice, a dry run writes nothing, our own withdrawal is never read back as a new opt-out
+ * (it would outlive an `unsuppress`), and a Listmonk that fails half way keeps what it confirmed.
  */
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { listmonkSync } from '../src/optouts/stage.ts';
 import { operatorUnsuppress } from '../src/maillog/operator.ts';
 import { ExternalServiceError } from '../src/errors.ts';
 import { addDays } from '../src/warmup/calendar.ts';
-import { DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
+import { addHold, DATE, doubleClient, fxConfig, fxContext, NOW, seedUniverse, startDouble } from './build-fixture.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 import type { ListmonkDouble } from './listmonk-double/index.ts';
 
@@ -36,7 +36,7 @@ async function withdrawals(store: TestStore) {
   return r.rows;
 }
 
-describe('an opt-out taken off the later lists', () => {
+describe('the lists already filled are judged again', () => {
   let store: TestStore;
   let lm: ListmonkDouble;
   beforeAll(async () => {
@@ -51,7 +51,7 @@ describe('an opt-out taken off the later lists', () => {
       { dot: 1001, emails: [A] },
       { dot: 1011, emails: [B] },
       { dot: 1021, emails: [C] },
-    ]);
+    ], { 'example.org': { provider: 'google' } });
     lm = await startDouble();
   });
   afterEach(async () => {
@@ -82,7 +82,7 @@ describe('an opt-out taken off the later lists', () => {
 
     const s = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
     expect(s.newOptOuts).toBe(1);
-    expect(s.laterLists).toEqual({ from: DATE, lists: 1, unsubscribed: 1 });
+    expect(s.withdrawn).toEqual({ from: DATE, lists: 1, unsubscribed: 1, byRule: { opted_out: 1 } });
     expect(status(A, aheadList)).toBe('unsubscribed');
     expect(status(B, aheadList)).toBe('confirmed');
     expect(status(C, aheadList)).toBe('confirmed');
@@ -90,12 +90,12 @@ describe('an opt-out taken off the later lists', () => {
     expect(status(other, pastList)).toBe('confirmed');
     expect(status(A, pastList)).toBe('unsubscribed');
     expect(lm.count(WITHDRAW)).toBe(before + 1);
-    expect(await withdrawals(store)).toEqual([{ address: A, send_date: AHEAD, list_id: aheadList, reason: `unsubscribed from list ${pastList}` }]);
+    expect(await withdrawals(store)).toEqual([{ address: A, send_date: AHEAD, list_id: aheadList, reason: 'opted_out' }]);
 
     // A re-run withdraws nothing, and our unsubscribe from AHEAD's list is not a new opt-out.
     const again = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
     expect(again.newOptOuts).toBe(0);
-    expect(again.laterLists).toEqual({ from: DATE, lists: 0, unsubscribed: 0 });
+    expect(again.withdrawn).toEqual({ from: DATE, lists: 0, unsubscribed: 0, byRule: {} });
     expect(lm.count(WITHDRAW)).toBe(before + 1);
     const evidence = (await sql<{ list_id: number }>`select list_id from opt_outs where address = ${A}`.execute(store.db)).rows;
     expect(evidence).toEqual([{ list_id: pastList }]);
@@ -113,7 +113,7 @@ describe('an opt-out taken off the later lists', () => {
     const before = lm.count(WITHDRAW);
 
     const dry = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: DATE, dryRun: true });
-    expect(dry.optOuts?.laterLists).toBeNull();
+    expect(dry.withdrawn).toBeNull();
     expect(status(A, aheadList)).toBe('confirmed');
     expect(await withdrawals(store)).toEqual([]);
     expect(lm.count(WITHDRAW)).toBe(before);
@@ -121,7 +121,7 @@ describe('an opt-out taken off the later lists', () => {
     // On AHEAD's own morning the list is today's: its campaign has not gone out yet.
     const aheadNow = new Date(NOW.getTime() + 3 * DAY);
     const build = await segmentBuild(fxContext(store, config, aheadNow), { listmonk: doubleClient(lm, config, aheadNow), date: AHEAD });
-    expect(build.optOuts?.laterLists).toEqual({ from: AHEAD, lists: 1, unsubscribed: 1 });
+    expect(build.withdrawn).toEqual({ from: AHEAD, lists: 1, unsubscribed: 1, byRule: { opted_out: 1 } });
     expect(status(A, aheadList)).toBe('unsubscribed');
     expect((await withdrawals(store)).map((w) => w.address)).toEqual([A]);
 
@@ -130,7 +130,7 @@ describe('an opt-out taken off the later lists', () => {
     const next = new Date(NOW.getTime() + 4 * DAY);
     const s = await listmonkSync(fxContext(store, config, next), { listmonk: doubleClient(lm, config, next) });
     expect(s.newOptOuts).toBe(1);
-    expect(s.laterLists).toEqual({ from: addDays(AHEAD, 1), lists: 0, unsubscribed: 0 });
+    expect(s.withdrawn).toEqual({ from: addDays(AHEAD, 1), lists: 0, unsubscribed: 0, byRule: {} });
   });
 
   it('a Listmonk failing at the withdrawal fails the read with what to do; the re-run completes it', async () => {
@@ -139,14 +139,34 @@ describe('an opt-out taken off the later lists', () => {
     lm.faults.failNext(10, 503, { route: /^PUT \/api\/subscribers\/lists$/ });
     const e = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(ExternalServiceError);
-    expect((e as Error).message).toMatch(new RegExp(`1 opted-out address\\(es\\) are still on Listmonk lists of ${DATE} or later.*audit-listmonk --pause`, 's'));
+    expect((e as Error).message).toMatch(new RegExp(`1 address\\(es\\) the rules exclude now are still on Listmonk lists of ${DATE} or later.*audit-listmonk --pause`, 's'));
     expect(await withdrawals(store)).toEqual([]);
     // The opt-out itself was recorded: no build selects A meanwhile.
     expect((await sql<{ n: number }>`select count(*)::int as n from opt_outs where address = ${A} and lifted_at is null`.execute(store.db)).rows[0]!.n).toBe(1);
 
     lm.faults.clear();
     const s = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
-    expect(s.laterLists?.unsubscribed).toBe(1);
+    expect(s.withdrawn.unsubscribed).toBe(1);
     expect(status(A, aheadList)).toBe('unsubscribed');
+  });
+
+  it('a provider put on hold after the list was filled: its addresses come off the later list while the hold stands', async () => {
+    const config = fxConfig(COOLDOWN, 10);
+    const ahead = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: AHEAD });
+    const aheadList = ahead.segments[0]!.list!.id!;
+    expect(status(C, aheadList)).toBe('confirmed');
+    // That night Gmail answers 550-5.7.1: the scrub holds google for three days.
+    await addHold(store.db, 'provider', 'google', new Date(NOW.getTime() + 3 * DAY));
+    const s = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
+    expect(s.withdrawn).toEqual({ from: DATE, lists: 1, unsubscribed: 1, byRule: { provider_hold: 1 } });
+    expect(status(C, aheadList)).toBe('unsubscribed');
+    expect(status(A, aheadList)).toBe('confirmed');
+    // C stays pushed for AHEAD: counted against its cap and as a contact, the cautious side.
+    expect((await sql<{ status: string }>`select status from push_ledger where address = ${C} and send_date = ${AHEAD}::date`.execute(store.db)).rows).toEqual([{ status: 'pushed' }]);
+    // Our withdrawal is not C's opt-out: after the hold, nothing keeps C out but the cooldown.
+    expect(s.newOptOuts).toBe(0);
+    expect(s.optedOut).toBe(0);
+    const next = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
+    expect(next).toMatchObject({ newOptOuts: 0, optedOut: 0, withdrawn: { unsubscribed: 0 } });
   });
 });

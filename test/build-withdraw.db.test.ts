@@ -6,6 +6,9 @@
  * nothing twice, a dry run writes nothing, our own withdrawal is never read back as a new opt-out
  * (it would outlive an `unsuppress`), and a Listmonk that fails half way keeps what it confirmed.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { segmentBuild } from '../src/push/stage.ts';
@@ -168,5 +171,34 @@ describe('the lists already filled are judged again', () => {
     expect(s.optedOut).toBe(0);
     const next = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
     expect(next).toMatchObject({ newOptOuts: 0, optedOut: 0, withdrawn: { unsubscribed: 0 } });
+  });
+
+  it('a global (DKIM) hold stops our scheduled campaigns of today and later, once; no build schedules them again', async () => {
+    const html = path.join(mkdtempSync(path.join(os.tmpdir(), 'audience-stop-')), 'c.html');
+    writeFileSync(html, '<p>Your MCS-150 is due. <a href="{{ UnsubscribeURL }}">Unsubscribe</a></p>');
+    const config = fxConfig({ ...COOLDOWN, build: { ...COOLDOWN.build, campaigns: { mcs150: { subject: 'Your MCS-150 is due', htmlFile: html } } } }, 10);
+    // The analyst's batch for AHEAD, its campaign scheduled for 14:00 that day.
+    const ahead = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: AHEAD, sendHour: 14 });
+    const id = ahead.segments[0]!.campaign!.id;
+    expect(lm.model.campaigns.get(id)!.status).toBe('scheduled');
+
+    // Without a global hold nothing is stopped.
+    const calm = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
+    expect(calm.globalHold).toEqual({ hold: null, stopped: [] });
+
+    // That night the scrub finds campaign mail unsigned: a global hold.
+    await addHold(store.db, 'global', null, new Date(NOW.getTime() + 7 * DAY));
+    const s = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
+    expect(s.globalHold.hold).toMatchObject({ reason: 'dkim_coverage' });
+    expect(s.globalHold.stopped).toEqual([{ id, name: expect.any(String), action: 'unscheduled' }]);
+    expect(lm.model.campaigns.get(id)!.status).toBe('draft');
+    const again = await listmonkSync(fxContext(store, config), { listmonk: doubleClient(lm, config) });
+    expect(again.globalHold.stopped).toEqual([]);
+
+    // Lifted: the next build for AHEAD leaves the stopped campaign a draft for a person to schedule.
+    await sql`update holds set lifted_at = ${NOW}::timestamptz where scope = 'global'`.execute(store.db);
+    const rebuild = await segmentBuild(fxContext(store, config), { listmonk: doubleClient(lm, config), date: AHEAD, sendHour: 14 });
+    expect(rebuild.segments[0]!.campaign?.id).toBe(id);
+    expect(lm.model.campaigns.get(id)!.status).toBe('draft');
   });
 });

@@ -9,7 +9,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nightlyJob, runNightly } from '../pipelines/nightly.ts';
 import { InputError } from '../src/errors.ts';
-import { fxConfig, fxContext } from './build-fixture.ts';
+import { fxConfig, fxContext, startDouble } from './build-fixture.ts';
+import { DEFAULT_USER } from './listmonk-double/index.ts';
 import { SAMPLE_DAY } from './census/context.ts';
 import { startDnsServer, type TestDnsServer } from './helpers/dns-server.ts';
 import { REPO_ROOT } from './helpers/samples.ts';
@@ -36,12 +37,13 @@ describe('nightly job', () => {
   });
 
   it('scrubs, then checks the due domains, each its own run; a re-run reads and checks nothing new', async () => {
-    expect(nightlyJob().map(([s]) => s.name)).toEqual(['scrub-bounces', 'check-mx']);
+    expect(nightlyJob(ctx().config).map(([s]) => s.name)).toEqual(['scrub-bounces', 'check-mx']);
     const first = await runNightly(ctx(), { files: [MAIL_LOG] });
     expect(first).toMatchObject({ command: 'nightly', ok: true, runId: null, startedAt: SAMPLE_DAY.toISOString() });
     expect(first.scrub).toMatchObject({ command: 'scrub-bounces', ok: true, runId: expect.any(Number) });
     expect(first.scrub.newLines).toBeGreaterThan(0);
     expect(first.checkMx).toMatchObject({ command: 'check-mx', ok: true, runId: first.scrub.runId! + 1, verdicts: { deliverable: 1, dead: 1 } });
+    expect(first.syncListmonk).toBeNull();
     expect(first.seconds).toBeCloseTo(first.scrub.seconds + first.checkMx.seconds, 2);
 
     const again = await runNightly(ctx(), { files: [MAIL_LOG] });
@@ -60,5 +62,21 @@ describe('nightly job', () => {
     const before = (await runs()).length;
     await expect(runNightly(ctx(), { files: [junk] })).rejects.toThrow(InputError);
     expect((await runs()).slice(before)).toEqual([{ stage: 'scrub-bounces', status: 'failed' }]);
+  });
+
+  it('where Listmonk is configured, reads it between the scrub and the DNS work', async () => {
+    const lm = await startDouble({ now: () => SAMPLE_DAY });
+    try {
+      const base = ctx();
+      const config = { ...base.config, listmonk: { ...base.config.listmonk, url: lm.url, apiUser: DEFAULT_USER.username, apiToken: DEFAULT_USER.token } };
+      expect(nightlyJob(config).map(([s]) => s.name)).toEqual(['scrub-bounces', 'sync-listmonk', 'check-mx']);
+      const before = (await runs()).length;
+      const s = await runNightly({ ...base, config }, { files: [MAIL_LOG] });
+      expect(s.syncListmonk).toMatchObject({ command: 'sync-listmonk', ok: true, withdrawn: { unsubscribed: 0 } });
+      expect(s.ok).toBe(true);
+      expect((await runs()).slice(before).map((r) => r.stage)).toEqual(['scrub-bounces', 'sync-listmonk', 'check-mx']);
+    } finally {
+      await lm.stop();
+    }
   });
 });

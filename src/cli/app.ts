@@ -28,7 +28,7 @@ export interface RunCommandOptions {
    * Stages that write (ingest, scrub, check-mx) apply pending migrations themselves; readers and
    * the push (`build`, `plan`, `status`, `explain`) refuse with exit 3 and say to run `audience migrate`.
    */
-  migrations: 'apply' | 'require';
+  migrations: 'apply' | 'require' | ((config: Config) => 'apply' | 'require');
   /** Tests inject env and cwd; the CLI uses the process's. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -57,7 +57,8 @@ async function withCommandContext<S extends object>(cmd: Command, opts: RunComma
   if (!opts.now && config.now) out.warn(`the clock starts at ${config.now} (AUDIENCE_NOW), not at the machine's time: unset it for production runs.`);
   const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir });
   try {
-    const applied = await ensureMigrated(store, { apply: opts.migrations === 'apply' });
+    const migrations = typeof opts.migrations === 'function' ? opts.migrations(config) : opts.migrations;
+    const applied = await ensureMigrated(store, { apply: migrations === 'apply' });
     if (applied.length) out.info(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
     let summary: S;
     try {
@@ -98,15 +99,17 @@ export async function runStageCommand<O, S extends object, P, L extends object>(
 
 /**
  * A job's command: its stages run in order (runJob) and `combine` makes the one summary printed
- * (stdout holds exactly one JSON object), rendered by `human`.
+ * (stdout holds exactly one JSON object), rendered by `human`. `steps` may depend on the
+ * configuration (the nightly job reads Listmonk only where it is configured).
  */
 export async function runJobCommand<T extends object>(
   cmd: Command,
-  steps: readonly JobStep[],
+  steps: readonly JobStep[] | ((config: Config) => readonly JobStep[]),
   combine: (envelopes: Array<Envelope<object>>) => T,
   human: (s: T) => string,
   command: StageCommandOptions = {},
 ): Promise<T> {
   const { jobMigrations, runJob } = await import('../stage.ts');
-  return withCommandContext(cmd, { ...command, migrations: jobMigrations(steps) }, async (ctx) => combine(await runJob(ctx, steps)), human);
+  const stepsFor = (config: Config) => (typeof steps === 'function' ? steps(config) : steps);
+  return withCommandContext(cmd, { ...command, migrations: (config) => jobMigrations(stepsFor(config)) }, async (ctx) => combine(await runJob(ctx, stepsFor(ctx.config))), human);
 }

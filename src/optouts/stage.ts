@@ -1,6 +1,7 @@
 /**
  * The `sync-listmonk` stage: the nightly read of opt-outs from Listmonk (sync.ts), then the
- * addresses the rules exclude now taken off our lists of today and later (push/withdraw.ts), as a ledger run
+ * addresses the rules exclude now taken off our lists of today and later (push/withdraw.ts) and,
+ * while a global hold stands, our scheduled campaigns stopped (push/global-stop.ts), as a ledger run
  * under the stage's lock. Builds do the same read before selecting; this stage keeps `explain` and
  * `plan` current between builds.
  */
@@ -9,11 +10,15 @@ import type { StageContext } from '../context.ts';
 import { createListmonkClient, type ListmonkClient } from '../listmonk/index.ts';
 import { runStage, type Envelope, type Stage } from '../stage.ts';
 import { localDate } from '../warmup/calendar.ts';
+import { globalStopLine, stopCampaignsUnderGlobalHold, type GlobalHoldStop } from '../push/global-stop.ts';
 import { withdrawExcluded, withdrawLine, type WithdrawReport } from '../push/withdraw.ts';
 import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
 
-/** `withdrawn`: addresses the rules exclude now, taken off our lists of today and later (push/withdraw.ts). */
-export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport & { withdrawn: WithdrawReport };
+/**
+ * `withdrawn`: addresses the rules exclude now, taken off our lists of today and later
+ * (push/withdraw.ts); `globalHold`: our campaigns stopped while a global hold stands (push/global-stop.ts).
+ */
+export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport & { withdrawn: WithdrawReport; globalHold: GlobalHoldStop };
 export type ListmonkSyncEnvelope = Envelope<ListmonkSyncSummary>;
 
 export interface ListmonkSyncOptions {
@@ -45,8 +50,11 @@ export const listmonkSyncStage: Stage<ListmonkSyncOptions, ListmonkSyncSummary, 
     const now = ctx.now();
     const report = await syncOptOuts(ctx.store.db, p.lm, { listPrefix: p.listPrefix, optOutScope: p.optOutScope }, { runId: run!.id, now });
     // After a complete read only: every opt-out known by then reaches the lists already filled.
-    const withdrawn = await withdrawExcluded(ctx.store.db, p.lm, { config: ctx.config, today: localDate(now, ctx.config.timezone), runId: run!.id, now });
-    return { command: 'sync-listmonk' as const, ...report, withdrawn };
+    const today = localDate(now, ctx.config.timezone);
+    // Unsigned mail stops everything first; then the lists already filled lose whom the rules exclude now.
+    const globalHold = await stopCampaignsUnderGlobalHold(ctx.store.db, p.lm, { today, now });
+    const withdrawn = await withdrawExcluded(ctx.store.db, p.lm, { config: ctx.config, today, runId: run!.id, now });
+    return { command: 'sync-listmonk' as const, ...report, withdrawn, globalHold };
   },
   render: renderListmonkSync,
 };
@@ -59,6 +67,8 @@ export function renderListmonkSync(s: ListmonkSyncEnvelope): string {
   const lines = [
     `read opt-outs from ${s.lists} Listmonk list(s) (${s.scope === 'all' ? 'every list' : 'lists of this project'}, ${s.strategy === 'subscription-filter' ? "Listmonk's subscription filter" : 'every member of each list'}): ${s.newOptOuts} new, ${s.optedOut} address(es) opted out in all`,
   ];
+  const stop = globalStopLine(s.globalHold);
+  if (stop) lines.push(stop);
   const later = withdrawLine(s.withdrawn);
   if (later) lines.push(later);
   if (!s.blocklistedEverywhere)

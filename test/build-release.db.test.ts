@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { segmentBuild } from '../src/push/stage.ts';
+import { listmonkSync } from '../src/optouts/stage.ts';
 import { status } from '../src/reports/stage.ts';
 import { ledgerCounts } from '../src/push/ledger.ts';
 import type { PushStatus } from '../src/push/tables.ts';
@@ -156,6 +157,21 @@ describe('a failed push releases its reservations', () => {
     const evidence = await releases(bed.store, YESTERDAY);
     expect(evidence.map((r) => [r.address, r.reason])).toEqual(stranded.map((a) => [a, 'never_sent']));
     expect(evidence[0]!.evidence).toMatchObject({ sendDate: YESTERDAY, today: DATE });
+  });
+
+  it('the nightly sync-listmonk settles them too, before the next build', async () => {
+    const config = fxConfig({}, 8);
+    bed.lm.faults.failNext(1000, 503, { route: /^POST \/api\/lists$/ });
+    await expect(segmentBuild(fxContext(bed.store, config, YESTERDAY_NOW), { listmonk: doubleClient(bed.lm, config, YESTERDAY_NOW), date: YESTERDAY })).rejects.toThrow(ExternalServiceError);
+    bed.lm.faults.clear();
+    const s = await listmonkSync(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config) });
+    expect(s.pastReservations).toEqual({ released: 8, confirmed: 0, kept: 0 });
+    expect(await ledgerOf(bed.store, YESTERDAY, ['released'])).toHaveLength(8);
+    const again = await listmonkSync(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config) });
+    expect(again.pastReservations).toEqual({ released: 0, confirmed: 0, kept: 0 });
+    const today = await segmentBuild(fxContext(bed.store, config), { listmonk: doubleClient(bed.lm, config), date: DATE });
+    expect(today.pastReservations).toEqual({ released: 0, confirmed: 0, kept: 0 });
+    expect(today.excluded.cooldown).toBeUndefined();
   });
 
   it('reservations of a date that passed after a crash mid-push are read back: on the list means pushed, absent means released', async () => {

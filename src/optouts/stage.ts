@@ -11,6 +11,7 @@ import { createListmonkClient, type ListmonkClient } from '../listmonk/index.ts'
 import { runStage, type Envelope, type Stage } from '../stage.ts';
 import { localDate } from '../warmup/calendar.ts';
 import { globalStopLine, stopCampaignsUnderGlobalHold, type GlobalHoldStop } from '../push/global-stop.ts';
+import { pastReservationsLine, settlePastReservations, type PastReservations } from '../push/release.ts';
 import { withdrawExcluded, withdrawLine, type WithdrawReport } from '../push/withdraw.ts';
 import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
 
@@ -18,7 +19,13 @@ import { syncOptOuts, type OptOutSyncReport } from './sync.ts';
  * `withdrawn`: addresses the rules exclude now, taken off our lists of today and later
  * (push/withdraw.ts); `globalHold`: our campaigns stopped while a global hold stands (push/global-stop.ts).
  */
-export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport & { withdrawn: WithdrawReport; globalHold: GlobalHoldStop };
+export type ListmonkSyncSummary = { command: 'sync-listmonk' } & OptOutSyncReport & {
+  withdrawn: WithdrawReport;
+  globalHold: GlobalHoldStop;
+  /** Reservations of past dates settled (push/release.ts), as a build does: released, confirmed on their lists, kept. */
+  pastReservations: PastReservations;
+  warnings: string[];
+};
 export type ListmonkSyncEnvelope = Envelope<ListmonkSyncSummary>;
 
 export interface ListmonkSyncOptions {
@@ -54,7 +61,11 @@ export const listmonkSyncStage: Stage<ListmonkSyncOptions, ListmonkSyncSummary, 
     // Unsigned mail stops everything first; then the lists already filled lose whom the rules exclude now.
     const globalHold = await stopCampaignsUnderGlobalHold(ctx.store.db, p.lm, { today, now });
     const withdrawn = await withdrawExcluded(ctx.store.db, p.lm, { config: ctx.config, today, runId: run!.id, now });
-    return { command: 'sync-listmonk' as const, ...report, withdrawn, globalHold };
+    // Yesterday's reservations that a failed push left are settled tonight, not at the next build:
+    // until then they keep their people out of every date within the cooldown.
+    const past = await settlePastReservations(ctx.store.db, p.lm, { today, runId: run!.id, now });
+    for (const w of past.warnings) ctx.out.warn(w);
+    return { command: 'sync-listmonk' as const, ...report, withdrawn, globalHold, pastReservations: past.report, warnings: past.warnings };
   },
   render: renderListmonkSync,
 };
@@ -71,6 +82,8 @@ export function renderListmonkSync(s: ListmonkSyncEnvelope): string {
   if (stop) lines.push(stop);
   const later = withdrawLine(s.withdrawn);
   if (later) lines.push(later);
+  const past = pastReservationsLine(s.pastReservations);
+  if (past) lines.push(past);
   if (!s.blocklistedEverywhere)
     lines.push('  note: the API user lacks subscribers:sql_query, so addresses blocklisted on none of these lists are not read; a push to one is refused and recorded then.');
   return lines.join('\n');

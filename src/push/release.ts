@@ -83,6 +83,12 @@ export interface PastReservations {
   kept: number;
 }
 
+/** The summary line of settled past reservations, when there were any. */
+export function pastReservationsLine(past: PastReservations): string | null {
+  if (!past.released && !past.confirmed && !past.kept) return null;
+  return `  reservations of past dates: ${past.released} released (never reached Listmonk), ${past.confirmed} confirmed on their lists, ${past.kept} still counted (not checked)`;
+}
+
 interface SentRow {
   id: number;
   address: string;

@@ -2,7 +2,7 @@
 import type { OptOutSyncReport } from '../optouts/sync.ts';
 import { withdrawLine, type WithdrawReport } from './withdraw.ts';
 import type { ReasonCode } from '../rules/reason-codes.ts';
-import type { PastReservations } from './release.ts';
+import { pastReservationsLine, type PastReservations } from './release.ts';
 
 export type SegmentSummary = {
   name: string;
@@ -80,9 +80,8 @@ export function renderBuild(s: BuildSummary): string {
   if (s.optOuts) lines.push(`  opt-outs read from Listmonk: ${s.optOuts.newOptOuts} new, ${s.optOuts.optedOut} address(es) opted out`);
   const withdrawn = withdrawLine(s.withdrawn);
   if (withdrawn) lines.push(withdrawn);
-  const past = s.pastReservations;
-  if (past.released || past.confirmed || past.kept)
-    lines.push(`  reservations of past dates: ${past.released} released (never reached Listmonk), ${past.confirmed} confirmed on their lists, ${past.kept} still counted (not checked)`);
+  const past = pastReservationsLine(s.pastReservations);
+  if (past) lines.push(past);
   if (s.rejudged && (s.rejudged.released || s.rejudged.withheld))
     lines.push(`  earlier reservations judged again: ${s.rejudged.judged}, ${s.rejudged.released} released (excluded now, never sent), ${s.rejudged.withheld} withheld from the push (excluded now, may be in Listmonk)`);
   if (s.failed) lines.push(`  refused by Listmonk: ${s.failed}`);

@@ -9,7 +9,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { listmonkAudit } from '../src/audit/stage.ts';
-import type { AuditSummary } from '../src/audit/summary.ts';
+import { renderAudit, type AuditSummary } from '../src/audit/summary.ts';
 import { ConfigError, FindingsError } from '../src/errors.ts';
 import { STOPPED_BY_AUDIT_TAG } from '../src/listmonk/campaigns.ts';
 import { recordOptOuts } from '../src/optouts/record.ts';
@@ -253,6 +253,23 @@ describe('audit-listmonk', () => {
     const { summary: s } = await audit(store, lm, { start: addDays(TODAY, 3), dailyCap: 50 });
     expect(s.days).toEqual([{ date: addDays(TODAY, 1), warmupDay: -2, dailyCap: 0, campaigns: 1, campaignsVolume: 1, sentToday: 0, total: 1, overCap: true }]);
     expect(s.campaigns).toMatchObject([{ id: c.id, offending: true, why: ['day_over_cap'] }]);
+  });
+
+  it('a global (DKIM) hold makes every scheduled campaign offending, clean or not; --pause stops them', async () => {
+    lm = await startDouble();
+    const fx = new Fx(lm);
+    const c = fx.campaign('clean tomorrow', [fx.list('one', 'single', [['clean0@good.test']])], 'scheduled', at(1, 9));
+    await addHold(store.db, 'global', null, new Date(NOW.getTime() + 48 * HOUR));
+    try {
+      const { summary: s, error } = await audit(store, lm, { pause: true });
+      expect(s.globalHold).toMatchObject({ reason: 'dkim_coverage' });
+      expect(s.campaigns).toMatchObject([{ id: c.id, offending: true, why: ['global_hold'], action: 'unscheduled' }]);
+      expect(lm.model.campaigns.get(c.id)!.status).toBe('draft');
+      expect(error).not.toBeNull();
+      expect(renderAudit(s)).toContain('GLOBAL HOLD (dkim_coverage)');
+    } finally {
+      await sql`delete from holds where scope = 'global'`.execute(store.db);
+    }
   });
 
   for (const version of ['v2.1.0', 'v3.0.0', 'v4.1.0', 'v5.1.0', 'v6.2.0'])

@@ -10,6 +10,7 @@ import type { ReasonCode } from '../rules/reason-codes.ts';
 import { localDate, zonedTime } from '../warmup/calendar.ts';
 import { capForDay, warmupDay } from '../warmup/ramp.ts';
 import type { WarmupStart } from '../warmup/start.ts';
+import { activeHoldsAt } from '../push/gates.ts';
 import { judgeAddresses, judgedAddress, type Verdict } from './judge.ts';
 import { isOffendingCode, OFFENDING_CODES } from './offending.ts';
 import { ListReader } from './recipients.ts';
@@ -113,9 +114,12 @@ export async function auditCampaigns(ctx: StageContext, lm: ListmonkClient, opts
 
   const days = dayTotals(campaigns, { config, start: opts.start, today, sentToday: sentToday.sent });
   const overCap = new Set(days.filter((d) => d.overCap).map((d) => d.date));
+  // Unsigned campaign mail is junked everywhere: while a global hold stands, nothing may send.
+  const global = (await activeHoldsAt(store.db, now)).find((h) => h.scope === 'global') ?? null;
   for (const c of campaigns) {
     if (c.excluded > 0) c.why.push('excluded_members');
     if (overCap.has(c.sendDay)) c.why.push('day_over_cap');
+    if (global) c.why.push('global_hold');
     c.offending = c.why.length > 0;
   }
   campaigns.sort((a, b) => a.sendDay.localeCompare(b.sendDay) || (a.sendAt ?? '').localeCompare(b.sendAt ?? '') || a.id - b.id);
@@ -129,6 +133,7 @@ export async function auditCampaigns(ctx: StageContext, lm: ListmonkClient, opts
     pause: opts.pause,
     listmonk: { version: version.raw },
     offendingCodes: [...OFFENDING_CODES],
+    globalHold: global ? { reason: global.reason, until: global.until.toISOString(), detail: global.detail } : null,
     campaigns,
     days,
     offending: campaigns.filter((c) => c.offending).length,

@@ -11,6 +11,8 @@
  *    today what stopped campaigns already sent) is above that day's warmup daily cap; a day before
  *    the warmup start has cap 0. Every campaign of such a day is offending: which of them should
  *    go is a person's choice, and until one does the day would spike.
+ * 3. `global_hold`: a global hold stands (campaign mail went out unsigned: every provider junks
+ *    it). Every scheduled or running campaign is offending until signing is fixed.
  *
  * Every other exclusion code is counted and shown, but does not make a campaign offending: they are
  * the build's choices for its own picks (cooldown, role and shared mailboxes, typos, disposable
@@ -25,4 +27,4 @@ const offending = new Set<string>(OFFENDING_CODES);
 
 export const isOffendingCode = (code: string): boolean => offending.has(code);
 
-export type OffenceReason = 'excluded_members' | 'day_over_cap';
+export type OffenceReason = 'excluded_members' | 'day_over_cap' | 'global_hold';

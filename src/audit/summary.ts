@@ -54,6 +54,8 @@ export interface AuditSummary {
   pause: boolean;
   listmonk: { version: string };
   offendingCodes: ReasonCode[];
+  /** The global hold standing now (every campaign is offending while it does), or null. */
+  globalHold: { reason: string; until: string; detail: string } | null;
   campaigns: AuditedCampaign[];
   days: AuditDay[];
   offending: number;
@@ -72,6 +74,7 @@ const ACTION: Record<string, string> = { paused: 'PAUSED', unscheduled: 'BACK TO
 
 export function renderAudit(s: AuditSummary): string {
   const lines = [`Listmonk ${s.listmonk.version}: ${s.campaigns.length} campaign(s) scheduled or running, ${s.offending} offending (${s.date})`];
+  if (s.globalHold) lines.push(`  GLOBAL HOLD (${s.globalHold.reason}) until ${s.globalHold.until}: ${s.globalHold.detail}; no campaign may send until signing is fixed`);
   for (const d of s.days)
     lines.push(
       `  ${d.date} (warmup day ${d.warmupDay}): ${d.total} of ${d.dailyCap}/day${d.sentToday ? ` (${d.sentToday} already sent today)` : ''} by ${d.campaigns} campaign(s)${d.overCap ? ' — OVER THE CAP' : ''}`,

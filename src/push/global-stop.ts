@@ -14,6 +14,7 @@ import type { Database } from '../db/database.ts';
 import { ExternalServiceError } from '../errors.ts';
 import type { ListmonkClient } from '../listmonk/index.ts';
 import { addDays } from '../warmup/calendar.ts';
+import { activeHoldsAt } from './gates.ts';
 
 export interface GlobalHoldStop {
   /** The global hold standing at the run's clock, or null (then nothing is stopped). */
@@ -23,11 +24,7 @@ export interface GlobalHoldStop {
 }
 
 export async function stopCampaignsUnderGlobalHold(db: Kysely<Database>, lm: ListmonkClient, p: { today: string; now: Date }): Promise<GlobalHoldStop> {
-  const hold = (
-    await sql<{ reason: string; until: Date }>`
-      select reason, until from holds where scope = 'global' and lifted_at is null and until > ${p.now}::timestamptz
-      order by until desc limit 1`.execute(db)
-  ).rows[0];
+  const hold = (await activeHoldsAt(db, p.now)).find((h) => h.scope === 'global');
   if (!hold) return { hold: null, stopped: [] };
   const report: GlobalHoldStop = { hold: { reason: hold.reason, until: new Date(hold.until).toISOString() }, stopped: [] };
   // Yesterday's too: a campaign that started late in the day may still be running.

@@ -21,9 +21,11 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { ExternalServiceError } from '../errors.ts';
 import type { ListmonkClient } from '../listmonk/index.ts';
-import { OFFENDING_CODES } from '../audit/offending.ts';
+import { isOffendingCode, OFFENDING_CODES } from '../audit/offending.ts';
 import { createCandidates, evaluateExclusions } from '../rules/engine.ts';
 import { RULES } from '../rules/index.ts';
+
+const PROTECTING_RULES = RULES.filter((r) => isOffendingCode(r.code));
 
 export interface WithdrawReport {
   /** Send dates from this one on were looked at. */
@@ -65,7 +67,9 @@ async function pendingWithdrawals(db: Kysely<Database>, p: { config: Config; tod
         order by l.email_id`,
     );
     if (!n) return [];
-    await evaluateExclusions(trx, { config: p.config, date: p.today, now: p.now }, RULES);
+    // Only the protecting rules: the others (disposable, role mailboxes, typos) are the build's
+    // choices for new picks, and judging them would cost a second on every build and sync.
+    await evaluateExclusions(trx, { config: p.config, date: p.today, now: p.now }, PROTECTING_RULES);
     const r = await sql<Withdrawal>`
       select l.id as ledger_id, l.send_date::text as send_date, l.address, l.list_id, l.subscriber_id,
              array_agg(distinct h.code order by h.code) as codes

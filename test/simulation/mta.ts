@@ -8,6 +8,8 @@
  * Outcomes: a dead mailbox bounces 5.1.1; some messages are deferred (connection timed out) and
  * then delivered; on the Gmail episode day Google refuses campaign mail with 550-5.7.1; on the
  * Yahoo episode day the firm's own (non-campaign) mail to Yahoo is deferred with TSS04; on the
+ * small-host episode day the one server behind two self-hosted domains (mail.smallhost.test)
+ * refuses to talk ("550 Too many invalid recipients"), to campaign and other mail alike; on the
  * DKIM outage day OpenDKIM signs nothing.
  */
 import { appendFileSync } from 'node:fs';
@@ -27,11 +29,16 @@ const GMAIL_BLOCK = said(
 );
 const YAHOO_RELAY = 'mta5.am0.yahoodns.net[192.0.2.40]:25';
 const TSS04 = said('421 4.7.0 [TSS04] Messages from 198.51.100.5 temporarily deferred due to user complaints', 'MAIL FROM', 'mta5.am0.yahoodns.net[192.0.2.40]');
+/** The server behind cascade-moving.test and cascade-hauling.test (world.ts), provider `other`. */
+export const SMALLHOST = 'mail.smallhost.test';
+const SMALLHOST_RELAY = `${SMALLHOST}[192.0.2.61]:25`;
+const SMALLHOST_REFUSAL = `host ${SMALLHOST}[192.0.2.61] refused to talk to me: 550 Too many invalid recipients`;
 const TIMED_OUT = (to: string) => `connect to mx.${domainOf(to)}[192.0.2.10]:25: Connection timed out`;
 
 export interface DayEpisodes {
   gmailBlock: boolean;
   yahooTss04: boolean;
+  smallhostBlock: boolean;
   dkimOutage: boolean;
 }
 
@@ -76,6 +83,9 @@ export class Mta {
           outcomes = [['bounced', '5.7.1', GMAIL_BLOCK]];
           relay = GMAIL_RELAY;
           day.bounced++;
+        } else if (ep.smallhostBlock && (DOMAIN_BY_NAME.get(domainOf(email))?.mx ?? []).includes(SMALLHOST)) {
+          outcomes = [['deferred', '4.0.0', SMALLHOST_REFUSAL]];
+          relay = SMALLHOST_RELAY;
         } else if (chance(this.rng, 0.1)) outcomes = [['deferred', '4.4.1', TIMED_OUT(email)], ['sent', '2.0.0', '250 2.0.0 Ok: queued as 4XyZ1']];
         else outcomes = [['sent', '2.0.0', '250 2.0.0 Ok: queued as 4XyZ1']];
         this.log.flow({ at: when, to: email, client: CAMPAIGN_CLIENT, signed: !ep.dkimOutage, outcomes, ...(relay ? { relay } : {}) });
@@ -88,6 +98,9 @@ export class Mta {
     if (ep.yahooTss04)
       for (let i = 0; i < 3; i++)
         this.log.flow({ at: new Date(to.getTime() - 3_600_000 * (4 - i)), to: `customer${i}@yahoo.com`, client: APP_CLIENT, relay: YAHOO_RELAY, outcomes: [['deferred', '4.7.0', TSS04]] });
+    if (ep.smallhostBlock)
+      for (let i = 0; i < 2; i++)
+        this.log.flow({ at: new Date(to.getTime() - 3_600_000 * (6 - i)), to: `orders${i}@cascade-moving.test`, client: APP_CLIENT, relay: SMALLHOST_RELAY, outcomes: [['deferred', '4.0.0', SMALLHOST_REFUSAL]] });
     return day;
   }
 

@@ -35,7 +35,7 @@ import { mulberry32 } from '../helpers/prng.ts';
 import type { TestStore } from '../helpers/store.ts';
 import { DEFAULT_USER, ListmonkDouble } from '../listmonk-double/index.ts';
 import { checkInvariants, emptyObserved, excludedAt, observe } from './invariants.ts';
-import { CAMPAIGN_CLIENT, Mta, type DayEpisodes } from './mta.ts';
+import { CAMPAIGN_CLIENT, Mta, SMALLHOST, type DayEpisodes } from './mta.ts';
 import { chance, newCarrier, nextCensus, pick, writeCensusFile, writeMxCsv, type SimCarrier } from './world.ts';
 
 export const TZ = 'America/Chicago';
@@ -48,7 +48,7 @@ const RAMP = [
   { fromDay: 7, hourly: 2, daily: 7 },
   { fromDay: 21, hourly: 3, daily: 10 },
 ];
-export const EPISODES = { gmailBlock: 12, yahooTss04: 20, dkimOutage: 40 };
+export const EPISODES = { gmailBlock: 12, yahooTss04: 20, smallhostBlock: 28, dkimOutage: 40 };
 
 export const addDays = (iso: string, n: number) => new Date(Date.parse(iso + 'T00:00:00Z') + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -201,7 +201,7 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
         // OpenDKIM goes down on its episode day and stays down until a day's unsigned mail is enough
         // for the hold to judge (dkimMinMessages): a day with less proves nothing either way.
         if (i === EPISODES.dkimOutage) dkimDown = true;
-        const ep: DayEpisodes = { gmailBlock: i === EPISODES.gmailBlock, yahooTss04: i === EPISODES.yahooTss04, dkimOutage: dkimDown };
+        const ep: DayEpisodes = { gmailBlock: i === EPISODES.gmailBlock, yahooTss04: i === EPISODES.yahooTss04, smallhostBlock: i === EPISODES.smallhostBlock, dkimOutage: dkimDown };
         const sent = mta.sendDue(lm, zonedTime(date, 0, TZ), zonedTime(addDays(date, 1), 0, TZ), deadMailboxes, ep);
         s.mailed += sent.mailed.length;
         s.bounced += sent.bounced;
@@ -272,6 +272,8 @@ export async function runSimulation(store: TestStore, seed: number, opts: { days
         }
         if (ep.gmailBlock && !standing('provider', 'google'))
           fail('Gmail refused campaign mail with 550-5.7.1, and the scrub raised no hold on google');
+        if (ep.smallhostBlock && ![...observed.holds.values()].some((h) => h.scope === 'domain' && h.mxHost === SMALLHOST && h.windows.some((w) => w.until > clock())))
+          fail(`${SMALLHOST} refused to talk ("Too many invalid recipients"), and the scrub raised no domain hold on it`);
         at(date, 23, 45);
         await timed('sync', () => listmonkSync(ctx, { listmonk: client }));
 

@@ -2,10 +2,12 @@
 // Builds the CLI once (npm ci runs it as `prepare`), so a command starts from plain JavaScript
 // instead of compiling TypeScript through tsx at every start. Output in dist/:
 //   audience.mjs (+ chunks, one per lazily loaded pipeline), parse-worker.cjs (the scrub's thread),
+//   pglite-template.mjs (makes the embedded database's template, run right after the build),
 //   build-stamp.json (what the build was made from: bin/audience.mjs runs the sources instead when
 //   a source file is newer, so a developer's edit is never run stale).
 // node_modules stay external: PGlite finds its WASM next to its own module, and the packages are
 // already plain JavaScript.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +63,7 @@ export async function buildDist() {
     sourcemap: 'linked',
   });
   await build({ ...common, entryPoints: [path.join(root, 'src/maillog/parse-worker-main.ts')], format: 'cjs', outfile: path.join(tmp, 'parse-worker.cjs') });
+  await build({ ...common, entryPoints: [path.join(root, 'src/db/pglite-template-main.ts')], format: 'esm', outfile: path.join(tmp, 'pglite-template.mjs') });
   writeFileSync(path.join(tmp, 'build-stamp.json'), JSON.stringify({ sourcesAt, builtAt: Date.now() }) + '\n');
   const old = `${dist}.old-${process.pid}`;
   try {
@@ -72,8 +75,19 @@ export async function buildDist() {
   rmSync(old, { recursive: true, force: true });
 }
 
+/**
+ * The embedded database's template (src/db/pglite-template.ts), made from the fresh build. Its
+ * failure only costs speed (a new database is then created from scratch), so it never fails the
+ * install.
+ */
+export function makeTemplate() {
+  const r = spawnSync(process.execPath, [path.join(dist, 'pglite-template.mjs')], { stdio: 'inherit' });
+  if (r.status !== 0) console.error('warning: the embedded database template was not made (see above); everything works, a first start is slower.');
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = performance.now();
   await buildDist();
   console.error(`built dist/ in ${Math.round(performance.now() - t0)} ms`);
+  if (!process.argv.includes('--no-template')) makeTemplate();
 }

@@ -2,10 +2,12 @@
  * The glue every command uses: read the config once (flags override env and file), open the
  * store, apply or check migrations, run the pipeline, print its summary, close the store.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { startingAt, systemClock, type Clock } from '../clock.ts';
 import type { Config, ConfigOverrides } from '../config.ts';
 import type { StageContext } from '../context.ts';
+import type { Store } from '../db/store.ts';
 import { FindingsError } from '../errors.ts';
 import type { Envelope, JobStep, Stage } from '../stage.ts';
 import type { Output } from './output.ts';
@@ -55,7 +57,7 @@ async function withCommandContext<S extends object>(cmd: Command, opts: RunComma
   const config: Config = loadConfig({ env: opts.env, cwd: opts.cwd, configPath: g.config, overrides: opts.overrides });
   const now = opts.now ?? (config.now ? startingAt(config.now) : systemClock);
   if (!opts.now && config.now) out.warn(`the clock starts at ${config.now} (AUDIENCE_NOW), not at the machine's time: unset it for production runs.`);
-  const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir });
+  const { store, release } = await openCommandStore(config, openStore);
   try {
     const migrations = typeof opts.migrations === 'function' ? opts.migrations(config) : opts.migrations;
     const applied = await ensureMigrated(store, { apply: migrations === 'apply' });
@@ -72,8 +74,40 @@ async function withCommandContext<S extends object>(cmd: Command, opts: RunComma
     out.result(summary, human as ((s: object) => string) | undefined);
     return summary;
   } finally {
-    await store.close();
+    await release();
   }
+}
+
+/** The open stores of a withStoreSession, by database; null outside one. */
+let session: Map<string, Store> | null = null;
+
+/**
+ * Runs `fn`, during which commands share one open store per database instead of each opening and
+ * closing its own: several commands in one process (the demo) then pay the embedded database's
+ * start once. The stores close when `fn` ends.
+ */
+export async function withStoreSession<T>(fn: () => Promise<T>): Promise<T> {
+  if (session) return fn();
+  const stores = (session = new Map());
+  try {
+    return await fn();
+  } finally {
+    session = null;
+    for (const s of stores.values()) await s.close();
+  }
+}
+
+/** A command's store: its own (closed by `release`), or the session's (left open). */
+export async function openCommandStore(config: Config, open: typeof import('../db/store.ts').openStore): Promise<{ store: Store; release: () => Promise<void> }> {
+  const opts = { url: config.database.url, dataDir: config.database.dataDir };
+  if (!session) {
+    const store = await open(opts);
+    return { store, release: () => store.close() };
+  }
+  const key = opts.url ?? `pglite:${path.resolve(opts.dataDir)}`;
+  let store = session.get(key);
+  if (!store) session.set(key, (store = await open(opts)));
+  return { store, release: async () => {} };
 }
 
 /** Runs `body` with a ready StageContext and prints the summary it returns. */

@@ -7,6 +7,9 @@ import { EXIT, InternalError, isAudienceError } from '../errors.ts';
 import { COMMANDS } from '../commands/index.ts';
 import { terminalText } from '../text/control-chars.ts';
 
+// Several commands in one process (scripts/demo.mjs) share one open database through this.
+export { withStoreSession } from './app.ts';
+
 export function buildProgram(): Command {
   const program = new Command('audience')
     .description('FMCSA census -> clean, deliverable e-mail segments -> Listmonk, within the warmup ramp')

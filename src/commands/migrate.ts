@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { globalOptions } from '../cli/app.ts';
+import { globalOptions, openCommandStore } from '../cli/app.ts';
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,7 @@ export function register(program: Command): void {
       const g = globalOptions(cmd);
       const out = createOutput({ json: Boolean(g.json), quiet: Boolean(g.quiet) });
       const config = loadConfig({ configPath: g.config });
-      const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir });
+      const { store, release } = await openCommandStore(config, openStore);
       try {
         const database = config.database.url ? redactUrl(config.database.url) : `embedded (${config.database.dataDir})`;
         if (opts.status) {
@@ -37,7 +37,7 @@ export function register(program: Command): void {
           (s as { applied: string[] }).applied.length ? `applied: ${(s as { applied: string[] }).applied.join(', ')}` : 'database is up to date',
         );
       } finally {
-        await store.close();
+        await release();
       }
     });
 }

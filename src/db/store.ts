@@ -182,13 +182,16 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
   const [{ PGlite, types }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
   const parsers = { [types.INT8]: Number, [types.NUMERIC]: Number, [types.DATE]: (v: string) => v };
   let dataDir: string | undefined;
+  let loadDataDir = opts.loadDataDir;
   if (!opts.inMemory) {
     dataDir = path.resolve(opts.dataDir);
+    // A new database starts as a copy of the migrated template made at install, when one matches.
+    if (!loadDataDir) loadDataDir = (await import('./pglite-template.ts')).templateFor(dataDir) ?? undefined;
     mkdirSync(dataDir, { recursive: true });
   }
   let pglite;
   try {
-    pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}), parsers });
+    pglite = await PGlite.create({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}), parsers });
   } catch (e) {
     throw new ExternalServiceError(
       'pglite',

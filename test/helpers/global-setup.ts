@@ -4,12 +4,13 @@
  * data dir loaded in memory).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migrate } from '../../src/db/migrate.ts';
+import { writeTemplate } from '../../src/db/pglite-template.ts';
 import { openStore } from '../../src/db/store.ts';
 
 declare module 'vitest' {
@@ -43,13 +44,9 @@ export default async function setup(project: TestProject) {
     };
   }
 
-  const store = await openStore({ dataDir: '', inMemory: true });
-  await migrate(store);
-  const dump = await store.dumpDataDir!();
+  // The product's own template (src/db/pglite-template.ts), made for this run in a folder of its own.
   const dir = mkdtempSync(path.join(os.tmpdir(), 'audience-tpl-'));
-  const file = path.join(dir, 'template.tar.gz');
-  writeFileSync(file, Buffer.from(await dump.arrayBuffer()));
-  await store.close();
+  const { file } = await writeTemplate(dir);
   project.provide('pgliteTemplate', file);
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -6,6 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { listMigrations, migrate } from '../src/db/migrate.ts';
+import { openStore } from '../src/db/store.ts';
 import { runCli } from './helpers/cli.ts';
 
 describe('build, plan and status commands', () => {
@@ -16,8 +18,13 @@ describe('build, plan and status commands', () => {
   const withStart = { ...env, AUDIENCE_WARMUP_START: '2026-01-05' };
 
   beforeAll(async () => {
+    // A database an older audience made: its first migrations only. (A new one starts migrated,
+    // from the template made at install.)
+    const old = await openStore({ dataDir, fromTemplate: false });
+    await migrate(old, listMigrations().slice(0, 5));
+    await old.close();
     const fresh = await runCli(['build', '--dry-run', '--json'], { env: withStart });
-    // Before any migration the build refuses (exit 3) and names the fix.
+    // With migrations pending the build refuses (exit 3) and names the fix.
     expect(fresh.code, fresh.stderr).toBe(3);
     expect(fresh.json).toMatchObject({ ok: false, exitCode: 3, error: { gate: 'migrations' } });
     expect(fresh.stderr).toMatch(/audience migrate/);

@@ -78,6 +78,12 @@ export interface OpenStoreOptions {
   loadDataDir?: Blob;
   /** PGlite only: keep the database in memory (tests). */
   inMemory?: boolean;
+  /**
+   * PGlite only: a data dir that holds no database yet starts as a copy of the migrated template
+   * made at install (db/pglite-template.ts), when one matches; false creates it empty (initdb), as
+   * a test of an older database needs. Default true.
+   */
+  fromTemplate?: boolean;
   poolSize?: number;
   /**
    * PostgreSQL only: give up connecting, and any statement, after this long. `doctor` sets them so
@@ -186,7 +192,7 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
   if (!opts.inMemory) {
     dataDir = path.resolve(opts.dataDir);
     // A new database starts as a copy of the migrated template made at install, when one matches.
-    if (!loadDataDir) loadDataDir = (await import('./pglite-template.ts')).templateFor(dataDir) ?? undefined;
+    if (!loadDataDir && opts.fromTemplate !== false) loadDataDir = (await import('./pglite-template.ts')).templateFor(dataDir) ?? undefined;
     mkdirSync(dataDir, { recursive: true });
   }
   let pglite;

@@ -129,6 +129,28 @@ describe('scrub-bounces on the demo mail.log', () => {
     expect(again.files[0]).toMatchObject({ status: 'unchanged' });
     expect(await state()).toEqual(before);
   });
+
+  it('an unchanged re-run after a run that failed once its batch committed applies the policies that run never reached', async () => {
+    const kill = new Error('killed after the commit');
+    await expect(scrub([SAMPLE], {}, { afterBatch: () => Promise.reject(kill) })).rejects.toBe(kill);
+    expect(await store.db.selectFrom('suppressions').select('value').execute()).toEqual([]);
+    const again = await scrub([SAMPLE]);
+    expect(again).toMatchObject({ newLines: 0, suppressed: { addresses: 1, domains: 1 } });
+    expect(await state()).toEqual(await cleanState());
+  });
+
+  it('an unchanged re-run applies a changed suppression policy to the stored events', async () => {
+    const strict = await scrub([SAMPLE], { maillog: { domainFailureRecipients: 4 } });
+    expect(strict.suppressed).toEqual({ addresses: 1, domains: 0 });
+    const same = await scrub([SAMPLE], { maillog: { domainFailureRecipients: 4 } });
+    expect(same.suppressed).toEqual({ addresses: 0, domains: 0 });
+    const loose = await scrub([SAMPLE]);
+    expect(loose).toMatchObject({ newLines: 0, suppressed: { addresses: 0, domains: 1 } });
+    expect(await state()).toEqual(await cleanState());
+    // What the next run compares with is in the ledger.
+    const runs = await store.db.selectFrom('runs').select('args').where('stage', '=', 'scrub-bounces').orderBy('id').execute();
+    expect(runs.map((r) => (r.args as { suppressionInputs: { domainFailureRecipients: number } }).suppressionInputs.domainFailureRecipients)).toEqual([4, 4, 3]);
+  });
 });
 
 describe('incremental reading', () => {

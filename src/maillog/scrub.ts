@@ -29,6 +29,7 @@ import { ParseWorker } from './parse-worker.ts';
 import { buildSummary, type FileReport, type FileStatus, type ScrubSummary } from './scrub-summary.ts';
 import { notALog, rejectRows, skippedWarning, syslogLines } from './skipped-lines.ts';
 import { applySuppressionPolicies } from './suppressions.ts';
+import { standingSuppressions, type SuppressionInputs } from './suppressions-current.ts';
 import { yearReference, ZoneClock } from './timestamp.ts';
 import { addSent, addSentDomains, addSentProviders, EventRows, foldSentDomains, insertEvents, touchDays } from './write-batch.ts';
 
@@ -44,6 +45,8 @@ export interface ScrubOptions {
   profile?: ScrubProfile;
   /** --rejects: every skipped line (file, line, reason, raw) goes here; committed with the run. */
   rejects?: OutputFile | null;
+  /** This run's (recorded in its args): when they match the previous ok run's and nothing was stored, the suppressions stand. */
+  suppressionInputs?: SuppressionInputs;
 }
 
 export interface ScrubProfile {
@@ -87,20 +90,24 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
   {
     const db = ctx.store.db;
     await rejects?.write('file,line,reason,raw\n');
-    const zone = new ZoneClock(ctx.config.timezone);
     // Each batch's events are encoded as they come, for the file being read (set at each file's start).
     let fileId = 0;
-    const linker = new Linker(
-      {
-        zone,
-        campaignClients: new Map(Object.entries(cfg.campaignClients)),
-        ownDomains: new Set(cfg.ownDomains.map((d) => d.toLowerCase())),
-        maxOpen: cfg.maxOpenMessages,
-        maxOpenAgeMs: cfg.maxOpenAgeDays * 86_400_000,
-      },
-      await loadLinkerState(db),
-      () => new EventRows(run.id, fileId),
-    );
+    // Made (its saved state read and parsed) at the first file with something to read or record:
+    // an unchanged re-run never needs it.
+    let linker = null as Linker<EventRows> | null;
+    const useLinker = async (): Promise<Linker<EventRows>> =>
+      (linker ??= new Linker(
+        {
+          zone: new ZoneClock(ctx.config.timezone),
+          campaignClients: new Map(Object.entries(cfg.campaignClients)),
+          ownDomains: new Set(cfg.ownDomains.map((d) => d.toLowerCase())),
+          maxOpen: cfg.maxOpenMessages,
+          maxOpenAgeMs: cfg.maxOpenAgeDays * 86_400_000,
+        },
+        await loadLinkerState(db),
+        () => new EventRows(run.id, fileId),
+      ));
+    let committedBatches = 0;
     const totals = emptyCounts();
     const byClass: Partial<Record<BounceClass, number>> = {};
     const dkim = { campaignMessages: 0, signed: 0, byStream: new Map<string, { campaignMessages: number; signed: number }>() };
@@ -148,7 +155,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         }
         const cp = await fileCheckpoint(db, file, id, ctx.now());
         fileId = cp.id;
-        linker.events.fileId = cp.id;
+        if (linker) linker.events.fileId = cp.id;
         let from = cp.byteOffset;
         let lineNo = cp.lines;
         let status: FileStatus = !cp.known || (from === 0 && lineNo === 0) ? 'new' : cp.path !== file.path || cp.inode !== id.inode ? 'rotated' : 'appended';
@@ -171,6 +178,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         // Batches commit while the next ones are read and linked: the database (another process
         // with pg) works in parallel with the parsing.
         const flush = async () => {
+          const linker = await useLinker();
           const t0 = performance.now();
           const batch = linker.takeBatch();
           const state = JSON.stringify(linker.serialize());
@@ -194,6 +202,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             });
             prof.writeMs += performance.now() - w0;
             prof.batches++;
+            committedBatches++;
             addCounts(totals, batch.counts);
             for (const [cls, n] of Object.entries(batch.events.byClass) as [BounceClass, number][]) byClass[cls] = (byClass[cls] ?? 0) + n;
             for (const c of batch.daily.values()) {
@@ -222,15 +231,16 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         try {
           // Nothing can have been added to a plain file that is not longer than its checkpoint.
           const unchanged = !file.gz && id.size <= from;
+          const reader = unchanged ? null : await useLinker();
           parser ??= unchanged ? null : new ParseWorker({ timeZone: ctx.config.timezone, keepSkipped: rejects !== null }, { onDamage: warn });
           let r0 = performance.now();
-          for await (const chunk of unchanged || !parser ? [] : parser.parse(file, from, lineNo + 1, yearRef, chunkBytes)) {
+          for await (const chunk of !reader || !parser ? [] : parser.parse(file, from, lineNo + 1, yearRef, chunkBytes)) {
             const l0 = performance.now();
             prof.readMs += l0 - r0;
             addCounts(fileCounts, chunk.counts);
             isLog ||= syslogLines(chunk.counts) > 0;
             if (rejects && chunk.skipped.length) await rejects.write(rejectRows(file.path, chunk.skipped));
-            const n = linker.apply(chunk);
+            const n = reader!.apply(chunk);
             lineNo += n;
             pending += n;
             report.newLines += n;
@@ -260,7 +270,9 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
       await parser?.close();
     }
 
-    prof.stringPathLines += linker.stringPathLines;
+    prof.stringPathLines += linker?.stringPathLines ?? 0;
+    // Nothing stored by this run, and the previous one ok on the same inputs: its suppressions stand.
+    const standing = committedBatches === 0 && opts.suppressionInputs ? await standingSuppressions(db, run.id, opts.suppressionInputs) : null;
     const p0 = performance.now();
     await folded;
     // Two independent transactions, side by side on two connections (PGlite takes them in turn):
@@ -268,7 +280,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     // both to the same verdicts; the run is closed only once both have committed.
     const now = ctx.now();
     const [supp, dkimVerdict] = await Promise.all([
-      db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id, now)),
+      standing ? { addresses: 0, domains: 0, updated: 0 } : db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id, now)),
       db.transaction().execute(async (trx) => {
         await applyProviderHolds(trx, cfg, run.id, now);
         await recomputeStaleHealth(trx, now);
@@ -276,11 +288,12 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
       }),
     ]);
     if (dkimVerdict.action === 'raised' || dkimVerdict.action === 'extended') ctx.out.warn(`global hold: DKIM coverage of campaign mail ${(dkimVerdict.coverage! * 100).toFixed(1)}%${dkimVerdict.stream ? ` in stream ${dkimVerdict.stream}` : ''} on ${dkimVerdict.day}`);
+    const openMessages = standing?.openMessages ?? (await useLinker()).openMessages;
     // The rejects file takes its name before the run is closed: a run reported ok has its file.
     await rejects?.commit();
     const summary = await db.transaction().execute(async (trx) => {
       const holds = await activeHolds(trx, now);
-      const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, linker.openMessages, warnings, rejects?.target);
+      const summary = buildSummary(run, reports, linesRead, totals, byClass, supp, holds, dkim, openMessages, warnings, rejects?.target);
       await finishRun(trx, run, 'ok', summary, null);
       return summary;
     });

@@ -9,11 +9,12 @@ import { runStage, type Envelope, type Stage } from '../stage.ts';
 import { holdSubjectText } from './holds.ts';
 import type { LogFile } from './files.ts';
 import { scrubBounces, scrubFiles, type ScrubOptions } from './scrub.ts';
+import { suppressionInputs, type SuppressionInputs } from './suppressions-current.ts';
 import type { ScrubSummary } from './scrub-summary.ts';
 
 export type { ScrubSummary };
 
-export interface BounceScrubOptions extends Omit<ScrubOptions, 'rejects'> {
+export interface BounceScrubOptions extends Omit<ScrubOptions, 'rejects' | 'suppressionInputs'> {
   /** The mail logs, oldest first; default the configured log and its rotations. */
   files?: readonly string[];
   /** --rejects FILE: the skipped lines, written through safe-output when the run succeeds. */
@@ -26,7 +27,8 @@ interface PreparedScrub {
   logFiles: LogFile[];
   rejectsFile: string | undefined;
   rejects: OutputFile | null;
-  scrub: Omit<ScrubOptions, 'rejects'>;
+  scrub: Omit<ScrubOptions, 'rejects' | 'suppressionInputs'>;
+  suppressionInputs: SuppressionInputs;
 }
 
 const scrubOptions = z.object({
@@ -49,10 +51,11 @@ export const scrubStage: Stage<BounceScrubOptions, ScrubSummary, PreparedScrub> 
     const logFiles = scrubFiles(ctx, files);
     // Refused (file exists, link, no folder) before anything is read.
     const rejects = rejectsFile ? await OutputFile.create(rejectsFile, { force: Boolean(force), flag: '--rejects' }) : null;
-    return { logFiles, rejectsFile, rejects, scrub };
+    return { logFiles, rejectsFile, rejects, scrub, suppressionInputs: await suppressionInputs(ctx.store.db, ctx.config.maillog) };
   },
-  args: (p) => ({ files: p.logFiles.map((f) => f.path), rejects: p.rejectsFile ?? null }),
-  run: (ctx, run, p) => scrubBounces(ctx, run!, p.logFiles, { ...p.scrub, rejects: p.rejects }),
+  // suppressionInputs: what the next run compares to know the suppressions stand (suppressions-current.ts).
+  args: (p) => ({ files: p.logFiles.map((f) => f.path), rejects: p.rejectsFile ?? null, suppressionInputs: p.suppressionInputs }),
+  run: (ctx, run, p) => scrubBounces(ctx, run!, p.logFiles, { ...p.scrub, rejects: p.rejects, suppressionInputs: p.suppressionInputs }),
   // The scrub commits the file before it closes an ok run. A failed run's file is kept too (it
   // shows why a file is not a log); it may list lines of batches not committed, read again next run.
   async failed(p) {

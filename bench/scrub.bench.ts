@@ -22,6 +22,11 @@
  * pair on a machine whose speed drifts), then the others; with BENCH_RUNS > 1 the summary gives
  * every run's ratio and their median.
  *
+ * Then the whole command as cron runs it: `node bin/audience.mjs scrub-bounces FILE` (the build in
+ * dist/, made first if stale), process start to exit, into a scratch database migrated beforehand,
+ * against the same run's pflogsumm (target >= 4x by wall); and the same command again on the
+ * unchanged log, 3 times (median; target < 0.3 s). The bench exits 1 when either median misses.
+ *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
  * BENCH_BATCH_LINES (the scrub's batchLines; default the config's, 500,000),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
@@ -32,6 +37,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDatabase } from './scratch-db.ts';
+// @ts-expect-error: a plain .mjs script without types
+import { buildDist, isBuildFresh } from '../scripts/build.mjs';
 import { generateMaillog } from './maillog-generator.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -167,6 +174,38 @@ function pflogsumm(file: string): Measure | string {
 
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** `node bin/audience.mjs ARGS` as a user runs it, process start to exit, in seconds; throws on a non-zero exit. */
+function wholeCommand(args: string[], env: NodeJS.ProcessEnv): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/audience.mjs'), ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  return s;
+}
+
+/** The whole scrub-bounces command into a migrated scratch database, then again on the unchanged log (3 times). */
+async function wholeCommands(file: string): Promise<{ firstS: number; unchangedS: number[] }> {
+  const config = path.join(DATA, 'scrub-bench.config.json');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(config, JSON.stringify({ maillog: { campaignClients: CAMPAIGN_CLIENTS } }) + '\n');
+  const db = await scratchDatabase(`audience_bench_scrubcmd_${process.pid}`);
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, AUDIENCE_CONFIG: config };
+    for (const k of Object.keys(env)) if (k.startsWith('AUDIENCE_') && k !== 'AUDIENCE_CONFIG') delete env[k];
+    delete env.BENCH_DB_URL;
+    wholeCommand(['migrate'], env);
+    const firstS = wholeCommand(['scrub-bounces', file], env);
+    const unchangedS = [1, 2, 3].map(() => wholeCommand(['scrub-bounces', file], env));
+    return { firstS, unchangedS };
+  } finally {
+    await db.drop();
+  }
+}
 
 async function main() {
   mkdirSync(DATA, { recursive: true });
@@ -182,8 +221,15 @@ async function main() {
   const ratio = (a: Measure, pf: Measure) =>
     `${(a.lines / a.wallS / (pf.lines / pf.wallS)).toFixed(2)}x by wall, ${(a.lines / a.cpuS / (pf.lines / pf.cpuS)).toFixed(2)}x by CPU`;
 
+  if (!(isBuildFresh() as boolean)) {
+    console.log('dist/ is older than the sources: building it (npm run build) so the whole command runs as users run it');
+    await buildDist();
+  }
   /** scrub (pg) / pflogsumm lines/s by wall, per run. */
   const pairs: number[] = [];
+  /** The whole command's, per run, and the unchanged re-runs' seconds. */
+  const wholePairs: number[] = [];
+  const unchanged: number[] = [];
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     let scrubPg: Measure;
@@ -200,6 +246,8 @@ async function main() {
     const scrubLite = await runChild('scrub', file, noDb);
     const parse = await runChild('parse', file);
     if (typeof pf !== 'string') pairs.push(scrubPg.lines / scrubPg.wallS / (pf.lines / pf.wallS));
+    const whole = await wholeCommands(file);
+    unchanged.push(...whole.unchangedS);
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
     console.log(row('scrub-bounces (pg)', scrubPg));
@@ -213,7 +261,10 @@ async function main() {
       console.log(`scrub-bounces (pglite) vs pflogsumm: ${ratio(scrubLite, pf)}`);
       console.log(`parse+link vs pflogsumm: ${ratio(parse, pf)}`);
       console.log(`delivered: pflogsumm ${fmt(Number(pf.extra?.delivered))}, scrub sent ${fmt(Number(parse.extra?.sent))} (+ own/local deliveries of NDRs)`);
+      wholePairs.push(pf.wallS / whole.firstS);
+      console.log(`whole command \`audience scrub-bounces\` (pg, migrated database): ${whole.firstS.toFixed(2)} s = ${(pf.wallS / whole.firstS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`);
     }
+    console.log(`whole command again on the unchanged log: ${whole.unchangedS.map((x) => x.toFixed(3)).join(', ')} s (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const [name, m] of [['pg', scrubPg], ['pglite', scrubLite]] as const) {
       if (!m) continue;
       const p = m.extra?.profile as Record<string, number>;
@@ -227,10 +278,21 @@ async function main() {
     }
   }
   if (pairs.length > 1) {
-    const sorted = [...pairs].sort((a, b) => a - b);
-    const median = sorted.length % 2 ? sorted[sorted.length >> 1]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
     console.log(`
-scrub-bounces (pg) vs pflogsumm by wall over ${pairs.length} runs: ${pairs.map((r) => r.toFixed(2)).join(', ')}; median ${median.toFixed(2)}x (target >= 4x)`);
+scrub-bounces (pg) vs pflogsumm by wall over ${pairs.length} runs: ${pairs.map((r) => r.toFixed(2)).join(', ')}; median ${median(pairs).toFixed(2)}x (target >= 4x)`);
+  }
+  const misses: string[] = [];
+  if (wholePairs.length) {
+    const m = median(wholePairs);
+    console.log(`\nwhole command vs pflogsumm by wall over ${wholePairs.length} run(s): ${wholePairs.map((r) => r.toFixed(2)).join(', ')}; median ${m.toFixed(2)}x (target >= 4x) ${m >= 4 ? 'ok' : 'MISSED'}`);
+    if (m < 4) misses.push('whole command < 4x pflogsumm');
+  }
+  const u = median(unchanged);
+  console.log(`whole command on the unchanged log over ${unchanged.length} run(s): median ${u.toFixed(3)} s (${Math.min(...unchanged).toFixed(3)}–${Math.max(...unchanged).toFixed(3)}), target < 0.3 s ${u < 0.3 ? 'ok' : 'MISSED'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  if (u >= 0.3) misses.push('unchanged log >= 0.3 s');
+  if (misses.length) {
+    console.log(`missed: ${misses.join('; ')}`);
+    process.exitCode = 1;
   }
 }
 

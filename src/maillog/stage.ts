@@ -49,9 +49,10 @@ export const scrubStage: Stage<BounceScrubOptions, ScrubSummary, PreparedScrub> 
   async prepare(ctx, o) {
     const { files, rejectsFile, force, ...scrub } = o;
     const logFiles = scrubFiles(ctx, files);
+    const inputs = await suppressionInputs(ctx.store.db, ctx.config.maillog);
     // Refused (file exists, link, no folder) before anything is read.
     const rejects = rejectsFile ? await OutputFile.create(rejectsFile, { force: Boolean(force), flag: '--rejects' }) : null;
-    return { logFiles, rejectsFile, rejects, scrub, suppressionInputs: await suppressionInputs(ctx.store.db, ctx.config.maillog) };
+    return { logFiles, rejectsFile, rejects, scrub, suppressionInputs: inputs };
   },
   // suppressionInputs: what the next run compares to know the suppressions stand (suppressions-current.ts).
   args: (p) => ({ files: p.logFiles.map((f) => f.path), rejects: p.rejectsFile ?? null, suppressionInputs: p.suppressionInputs }),

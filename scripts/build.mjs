@@ -58,12 +58,13 @@ export async function buildDist() {
   // __AUDIENCE_DIST__ tells the code it runs from this build (src/paths.ts): the prebuilt worker is
   // used, and the package root is found from dist/ instead of from src/.
   const common = { bundle: true, platform: 'node', target: 'node20', external: EXTERNAL, logLevel: 'warning', legalComments: 'none', define: { __AUDIENCE_DIST__: 'true' } };
+  // The bundled CommonJS packages (commander, pg, ...) call require(): give each ESM file one.
+  const esmRequire = { js: "import { createRequire as __audienceRequire } from 'node:module'; const require = __audienceRequire(import.meta.url);" };
   await build({
     ...common,
     entryPoints: { audience: path.join(root, 'src/cli/main.ts') },
     format: 'esm',
-    // The bundled CommonJS packages (commander, pg, ...) call require(): give each ESM file one.
-    banner: { js: "import { createRequire as __audienceRequire } from 'node:module'; const require = __audienceRequire(import.meta.url);" },
+    banner: esmRequire,
     splitting: true,
     outdir: tmp,
     outExtension: { '.js': '.mjs' },
@@ -71,7 +72,7 @@ export async function buildDist() {
     sourcemap: 'linked',
   });
   await build({ ...common, entryPoints: [path.join(root, 'src/maillog/parse-worker-main.ts')], format: 'cjs', outfile: path.join(tmp, 'parse-worker.cjs') });
-  await build({ ...common, entryPoints: [path.join(root, 'src/db/pglite-template-main.ts')], format: 'esm', outfile: path.join(tmp, 'pglite-template.mjs') });
+  await build({ ...common, entryPoints: [path.join(root, 'src/db/pglite-template-main.ts')], format: 'esm', banner: esmRequire, outfile: path.join(tmp, 'pglite-template.mjs') });
   writeFileSync(path.join(tmp, 'build-stamp.json'), JSON.stringify({ sourcesAt, builtAt: Date.now() }) + '\n');
   const old = `${dist}.old-${process.pid}`;
   try {

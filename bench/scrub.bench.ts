@@ -179,17 +179,27 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** `node bin/audience.mjs ARGS` as a user runs it, process start to exit, in seconds; throws on a non-zero exit. */
-function wholeCommand(args: string[], env: NodeJS.ProcessEnv): number {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/audience.mjs'), ...args], { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const s = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
-  return s;
+interface Timed {
+  wallS: number;
+  /** The process's user+sys (from /usr/bin/time), null without it. On a loaded machine, the steadier figure. */
+  cpuS: number | null;
 }
 
+/** `node bin/audience.mjs ARGS` as a user runs it, process start to exit; throws on a non-zero exit. */
+function wholeCommand(args: string[], env: NodeJS.ProcessEnv): Timed {
+  const node = [process.execPath, path.join(ROOT, 'bin/audience.mjs'), ...args];
+  const [cmd, argv] = existsSync('/usr/bin/time') ? ['/usr/bin/time', ['-f', 'BENCH-CPU %U %S', ...node]] : [node[0]!, node.slice(1)];
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const wallS = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  const m = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wallS, cpuS: m ? Number(m[1]) + Number(m[2]) : null };
+}
+const timedText = (t: Timed) => `${t.wallS.toFixed(3)} s${t.cpuS === null ? '' : ` (CPU ${t.cpuS.toFixed(2)} s)`}`;
+
 /** The whole scrub-bounces command into a migrated scratch database, then again on the unchanged log (3 times). */
-async function wholeCommands(file: string): Promise<{ firstS: number; unchangedS: number[] }> {
+async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: Timed[] }> {
   const config = path.join(DATA, 'scrub-bench.config.json');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(config, JSON.stringify({ maillog: { campaignClients: CAMPAIGN_CLIENTS } }) + '\n');
@@ -199,9 +209,9 @@ async function wholeCommands(file: string): Promise<{ firstS: number; unchangedS
     for (const k of Object.keys(env)) if (k.startsWith('AUDIENCE_') && k !== 'AUDIENCE_CONFIG') delete env[k];
     delete env.BENCH_DB_URL;
     wholeCommand(['migrate'], env);
-    const firstS = wholeCommand(['scrub-bounces', file], env);
-    const unchangedS = [1, 2, 3].map(() => wholeCommand(['scrub-bounces', file], env));
-    return { firstS, unchangedS };
+    const first = wholeCommand(['scrub-bounces', file], env);
+    const unchanged = [1, 2, 3].map(() => wholeCommand(['scrub-bounces', file], env));
+    return { first, unchanged };
   } finally {
     await db.drop();
   }
@@ -247,7 +257,7 @@ async function main() {
     const parse = await runChild('parse', file);
     if (typeof pf !== 'string') pairs.push(scrubPg.lines / scrubPg.wallS / (pf.lines / pf.wallS));
     const whole = await wholeCommands(file);
-    unchanged.push(...whole.unchangedS);
+    unchanged.push(...whole.unchanged.map((t) => t.wallS));
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
     console.log(row('scrub-bounces (pg)', scrubPg));
@@ -261,10 +271,13 @@ async function main() {
       console.log(`scrub-bounces (pglite) vs pflogsumm: ${ratio(scrubLite, pf)}`);
       console.log(`parse+link vs pflogsumm: ${ratio(parse, pf)}`);
       console.log(`delivered: pflogsumm ${fmt(Number(pf.extra?.delivered))}, scrub sent ${fmt(Number(parse.extra?.sent))} (+ own/local deliveries of NDRs)`);
-      wholePairs.push(pf.wallS / whole.firstS);
-      console.log(`whole command \`audience scrub-bounces\` (pg, migrated database): ${whole.firstS.toFixed(2)} s = ${(pf.wallS / whole.firstS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`);
+      wholePairs.push(pf.wallS / whole.first.wallS);
     }
-    console.log(`whole command again on the unchanged log: ${whole.unchangedS.map((x) => x.toFixed(3)).join(', ')} s (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(
+      `whole command \`audience scrub-bounces\` (pg, migrated database): ${timedText(whole.first)}` +
+        (typeof pf === 'string' ? '' : ` = ${(pf.wallS / whole.first.wallS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`),
+    );
+    console.log(`whole command again on the unchanged log: ${whole.unchanged.map(timedText).join(', ')} (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (const [name, m] of [['pg', scrubPg], ['pglite', scrubLite]] as const) {
       if (!m) continue;
       const p = m.extra?.profile as Record<string, number>;

@@ -7,10 +7,13 @@ import type { ExclusionRule } from './rule.ts';
 export const disposableRule: ExclusionRule = {
   code: 'disposable',
   description: 'the domain is a throwaway mailbox service (disposable-email-domains-js, mailchecker)',
-  hits: () => {
+  hits: (ctx) => {
     const { domains, lists } = disposableDomainTable();
-    return domainListHits(domains, lists, (listed, domain, note) =>
-      sql<string>`case when ${domain} = ${listed} then ${listed} else ${domain} || ' (under ' || ${listed} || ')' end || ' is listed as disposable by ' || ${note}`,
+    return domainListHits(
+      domains,
+      lists,
+      (listed, domain, note) => sql<string>`case when ${domain} = ${listed} then ${listed} else ${domain} || ' (under ' || ${listed} || ')' end || ' is listed as disposable by ' || ${note}`,
+      ctx.candidateDomains,
     );
   },
 };

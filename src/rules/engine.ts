@@ -102,6 +102,15 @@ export async function evaluateExclusionsOnDays(
   }
 }
 
+/** At most this many distinct candidate domains are handed to the rules (RuleContext.candidateDomains). */
+const FEW_DOMAINS = 5000;
+
+/** `ctx` with the candidates' domains when they are few (explain, the build's judged prefix). */
+async function withFewCandidateDomains(trx: Transaction<Database>, ctx: RuleContext): Promise<RuleContext> {
+  const r = await sql<{ domain: string }>`select domain from pg_temp.candidate_domains limit ${FEW_DOMAINS + 1}::int`.execute(trx);
+  return r.rows.length <= FEW_DOMAINS ? { ...ctx, candidateDomains: r.rows.map((x) => x.domain) } : ctx;
+}
+
 /**
  * Whether two compiled queries are the same statement with the same parameter values. Compared
  * value by value rather than as JSON: the disposable rule's parameters are two 65k-element arrays,
@@ -135,9 +144,10 @@ export async function evaluateExclusions(
   await sql`drop table if exists pg_temp.exclusion_hits`.execute(trx);
   await sql`create temp table exclusion_hits (email_id bigint not null, code text not null, detail text, since timestamptz) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses(ctx);
+  const judged = await withFewCandidateDomains(trx, ctx);
   for (const rule of rules) {
     await sql`insert into pg_temp.exclusion_hits (email_id, code, detail, since)
-      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h ${skipAllowlisted(rule, allowlist)}`.execute(trx);
+      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(judged)}) as h ${skipAllowlisted(rule, allowlist)}`.execute(trx);
   }
   await sql`create index on pg_temp.exclusion_hits (email_id)`.execute(trx);
   const counts = await sql<{ code: ReasonCode; n: number }>`

@@ -58,6 +58,11 @@ async function judgeDays(db: Kysely<Database>, config: Config, segments: readonl
     const { evaluations, bits } = segmentEvaluations(trx, config, segments, dates);
     // Every address of a carrier in some segment on some day, with the evaluations that list it
     // (grouped on the ids first: the addresses' text is joined once per address, not per carrier).
+    // By hash joins: the planner takes the segments' rows for a few thousand (it cannot see through
+    // the slot join) and probed carrier_emails' index once per carrier and evaluation, 2M probes
+    // on the bench census (measured: 4.8 s of database CPU for this statement, 3.4 s hashed).
+    const nestloop = await sql<{ v: string }>`select current_setting('enable_nestloop') as v`.execute(trx);
+    await sql`set local enable_nestloop = off`.execute(trx);
     await createCandidates(
       trx,
       sql`select e.id as email_id, e.address as email, e.domain, m.mask
@@ -67,6 +72,7 @@ async function judgeDays(db: Kysely<Database>, config: Config, segments: readonl
                 group by ce.email_id) m
           join emails e on e.id = m.email_id`,
     );
+    await sql`select set_config('enable_nestloop', ${nestloop.rows[0]!.v}, true)`.execute(trx);
     await evaluateExclusionsOnDays(trx, { config, now }, rules, dates);
     // Candidates grouped by the evaluations that list them and the days anything excludes them on.
     const groups = await sql<{ mask: string; days: string; n: number }>`

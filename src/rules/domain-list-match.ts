@@ -57,12 +57,18 @@ export function domainListHits(
  * disposable list each time (~0.2 s).
  */
 function listedSuffixes(domains: readonly string[], notes: readonly string[], candidateDomains: readonly string[]) {
+  const suffixes = domainSuffixes(candidateDomains);
+  const keep = domains.flatMap((d, i) => (suffixes.has(d) ? [i] : []));
+  return { domains: keep.map((i) => domains[i]!), notes: keep.map((i) => notes[i]!) };
+}
+
+/** Every domain of `domains` and each parent of it, split on '.' as the SQL splits them. */
+export function domainSuffixes(domains: readonly string[]): Set<string> {
   const suffixes = new Set<string>();
-  for (const d of candidateDomains) {
+  for (const d of domains) {
     if (d === '') continue; // string_to_array('', '.') is empty: no suffix
     const parts = d.split('.');
     for (let i = 0; i < parts.length; i++) suffixes.add(parts.slice(i).join('.'));
   }
-  const keep = domains.flatMap((d, i) => (suffixes.has(d) ? [i] : []));
-  return { domains: keep.map((i) => domains[i]!), notes: keep.map((i) => notes[i]!) };
+  return suffixes;
 }

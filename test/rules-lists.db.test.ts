@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../src/config.ts';
 import { createCandidates, evaluateExclusions } from '../src/rules/engine.ts';
+import { blockedDomainRule } from '../src/rules/blocked-domain.ts';
 import { disposableRule } from '../src/rules/disposable.ts';
 import { fmcsaTestRecordRule } from '../src/rules/fmcsa-test-record.ts';
 import { roleAccountRule } from '../src/rules/role-account.ts';
@@ -91,5 +92,30 @@ describe('list rules through the engine', () => {
     const on = await hits(roleAccountRule, addresses, { excludeRoleAccounts: true });
     expect(excluded(on)).toEqual([...always, ...configured].map((l) => `${l}@cascade-moving.test`).sort());
     expect(on['info+web@cascade-moving.test']).toEqual(['info@ is a role mailbox (email.excludeRoleAccounts is on)']);
+  });
+
+  it('the domain-list rules say the same with the candidates\' domains handed to them (the list cut to what can match) as with the whole list', async () => {
+    // explain and the build's judged prefix hand the rules the candidates' few domains; the full
+    // summary does not. Both paths must give the same hits, detail for detail.
+    const domains = ['yahoo.com', 'mail.yahoo.com', 'sbcglobal.net', 'mailinator.com', 'x.mailinator.com', 'guerrillamail.com', 'gmail.com', 'blocked.example', 'a.blocked.example',
+      'notyahoo.com', 'yahoo.com.evil.example', 'a..b', 'com', '.', 'trailing.example.'];
+    const addresses = [...domains.map((d) => `jd@${d}`), 'nodomain', 'jd@'];
+    const ctx = testContext(store, { email: { blockedDomains: ['blocked.example'] } });
+    const now = ctx.now();
+    const ruleCtx = { config: ctx.config, date: now.toISOString().slice(0, 10), now };
+    await store.db.transaction().execute(async (trx) => {
+      await createCandidates(
+        trx,
+        sql`select i::bigint as email_id, a as email, nullif(split_part(a, '@', 2), '') as domain from unnest(${addresses}::text[]) with ordinality as t(a, i)`,
+      );
+      const candidateDomains = (await sql<{ domain: string }>`select domain from pg_temp.candidate_domains`.execute(trx)).rows.map((r) => r.domain);
+      for (const rule of [yahooFamilyListRule, disposableRule, blockedDomainRule]) {
+        const run = async (c: typeof ruleCtx & { candidateDomains?: readonly string[] }) =>
+          (await sql<{ email_id: string; detail: string }>`select h.email_id::text, h.detail from (${rule.hits(c)}) h order by 1, 2`.execute(trx)).rows;
+        const whole = await run(ruleCtx);
+        expect(whole.length, rule.code).toBeGreaterThan(0);
+        expect(await run({ ...ruleCtx, candidateDomains }), rule.code).toEqual(whole);
+      }
+    });
   });
 });

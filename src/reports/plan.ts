@@ -23,7 +23,7 @@ import { capForDay, rampAhead, type DayCap } from '../warmup/ramp.ts';
 import type { WarmupStart } from '../warmup/start.ts';
 import { addDays } from '../warmup/calendar.ts';
 import type { Eligibility } from '../push/eligibility.ts';
-import { tuneSelection } from '../push/session.ts';
+import { hashJoined, tuneSelection } from '../push/session.ts';
 
 export type PlanDay = DayCap & { eligible: Record<string, number>; eligibleTotal: number };
 /** A plan day with what the engine said of every candidate: how many, and how many each reason excluded. */
@@ -58,14 +58,17 @@ async function judgeDays(db: Kysely<Database>, config: Config, segments: readonl
     const { evaluations, bits } = segmentEvaluations(trx, config, segments, dates);
     // Every address of a carrier in some segment on some day, with the evaluations that list it
     // (grouped on the ids first: the addresses' text is joined once per address, not per carrier).
-    await createCandidates(
-      trx,
-      sql`select e.id as email_id, e.address as email, e.domain, m.mask
-          from (select ce.email_id, bit_or(s.bit) as mask
-                from (${sql.join(evaluations.map((q, i) => sql`select t.dot_number, ${String(1n << BigInt(i))}::bigint as bit from (${q}) t`), sql` union all `)}) s
-                join carrier_emails ce on ce.dot_number = s.dot_number
-                group by ce.email_id) m
-          join emails e on e.id = m.email_id`,
+    // By hash joins (hashJoined): measured 4.8 s of database CPU for this statement probed, 3.4 s hashed.
+    await hashJoined(trx, () =>
+      createCandidates(
+        trx,
+        sql`select e.id as email_id, e.address as email, e.domain, m.mask
+            from (select ce.email_id, bit_or(s.bit) as mask
+                  from (${sql.join(evaluations.map((q, i) => sql`select t.dot_number, ${String(1n << BigInt(i))}::bigint as bit from (${q}) t`), sql` union all `)}) s
+                  join carrier_emails ce on ce.dot_number = s.dot_number
+                  group by ce.email_id) m
+            join emails e on e.id = m.email_id`,
+      ),
     );
     await evaluateExclusionsOnDays(trx, { config, now }, rules, dates);
     // Candidates grouped by the evaluations that list them and the days anything excludes them on.

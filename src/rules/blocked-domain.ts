@@ -14,8 +14,11 @@ export const blockedDomainRule: ExclusionRule = {
   description: 'the domain is blocked by the operator (email.blockedDomains in the configuration)',
   hits: (ctx) => {
     const domains = [...new Set(ctx.config.email.blockedDomains.map(normalizeDomain).filter((d): d is string => d !== null))];
-    return domainListHits(domains, domains, (listed, domain) =>
-      sql<string>`case when ${domain} = ${listed} then ${listed} else ${domain} || ' (under ' || ${listed} || ')' end || ' is blocked by email.blockedDomains'`,
+    return domainListHits(
+      domains,
+      domains,
+      (listed, domain) => sql<string>`case when ${domain} = ${listed} then ${listed} else ${domain} || ' (under ' || ${listed} || ')' end || ' is blocked by email.blockedDomains'`,
+      ctx.candidateDomains,
     );
   },
 };

@@ -83,15 +83,12 @@ export async function evaluateExclusionsOnDays(
   await sql`create temp table exclusion_day_hits (email_id bigint not null, code text not null, days bigint not null) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses({ ...ctx, date: days[0]! });
   const every = (1n << BigInt(days.length)) - 1n;
-  // Two dates give the same hits when the rule's compiled SQL and parameters are the same for both.
-  const compiled = (q: RawBuilder<unknown>) => {
-    const c = q.compile(trx);
-    return `${c.sql}\u0000${JSON.stringify(c.parameters)}`;
-  };
   for (const rule of rules) {
     const perDay = days.map((date) => rule.hits({ ...ctx, date }));
     const skip = skipAllowlisted(rule, allowlist);
-    if (perDay.every((q) => compiled(q) === compiled(perDay[0]!))) {
+    // Two dates give the same hits when the rule's compiled SQL and parameters are the same for both.
+    const first = perDay[0]!.compile(trx);
+    if (perDay.every((q) => sameCompiledQuery(q.compile(trx), first))) {
       await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
         select h.email_id, ${rule.code}, ${String(every)}::bigint from (${perDay[0]!}) as h ${skip}`.execute(trx);
     } else if (rule.hitDays) {
@@ -103,6 +100,35 @@ export async function evaluateExclusionsOnDays(
           select h.email_id, ${rule.code}, ${String(1n << BigInt(i))}::bigint from (${q}) as h ${skip}`.execute(trx);
     }
   }
+}
+
+/** At most this many distinct candidate domains are handed to the rules (RuleContext.candidateDomains). */
+const FEW_DOMAINS = 5000;
+
+/** `ctx` with the candidates' domains when they are few (explain, the build's judged prefix). */
+async function withFewCandidateDomains(trx: Transaction<Database>, ctx: RuleContext): Promise<RuleContext> {
+  const r = await sql<{ domain: string }>`select domain from pg_temp.candidate_domains limit ${FEW_DOMAINS + 1}::int`.execute(trx);
+  return r.rows.length <= FEW_DOMAINS ? { ...ctx, candidateDomains: r.rows.map((x) => x.domain) } : ctx;
+}
+
+/**
+ * Whether two compiled queries are the same statement with the same parameter values. Compared
+ * value by value rather than as JSON: the disposable rule's parameters are two 65k-element arrays,
+ * and serializing them for each day of a plan cost more than a second.
+ */
+export function sameCompiledQuery(a: { sql: string; parameters: readonly unknown[] }, b: { sql: string; parameters: readonly unknown[] }): boolean {
+  return a.sql === b.sql && sameValue(a.parameters, b.parameters);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  // Anything else (a Date, a plain object) as its parameter text would be: what JSON said before.
+  return typeof a === 'object' && typeof b === 'object' && a !== null && b !== null && JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -118,9 +144,10 @@ export async function evaluateExclusions(
   await sql`drop table if exists pg_temp.exclusion_hits`.execute(trx);
   await sql`create temp table exclusion_hits (email_id bigint not null, code text not null, detail text, since timestamptz) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses(ctx);
+  const judged = await withFewCandidateDomains(trx, ctx);
   for (const rule of rules) {
     await sql`insert into pg_temp.exclusion_hits (email_id, code, detail, since)
-      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(ctx)}) as h ${skipAllowlisted(rule, allowlist)}`.execute(trx);
+      select h.email_id, ${rule.code}, h.detail, h.since from (${rule.hits(judged)}) as h ${skipAllowlisted(rule, allowlist)}`.execute(trx);
   }
   await sql`create index on pg_temp.exclusion_hits (email_id)`.execute(trx);
   const counts = await sql<{ code: ReasonCode; n: number }>`

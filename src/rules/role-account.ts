@@ -1,6 +1,26 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { ALWAYS_EXCLUDED_LOCAL_PARTS, ALWAYS_EXCLUDED_PATTERN, ROLE_LOCAL_PARTS } from '../email/role-accounts.ts';
 import type { ExclusionRule, RuleHit } from './rule.ts';
+
+// Every match of the pattern starts with one of these: the SQL tests them first, so the regex runs
+// on a handful of local parts instead of every candidate (~0.3 s of CPU on the full census).
+const PATTERN_PREFIXES = ['no', 'do'];
+if (ALWAYS_EXCLUDED_PATTERN !== '^(no[-_.]?reply|do[-_.]?not[-_.]?reply)([-_.0-9].*)?$')
+  throw new Error(`ALWAYS_EXCLUDED_PATTERN changed: check that every match still starts with ${PATTERN_PREFIXES.join(' or ')} (role-account.ts)`);
+
+/**
+ * SQL: the local part of `email` up to a '+' tag, a leading '+' kept (what regexp_replace(local,
+ * '(.)\\+.*$', '\\1') yields), with plain string functions.
+ */
+export function localKey(email: RawBuilder<string>): RawBuilder<string> {
+  return sql<string>`case when left(split_part(${email}, '@', 1), 1) = '+' then '+' || split_part(substr(split_part(${email}, '@', 1), 2), '+', 1)
+                          else split_part(split_part(${email}, '@', 1), '+', 1) end`;
+}
+
+/** SQL: whether a local-part key is always excluded (a listed machine mailbox, or the no-reply pattern). */
+export function alwaysExcluded(key: RawBuilder<string>): RawBuilder<boolean> {
+  return sql<boolean>`(${key} = any(${[...ALWAYS_EXCLUDED_LOCAL_PARTS]}::text[]) or (left(${key}, 2) = any(${PATTERN_PREFIXES}::text[]) and ${key} ~ ${ALWAYS_EXCLUDED_PATTERN}))`;
+}
 
 /**
  * role_account: postmaster@, abuse@, no-reply@... always (mailing them is a complaint or a bounce
@@ -18,16 +38,18 @@ export const roleAccountRule: ExclusionRule = {
                   else key || '@ is a role mailbox (email.excludeRoleAccounts is on)' end as detail,
              null::timestamptz as since
       from (
-        select c.email_id, k.key,
-               (k.key = any(${[...ALWAYS_EXCLUDED_LOCAL_PARTS]}::text[]) or k.key ~ ${ALWAYS_EXCLUDED_PATTERN}) as always,
+        select k.email_id, k.key,
+               ${alwaysExcluded(sql`k.key`)} as always,
                k.key = any(${configured}::text[]) as configured
-        from pg_temp.candidates c
         -- The local part up to a '+' tag (a leading '+' is kept): what regexp_replace(local,
         -- '(.)\\+.*$', '\\1') yields, with plain string functions (the regex cost ~1 s over the
-        -- 770k candidates of a census-scale summary).
-        cross join lateral (select split_part(c.email, '@', 1) as local) l
-        cross join lateral (select case when strpos(substr(l.local, 2), '+') > 0 then left(l.local, strpos(substr(l.local, 2), '+')) else l.local end as key) k
-        where c.email like '%@%'
+        -- 770k candidates of a census-scale summary). Computed once per candidate (offset 0 keeps
+        -- the planner from copying the expression into each test of it).
+        from (select c.email_id,
+                     ${localKey(sql`c.email`)} as key
+              from pg_temp.candidates c
+              where c.email like '%@%'
+              offset 0) k
       ) r
       where always or configured`;
   },

@@ -8,6 +8,12 @@ export interface RuleContext {
   /** The send date being decided, 'YYYY-MM-DD' in the firm's time zone. */
   readonly date: string;
   readonly now: Date;
+  /**
+   * Every domain of `candidate_domains`, when there are few (explain, the build's judged prefix),
+   * else undefined. A rule may use it to send less SQL (a domain list cut to what can match); its
+   * verdicts must be the same with or without it.
+   */
+  readonly candidateDomains?: readonly string[];
 }
 
 /** One verdict of one rule on one address. */

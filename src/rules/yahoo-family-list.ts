@@ -10,9 +10,13 @@ const groups = domains.map((d) => YAHOO_FAMILY_DOMAINS.get(d)!);
 export const yahooFamilyListRule: ExclusionRule = {
   code: 'yahoo_family',
   description: 'the domain is on the Yahoo-family list (Yahoo, AOL brands, verizon.net, AT&T, cox.net, rogers.com): never mailed',
-  hits: () =>
-    domainListHits(domains, groups, (listed, domain, note) =>
-      sql<string>`case when ${domain} = ${listed} then ${listed} || ' is on the Yahoo-family list (' || ${note} || ')'
+  hits: (ctx) =>
+    domainListHits(
+      domains,
+      groups,
+      (listed, domain, note) =>
+        sql<string>`case when ${domain} = ${listed} then ${listed} || ' is on the Yahoo-family list (' || ${note} || ')'
         else ${domain} || ' is under ' || ${listed} || ', on the Yahoo-family list (' || ${note} || ')' end`,
+      ctx.candidateDomains,
     ),
 };

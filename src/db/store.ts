@@ -143,7 +143,8 @@ async function openPg(url: string, poolSize: number, limits: Pick<OpenStoreOptio
       const client = await pool.connect();
       let done = false;
       try {
-        const stream = client.query(copyToStdout(`COPY (${query}) TO STDOUT WITH (FORMAT binary)`, { highWaterMark: COPY_AHEAD_BYTES }));
+        // The reader is the slower side (it does something with each row): a deep buffer would only hold memory.
+        const stream = client.query(copyToStdout(`COPY (${query}) TO STDOUT WITH (FORMAT binary)`, { highWaterMark: 1 << 20 }));
         for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
         done = true;
       } finally {

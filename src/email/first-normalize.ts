@@ -84,22 +84,38 @@ export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle
 
       const pass = new NormalizePass(spool, ctx.config.email.sharedAddressThreshold);
       const progress = ctx.out.progress('normalize', await carrierEstimate(trx));
+      let t = Date.now();
+      const step = (what: string) => {
+        const m = process.memoryUsage();
+        ctx.out.debug(`normalize: ${what} in ${((Date.now() - t) / 1000).toFixed(1)} s (heap ${(m.heapUsed / 1e6).toFixed(0)} of ${(m.heapTotal / 1e6).toFixed(0)} MB, buffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB)`);
+        t = Date.now();
+      };
       const links = await copy(
         { table: 'carrier_emails', columns: ['dot_number', 'email_id', 'position'], format: 'binary', encoding: 'UTF8', freeze: true },
         pass.links(store, (n) => progress.update(n)),
       );
       progress.stop();
       spool.close();
+      pass.ids.release();
+      step(`read and normalized ${pass.carriers} carriers, copied ${links} links`);
       await copy({ table: 'emails', columns: ['carrier_count', 'id', 'address', 'local_part', 'domain', 'valid'], format: 'binary', encoding: 'UTF8', freeze: true }, pass.emailRows());
+      step(`copied ${pass.ids.size} addresses`);
       await copy({ table: 'email_reasons', columns: ['email_id', 'code', 'detail'], format: 'binary', encoding: 'UTF8', freeze: true }, rowChunks(spool.read('reasons')));
       await copy({ table: 'email_sources', columns: ['dot_number', 'email_raw'], format: 'binary', encoding: 'UTF8', freeze: true }, rowChunks(spool.read('sources')));
+      step('copied the reasons and state rows');
       for (const restore of restoreDefaults) await restore();
       // The ids were given here: the identity continues after them.
       if (pass.ids.size) await sql`select setval(pg_get_serial_sequence('emails', 'id'), ${pass.ids.size}::bigint)`.execute(trx);
       const loaded = Date.now();
       if (store.kind === 'pg') await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
-      for (const r of rebuild) await r();
+      for (const [i, r] of rebuild.entries()) {
+        await r();
+        step(`built the indexes of ${TABLES[i]}`);
+      }
+      // Checking a foreign key is one hash join of the two tables: in memory, not in batches on disk.
+      if (store.kind === 'pg') await sql`set local work_mem = '256MB'`.execute(trx);
       for (const r of restoreKeys.reverse()) await r();
+      step('checked the foreign keys');
       ctx.out.info(
         `normalize: ${pass.carriers} carriers, ${pass.ids.size} addresses, ${links} links copied in ${((loaded - t0) / 1000).toFixed(1)} s; keys and indexes built in ${((Date.now() - loaded) / 1000).toFixed(1)} s`,
       );
@@ -182,7 +198,7 @@ class NormalizePass {
         if (a.typo !== null)
           this.reason(id, 'typo_domain', `${a.domain} is a known misspelling of ${a.typo}: did you mean ${a.local_part}@${a.typo}? (not corrected automatically)`);
         if (id >= this.linkCounts.length) {
-          const next = new Int32Array(this.linkCounts.length * 2);
+          const next = new Int32Array(Math.ceil(this.linkCounts.length * 1.5));
           next.set(this.linkCounts);
           this.linkCounts = next;
         }

@@ -27,6 +27,12 @@ export interface GenerateOptions {
   firstDot?: number;
   /** Also write the rows without the quirks here. */
   cleanPath?: string;
+  /**
+   * Next month's file of the same census: the same rows (same seed and options) but for shares
+   * `gone` left out, `changed` written anew (other values, e-mail included), and `added` new
+   * carriers after the last DOT number. Decided by a PRNG of `seed` of its own.
+   */
+  refresh?: { seed: number; changed: number; added: number; gone: number };
 }
 
 export interface GenerateResult {
@@ -259,12 +265,20 @@ async function generateRows(
   let bytes = Buffer.byteLength(header, encoding);
   let buf = '';
   let cleanBuf = '';
-  for (let i = 1; i <= o.rows; i++) {
+  const month = o.refresh ? prng(o.refresh.seed) : null;
+  const { changed = 0, added = 0, gone = 0 } = o.refresh ?? {};
+  const total = o.rows + Math.round(o.rows * added);
+  for (let i = 1; i <= total; i++) {
     dot += 1 + Math.floor(rnd() * 2);
     let line: string;
-    if (badEvery && i % badEvery === 0) line = quirk(dot, rnd, bad++);
+    if (i <= o.rows && badEvery && i % badEvery === 0) line = quirk(dot, rnd, bad++);
     else {
       line = row(dot, rnd);
+      if (month && i <= o.rows) {
+        const fate = month();
+        if (fate < gone) continue;
+        if (fate < gone + changed) line = row(dot, month);
+      }
       cleanBuf += line + '\r\n';
     }
     buf += line + '\r\n';
@@ -285,5 +299,5 @@ async function generateRows(
     clean.end();
     await once(clean, 'finish');
   }
-  return { rows: o.rows, bad, bytes };
+  return { rows: total, bad, bytes };
 }

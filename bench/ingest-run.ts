@@ -91,3 +91,22 @@ export async function ingestWhole(url: string, files: string[], extra: string[] 
   const rssMb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   return { seconds: r.seconds, rssMb, summary: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
 }
+
+/**
+ * Runs a benchmark's body when its module is the program (not when another bench imports it):
+ * the build first, then the body; exit 1 when it says a target is missed, or fails.
+ */
+export function benchMain(moduleUrl: string, body: () => Promise<boolean>): void {
+  if (process.argv[1] !== fileURLToPath(moduleUrl)) return;
+  build()
+    .then(body)
+    .then((ok) => {
+      if (ok) return;
+      console.log('a target is missed');
+      process.exitCode = 1;
+    })
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}

@@ -18,7 +18,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CENSUS1_42_HEADER, COMPANY_CENSUS_HEADER, generateCensus1, generateCompanyCensus, type GenerateOptions, type GenerateResult } from './census-generator.ts';
-import { build, copyFloor, ingestWhole, load, median, migrated } from './ingest-run.ts';
+import { benchMain, copyFloor, ingestWhole, load, median, migrated } from './ingest-run.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/.data');
@@ -96,21 +96,10 @@ async function benchDataset(d: Dataset): Promise<boolean> {
   return ok;
 }
 
-async function main() {
-  await build();
+benchMain(import.meta.url, async () => {
   let ok = true;
   for (const d of DATASETS) if (WHICH.includes(d.id)) ok = (await benchDataset(d)) && ok;
-  if (!ok) {
-    console.log('a target is missed');
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((e: unknown) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}
+  return ok;
+});
 
 export { DATASETS };

@@ -83,7 +83,7 @@ export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle
       ];
 
       const pass = new NormalizePass(spool, ctx.config.email.sharedAddressThreshold);
-      const progress = ctx.out.progress('normalize', await carrierEstimate(trx));
+      const progress = ctx.out.progress('normalize', await carrierCount(trx));
       let t = Date.now();
       const step = (what: string) => {
         const m = process.memoryUsage();
@@ -128,9 +128,9 @@ export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle
   }
 }
 
-/** The carriers to read, for the progress bar (the planner's estimate: counting would read them all). */
-async function carrierEstimate(trx: Transaction<Database>): Promise<number> {
-  const r = await sql<{ n: number }>`select greatest(reltuples, 0)::bigint as n from pg_class where oid = 'carriers'::regclass`.execute(trx);
+/** The carriers to read, for the progress bar (the planner has no estimate right after a first load). */
+async function carrierCount(trx: Transaction<Database>): Promise<number> {
+  const r = await sql<{ n: number }>`select count(*)::bigint as n from carriers`.execute(trx);
   return Number(r.rows[0]?.n ?? 0);
 }
 

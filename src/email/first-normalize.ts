@@ -152,7 +152,7 @@ class NormalizePass {
   /** The carrier_emails rows (binary COPY), read from carriers in DOT order, page by page. */
   async *links(store: Store, progress: (n: number) => void): AsyncGenerator<Uint8Array> {
     const rows = new BinaryRows();
-    const reader = new CarrierFieldReader();
+    const reader = new DotFieldReader();
     for (let after = 0; ; ) {
       const before = this.carriers;
       let last = after;
@@ -248,11 +248,11 @@ class NormalizePass {
 }
 
 /**
- * Rows of `select dot_number, email_raw` in COPY's binary format, chunk by chunk: each row's DOT
- * number, its field decoded (null when NULL), and the row's bytes, which are also a valid
- * (dot_number, email_raw) row of email_sources.
+ * Rows of a (bigint, text) query such as `select dot_number, email_raw` in COPY's binary format,
+ * chunk by chunk: each row's DOT number, its text (null when NULL), and the row's bytes, which are
+ * also a valid (dot_number, email_raw) row of email_sources.
  */
-class CarrierFieldReader {
+export class DotFieldReader {
   private carry: Buffer | null = null;
   private header = true;
 

@@ -57,6 +57,20 @@ export async function dropIndexesUntilRebuilt(trx: Transaction<Database>, table:
 }
 
 /**
+ * Drops the foreign keys `table` holds (to other tables) and returns the function that adds them
+ * again, which checks every row in one set-based pass: a load into `table` then fires no
+ * per-row trigger, and the table it references may have its own keys dropped and rebuilt meanwhile.
+ */
+export async function dropForeignKeysUntilRestored(trx: Transaction<Database>, table: string): Promise<() => Promise<void>> {
+  const r = await sql<{ conname: string; condef: string }>`
+    select conname, pg_get_constraintdef(oid) as condef from pg_constraint where contype = 'f' and conrelid = ${table}::regclass order by conname`.execute(trx);
+  for (const x of r.rows) await sql`alter table ${sql.table(table)} drop constraint ${sql.ref(x.conname)}`.execute(trx);
+  return async () => {
+    for (const x of r.rows) await sql.raw(`alter table ${table} add constraint "${x.conname.replace(/"/g, '""')}" ${x.condef}`).execute(trx);
+  };
+}
+
+/**
  * Sets the defaults of `values`' columns (SQL literals) until the returned function puts the
  * table's own defaults back.
  */

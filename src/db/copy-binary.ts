@@ -92,6 +92,31 @@ export class BinaryRows {
     this.int32(v - hi * TWO_32);
   }
 
+  /** An integer column; `v` must fit in 32 bits. */
+  int4(v: number): void {
+    this.room(8);
+    this.int32(4);
+    this.int32(v);
+  }
+
+  /** Bytes already framed elsewhere as whole fields (a field copied from a COPY ... TO in binary). */
+  raw(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Bytes written and not yet handed over (by take or chunks). */
+  get pending(): number {
+    return this.pos + this.full.reduce((n, c) => n + c.length, 0);
+  }
+
+  /** The rows written since the last take, in chunks of whole rows; the rows start over empty. */
+  take(): Uint8Array[] {
+    if (this.pos > 0) this.cut();
+    return this.full.splice(0, this.full.length);
+  }
+
   bool(v: boolean): void {
     this.room(5);
     this.int32(1);

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import { from as copyFromStdin } from 'pg-copy-streams';
+import { from as copyFromStdin, to as copyToStdout } from 'pg-copy-streams';
 import { ExternalServiceError } from '../errors.ts';
 import { decodeCp1252 } from '../text/cp1252.ts';
 import { COPY_BINARY_HEADER, COPY_BINARY_TRAILER } from './copy-binary.ts';
@@ -44,6 +44,12 @@ export interface Store {
    * records: PGlite loads chunk groups as separate COPY statements. Returns the number of rows copied.
    */
   copy(target: CopyTarget, chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<number>;
+  /**
+   * The rows of `query` in COPY's binary format (header, rows, trailer), as they arrive. On
+   * PostgreSQL it reads on a connection of its own, outside any transaction, so a transaction may
+   * COPY into its tables meanwhile; on PGlite, on its one session (inside the open transaction).
+   */
+  copyTo(query: string): AsyncIterable<Uint8Array>;
   /**
    * Runs `fn` in one transaction with a `copy` (as Store.copy) that loads on the transaction's own
    * connection, so the rows it copies commit or roll back with everything else `fn` does.
@@ -139,6 +145,19 @@ async function openPg(url: string, poolSize: number, limits: Pick<OpenStoreOptio
         client.release();
       }
     },
+    async *copyTo(query) {
+      const client = await pool.connect();
+      let done = false;
+      try {
+        // The reader is the slower side (it does something with each row): a deep buffer would only hold memory.
+        const stream = client.query(copyToStdout(`COPY (${query}) TO STDOUT WITH (FORMAT binary)`, { highWaterMark: 1 << 20 }));
+        for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+        done = true;
+      } finally {
+        // Left early (the consumer stopped or failed), the COPY may still be running: don't reuse the connection.
+        client.release(done ? undefined : new Error('COPY TO not read to its end'));
+      }
+    },
     async transactionWithCopy(fn) {
       const client = await pool.connect();
       // A Kysely over this one client (its release is ours to do), so the transaction and the COPY share it.
@@ -216,6 +235,10 @@ async function openPglite(opts: OpenStoreOptions): Promise<Store> {
     async transactionWithCopy(fn) {
       // One session: a COPY issued while kysely's transaction is open runs inside it.
       return db.transaction().execute((trx) => fn(trx, (target, chunks) => store.copy(target, chunks)));
+    },
+    async *copyTo(query) {
+      const r = await pglite.query(`COPY (${query}) TO '/dev/blob' WITH (FORMAT binary)`);
+      if (r.blob) yield new Uint8Array(await r.blob.arrayBuffer());
     },
     async copy(target, chunks) {
       const binary = target.format === 'binary';

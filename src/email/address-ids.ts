@@ -1,0 +1,110 @@
+/**
+ * Distinct addresses -> ids 1, 2, 3... in the order first seen, for the first normalize of a whole
+ * census (first-normalize.ts). A JavaScript Map of 1.5M address strings costs well over 100 MB;
+ * here each address is its UTF-8 bytes in an arena of blocks, found again through an
+ * open-addressing table of ids (about 35 bytes an address in all), so the command stays within its memory budget at 4.4M
+ * carriers. Exact: a slot is confirmed by comparing the bytes. `release()` gives it all back once
+ * the ids are handed out.
+ */
+/** Arena blocks of 4 MB: the arena grows by a block, never copying or doubling what it holds. */
+const BLOCK_BITS = 22;
+const BLOCK = 1 << BLOCK_BITS;
+
+export class AddressIds {
+  private blocks: Buffer[] = [Buffer.allocUnsafe(BLOCK)];
+  /** Where the next address goes in the last block. */
+  private used = 0;
+  /** starts[id]: block << 22 | offset of address `id` (ids from 1); lens[id]: its length in bytes. */
+  private starts = new Int32Array(1 << 16);
+  // An address is at most a 1,024-byte field after NFKC (at most 18 characters a character): < 64 KB.
+  private lens = new Uint16Array(1 << 16);
+  /** Open addressing, linear probing: 0 is empty, else an id. */
+  private slots = new Int32Array(1 << 17);
+  private scratch = Buffer.allocUnsafe(4096);
+  private n = 0;
+
+  /** Distinct addresses so far (the last id given). */
+  get size(): number {
+    return this.n;
+  }
+
+  /** The id of `address`: negative (minus the new id) when it is seen for the first time. */
+  idOf(address: string): number {
+    if (address.length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafe(address.length * 3);
+    const scratch = this.scratch;
+    const len = scratch.write(address, 0, 'utf8');
+    const h = hash(scratch, 0, len);
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    for (let s = h & mask; ; s = (s + 1) & mask) {
+      const id = slots[s]!;
+      if (id === 0) break;
+      if (this.lens[id] !== len) continue;
+      const at = this.starts[id]!;
+      const off = at & (BLOCK - 1);
+      if (scratch.compare(this.blocks[at >>> BLOCK_BITS]!, off, off + len, 0, len) === 0) return id;
+    }
+    return -this.add(scratch, len, h);
+  }
+
+  private add(bytes: Buffer, len: number, h: number): number {
+    if (len >= 1 << 16) throw new RangeError(`an address of ${len} bytes: longer than a census field can make`);
+    const id = ++this.n;
+    if (id + 1 >= this.starts.length) {
+      this.starts = grow(this.starts);
+      const lens = new Uint16Array(this.starts.length);
+      lens.set(this.lens);
+      this.lens = lens;
+    }
+    if (this.used + len > BLOCK) {
+      this.blocks.push(Buffer.allocUnsafe(BLOCK));
+      this.used = 0;
+    }
+    bytes.copy(this.blocks[this.blocks.length - 1]!, this.used, 0, len);
+    this.starts[id] = ((this.blocks.length - 1) << BLOCK_BITS) | this.used;
+    this.lens[id] = len;
+    this.used += len;
+    // At most 70% full: probes stay short.
+    if (id * 10 > this.slots.length * 7) this.rehash(this.slots.length * 2);
+    else this.place(id, h);
+    return id;
+  }
+
+  /** Frees the table (size stays readable); idOf may not be called after. */
+  release(): void {
+    this.blocks = [];
+    this.starts = new Int32Array(0);
+    this.lens = new Uint16Array(0);
+    this.slots = new Int32Array(0);
+  }
+
+  private place(id: number, h: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let s = h & mask;
+    while (slots[s] !== 0) s = (s + 1) & mask;
+    slots[s] = id;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    for (let id = 1; id <= this.n; id++) {
+      const at = this.starts[id]!;
+      const off = at & (BLOCK - 1);
+      this.place(id, hash(this.blocks[at >>> BLOCK_BITS]!, off, off + this.lens[id]!));
+    }
+  }
+}
+
+function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.ceil(a.length * 1.5));
+  next.set(a);
+  return next;
+}
+
+/** FNV-1a over bytes [s, e). */
+function hash(buf: Buffer, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return h;
+}

@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 // @ts-expect-error: a plain .mjs script without types
 import { isBuildFresh } from '../scripts/build.mjs';
 // @ts-expect-error: a plain .mjs script without types
-import { writeDemoData } from '../scripts/demo-data.mjs';
+import { demoSteps, writeDemoData } from '../scripts/demo-data.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
@@ -67,17 +67,7 @@ async function perProcess(): Promise<Timed> {
     const data = writeDemoData(path.join(dir, 'samples'), new Date(), 'America/Chicago') as { census: string; maillog: string; snapshot: string; warmupStart: string };
     const out = path.join(dir, 'out');
     const env = cleanEnv({ AUDIENCE_DATA_DIR: path.join(dir, 'db'), AUDIENCE_CONFIG: 'data-samples/audience.config.json', AUDIENCE_WARMUP_START: data.warmupStart, NO_COLOR: '1' });
-    const steps = [
-      ['migrate'],
-      ['ingest', 'census', data.census],
-      ['normalize'],
-      ['scrub-bounces', data.maillog],
-      ['check-mx', '--import', data.snapshot],
-      ['build', '--dry-run', '--out', out],
-      ['status'],
-      ['plan', '--days', '7'],
-      ['report', '--out', path.join(out, 'report.html')],
-    ];
+    const steps = demoSteps(data, out) as string[][];
     let seconds = 0;
     let rssMb = 0;
     for (const s of steps) {

@@ -82,6 +82,22 @@ export function writeDemoData(dir, now, timeZone) {
   return { census: censusFile, maillog: path.join(dir, 'mail.log'), snapshot: path.join(dir, 'mx-snapshot.csv'), warmupStart: addDays(SAMPLE_WARMUP_START, days), sampleDay: addDays(SAMPLE_DAY, days) };
 }
 
+/** The demo's commands, in order, on the files writeDemoData wrote, with their outputs in `out`. */
+export function demoSteps(data, out) {
+  return [
+    ['migrate'],
+    ['ingest', 'census', data.census],
+    // ingest normalizes the e-mail fields of what it loaded; normalize again is a no-op that shows the totals.
+    ['normalize'],
+    ['scrub-bounces', data.maillog],
+    ['check-mx', '--import', data.snapshot],
+    ['build', '--dry-run', '--out', out],
+    ['status'],
+    ['plan', '--days', '7'],
+    ['report', '--out', path.join(out, 'report.html')],
+  ];
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) {

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isBuildFresh } from './build.mjs';
-import { writeDemoData } from './demo-data.mjs';
+import { demoSteps, writeDemoData } from './demo-data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
@@ -53,18 +53,7 @@ else {
 }
 const { main, withStoreSession } = await import(pathToFileURL(entry).href);
 
-const steps = [
-  ['migrate'],
-  ['ingest', 'census', data.census],
-  // ingest normalizes the e-mail fields of what it loaded; normalize again is a no-op that shows the totals.
-  ['normalize'],
-  ['scrub-bounces', data.maillog],
-  ['check-mx', '--import', data.snapshot],
-  ['build', '--dry-run', '--out', OUT],
-  ['status'],
-  ['plan', '--days', '7'],
-  ['report', '--out', path.join(OUT, 'report.html')],
-];
+const steps = demoSteps(data, OUT);
 const shown = (a) => (a === data.census || a === data.maillog || a === data.snapshot ? path.basename(a) : a);
 const code = await withStoreSession(async () => {
   for (const args of steps) {

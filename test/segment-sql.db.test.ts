@@ -1,6 +1,7 @@
 /**
  * The segments' SQL against their rules: the mcs150 SQL must agree with mcs150-rule.ts on generated
- * carriers and dates (year ends, October slots, leap Februaries, missing and future dates).
+ * carriers and dates (year ends, October slots, leap Februaries, missing and future dates), and
+ * each segment's carriersOnDays() with its carriers() run date by date.
  */
 import fc from 'fast-check';
 import { sql } from 'kysely';
@@ -9,6 +10,7 @@ import { loadConfig } from '../src/config.ts';
 import { mcs150 } from '../src/segments/mcs150.ts';
 import { mcs150Status } from '../src/segments/mcs150-rule.ts';
 import { newCarrier } from '../src/segments/new-carrier.ts';
+import type { Segment } from '../src/segments/segment.ts';
 import { addDays } from '../src/warmup/calendar.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -80,4 +82,31 @@ describe('segment SQL', () => {
     expect(got.rows.map((r) => r.dot_number).sort()).toEqual([11, 12]);
     expect(got.rows.find((r) => r.dot_number === 11)?.note).toBe('added 2026-11-28');
   });
+
+  for (const segment of [mcs150, newCarrier] as Segment[]) {
+    it(`${segment.name}: carriersOnDays says what carriers() says date by date`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(carrierArb, { selector: (c) => c.dot_number, minLength: 1, maxLength: 60 }),
+          day,
+          fc.integer({ min: 1, max: 62 }),
+          fc.integer({ min: 0, max: 120 }),
+          fc.integer({ min: 1, max: 120 }),
+          async (rows, from, n, leadDays, newDays) => {
+            await loadCarriers(store, rows);
+            const config = loadConfig({ env: {}, cwd: '/nonexistent', overrides: { segments: { mcs150: { leadDays }, 'new-carrier': { days: newDays } } } });
+            const dates = Array.from({ length: n }, (_, i) => addDays(from, i));
+            const expected = new Map<number, bigint>();
+            for (const [i, date] of dates.entries())
+              for (const r of (await segment.carriers({ config, date }).execute(store.db)).rows) expected.set(Number(r.dot_number), (expected.get(Number(r.dot_number)) ?? 0n) | (1n << BigInt(i)));
+            const got = await segment.carriersOnDays!({ config, date: from }, dates).execute(store.db);
+            const byDays = new Map(got.rows.map((r) => [Number(r.dot_number), BigInt(r.days)]));
+            expect(got.rows.length).toBe(byDays.size); // one row per carrier
+            expect({ from, n, byDays }).toEqual({ from, n, byDays: expected });
+          },
+        ),
+        { numRuns: 40 },
+      );
+    }, 120_000);
+  }
 });

@@ -23,29 +23,6 @@ function segmentRows(segments: readonly Segment[], ctx: SegmentContext) {
   return sql.join(parts, sql` union all `);
 }
 
-/**
- * Every candidate address, once, with the segment it counts in (for the full counts of the
- * summary): the first in registry order whose carriers list it, as the build assigns it. Only the
- * segment is kept, not the carrier that lists it first: grouped by address on the ids (min of the
- * segment's order), the addresses' text joined once, the whole census costs a third less than a
- * DISTINCT ON sort of every carrier row with its text.
- */
-export function segmentCandidates(segments: readonly Segment[], ctx: SegmentContext): RawBuilder<{ email_id: number; email: string; domain: string; segment: string }> {
-  const names = segments.map((s) => s.name);
-  const rows = sql.join(
-    segments.map((s, i) => sql`select ${i}::int as prio, t.dot_number from (${s.carriers(ctx)}) t`),
-    sql` union all `,
-  );
-  // Invalid tokens are candidates too: the invalid_syntax rule reports them in `excluded`.
-  return sql`
-    select e.id as email_id, e.address as email, e.domain, (${names}::text[])[m.prio + 1] as segment
-    from (select ce.email_id, min(s.prio) as prio
-          from (${rows}) s
-          join carrier_emails ce on ce.dot_number = s.dot_number
-          group by ce.email_id) m
-    join emails e on e.id = m.email_id`;
-}
-
 export interface RankOptions {
   date: string;
   providerTiers: readonly string[];

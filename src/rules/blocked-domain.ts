@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { normalizeDomain } from '../email/normalize.ts';
 import { domainListHits } from './domain-list-match.ts';
+import { domainRule } from './domain-rule.ts';
 import type { ExclusionRule } from './rule.ts';
 
 /**
@@ -9,10 +10,10 @@ import type { ExclusionRule } from './rule.ts';
  * writes (#4), so users filter one code. Like every suppression, an allowlist entry cannot
  * override it: when an operator both blocks a domain and allowlists an address in it, the block wins.
  */
-export const blockedDomainRule: ExclusionRule = {
+export const blockedDomainRule: ExclusionRule = domainRule({
   code: 'suppressed_domain',
   description: 'the domain is blocked by the operator (email.blockedDomains in the configuration)',
-  hits: (ctx) => {
+  domainHits: (ctx) => {
     const domains = [...new Set(ctx.config.email.blockedDomains.map(normalizeDomain).filter((d): d is string => d !== null))];
     return domainListHits(
       domains,
@@ -21,4 +22,4 @@ export const blockedDomainRule: ExclusionRule = {
       ctx.candidateDomains,
     );
   },
-};
+});

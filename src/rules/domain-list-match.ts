@@ -5,33 +5,32 @@
  * with no table to keep in sync, and a package upgrade changes the verdicts at once.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { RuleHit } from './rule.ts';
+import type { DomainHit } from './rule.ts';
 
 /**
- * Hits for every candidate whose domain is `domains[i]` or under it, one per candidate (the most
- * specific listed suffix), with detail `describe(matchedDomain, candidateDomain, notes[i])`
- * computed in SQL from the three text expressions it is given.
+ * The candidate domains that are `domains[i]` or under it, one row per domain (the most specific
+ * listed suffix), with detail `describe(matchedDomain, candidateDomain, notes[i])` computed in SQL
+ * from the three text expressions it is given: a rule's domainHits (domain-rule.ts).
  */
 export function domainListHits(
   allDomains: readonly string[],
   allNotes: readonly string[],
   describe: (listed: RawBuilder<string>, domain: RawBuilder<string>, note: RawBuilder<string>) => RawBuilder<string>,
   candidateDomains?: readonly string[],
-): RawBuilder<RuleHit> {
+): RawBuilder<DomainHit> {
   const { domains, notes } = candidateDomains ? listedSuffixes(allDomains, allNotes, candidateDomains) : { domains: allDomains, notes: allNotes };
   // Nothing listed (no email.blockedDomains, or no candidate under a listed domain) matches nothing:
   // no statement over the candidates needed.
-  if (!domains.length) return sql<RuleHit>`select null::bigint as email_id, null::text as detail, null::timestamptz as since where false`;
-  const listed = sql<string>`m.listed`;
-  const domain = sql<string>`c.domain`;
-  const note = sql<string>`m.note`;
-  // Matched once per distinct domain (addresses share domains heavily: gmail.com, yahoo.com...),
-  // then joined back to the candidates.
+  if (!domains.length) return sql<DomainHit>`select null::text as domain, null::text as detail, null::timestamptz as since where false`;
+  const listed = sql<string>`n.listed`;
+  const domain = sql<string>`n.domain`;
+  const note = sql<string>`n.note`;
+  // Matched once per distinct domain (addresses share domains heavily: gmail.com, yahoo.com...).
   // Each distinct domain's suffixes are looked up in the list as an array, which PostgreSQL hashes
   // once per statement; joining the list as a table sorted its 61k entries (the disposable lists)
   // on every evaluation (~0.3 s even for a few thousand candidates). The note is fetched for the
   // matched domains only.
-  return sql<RuleHit>`
+  return sql<DomainHit>`
     with m as (
       select distinct on (d.domain) d.domain, s.suffix as listed
       from pg_temp.candidate_domains d
@@ -45,8 +44,8 @@ export function domainListHits(
       select distinct on (m.domain) m.domain, m.listed, l.note
       from m join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = m.listed
       order by m.domain)
-    select c.email_id, ${describe(listed, domain, note)} as detail, null::timestamptz as since
-    from pg_temp.candidates c join n m on m.domain = c.domain`;
+    select n.domain, ${describe(listed, domain, note)} as detail, null::timestamptz as since
+    from n`;
 }
 
 /**

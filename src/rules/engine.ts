@@ -83,23 +83,58 @@ export async function evaluateExclusionsOnDays(
   await sql`create temp table exclusion_day_hits (email_id bigint not null, code text not null, days bigint not null) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses({ ...ctx, date: days[0]! });
   const every = (1n << BigInt(days.length)) - 1n;
-  for (const rule of rules) {
-    const perDay = days.map((date) => rule.hits({ ...ctx, date }));
+  // The domain rules are judged on the candidates' distinct domains into domain_day_hits, then
+  // joined back to the candidates in one pass below: on the census-scale audience, 77k domains
+  // against 770k addresses, where joining every candidate once per rule cost ~1.5 s.
+  await sql`drop table if exists pg_temp.domain_day_hits`.execute(trx);
+  await sql`create temp table domain_day_hits (domain text not null, code text not null, days bigint not null) on commit drop`.execute(trx);
+  const domainRules = rules.filter((r) => r.domainHits);
+  for (const rule of domainRules) {
+    const hits = rule.domainHits!.bind(rule);
+    for (const { q, days: mask } of byDays(trx, days, every, (date) => hits({ ...ctx, date })))
+      await sql`insert into pg_temp.domain_day_hits (domain, code, days)
+        select distinct v.domain, ${rule.code}, ${String(mask)}::bigint from (${q}) as v`.execute(trx);
+  }
+  if (domainRules.length) {
+    await sql`analyze pg_temp.domain_day_hits`.execute(trx);
+    // An email.allowlist entry is spared the codes it may override (skipAllowlisted, per address).
+    const soft = [...new Set(domainRules.map((r) => r.code))].filter((c) => !ALLOWLIST_NEVER_OVERRIDES.has(c));
+    const spare = allowlist.length && soft.length ? sql`where not (v.code = any(${soft}::text[]) and c.email = any(${allowlist}::text[]))` : sql``;
+    await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
+      select c.email_id, v.code, v.days from pg_temp.candidates c join pg_temp.domain_day_hits v on v.domain = c.domain ${spare}`.execute(trx);
+  }
+  for (const rule of rules.filter((r) => !r.domainHits)) {
     const skip = skipAllowlisted(rule, allowlist);
-    // Two dates give the same hits when the rule's compiled SQL and parameters are the same for both.
-    const first = perDay[0]!.compile(trx);
-    if (perDay.every((q) => sameCompiledQuery(q.compile(trx), first))) {
-      await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
-        select h.email_id, ${rule.code}, ${String(every)}::bigint from (${perDay[0]!}) as h ${skip}`.execute(trx);
-    } else if (rule.hitDays) {
+    if (rule.hitDays && !sameOnEveryDay(trx, days, (date) => rule.hits({ ...ctx, date }))) {
       await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
         select h.email_id, ${rule.code}, h.days::bigint from (${rule.hitDays({ ...ctx, date: days[0]! }, days)}) as h ${skip}`.execute(trx);
-    } else {
-      for (const [i, q] of perDay.entries())
-        await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
-          select h.email_id, ${rule.code}, ${String(1n << BigInt(i))}::bigint from (${q}) as h ${skip}`.execute(trx);
+      continue;
     }
+    for (const { q, days: mask } of byDays(trx, days, every, (date) => rule.hits({ ...ctx, date })))
+      await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
+        select h.email_id, ${rule.code}, ${String(mask)}::bigint from (${q}) as h ${skip}`.execute(trx);
   }
+  // Counted against the candidates next: unanalyzed, the planner took its 230k hits for 18k and
+  // probed the candidates' index once per hit (1.8 s of CPU at census scale, against 0.2 s hashed).
+  await sql`analyze pg_temp.exclusion_day_hits`.execute(trx);
+}
+
+/** Whether `sqlOn` compiles to the same statement with the same parameters on every one of `days`. */
+function sameOnEveryDay(trx: Transaction<Database>, days: readonly string[], sqlOn: (date: string) => RawBuilder<unknown>): boolean {
+  const first = sqlOn(days[0]!).compile(trx);
+  return days.every((d) => sameCompiledQuery(sqlOn(d).compile(trx), first));
+}
+
+/**
+ * A rule's SQL for `days` as the statements to run with the day bits each one covers: one for all
+ * of them when the SQL is the same on every date (suppressions, holds and verdicts are judged at the
+ * run's clock, not the send date's), else one per date.
+ */
+function byDays<T>(trx: Transaction<Database>, days: readonly string[], every: bigint, sqlOn: (date: string) => RawBuilder<T>): { q: RawBuilder<T>; days: bigint }[] {
+  const perDay = days.map(sqlOn);
+  const first = perDay[0]!.compile(trx);
+  if (perDay.every((q) => sameCompiledQuery(q.compile(trx), first))) return [{ q: perDay[0]!, days: every }];
+  return perDay.map((q, i) => ({ q, days: 1n << BigInt(i) }));
 }
 
 /** At most this many distinct candidate domains are handed to the rules (RuleContext.candidateDomains). */

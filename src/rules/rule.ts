@@ -16,6 +16,13 @@ export interface RuleContext {
   readonly candidateDomains?: readonly string[];
 }
 
+/** One verdict of one rule on one domain (a rule whose verdict depends on the domain alone). */
+export interface DomainHit {
+  domain: string;
+  detail: string;
+  since: Date | null;
+}
+
 /** One verdict of one rule on one address. */
 export interface RuleHit {
   email_id: number;
@@ -50,4 +57,13 @@ export interface ExclusionRule {
    * day by day. A test holds the two against each other.
    */
   hitDays?(ctx: RuleContext, days: readonly string[]): RawBuilder<{ email_id: number; days: string }>;
+  /**
+   * Set on rules whose verdict depends on the address's domain alone (domain-rule.ts makes them):
+   * SQL selecting `domain text, detail text, since timestamptz` for every row of the temp table
+   * `candidate_domains (domain text)` the rule excludes. hits() is this joined back to the
+   * candidates, so the counting paths judge the ~77k distinct domains of a census-scale audience
+   * once and join all domain verdicts back in one pass, instead of one join of every candidate
+   * per rule.
+   */
+  domainHits?(ctx: RuleContext): RawBuilder<DomainHit>;
 }

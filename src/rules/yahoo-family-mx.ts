@@ -6,16 +6,17 @@
  * and keeps applying while a later check is unknown (the last known hosts are kept).
  */
 import { sql } from 'kysely';
-import type { ExclusionRule, RuleHit } from './rule.ts';
+import { domainRule } from './domain-rule.ts';
+import type { DomainHit, ExclusionRule } from './rule.ts';
 
-export const yahooFamilyMxRule: ExclusionRule = {
+export const yahooFamilyMxRule: ExclusionRule = domainRule({
   code: 'yahoo_family',
   description: 'the domain receives its mail at Yahoo (all lowest-preference MX hosts under yahoodns.net): never mailed',
-  hits: () => sql<RuleHit>`
-    select c.email_id,
-           c.domain || ' receives its mail at Yahoo: MX ' || array_to_string(m.mx_hosts, ', ') as detail,
+  domainHits: () => sql<DomainHit>`
+    select d.domain,
+           d.domain || ' receives its mail at Yahoo: MX ' || array_to_string(m.mx_hosts, ', ') as detail,
            m.checked_at as since
-    from pg_temp.candidates c
-    join mx_domains m on m.domain = c.domain
+    from pg_temp.candidate_domains d
+    join mx_domains m on m.domain = d.domain
     where m.provider = 'yahoo'`,
-};
+});

@@ -7,6 +7,7 @@
  * millions of rows). A test checks the SQL against mcs150Status() on generated carriers.
  */
 import { sql } from 'kysely';
+import { InternalError } from '../errors.ts';
 import { daysBetween } from '../warmup/calendar.ts';
 import { lastDeadline, nextDeadline, windowStart } from './mcs150-rule.ts';
 import { amongCarriers, type Segment } from './segment.ts';
@@ -60,5 +61,51 @@ export const mcs150: Segment = {
         where c.status = 'active' ${amongCarriers(ctx, sql`c.dot_number`)}
       ) t
       where overdue or due`;
+  },
+  carriersOnDays(ctx, days) {
+    // The dates' distinct slot tables (they change when a deadline passes or comes within
+    // leadDays: a few times a month), each with the bits of the dates it serves; one scan of the
+    // carriers judges every table through one 20-row join, with the very conditions of carriers().
+    const leadDays = ctx.config.segments.mcs150.leadDays;
+    const forms: { slots: SlotDates[]; mask: bigint }[] = [];
+    const seen = new Map<string, number>();
+    days.forEach((date, i) => {
+      const slots = slotDates(date, leadDays);
+      const key = JSON.stringify(slots);
+      let f = seen.get(key);
+      if (f === undefined) {
+        f = forms.push({ slots, mask: 0n }) - 1;
+        seen.set(key, f);
+      }
+      forms[f]!.mask |= 1n << BigInt(i);
+    });
+    // Every form lists the slots in the same order (slotDates), so one row per slot carries them all.
+    const base = forms[0]!.slots;
+    const arrays = [sql`${base.map((s) => s.lastDigit)}::int[]`, sql`${base.map((s) => s.parity)}::int[]`];
+    const names = [sql`last_digit`, sql`parity`];
+    const terms = forms.map((f, i) => {
+      const col = <K extends keyof SlotDates>(k: K, type: string) => {
+        arrays.push(sql`${f.slots.map((s) => s[k])}::${sql.raw(type)}[]`);
+        names.push(sql.ref(`${k}_${i}`));
+        return sql.ref(`s.${k}_${i}`);
+      };
+      const lastDl = col('lastDeadline', 'date');
+      const lastWs = col('lastWindowStart', 'date');
+      const nextWs = col('nextWindowStart', 'date');
+      const dueSoon = col('dueSoon', 'boolean');
+      return sql`case when ((c.add_date is null or c.add_date <= ${lastDl}) and (c.mcs150_date is null or c.mcs150_date <= ${lastWs}))
+                        or (${dueSoon} and (c.mcs150_date is null or c.mcs150_date <= ${nextWs}))
+                      then ${String(f.mask)}::bigint else 0::bigint end`;
+    });
+    if (forms.some((f) => f.slots.some((s, j) => s.lastDigit !== base[j]!.lastDigit || s.parity !== base[j]!.parity))) throw new InternalError('slotDates changed its slot order: mcs150.carriersOnDays joins the forms row by row');
+    return sql<{ dot_number: number; days: string }>`
+      select dot_number, days::text as days from (
+        select c.dot_number, ${sql.join(terms, sql` | `)} as days
+        from carriers c
+        join unnest(${sql.join(arrays)}) as s(${sql.join(names)})
+          on s.last_digit = c.dot_number % 10 and s.parity = (c.dot_number / 10) % 2
+        where c.status = 'active'
+      ) t
+      where days <> 0`;
   },
 };

@@ -21,4 +21,19 @@ export const newCarrier: Segment = {
         and c.add_date > ${ctx.date}::date - ${days}::int
         and c.add_date <= ${ctx.date}::date`;
   },
+  carriersOnDays(ctx, days) {
+    // A carrier added on A is new on the dates A .. A + days − 1: bits lo..hi of the dates
+    // (days[i] = days[0] + i), one range of the same partial index for all of them.
+    const n = ctx.config.segments['new-carrier'].days;
+    const first = days[0]!;
+    const last = days[days.length - 1]!;
+    return sql<{ dot_number: number; days: string }>`
+      select c.dot_number,
+             ((1::bigint << (least(${days.length - 1}::int, (c.add_date - ${first}::date) + ${n}::int - 1) + 1))
+               - (1::bigint << greatest(0, c.add_date - ${first}::date)))::text as days
+      from carriers c
+      where c.status = 'active'
+        and c.add_date > ${first}::date - ${n}::int
+        and c.add_date <= ${last}::date`;
+  },
 };

@@ -45,4 +45,13 @@ export interface Segment {
   readonly configSection: keyof SegmentsConfig;
   /** SQL selecting `dot_number, note` of the active carriers in the segment on ctx.date. */
   carriers(ctx: SegmentContext): RawBuilder<SegmentRow>;
+  /**
+   * Optional, for counting an audience over several consecutive send dates (`plan`, the build's
+   * summary): SQL selecting `dot_number bigint, days bigint` of the active carriers in the segment on
+   * some of `days` (at most 62, in order, days[i] = days[0] + i), bit i of `days` set when carriers()
+   * on days[i] lists the carrier: exactly what carriers() says date by date (a test holds them to
+   * it), in one pass over the carriers instead of one per distinct date. ctx.date is days[0];
+   * ctx.among does not apply. Without it, carriers() runs once per distinct form it takes.
+   */
+  carriersOnDays?(ctx: SegmentContext, days: readonly string[]): RawBuilder<{ dot_number: number; days: string }>;
 }

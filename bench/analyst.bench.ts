@@ -13,10 +13,18 @@
  * command runs that many times after one unmeasured run; the median is held against the target,
  * min–max printed). Arguments keep only the commands whose name contains one of them
  * (`npm run bench:startup` is `help explain`).
+ *
+ * BENCH_REFERENCE=<git revision> (e.g. main) also times that revision's CLI, built into a scratch
+ * folder with this checkout's node_modules, run for run alternating with this one, so each figure
+ * stands beside its previous one measured under the same load. Each figure also gives the CPU time
+ * (user + system) of the CLI process and of the database server's processes serving it (backends
+ * and their parallel workers, sampled from /proc while the command runs: the server is local),
+ * which the machine's other work inflates far less than the wall clock.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -86,14 +94,113 @@ interface Case {
   name: string;
   args: string[];
   targetMs: number;
+  /** With BENCH_REFERENCE, also hold the command's --json summary to the reference's. */
+  compare?: boolean;
 }
 
-function time(args: string[], env: NodeJS.ProcessEnv): number {
+/** The command's --json summary (stdout), run once untimed. */
+function runJson(cliRoot: string, args: string[], env: NodeJS.ProcessEnv): unknown {
+  const r = spawnSync(process.execPath, [path.join(cliRoot, 'bin', 'audience.mjs'), ...args, '--json'], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} --json (${cliRoot}) exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Two summaries are the same but for what names the run itself: its id, start, duration, timings. */
+function sameSummary(a: unknown, b: unknown): boolean {
+  const strip = (v: unknown) => JSON.stringify(v, (k, x) => (['runId', 'startedAt', 'seconds', 'timings'].includes(k) ? undefined : x));
+  return strip(a) === strip(b);
+}
+
+interface Timing {
+  ms: number;
+  /** CPU of the CLI process (user + system). */
+  clientMs: number;
+  /** CPU of the database server's processes for the bench database, or null without /proc. */
+  serverMs: number | null;
+}
+
+const TICK_MS = 1000 / 100; // USER_HZ: /proc/PID/stat counts CPU in clock ticks of 10 ms
+
+/** Records in `seen` the CPU so far (ms) of the server processes serving database `db` (its backends and their parallel workers); false without /proc. */
+function serverProcesses(db: string, seen: Map<number, number>): boolean {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return false;
+  }
+  const backends = new Set<string>();
+  const workers: [number, string, string][] = [];
+  for (const pid of pids) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (!cmd.startsWith('postgres: ')) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const cpu = (Number(stat[11]) + Number(stat[12])) * TICK_MS;
+      if (cmd.includes(` ${db} `)) {
+        backends.add(pid);
+        seen.set(Number(pid), cpu);
+      } else {
+        const leader = /parallel worker for PID (\d+)/.exec(cmd)?.[1];
+        if (leader) workers.push([Number(pid), leader, String(cpu)]);
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const [pid, leader, cpu] of workers) if (backends.has(leader)) seen.set(pid, Number(cpu));
+  return true;
+}
+
+/**
+ * Runs the CLI at `root` once, process start to exit, sampling the server's processes for the
+ * database every 20 ms (a process's last few ms after the final sample are missed).
+ */
+async function time(cliRoot: string, args: string[], env: NodeJS.ProcessEnv, db: string): Promise<Timing> {
+  const seen = new Map<number, number>();
+  const before = new Map<number, number>();
+  const local = serverProcesses(db, before);
+  const usageFile = path.join(os.tmpdir(), `audience-bench-${process.pid}.usage`);
+  const viaTime = existsSync('/usr/bin/time');
+  const cmd = viaTime ? '/usr/bin/time' : process.execPath;
+  const argv = viaTime ? ['-f', '%U %S', '-o', usageFile, process.execPath, path.join(cliRoot, 'bin', 'audience.mjs'), ...args] : [path.join(cliRoot, 'bin', 'audience.mjs'), ...args];
   const t = performance.now();
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'audience.mjs'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const sampler = setInterval(() => serverProcesses(db, seen), 20);
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  return ms;
+  clearInterval(sampler);
+  if (status !== 0) throw new Error(`audience ${args.join(' ')} (${cliRoot}) exited ${status}: ${stderr.slice(-2000)}`);
+  let clientMs = NaN;
+  if (viaTime) {
+    const [u, sys] = readFileSync(usageFile, 'utf8').trim().split(/\s+/).slice(-2).map(Number);
+    clientMs = (u! + sys!) * 1000;
+    rmSync(usageFile, { force: true });
+  }
+  const serverMs = local ? [...seen].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0) : null;
+  return { ms, clientMs, serverMs };
+}
+
+/** The CLI of git revision `rev`, built into a scratch folder beside this checkout's node_modules. */
+function referenceBuild(rev: string): { root: string; drop: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'audience-reference-'));
+  execFileSync('sh', ['-c', `git -C "${root}" archive "${rev}" | tar -x -C "${dir}"`], { stdio: 'inherit' });
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  execFileSync(process.execPath, [path.join(dir, 'scripts', 'build.mjs')], { cwd: dir, stdio: 'ignore' });
+  const sha = execFileSync('git', ['-C', root, 'rev-parse', '--short', rev], { encoding: 'utf8' }).trim();
+  console.log(`reference: ${rev} (${sha}) built in ${dir}`);
+  return { root: dir, drop: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+function describe(ts: Timing[]): string {
+  const ms = ts.map((t) => t.ms).sort((a, b) => a - b);
+  const cpu = `cpu ${fmt(median(ts.map((t) => t.clientMs)))} client` + (ts[0]!.serverMs === null ? '' : ` + ${fmt(median(ts.map((t) => t.serverMs!)))} server`);
+  return `median ${fmt(median(ms)).padStart(8)} (${fmt(ms[0]!)}–${fmt(ms.at(-1)!)}, ${cpu})`;
 }
 
 async function main() {
@@ -103,6 +210,7 @@ async function main() {
   await c.connect();
   const address = (await c.query<{ address: string }>(`select address from emails where domain like 'carrier%' order by id limit 1 offset 5000`)).rows[0]!.address;
   await c.end();
+  const reference = process.env.BENCH_REFERENCE ? referenceBuild(process.env.BENCH_REFERENCE) : null;
 
   // The environment a user's shell would give: only what the product reads.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: url, AUDIENCE_NOW: `${BENCH_DATE}T12:00:00Z`, AUDIENCE_WARMUP_START: '2026-08-01', AUDIENCE_TZ: 'America/Chicago' };
@@ -110,21 +218,39 @@ async function main() {
     { name: 'audience --help', args: ['--help'], targetMs: 150 },
     { name: `audience explain ${address}`, args: ['explain', address], targetMs: 300 },
     { name: 'audience status', args: ['status'], targetMs: 1000 },
-    { name: 'audience plan --days 14', args: ['plan', '--days', '14'], targetMs: 3000 },
-    { name: 'audience build --dry-run', args: ['build', '--dry-run'], targetMs: 3000 },
+    { name: 'audience plan --days 14', args: ['plan', '--days', '14'], targetMs: 3000, compare: true },
+    { name: 'audience build --dry-run', args: ['build', '--dry-run'], targetMs: 3000, compare: true },
   ];
   const only = process.argv.slice(2);
   let missed = 0;
-  for (const k of cases.filter((k) => !only.length || only.some((o) => k.name.includes(o)))) {
-    time(k.args, env); // warm the page cache and the server's buffers, as a second run of the day would be
-    const ms = Array.from({ length: RUNS }, () => time(k.args, env)).sort((a, b) => a - b);
-    const median = ms[Math.floor(ms.length / 2)]!;
-    const ok = median <= k.targetMs;
-    if (!ok) missed++;
-    const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`);
-    console.log(`${k.name.padEnd(44)} median ${fmt(median).padStart(8)} (${fmt(ms[0]!)}–${fmt(ms.at(-1)!)}, ${RUNS} runs)  target ≤ ${fmt(k.targetMs)}  ${ok ? 'ok' : 'MISSED'}`);
+  try {
+    for (const k of cases.filter((k) => !only.length || only.some((o) => k.name.includes(o)))) {
+      // Warm the page cache and the server's buffers, as a second run of the day would be.
+      await time(root, k.args, env, DB);
+      if (reference) await time(reference.root, k.args, env, DB);
+      const ours: Timing[] = [];
+      const theirs: Timing[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const load = os.loadavg()[0]!;
+        ours.push(await time(root, k.args, env, DB));
+        if (reference) theirs.push(await time(reference.root, k.args, env, DB));
+        if (i === 0) console.log(`${k.name}: load average (1 min) ${load.toFixed(2)} at the first run`);
+      }
+      const ok = median(ours.map((t) => t.ms)) <= k.targetMs;
+      if (!ok) missed++;
+      // A faster command must say the same: its --json summary is held to the reference's.
+      if (reference && k.compare) {
+        const same = sameSummary(runJson(root, k.args, env), runJson(reference.root, k.args, env));
+        if (!same) missed++;
+        console.log(`  --json summary ${same ? 'the same as' : 'DIFFERENT from'} ${process.env.BENCH_REFERENCE}'s`);
+      }
+      console.log(`  this checkout  ${describe(ours)}  target ≤ ${fmt(k.targetMs)}  ${ok ? 'ok' : 'MISSED'}`);
+      if (reference) console.log(`  ${process.env.BENCH_REFERENCE!.padEnd(13)}  ${describe(theirs)}`);
+    }
+  } finally {
+    reference?.drop();
   }
-  console.log(`load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
   if (missed) {
     console.log(`${missed} target(s) missed`);
     process.exitCode = 1;

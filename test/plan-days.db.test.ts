@@ -57,10 +57,15 @@ describe('plan judges its days together as the build judges each date', () => {
         { dot: 2231, emails: ['postmaster@mesa-trucking.test', 'info@mesa-trucking.test'] },
         { dot: 2241, emails: ['not an address'] },
         { dot: 2251, emails: ['a@yahoo.com'] },
+        // A disposable domain (a domain rule, judged once per domain) with one address allowlisted in the second case,
+        // and a domain suppressed by the operator.
+        { dot: 2261, emails: ['kept@mailinator.com', 'dropped@mailinator.com'] },
+        { dot: 2271, emails: ['x@blocked-freight.test'] },
       ],
       { 'dead-domain.test': { verdict: 'dead' }, 'held-google.test': { provider: 'google' } },
     );
     await addSuppression(store.db, 'address', 'gone@mesa-trucking.test');
+    await addSuppression(store.db, 'domain', 'blocked-freight.test');
     await addHold(store.db, 'provider', 'google', new Date(NOW.getTime() + 3 * 86_400_000));
     await ledger(store.db, [
       { date: '2026-11-01', address: 'before@mesa-trucking.test', status: 'pushed' },
@@ -79,7 +84,7 @@ describe('plan judges its days together as the build judges each date', () => {
 
   const cases: [string, ConfigOverrides, number][] = [
     ['two weeks', {}, 14],
-    ['33 days (two batches of 31 and 2), role accounts excluded, one allowlisted', { email: { excludeRoleAccounts: true, allowlist: ['info@mesa-trucking.test'] } }, 33],
+    ['33 days (two batches of 31 and 2), role accounts excluded, a role account and a disposable address allowlisted', { email: { excludeRoleAccounts: true, allowlist: ['info@mesa-trucking.test', 'kept@mailinator.com'] } }, 33],
   ];
   for (const [name, overrides, days] of cases) {
     it(name, async () => {
@@ -96,6 +101,9 @@ describe('plan judges its days together as the build judges each date', () => {
         expect({ date, ...(await eligibility(store.db, config, SEGMENTS, RULES, date, NOW)) }).toEqual({ date, ...one });
         seen.add(JSON.stringify(one));
       }
+      // The domain rules' allowlist path is exercised: the allowlisted disposable address is spared.
+      const spared = config.email.allowlist.includes('kept@mailinator.com') ? 1 : 0;
+      expect({ disposable: plan[0]!.excluded.disposable, suppressed_domain: plan[0]!.excluded.suppressed_domain }).toEqual({ disposable: 2 - spared, suppressed_domain: 1 });
       // The universe does change over the days: the comparison is not of one answer repeated.
       expect(seen.size).toBeGreaterThan(4);
       // The address-by-address reference, one per day, is the slow path this test exists to compare against.

@@ -21,6 +21,26 @@ const dist = path.join(root, 'dist');
 // native binding (never installed here); esbuild and tsx are the build's and development's tools.
 const EXTERNAL = ['@electric-sql/pglite', 'pg-native', 'esbuild', 'tsx', 'playwright-core'];
 
+/**
+ * pg asks at load whether it runs in a Cloudflare Worker; on Node 20 (no `navigator`) it answers
+ * by constructing a fetch Response, which makes Node load its whole fetch implementation (undici):
+ * ~20 ms of every command that opens PostgreSQL, `explain` included. The bundle only ever runs on
+ * Node, so it takes pg's Node.js streams directly. The build fails if pg's code no longer reads as
+ * expected (a pg upgrade), rather than silently keeping the cost or changing pg's behaviour.
+ */
+const nodeOnlyPg = {
+  name: 'pg-node-streams',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const call = 'const { getStream, getSecureStream } = getStreamFuncs()';
+      if (!text.includes(call) || !text.includes('function getNodejsStreamFuncs()'))
+        throw new Error(`${args.path}: pg's stream selection changed; review the pg-node-streams plugin of scripts/build.mjs`);
+      return { contents: text.replace(call, 'const { getStream, getSecureStream } = getNodejsStreamFuncs()'), loader: 'js' };
+    });
+  },
+};
+
 /** The newest modification time of the sources the bundle is made of (ms): src/ and the pipelines/ it loads. */
 export function newestSource(dirs = [path.join(root, 'src'), path.join(root, 'pipelines')]) {
   let newest = 0;
@@ -57,7 +77,7 @@ export async function buildDist() {
   mkdirSync(tmp, { recursive: true });
   // __AUDIENCE_DIST__ tells the code it runs from this build (src/paths.ts): the prebuilt worker is
   // used, and the package root is found from dist/ instead of from src/.
-  const common = { bundle: true, platform: 'node', target: 'node20', external: EXTERNAL, logLevel: 'warning', legalComments: 'none', define: { __AUDIENCE_DIST__: 'true' } };
+  const common = { bundle: true, platform: 'node', target: 'node20', external: EXTERNAL, plugins: [nodeOnlyPg], logLevel: 'warning', legalComments: 'none', define: { __AUDIENCE_DIST__: 'true' } };
   // The bundled CommonJS packages (commander, pg, ...) call require(): give each ESM file one.
   const esmRequire = { js: "import { createRequire as __audienceRequire } from 'node:module'; const require = __audienceRequire(import.meta.url);" };
   await build({

@@ -10,9 +10,13 @@
 // already plain JavaScript.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isBuildFresh, newestSource } from './build-stamp.mjs';
+
+// The freshness check lives apart (bin/audience.mjs runs it at every start); the build's users import it from here too.
+export { isBuildFresh, newestSource };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -42,32 +46,6 @@ const nodeOnlyPg = {
     });
   },
 };
-
-/** The newest modification time of the sources the bundle is made of (ms): src/ and the pipelines/ it loads. */
-export function newestSource(dirs = [path.join(root, 'src'), path.join(root, 'pipelines')]) {
-  let newest = 0;
-  for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      newest = Math.max(newest, e.isDirectory() ? newestSource([p]) : statSync(p).mtimeMs);
-    }
-  }
-  return newest;
-}
-
-/**
- * True when dist/ was built from the sources as they are now (or when there are no sources, as in
- * a package installed from a tarball: the build is all there is).
- */
-export function isBuildFresh() {
-  try {
-    const { sourcesAt } = JSON.parse(readFileSync(path.join(dist, 'build-stamp.json'), 'utf8'));
-    return !existsSync(path.join(root, 'src')) || newestSource() <= sourcesAt;
-  } catch {
-    return false;
-  }
-}
 
 export async function buildDist() {
   const { build } = await import('esbuild');

@@ -11,7 +11,8 @@
 // The cache only ever saves time. V8 checks each one (its version, its flags, the source's length)
 // and compiles from the source when it rejects it; a missing or unreadable file is compiled from
 // the source too; a cache that cannot be written (a read-only install) is not written. It is
-// written once, when the command exits, by the first run that had none (or had a rejected one).
+// written once, when the command exits successfully, by the first run that had none (or had a
+// rejected one).
 import { isAscii } from 'node:buffer';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -60,7 +61,8 @@ export function loadCommonJs(filename, { cacheDir, key, bundleHash }) {
   // callback when it comes from the cache (Node 20), so the build turns the bundle's import() of
   // the packages left to Node (PGlite) into calls of this function (scripts/build.mjs).
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __audienceImport) { ${source}\n});`, { filename, cachedData });
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => writeCache(script, cacheDir, cacheFile));
+  // Written by a run that succeeded: a mistyped command (exit 2) leaves no cache file behind.
+  if (!cachedData || script.cachedDataRejected) process.once('exit', (code) => code === 0 && writeCache(script, cacheDir, cacheFile));
   const module = { exports: {}, filename, id: filename, loaded: false };
   script.runInThisContext()(module.exports, createRequire(filename), module, filename, path.dirname(filename), (specifier) => import(specifier));
   module.loaded = true;

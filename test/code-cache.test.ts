@@ -69,6 +69,15 @@ describe('the code cache of the built CLI', () => {
     expect({ status: r.status, stderr: r.stderr, stdout: JSON.parse(r.stdout) as unknown }).toEqual({ status: 0, stderr: '', stdout: { calls: 1, cpus: true, imported: 'function' } });
   });
 
+  it('a run that fails writes no cache (a mistyped command leaves nothing behind)', () => {
+    const code = `
+      import { loadCommonJs } from ${JSON.stringify(loader)};
+      loadCommonJs(${JSON.stringify(file)}, { cacheDir: ${JSON.stringify(cacheDir)}, key: 'failed', bundleHash: 'h' });
+      process.exitCode = 2;`;
+    expect(spawnSync(process.execPath, ['--input-type=module', '-e', code]).status).toBe(2);
+    expect(readdirSync(cacheDir).filter((f) => f.includes('failed'))).toEqual([]);
+  });
+
   it('keys the cache by the command, skipping global options and their values', () => {
     expect(cacheKey(['node', '/x/bin/audience.mjs', 'explain', 'jd@example.com'])).toBe('audience_explain');
     expect(cacheKey(['node', '/x/bin/audience.mjs', '--config', 'my.json', '--json', 'build', '--dry-run'])).toBe('audience_build');

@@ -142,9 +142,21 @@ export function makeTemplate() {
   if (r.status !== 0) console.error('warning: the embedded database template was not made (see above); everything works, a first start is slower.');
 }
 
+/**
+ * `audience --help` run once on the fresh build, as the user who installs, so its code cache
+ * (scripts/code-cache.mjs) exists even where the people or services running audience cannot write
+ * dist/ (a checkout owned by another user, a service under ProtectHome=read-only): there every
+ * other command compiles the bundle at each start, and --help, the one that must start fastest,
+ * still reads its bytecode back. Its failure only costs speed.
+ */
+export function warmHelp() {
+  spawnSync(process.execPath, [path.join(root, 'bin', 'audience.mjs'), '--help'], { stdio: 'ignore' });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = performance.now();
   await buildDist();
   console.error(`built dist/ in ${Math.round(performance.now() - t0)} ms`);
+  warmHelp();
   if (!process.argv.includes('--no-template')) makeTemplate();
 }

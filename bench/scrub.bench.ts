@@ -32,7 +32,7 @@
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,7 @@ import { scratchDatabase } from './scratch-db.ts';
 // @ts-expect-error: a plain .mjs script without types
 import { buildDist, isBuildFresh } from '../scripts/build.mjs';
 import { generateMaillog } from './maillog-generator.ts';
+import { differingTables, scrubTables, type TableDigest } from './scrub-tables.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/.data');
@@ -173,6 +174,27 @@ function pflogsumm(file: string): Measure | string {
 }
 
 
+/**
+ * The whole command's tables against the reference kept in bench/.data (written by a run with
+ * BENCH_SCRUB_REFERENCE=write, from the code before a change): the same events, outcomes,
+ * suppressions and holds, or the bench fails. Returns what differs, null when all is equal.
+ */
+function checkTables(tables: TableDigest): string | null {
+  const ref = path.join(DATA, `scrub-tables-${LINES}.json`);
+  if (process.env.BENCH_SCRUB_REFERENCE === 'write') {
+    writeFileSync(ref, JSON.stringify(tables, null, 2) + '\n');
+    console.log(`tables of the whole command written to ${ref} as the reference`);
+    return null;
+  }
+  if (!existsSync(ref)) {
+    console.log(`no reference tables (${ref}): run once with BENCH_SCRUB_REFERENCE=write on the code before a change to compare`);
+    return null;
+  }
+  const differ = differingTables(JSON.parse(readFileSync(ref, 'utf8')) as TableDigest, tables);
+  console.log(differ.length ? `tables DIFFER from the reference ${ref}: ${differ.join(', ')}` : `tables equal the reference (${Object.keys(tables).length} tables: events, suppressions, holds, counts, checkpoints, linker state, run summary)`);
+  return differ.length ? differ.join(', ') : null;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -199,9 +221,8 @@ function wholeCommand(args: string[], env: NodeJS.ProcessEnv): Timed {
 const timedText = (t: Timed) => `${t.wallS.toFixed(3)} s${t.cpuS === null ? '' : ` (CPU ${t.cpuS.toFixed(2)} s)`}`;
 
 /** The whole scrub-bounces command into a migrated scratch database, then again on the unchanged log (3 times). */
-async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: Timed[] }> {
+async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: Timed[]; tables: TableDigest }> {
   const config = path.join(DATA, 'scrub-bench.config.json');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(config, JSON.stringify({ maillog: { campaignClients: CAMPAIGN_CLIENTS } }) + '\n');
   const db = await scratchDatabase(`audience_bench_scrubcmd_${process.pid}`);
   try {
@@ -210,8 +231,9 @@ async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: T
     delete env.BENCH_DB_URL;
     wholeCommand(['migrate'], env);
     const first = wholeCommand(['scrub-bounces', file], env);
+    const tables = await scrubTables(db.url);
     const unchanged = [1, 2, 3].map(() => wholeCommand(['scrub-bounces', file], env));
-    return { first, unchanged };
+    return { first, unchanged, tables };
   } finally {
     await db.drop();
   }
@@ -240,6 +262,8 @@ async function main() {
   /** The whole command's, per run, and the unchanged re-runs' seconds. */
   const wholePairs: number[] = [];
   const unchanged: number[] = [];
+  /** Per run: null when the tables equal the reference (or none is kept), else what differs. */
+  const tableChecks: (string | null)[] = [];
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     let scrubPg: Measure;
@@ -258,6 +282,7 @@ async function main() {
     if (typeof pf !== 'string') pairs.push(scrubPg.lines / scrubPg.wallS / (pf.lines / pf.wallS));
     const whole = await wholeCommands(file);
     unchanged.push(...whole.unchanged.map((t) => t.wallS));
+    tableChecks.push(checkTables(whole.tables));
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
     console.log(row('scrub-bounces (pg)', scrubPg));
@@ -303,6 +328,8 @@ scrub-bounces (pg) vs pflogsumm by wall over ${pairs.length} runs: ${pairs.map((
   const u = median(unchanged);
   console.log(`whole command on the unchanged log over ${unchanged.length} run(s): median ${u.toFixed(3)} s (${Math.min(...unchanged).toFixed(3)}–${Math.max(...unchanged).toFixed(3)}), target < 0.3 s ${u < 0.3 ? 'ok' : 'MISSED'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (u >= 0.3) misses.push('unchanged log >= 0.3 s');
+  const differ = tableChecks.filter((c) => c !== null);
+  if (differ.length) misses.push(`the scrub's tables differ from the reference: ${differ.join('; ')}`);
   if (misses.length) {
     console.log(`missed: ${misses.join('; ')}`);
     process.exitCode = 1;

@@ -25,9 +25,12 @@
  * Then the whole command as cron runs it: `node bin/audience.mjs scrub-bounces FILE` (the build in
  * dist/, made first if stale), process start to exit, into a scratch database migrated beforehand,
  * against the same run's pflogsumm (target >= 4x by wall); and the same command again on the
- * unchanged log, 3 times (median; target < 0.3 s). The bench exits 1 when either median misses.
+ * unchanged log, 3 times (median; target < 0.3 s). The bench exits 1 when either median misses,
+ * or when the first whole command's tables differ from the reference (bench/scrub-tables.ts).
  *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
+ * BENCH_WHOLE=only (only pflogsumm and the whole command, each run: the headline figures, quicker),
+ * BENCH_SCRUB_REFERENCE=write (keep this run's tables as the reference later runs must equal),
  * BENCH_BATCH_LINES (the scrub's batchLines; default the config's, 500,000),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
@@ -46,6 +49,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/.data');
 const LINES = Number(process.env.BENCH_LINES ?? 1_600_000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+/** BENCH_WHOLE=only: only pflogsumm and the whole command (with its unchanged re-runs), in each run. */
+const WHOLE_ONLY = process.env.BENCH_WHOLE === 'only';
 const CAMPAIGN_CLIENTS = { '172.18.0.5': 'trucking' };
 
 interface Measure {
@@ -239,6 +244,15 @@ async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: T
   }
 }
 
+/** A run's whole-command lines: the first scrub against the same run's pflogsumm, then the unchanged re-runs. */
+function reportWhole(whole: { first: Timed; unchanged: Timed[] }, pf: Measure | string): void {
+    console.log(
+      `whole command \`audience scrub-bounces\` (pg, migrated database): ${timedText(whole.first)}` +
+        (typeof pf === 'string' ? '' : ` = ${(pf.wallS / whole.first.wallS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`),
+    );
+    console.log(`whole command again on the unchanged log: ${whole.unchanged.map(timedText).join(', ')} (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
 async function main() {
   mkdirSync(DATA, { recursive: true });
   const file = path.join(DATA, `mail_bench_${LINES}.log`);
@@ -266,6 +280,20 @@ async function main() {
   const tableChecks: (string | null)[] = [];
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    if (WHOLE_ONLY) {
+      // Only the whole command, right after the pflogsumm it is compared with.
+      const pf = pflogsumm(file);
+      const whole = await wholeCommands(file);
+      unchanged.push(...whole.unchanged.map((t) => t.wallS));
+      tableChecks.push(checkTables(whole.tables));
+      if (typeof pf === 'string') console.log(`pflogsumm: ${pf}`);
+      else {
+        console.log(`pflogsumm 1.1.5: ${pf.wallS.toFixed(2)} s (CPU ${pf.cpuS.toFixed(2)} s)`);
+        wholePairs.push(pf.wallS / whole.first.wallS);
+      }
+      reportWhole(whole, pf);
+      continue;
+    }
     let scrubPg: Measure;
     const db = await scratchDatabase(`audience_bench_scrub_${process.pid}`);
     try {
@@ -298,11 +326,7 @@ async function main() {
       console.log(`delivered: pflogsumm ${fmt(Number(pf.extra?.delivered))}, scrub sent ${fmt(Number(parse.extra?.sent))} (+ own/local deliveries of NDRs)`);
       wholePairs.push(pf.wallS / whole.first.wallS);
     }
-    console.log(
-      `whole command \`audience scrub-bounces\` (pg, migrated database): ${timedText(whole.first)}` +
-        (typeof pf === 'string' ? '' : ` = ${(pf.wallS / whole.first.wallS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`),
-    );
-    console.log(`whole command again on the unchanged log: ${whole.unchanged.map(timedText).join(', ')} (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    reportWhole(whole, pf);
     for (const [name, m] of [['pg', scrubPg], ['pglite', scrubLite]] as const) {
       if (!m) continue;
       const p = m.extra?.profile as Record<string, number>;

@@ -6,7 +6,12 @@
  * Each table's rows are rendered as text without what differs between two equal runs (identity
  * ids, run ids, wall-clock times of the run itself), sorted, and hashed. An event's id is replaced
  * by its place in the log (file line number), so a suppression's sample event is compared by the
- * line it came from. The first scrub run's summary (runs.counts) is compared too.
+ * line it came from; a file by its name, not its folder. The first scrub run's summary
+ * (runs.counts) is compared too. The bench log is generated the same everywhere (seeded), so
+ * bench/scrub-tables.reference.json, taken from the code before issue #15's scrub changes, holds
+ * for any checkout, as long as the log's syslog dates (November 2026, their year taken from the
+ * file's time) resolve to the same year: a log generated from 20 November 2027 on needs a
+ * reference of its own (BENCH_SCRUB_REFERENCE=write on the code before a change).
  *
  *   node --import tsx bench/scrub-tables.ts DATABASE_URL   prints the digest as JSON
  */
@@ -27,9 +32,11 @@ const QUERIES: Record<string, string> = {
   maillog_sent_domains: `select (domain, max(last_ts))::text as r from (select domain, last_ts from maillog_sent_domains union all select domain, last_ts from maillog_sent_domain_log) d group by domain`,
   maillog_daily_health: `select (day, campaign_messages, dkim_signed, stale)::text as r from maillog_daily_health`,
   maillog_stream_daily: `select (day, stream, campaign_messages, dkim_signed)::text as r from maillog_stream_daily`,
-  maillog_files: `select (first_line_hash, path, gz, byte_offset, lines)::text as r from maillog_files`,
+  // Paths by their last component: the log is the same wherever the checkout is.
+  maillog_files: `select (first_line_hash, regexp_replace(path, '^.*/', ''), gz, byte_offset, lines)::text as r from maillog_files`,
   maillog_linker_state: `select state::text as r from maillog_linker_state`,
-  first_run_summary: `select (counts - 'runId')::text as r from runs where stage = 'scrub-bounces' and id = (select min(id) from runs where stage = 'scrub-bounces')`,
+  first_run_summary: `select (counts - 'runId' - 'files', (select jsonb_agg(f - 'path') from jsonb_array_elements(counts->'files') f))::text as r
+      from runs where stage = 'scrub-bounces' and id = (select min(id) from runs where stage = 'scrub-bounces')`,
 };
 
 export async function scrubTables(url: string): Promise<TableDigest> {

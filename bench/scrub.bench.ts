@@ -54,7 +54,9 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
 const WHOLE_ONLY = process.env.BENCH_WHOLE === 'only';
 /**
  * BENCH_BEFORE=DIR (with BENCH_WHOLE=only): also the whole command of the checkout in DIR (its
- * bin/audience.mjs, built), in the same run: a before/after pair measured side by side.
+ * bin/audience.mjs, built), in the same run: a before/after pair measured side by side. Give it a
+ * whole checkout, sources included: without src/, bin skips its freshness check (20-25 ms of CPU
+ * at every start) and the pair is not even.
  */
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE, 'bin/audience.mjs') : null;
 const CAMPAIGN_CLIENTS = { '172.18.0.5': 'trucking' };

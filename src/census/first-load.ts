@@ -23,6 +23,7 @@ import type { Database } from '../db/database.ts';
 import { dropIndexesUntilRebuilt, setDefaultsUntilRestored, truncateForFreeze } from '../db/bulk-load.ts';
 import type { CopyEncoding, Store } from '../db/store.ts';
 import type { InputError } from '../errors.ts';
+import { CensusEmailPass } from '../email/census-email-pass.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { supersededLines, supersededReason, type Superseded } from './duplicates.ts';
 import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, recordLoad } from './freshness.ts';
@@ -44,6 +45,11 @@ export interface FirstLoadOptions {
   snapshot: boolean;
   forceSnapshot: boolean;
   allowOlder: boolean;
+  /**
+   * The normalize stage runs next (the ingest job without --no-normalize): make its rows in the
+   * byte pass (src/email/census-email-pass.ts) and hand them over once the load commits.
+   */
+  prepareEmails?: boolean;
 }
 
 /**
@@ -70,8 +76,10 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
   const store = ctx.store;
   const rejectsPath = path.join(os.tmpdir(), `audience-census-rejects-${process.pid}-${run.id}.csv`);
   let fd = -1;
+  let emails: CensusEmailPass | null = null;
+  let duplicates = 0;
   try {
-    return await store.transactionWithCopy(async (trx, copy) => {
+    const summary = await store.transactionWithCopy(async (trx, copy) => {
       await sql`set local synchronous_commit = off`.execute(trx);
       // The ingest lock makes this the only writer of carriers: empty now means empty until commit.
       const some = await sql<{ some: boolean }>`select exists (select 1 from carriers) as some`.execute(trx);
@@ -101,7 +109,12 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const onReject = (line: number, reason: Buffer, raw: Buffer) => {
         writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
       };
-      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), onReject);
+      if (o.prepareEmails) emails = new CensusEmailPass(detected, ctx.config.email.sharedAddressThreshold, String(run.id));
+      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), {
+        onReject,
+        ...(emails ? { onAccepted: emails.onAccepted } : {}),
+      });
+      duplicates = st.duplicateDots.size;
       closeSync(fd);
       fd = -1;
       await restoreDefaults();
@@ -155,6 +168,9 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       ctx.out.info(`loaded into the empty carriers table in ${summary.seconds} s since the ingest started`);
       return summary;
     });
+    // Committed: the e-mail rows made on the way are the normalize stage's now.
+    if (summary && emails && (emails as CensusEmailPass).offer(store, duplicates)) emails = null;
+    return summary;
   } catch (e) {
     if (!(e instanceof TooManyRejects)) throw e;
     // Kept for diagnosis even though nothing is merged.
@@ -162,6 +178,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
     if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile, o.force);
     throw e.error;
   } finally {
+    (emails as CensusEmailPass | null)?.dispose();
     if (fd >= 0) closeSync(fd);
     rmSync(rejectsPath, { force: true });
   }

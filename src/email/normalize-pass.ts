@@ -123,7 +123,8 @@ export class NormalizePass {
       links.int8(id);
       links.int4(i + 1);
     }
-    this.spool.flush();
+    // Whether a file's buffer is worth a write: asked every 256 carriers, not for each.
+    if ((this.carriers & 255) === 0) this.spool.flush();
   }
 
   private reason(id: number, code: string, detail: string): void {

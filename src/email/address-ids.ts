@@ -96,8 +96,12 @@ export class AddressIds {
   }
 }
 
-function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const next = new Int32Array(Math.ceil(a.length * 1.5));
+/**
+ * A quarter longer, copied: at 2.9M addresses (the Company Census File) growing by half left up to
+ * a third of these arrays unused, and the copy holds old and new at once; the RSS budget is tight.
+ */
+export function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const next = new Int32Array(Math.ceil(a.length * 1.25));
   next.set(a);
   return next;
 }

@@ -13,7 +13,7 @@
  */
 import { BinaryRows } from '../db/copy-binary.ts';
 import type { Store } from '../db/store.ts';
-import { AddressIds } from './address-ids.ts';
+import { AddressIds, grow } from './address-ids.ts';
 import { DotFieldReader } from './dot-field-reader.ts';
 import type { FirstNormalizeResult } from './first-normalize.ts';
 import { normalizeField } from './normalize.ts';
@@ -111,11 +111,7 @@ export class NormalizePass {
         if (a.problem !== null) this.reason(id, 'invalid_syntax', a.problem);
         if (a.typo !== null)
           this.reason(id, 'typo_domain', `${a.domain} is a known misspelling of ${a.typo}: did you mean ${a.local_part}@${a.typo}? (not corrected automatically)`);
-        if (id >= this.linkCounts.length) {
-          const next = new Int32Array(Math.ceil(this.linkCounts.length * 1.5));
-          next.set(this.linkCounts);
-          this.linkCounts = next;
-        }
+        if (id >= this.linkCounts.length) this.linkCounts = grow(this.linkCounts);
       }
       this.linkCounts[id]!++;
       links.row(3);

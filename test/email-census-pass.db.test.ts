@@ -140,6 +140,24 @@ describe('e-mail rows made in the census byte pass = the incremental path', () =
     expect(a.sources).toEqual(b.sources);
   });
 
+  it('rows left by a job stopped before its normalize are not used once another ingest ran', async () => {
+    await Promise.all([reset(viaPass), reset(viaPages)]);
+    const first = dataSample('FMCSA_CENSUS1_2026Nov.txt');
+    const second = dataSample('kjg3-diqy_socrata_export.csv');
+    // The census stage alone, as the job runs it: it makes the rows and offers them.
+    await ingest(viaPass, [first], { normalizeNext: true });
+    await ingest(viaPass, [second], { allowOlder: true });
+    const { ctx, said } = listening(viaPass);
+    await normalizeEmails(ctx);
+    expect(said.join('')).not.toMatch(FROM_PASS);
+    await ingest(viaPages, [first]);
+    await ingest(viaPages, [second], { allowOlder: true });
+    await normalizeEmails(censusContext(viaPages), { pagesOnly: true });
+    const [a, b] = [await normalizedRows(viaPass), await normalizedRows(viaPages)];
+    expect(a.carrierEmails.length).toBeGreaterThan(0);
+    expect({ ...a, nextId: null }).toEqual({ ...b, nextId: null });
+  });
+
   it('--no-normalize makes no e-mail rows, and the normalize after it reads carriers back', async () => {
     await Promise.all([reset(viaPass), reset(viaPages)]);
     const file = dataSample('FMCSA_CENSUS1_2026Nov.txt');

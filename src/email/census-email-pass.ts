@@ -31,8 +31,13 @@ export class CensusEmailPass {
   private disposed = false;
   private readonly onExit = () => this.spool.remove();
 
-  constructor(detected: DetectedFormat, sharedThreshold: number, tag: string) {
-    this.spool = new Spool(path.join(os.tmpdir(), `audience-census-emails-${process.pid}-${tag}`), ['links', 'emails', 'reasons', 'sources']);
+  constructor(
+    detected: DetectedFormat,
+    sharedThreshold: number,
+    /** The ingest-census run loading the file. */
+    private readonly runId: number,
+  ) {
+    this.spool = new Spool(path.join(os.tmpdir(), `audience-census-emails-${process.pid}-${runId}`), ['links', 'emails', 'reasons', 'sources']);
     this.pass = new NormalizePass(this.spool, sharedThreshold);
     this.field = detected.positions.email_raw ?? -1;
     this.cp1252 = detected.format.encoding === 'WIN1252';
@@ -75,7 +80,7 @@ export class CensusEmailPass {
     }
     this.spool.close();
     this.pass.ids.release();
-    offerPreparedRows(store, { pass: this.pass, spool: this.spool, dispose: () => this.dispose() });
+    offerPreparedRows(store, { censusRunId: this.runId, pass: this.pass, spool: this.spool, dispose: () => this.dispose() });
     return true;
   }
 

@@ -57,6 +57,8 @@ type Finish = (trx: Transaction<Database>, r: FirstNormalizeResult) => Promise<v
 
 /** E-mail rows a census first load made in its byte pass, for the normalize stage after it. */
 export interface PreparedRows {
+  /** The ingest-census run whose first load made them. */
+  censusRunId: number;
   pass: NormalizePass;
   /** Holds links, emails, reasons and sources, closed. */
   spool: Spool;
@@ -72,11 +74,20 @@ export function offerPreparedRows(store: Store, rows: PreparedRows): void {
   prepared.set(store, rows);
 }
 
-/** The rows offered on this store, once: the caller disposes of them. */
-export function takePreparedRows(store: Store): PreparedRows | null {
+/**
+ * The rows offered on this store, once, when they still describe carriers: no ingest ran after the
+ * one that made them (in a process running several commands, a job stopped between its stages
+ * leaves its offer behind). The caller disposes of them.
+ */
+export async function takePreparedRows(store: Store): Promise<PreparedRows | null> {
   const rows = prepared.get(store) ?? null;
   prepared.delete(store);
-  return rows;
+  if (!rows) return null;
+  const r = await sql<{ later: boolean }>`
+    select exists (select 1 from runs where stage = 'ingest-census' and id > ${rows.censusRunId}) as later`.execute(store.db);
+  if (!r.rows[0]?.later) return rows;
+  rows.dispose();
+  return null;
 }
 
 /** True when none of the tables normalize writes holds a row. */
@@ -93,7 +104,7 @@ async function emailTablesEmpty(trx: Transaction<Database>): Promise<boolean> {
  */
 export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle, finish: Finish): Promise<FirstNormalizeResult | null> {
   const store = ctx.store;
-  const ready = takePreparedRows(store);
+  const ready = await takePreparedRows(store);
   const spool = ready?.spool ?? new Spool(path.join(os.tmpdir(), `audience-normalize-${process.pid}-${run.id}`), ['emails', 'reasons', 'sources']);
   try {
     return await store.transactionWithCopy(async (trx, copy) => {

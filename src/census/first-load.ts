@@ -109,7 +109,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const onReject = (line: number, reason: Buffer, raw: Buffer) => {
         writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
       };
-      if (o.prepareEmails) emails = new CensusEmailPass(detected, ctx.config.email.sharedAddressThreshold, run.id);
+      if (o.prepareEmails) emails = new CensusEmailPass(detected, ctx.config.email.sharedAddressThreshold, run.id, opened.size);
       const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), {
         onReject,
         ...(emails ? { onAccepted: emails.onAccepted } : {}),

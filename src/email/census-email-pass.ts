@@ -36,9 +36,12 @@ export class CensusEmailPass {
     sharedThreshold: number,
     /** The ingest-census run loading the file. */
     private readonly runId: number,
+    /** Bytes of the file: a bound on its rows, so on its distinct addresses (see AddressIds). */
+    fileBytes: number,
   ) {
     this.spool = new Spool(path.join(os.tmpdir(), `audience-census-emails-${process.pid}-${runId}`), ['links', 'emails', 'reasons', 'sources']);
-    this.pass = new NormalizePass(this.spool, sharedThreshold);
+    // A census row is well over 100 bytes; a compressed file's guess falls short and the arrays grow.
+    this.pass = new NormalizePass(this.spool, sharedThreshold, Math.max(1 << 16, Math.ceil(fileBytes / 100)));
     this.field = detected.positions.email_raw ?? -1;
     this.cp1252 = detected.format.encoding === 'WIN1252';
     // Files left by a run that ends before the normalize takes them.

@@ -32,11 +32,11 @@ const POS = 1024;
 export const MAX_ORDERED_DOT = 2 ** 43;
 
 export class NormalizePass {
-  readonly ids = new AddressIds();
+  readonly ids: AddressIds;
   /** carrier_emails rows: spooled when the spool has a links file, else taken by readCarriers. */
   private readonly links: BinaryRows;
   /** Carriers listing each address (by id). */
-  private linkCounts = new Int32Array(1 << 16);
+  private linkCounts: Int32Array<ArrayBuffer>;
   carriers = 0;
   private carriersWithAddress = 0;
   private valid = 0;
@@ -48,7 +48,11 @@ export class NormalizePass {
   constructor(
     private readonly spool: Spool,
     private readonly sharedThreshold: number,
+    /** Addresses to make room for at once (AddressIds): a guess, more are still taken. */
+    capacity = 1 << 16,
   ) {
+    this.ids = new AddressIds(capacity);
+    this.linkCounts = new Int32Array(capacity + 1);
     this.links = spool.has('links') ? spool.get('links') : new BinaryRows();
   }
 

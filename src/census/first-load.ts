@@ -13,6 +13,10 @@
  * column for them) are stored with line and reason; a duplicate DOT number keeps its last line; too
  * many bad rows roll everything back and keep only the rejects; a kill rolls back to an empty
  * carriers table, and the re-run loads the file again.
+ *
+ * When the ingest job normalizes next, each accepted row's e-mail field is normalized in the same
+ * byte pass (src/email/census-email-pass.ts) and the rows are handed to the normalize stage once
+ * this transaction commits; it then COPies them in instead of reading the carriers back.
  */
 import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';

@@ -5,7 +5,9 @@
  * order), in files sorted by DOT number or not. A file with a DOT number twice falls back to
  * reading carriers back, with the same rows; so does a failed normalize, on its next run.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
@@ -156,6 +158,22 @@ describe('e-mail rows made in the census byte pass = the incremental path', () =
     const [a, b] = [await normalizedRows(viaPass), await normalizedRows(viaPages)];
     expect(a.carrierEmails.length).toBeGreaterThan(0);
     expect({ ...a, nextId: null }).toEqual({ ...b, nextId: null });
+  });
+
+  it('a first load removes the spool and rejects files of runs killed before, not those of live processes', async () => {
+    await Promise.all([reset(viaPass), reset(viaPages)]);
+    // The pid of a process that has exited.
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const orphans = [`audience-census-emails-${dead}-7-links.bin`, `audience-census-rejects-${dead}-7.csv`].map((f) => path.join(os.tmpdir(), f));
+    const live = path.join(os.tmpdir(), `audience-census-emails-${process.pid}-999999-links.bin`);
+    for (const f of [...orphans, live]) writeFileSync(f, 'x');
+    try {
+      await runCensusIngest(censusContext(viaPass), { files: [dataSample('FMCSA_CENSUS1_2026Nov.txt')], snapshot: false });
+      expect(orphans.filter((f) => existsSync(f))).toEqual([]);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      for (const f of [...orphans, live]) rmSync(f, { force: true });
+    }
   });
 
   it('--no-normalize makes no e-mail rows, and the normalize after it reads carriers back', async () => {

@@ -28,6 +28,7 @@ import { dropIndexesUntilRebuilt, setDefaultsUntilRestored, truncateForFreeze } 
 import type { CopyEncoding, Store } from '../db/store.ts';
 import type { InputError } from '../errors.ts';
 import { CensusEmailPass } from '../email/census-email-pass.ts';
+import { removeOrphanTempFiles } from '../email/row-spool.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { supersededLines, supersededReason, type Superseded } from './duplicates.ts';
 import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, recordLoad } from './freshness.ts';
@@ -78,7 +79,8 @@ class TooManyRejects extends Error {
 /** Loads the file when carriers is empty and returns the summary; null when carriers is not empty. */
 export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadOptions): Promise<CensusIngestSummary | null> {
   const store = ctx.store;
-  const rejectsPath = path.join(os.tmpdir(), `audience-census-rejects-${process.pid}-${run.id}.csv`);
+  removeOrphanTempFiles(REJECTS_PREFIX);
+  const rejectsPath = path.join(os.tmpdir(), `${REJECTS_PREFIX}${process.pid}-${run.id}.csv`);
   let fd = -1;
   let emails: CensusEmailPass | null = null;
   let duplicates = 0;
@@ -222,5 +224,7 @@ async function* wholeLines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer
   if (carry?.length) yield carry;
 }
 
+/** The rejects wait in `${REJECTS_PREFIX}${pid}-${run}.csv` until the load is decided. */
+const REJECTS_PREFIX = 'audience-census-rejects-';
 const COMMA = Buffer.from(',');
 const LF = Buffer.from('\n');

@@ -17,9 +17,11 @@ import type { Store } from '../db/store.ts';
 import { decodeCp1252 } from '../text/cp1252.ts';
 import { offerPreparedRows } from './first-normalize.ts';
 import { MAX_ORDERED_DOT, NormalizePass } from './normalize-pass.ts';
-import { Spool } from './row-spool.ts';
+import { removeOrphanTempFiles, Spool } from './row-spool.ts';
 
 const QUOTE = 0x22;
+/** Spool files are `${SPOOL_PREFIX}${pid}-${run}-${table}.bin`. */
+const SPOOL_PREFIX = 'audience-census-emails-';
 
 export class CensusEmailPass {
   private readonly pass: NormalizePass;
@@ -39,7 +41,8 @@ export class CensusEmailPass {
     /** Bytes of the file: a bound on its rows, so on its distinct addresses (see AddressIds). */
     fileBytes: number,
   ) {
-    this.spool = new Spool(path.join(os.tmpdir(), `audience-census-emails-${process.pid}-${runId}`), ['links', 'emails', 'reasons', 'sources']);
+    removeOrphanTempFiles(SPOOL_PREFIX);
+    this.spool = new Spool(path.join(os.tmpdir(), `${SPOOL_PREFIX}${process.pid}-${runId}`), ['links', 'emails', 'reasons', 'sources']);
     // A census row is well over 100 bytes; a compressed file's guess falls short and the arrays grow.
     this.pass = new NormalizePass(this.spool, sharedThreshold, Math.max(1 << 16, Math.ceil(fileBytes / 100)));
     this.field = detected.positions.email_raw ?? -1;

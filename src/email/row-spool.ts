@@ -3,7 +3,9 @@
  * rows are written as they are made, in flat memory, and read back whole, re-chunked on row
  * boundaries, once the table's turn to be COPied comes (first-normalize.ts).
  */
-import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { BinaryRows } from '../db/copy-binary.ts';
 
 export type SpoolName = 'emails' | 'reasons' | 'sources' | 'links';
@@ -104,4 +106,34 @@ export async function* rowChunks(source: AsyncIterable<Uint8Array>): AsyncGenera
     carry = p < buf.length ? Buffer.from(buf.subarray(p)) : null;
   }
   if (carry?.length) yield carry;
+}
+
+/**
+ * Removes the temporary files named `${prefix}${pid}-...` of processes that are gone: a run killed
+ * (SIGKILL, a crash) cannot remove its own, and a census spool is hundreds of MB. A file of a
+ * live process, this one included, is left alone.
+ */
+export function removeOrphanTempFiles(prefix: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(name.slice(prefix.length))?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    rmSync(path.join(os.tmpdir(), name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists, owned by someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

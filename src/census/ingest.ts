@@ -44,6 +44,8 @@ export interface CensusIngestOptions {
   allowOlder?: boolean;
   /** --force-snapshot: deactivate what the snapshot does not list even past the snapshot guard's limits. */
   forceSnapshot?: boolean;
+  /** The ingest job normalizes next: a first load makes the e-mail rows in its byte pass (first-load.ts). */
+  normalizeNext?: boolean;
 }
 
 export type { CensusIngestSummary } from './summary.ts';
@@ -95,6 +97,7 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
           snapshot: o.snapshot,
           forceSnapshot: Boolean(o.forceSnapshot),
           allowOlder: Boolean(o.allowOlder),
+          prepareEmails: Boolean(o.normalizeNext),
         })
       : null) ??
     (await stageAndMerge(ctx, run, o, { maxRate, now, years, started }));

@@ -35,6 +35,12 @@ export interface ScanOptions {
    * encoding. Without it, rejects are rows of the COPY stream.
    */
   onReject?: (line: number, reason: Buffer, raw: Buffer) => void;
+  /**
+   * Called for each accepted row once its typed row is written, with the record's fields as the
+   * writer saw them (buf[starts[i], ends[i]), quoted as in the file): the first load normalizes the
+   * e-mail field here, in the same byte pass (src/email/census-email-pass.ts).
+   */
+  onAccepted?: (dot: number, buf: Buffer, starts: Int32Array, ends: Int32Array) => void;
   /** Physical line number of the first byte given to the scanner (the header is line 1). */
   firstLine: number;
   /** Target size of an output chunk. */
@@ -113,6 +119,7 @@ export class ScanOutput {
     this.out[pos++] = 0x0a;
     this.outPos = pos;
     this.stats.accepted++;
+    this.opts.onAccepted?.(dot, buf, this.starts, this.ends);
 
     if (dot < 1 << 26) {
       const byte = dot >>> 3;

@@ -14,33 +14,30 @@ import { parseDot } from './scan-bytes.ts';
 import { LEFT_OUT, type RecordWriter } from './scan-output.ts';
 import type { RowTyper } from './row-typer.ts';
 
-const PRESENT = 1;
 const NOT_INACTIVE = 2;
 const LISTED = 4;
 
-/** carriers' (dot_number, row_hash, status <> 'inactive'), read once, in an open-addressing table. */
+/**
+ * carriers' (dot_number, row_hash, status <> 'inactive'), read once in DOT order into flat arrays.
+ * Census files come in DOT order too, so each lookup starts where the last one ended (a cursor,
+ * reading memory in order) and only a line out of order pays a binary search.
+ */
 export class StoredRows {
-  private keys: Float64Array;
-  private hashes: Float64Array;
-  private flags: Uint8Array;
-  private mask: number;
+  private keys = new Float64Array(1 << 16);
+  private hashes = new Float64Array(1 << 16);
+  private flags = new Uint8Array(1 << 16);
+  private cursor = 0;
   size = 0;
   /** Carriers not inactive (active or pending). */
   active = 0;
 
-  constructor(capacity = 1 << 16) {
-    this.keys = new Float64Array(capacity);
-    this.hashes = new Float64Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.mask = capacity - 1;
-  }
-
   /** Reads every carrier with one COPY ... TO (binary); a null row_hash is stored as -1, which no digest equals. */
   static async load(store: Store): Promise<StoredRows> {
-    const rows = new StoredRows(1 << 22);
+    const rows = new StoredRows();
     let carry: Buffer | null = null;
     let header = true;
-    for await (const data of store.copyTo(`select dot_number, coalesce(row_hash, -1), status <> 'inactive' from carriers`)) {
+    const query = `select dot_number, coalesce(row_hash, -1), status <> 'inactive' from carriers order by dot_number`;
+    for await (const data of store.copyTo(query, { jit: 'off' })) {
       let buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       if (carry) buf = Buffer.concat([carry, buf]);
       carry = null;
@@ -54,8 +51,11 @@ export class StoredRows {
         header = false;
       }
       // int16 3, int32 8 + bigint, int32 8 + bigint, int32 1 + bool: 31 bytes; int16 -1 ends the data.
+      // Both bigints are below 2^53 (or -1): two 32-bit halves, without a BigInt per value.
       while (p + 31 <= buf.length && buf.readInt16BE(p) === 3) {
-        rows.add(Number(buf.readBigInt64BE(p + 6)), Number(buf.readBigInt64BE(p + 18)), buf[p + 30] === 1);
+        const dot = buf.readInt32BE(p + 6) * 0x100000000 + buf.readUInt32BE(p + 10);
+        const hash = buf.readInt32BE(p + 18) * 0x100000000 + buf.readUInt32BE(p + 22);
+        rows.add(dot, hash, buf[p + 30] === 1);
         p += 31;
       }
       if (p + 2 <= buf.length && buf.readInt16BE(p) === -1) p = buf.length;
@@ -64,33 +64,59 @@ export class StoredRows {
     return rows;
   }
 
+  /** Appends a carrier; DOT numbers must come in ascending order. */
   add(dot: number, hash: number, notInactive: boolean): void {
-    if ((this.size + 1) * 2 > this.keys.length) this.grow();
-    let i = this.slot(dot);
-    while (this.flags[i]! & PRESENT) i = (i + 1) & this.mask;
-    this.keys[i] = dot;
-    this.hashes[i] = hash;
-    this.flags[i] = PRESENT | (notInactive ? NOT_INACTIVE : 0);
+    if (this.size === this.keys.length) {
+      const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
+        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.keys = grow(this.keys);
+      this.hashes = grow(this.hashes);
+      this.flags = grow(this.flags);
+    }
+    this.keys[this.size] = dot;
+    this.hashes[this.size] = hash;
+    this.flags[this.size] = notInactive ? NOT_INACTIVE : 0;
     this.size++;
     if (notInactive) this.active++;
   }
 
-  /** The slot of `dot`, or -1 when no carrier has it. */
+  /** The index of `dot`, or -1 when no carrier has it. */
   find(dot: number): number {
-    let i = this.slot(dot);
-    for (;;) {
-      const f = this.flags[i]!;
-      if (!(f & PRESENT)) return -1;
-      if (this.keys[i] === dot) return i;
-      i = (i + 1) & this.mask;
+    const keys = this.keys;
+    let c = this.cursor;
+    if (c < this.size && keys[c] === dot) {
+      this.cursor = c + 1;
+      return c;
     }
+    // The next few in order (a carrier gone from the file), else a binary search.
+    for (let k = 0; k < 4 && c < this.size && keys[c]! < dot; k++) c++;
+    if (c < this.size && keys[c] === dot) {
+      this.cursor = c + 1;
+      return c;
+    }
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < dot) lo = mid + 1;
+      else hi = mid;
+    }
+    this.cursor = lo;
+    if (lo < this.size && keys[lo] === dot) {
+      this.cursor = lo + 1;
+      return lo;
+    }
+    return -1;
   }
 
   hashAt(i: number): number {
     return this.hashes[i]!;
   }
 
-  /** The file lists the carrier in slot i. */
+  /** The file lists the carrier at index i. */
   list(i: number): void {
     this.flags[i]! |= LISTED;
   }
@@ -98,33 +124,8 @@ export class StoredRows {
   /** What --snapshot deactivates: carriers not inactive that the file lists nowhere, in DOT order. */
   gone(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.flags.length; i++) if ((this.flags[i]! & (PRESENT | NOT_INACTIVE | LISTED)) === (PRESENT | NOT_INACTIVE)) out.push(this.keys[i]!);
-    return out.sort((a, b) => a - b);
-  }
-
-  private slot(dot: number): number {
-    return Math.imul((dot | 0) ^ Math.floor(dot / 0x100000000), 0x9e3779b1) >>> 0 & this.mask;
-  }
-
-  private grow(): void {
-    const { keys, hashes, flags } = this;
-    this.keys = new Float64Array(keys.length * 2);
-    this.hashes = new Float64Array(keys.length * 2);
-    this.flags = new Uint8Array(keys.length * 2);
-    this.mask = this.keys.length - 1;
-    this.size = 0;
-    this.active = 0;
-    for (let i = 0; i < keys.length; i++) {
-      const f = flags[i]!;
-      if (!(f & PRESENT)) continue;
-      let j = this.slot(keys[i]!);
-      while (this.flags[j]! & PRESENT) j = (j + 1) & this.mask;
-      this.keys[j] = keys[i]!;
-      this.hashes[j] = hashes[i]!;
-      this.flags[j] = f;
-      this.size++;
-      if (f & NOT_INACTIVE) this.active++;
-    }
+    for (let i = 0; i < this.size; i++) if ((this.flags[i]! & (NOT_INACTIVE | LISTED)) === NOT_INACTIVE) out.push(this.keys[i]!);
+    return out;
   }
 }
 
@@ -171,8 +172,9 @@ export class RefreshWriter implements RecordWriter {
     const dot = parseDot(buf, starts[this.dotIndex]!, ends[this.dotIndex]!);
     const i = this.stored.find(dot);
     if (i >= 0) this.stored.list(i);
-    const end = this.typer.write(buf, starts, ends, out, pos);
-    if (end < 0 || i < 0 || this.stored.hashAt(i) !== this.typer.hash) return end;
+    const end = this.typer.writeValues(buf, starts, ends, out, pos);
+    if (end < 0) return end;
+    if (i < 0 || this.stored.hashAt(i) !== this.typer.hash) return this.typer.writeTail(out, end);
     this.leftOut++;
     this.newestMcs150 = newer(out, this.typer.mcs150At, this.newestMcs150, this.notAfter);
     this.newestAdd = newer(out, this.typer.addAt, this.newestAdd, this.notAfter);

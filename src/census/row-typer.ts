@@ -114,6 +114,7 @@ export class RowTyper implements RecordWriter {
   private readonly hashSeed: number;
   /** The last row's carriers.row_hash (row-hash.ts), written after is_test_record. */
   hash = 0;
+  private inactive = false;
   /** Where the last row's MCS-150 and ADD dates are in `out` (ISO text), -1 when null: the refresh reads them. */
   mcs150At = -1;
   addAt = -1;
@@ -149,6 +150,15 @@ export class RowTyper implements RecordWriter {
    * must have room for the record's length plus `overhead`.
    */
   write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number): number {
+    const end = this.writeValues(buf, starts, ends, out, pos);
+    return end < 0 ? end : this.writeTail(out, end);
+  }
+
+  /**
+   * The values alone (write() without the digest and tail): returns the position after them, or -1
+   * as write(). Sets `hash`, so the refresh can drop the row before writing the rest (writeTail).
+   */
+  writeValues(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number): number {
     let flags = 0;
     let phoneStart = -1;
     let phoneEnd = -1;
@@ -284,9 +294,15 @@ export class RowTyper implements RecordWriter {
       (emailStart >= 0 && (uatAddress(out, emailStart, emailEnd) || indexOfLower(out, emailStart, emailEnd, DOT_GOV_TEST) >= 0));
     out[pos++] = test ? 0x74 : 0x66;
     this.hash = rowHash(out, valuesAt, pos, this.hashSeed);
+    this.inactive = inactive;
+    return pos;
+  }
+
+  /** After writeValues: the row's digest and the tail. */
+  writeTail(out: Buffer, pos: number): number {
     out[pos++] = COMMA;
     pos = writeInt(out, pos, this.hash);
-    const tail = inactive ? this.inactiveTail : this.tail;
+    const tail = this.inactive ? this.inactiveTail : this.tail;
     return copy(tail, 0, tail.length, out, pos);
   }
 

@@ -73,7 +73,9 @@ export async function stageFile(
 ): Promise<StagedFile> {
   const db = ctx.store.db;
   const typed = typedTable(o.runId, o.index);
+  const t0 = Date.now();
   const stored = o.leaveOutUnchanged ? await StoredRows.load(ctx.store) : null;
+  if (stored) ctx.out.debug(`read the digests of ${stored.size} carriers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (stored && !stored.size) return stageFile(ctx, { ...o, leaveOutUnchanged: false });
   const opened = await openCensus(ctx, o.file);
   const { name, detected } = opened;
@@ -100,6 +102,7 @@ export async function stageFile(
     // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves none.
     await sql`create index on ${sql.table(typed)} (dot_number)`.execute(db);
     await sql`analyze ${sql.table(typed)}`.execute(db);
+    ctx.out.debug(`staged ${name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return { file: o.file, name, format: detected.format.id, typed, read: st.read, rejected: st.rejected + superseded.length, content: opened.content(), leftOut };
   } catch (e) {
     opened.stream.destroy();

@@ -16,7 +16,7 @@ import { CARRIER_VALUE_COLUMNS } from '../src/census/typed-columns.ts';
 import { censusContext, tmpDir } from './census/context.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
-const ROWS = 3000;
+const ROWS = 2000;
 const OPEN = { snapshotMinRows: 1, snapshotMaxDeactivateShare: 0.2 };
 
 /** A generated month; every date after the test clock's day is ignored, one line is dated on it, so each month is as recent. */
@@ -91,7 +91,7 @@ describe('ingest census --snapshot: a refresh leaves unchanged carriers out', ()
         select status, count(*)::int as n from carriers where not dot_number = any(${listed.map((r) => r.dot_number)}::bigint[]) group by status`.execute(fast.db);
       expect(rest.rows.map((r) => r.status), file).toEqual(['inactive']);
     }
-  });
+  }, 240_000);
 
   it('a re-run of the same snapshot changes nothing in any table', async () => {
     const before = await tables(fast);

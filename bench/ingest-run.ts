@@ -85,11 +85,18 @@ export async function copyFloor(header: string[], encoding: 'WIN1252' | 'UTF8', 
 }
 
 /** The whole `audience --json ingest census FILES...` (normalize included), with its peak RSS. */
-export async function ingestWhole(url: string, files: string[], extra: string[] = []): Promise<{ seconds: number; rssMb: number; summary: Record<string, unknown>; stderr: string }> {
-  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M', process.execPath, BIN, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
+export async function ingestWhole(
+  url: string,
+  files: string[],
+  extra: string[] = [],
+): Promise<{ seconds: number; rssMb: number; cpuSeconds: number; summary: Record<string, unknown>; stderr: string }> {
+  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, BIN, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
   if (r.code !== 0) throw new Error(`ingest failed (${r.code}): ${r.stderr.slice(-4000)}`);
   const rssMb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
-  return { seconds: r.seconds, rssMb, summary: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
+  // The CLI process's own user+sys time (the PostgreSQL server's work is not in it).
+  const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
+  return { seconds: r.seconds, rssMb, cpuSeconds, summary: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
 }
 
 /**

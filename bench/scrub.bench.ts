@@ -25,26 +25,43 @@
  * Then the whole command as cron runs it: `node bin/audience.mjs scrub-bounces FILE` (the build in
  * dist/, made first if stale), process start to exit, into a scratch database migrated beforehand,
  * against the same run's pflogsumm (target >= 4x by wall); and the same command again on the
- * unchanged log, 3 times (median; target < 0.3 s). The bench exits 1 when either median misses.
+ * unchanged log, 3 times (median; target < 0.3 s). The bench exits 1 when either median misses,
+ * or when the first whole command's tables differ from the reference (bench/scrub-tables.ts).
  *
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
+ * BENCH_WHOLE=only (only pflogsumm and the whole command, each run: the headline figures, quicker),
+ * BENCH_SCRUB_REFERENCE=write (keep this run's tables as the reference later runs must equal),
+ * BENCH_BEFORE=DIR (with BENCH_WHOLE=only: the same whole commands from the built checkout in DIR, side by side),
  * BENCH_BATCH_LINES (the scrub's batchLines; default the config's, 500,000),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { scratchDatabase } from './scratch-db.ts';
+import { BENCH_BASE_URL, scratchDatabase } from './scratch-db.ts';
 // @ts-expect-error: a plain .mjs script without types
 import { buildDist, isBuildFresh } from '../scripts/build.mjs';
 import { generateMaillog } from './maillog-generator.ts';
+import { differingTables, scrubTables, type TableDigest } from './scrub-tables.ts';
+import { startingAt } from '../src/clock.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, 'bench/.data');
 const LINES = Number(process.env.BENCH_LINES ?? 1_600_000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+/** BENCH_WHOLE=only: only pflogsumm and the whole command (with its unchanged re-runs), in each run. */
+const WHOLE_ONLY = process.env.BENCH_WHOLE === 'only';
+/** "Now" for every scrub the bench runs: a week after the generated log's first day (2026-11-20). */
+const BENCH_NOW = '2026-12-07T12:00:00Z';
+/**
+ * BENCH_BEFORE=DIR (with BENCH_WHOLE=only): also the whole command of the checkout in DIR (its
+ * bin/audience.mjs, built), in the same run: a before/after pair measured side by side. Give it a
+ * whole checkout, sources included: without src/, bin skips its freshness check (20-25 ms of CPU
+ * at every start) and the pair is not even.
+ */
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE, 'bin/audience.mjs') : null;
 const CAMPAIGN_CLIENTS = { '172.18.0.5': 'trucking' };
 
 interface Measure {
@@ -120,7 +137,7 @@ async function childScrub(file: string): Promise<Measure> {
     const server0 = url ? await backendCpu(db) : null;
     const t0 = process.hrtime.bigint();
     const cpu0 = process.cpuUsage();
-    const s = await runBounceScrub({ config, store, out: createOutput({ json: true, stdout: sink, stderr: sink }), now: () => new Date() }, [file], { profile });
+    const s = await runBounceScrub({ config, store, out: createOutput({ json: true, stdout: sink, stderr: sink }), now: startingAt(BENCH_NOW) }, [file], { profile });
     const u = usage(t0, cpu0);
     let serverCpuS: number | null = null;
     if (url && server0) {
@@ -173,6 +190,31 @@ function pflogsumm(file: string): Measure | string {
 }
 
 
+/**
+ * The whole command's tables against the reference kept in bench/.data (written by a run with
+ * BENCH_SCRUB_REFERENCE=write, from the code before a change): the same events, outcomes,
+ * suppressions and holds, or the bench fails. Returns what differs, null when all is equal.
+ */
+function checkTables(tables: TableDigest): string | null {
+  const kept = path.join(DATA, `scrub-tables-${LINES}.json`);
+  // The committed reference holds for the default log (seeded, the same everywhere); one written
+  // here with BENCH_SCRUB_REFERENCE=write takes precedence.
+  const committed = path.join(ROOT, 'bench/scrub-tables.reference.json');
+  const ref = existsSync(kept) || process.env.BENCH_SCRUB_REFERENCE === 'write' || LINES !== 1_600_000 ? kept : committed;
+  if (process.env.BENCH_SCRUB_REFERENCE === 'write') {
+    writeFileSync(ref, JSON.stringify(tables, null, 2) + '\n');
+    console.log(`tables of the whole command written to ${ref} as the reference`);
+    return null;
+  }
+  if (!existsSync(ref)) {
+    console.log(`no reference tables (${ref}): run once with BENCH_SCRUB_REFERENCE=write on the code before a change to compare`);
+    return null;
+  }
+  const differ = differingTables(JSON.parse(readFileSync(ref, 'utf8')) as TableDigest, tables);
+  console.log(differ.length ? `tables DIFFER from the reference ${ref}: ${differ.join(', ')}` : `tables equal the reference (${Object.keys(tables).length} tables: events, suppressions, holds, counts, checkpoints, linker state, run summary)`);
+  return differ.length ? differ.join(', ') : null;
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -183,38 +225,98 @@ interface Timed {
   wallS: number;
   /** The process's user+sys (from /usr/bin/time), null without it. On a loaded machine, the steadier figure. */
   cpuS: number | null;
+  /** Its server backends' CPU (polled from /proc while it runs; null when the server is not local). */
+  serverCpuS: number | null;
 }
 
-/** `node bin/audience.mjs ARGS` as a user runs it, process start to exit; throws on a non-zero exit. */
-function wholeCommand(args: string[], env: NodeJS.ProcessEnv): Timed {
-  const node = [process.execPath, path.join(ROOT, 'bin/audience.mjs'), ...args];
+/**
+ * `node CLI ARGS` as a user runs it, process start to exit; throws on a non-zero exit. While it
+ * runs, the CPU of the server backends of database `dbName` is polled from /proc (each backend's
+ * highest reading: a backend that ends between two polls loses at most one interval).
+ */
+async function wholeCommand(cli: string, args: string[], env: NodeJS.ProcessEnv, dbName: string): Promise<Timed> {
+  const node = [process.execPath, cli, ...args];
   const [cmd, argv] = existsSync('/usr/bin/time') ? ['/usr/bin/time', ['-f', 'BENCH-CPU %U %S', ...node]] : [node[0]!, node.slice(1)];
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const wallS = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`audience ${args.join(' ')} exited ${r.status}: ${r.stderr.slice(-500)}`);
-  const m = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { wallS, cpuS: m ? Number(m[1]) + Number(m[2]) : null };
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: BENCH_BASE_URL });
+  await admin.connect();
+  const seen = new Map<number, number>();
+  let local = true;
+  const poll = async () => {
+    const r = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName]);
+    for (const { pid } of r.rows) {
+      try {
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        seen.set(pid, Math.max(seen.get(pid) ?? 0, (Number(fields[11]) + Number(fields[12])) / 100));
+      } catch {
+        local = false;
+      }
+    }
+  };
+  try {
+    const t = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    let done = false;
+    const exited = new Promise<number | null>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => {
+        done = true;
+        resolve(code);
+      });
+    });
+    while (!done) {
+      await poll().catch(() => {});
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const code = await exited;
+    const wallS = Number(process.hrtime.bigint() - t) / 1e9;
+    if (code !== 0) throw new Error(`${cli} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`);
+    const m = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+    return { wallS, cpuS: m ? Number(m[1]) + Number(m[2]) : null, serverCpuS: local ? [...seen.values()].reduce((a, b) => a + b, 0) : null };
+  } finally {
+    await admin.end();
+  }
 }
-const timedText = (t: Timed) => `${t.wallS.toFixed(3)} s${t.cpuS === null ? '' : ` (CPU ${t.cpuS.toFixed(2)} s)`}`;
+const timedText = (t: Timed) =>
+  `${t.wallS.toFixed(3)} s${t.cpuS === null ? '' : ` (CPU ${t.cpuS.toFixed(2)} s${t.serverCpuS === null ? '' : ` + server ${t.serverCpuS.toFixed(2)} s`})`}`;
 
-/** The whole scrub-bounces command into a migrated scratch database, then again on the unchanged log (3 times). */
-async function wholeCommands(file: string): Promise<{ first: Timed; unchanged: Timed[] }> {
+/**
+ * The whole scrub-bounces command of the CLI at `cli` (this checkout's by default) into a migrated
+ * scratch database, then again on the unchanged log (3 times).
+ */
+async function wholeCommands(file: string, cli = path.join(ROOT, 'bin/audience.mjs')): Promise<{ first: Timed; unchanged: Timed[]; tables: TableDigest }> {
   const config = path.join(DATA, 'scrub-bench.config.json');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(config, JSON.stringify({ maillog: { campaignClients: CAMPAIGN_CLIENTS } }) + '\n');
-  const db = await scratchDatabase(`audience_bench_scrubcmd_${process.pid}`);
+  const name = `audience_bench_scrubcmd_${process.pid}`;
+  const db = await scratchDatabase(name);
   try {
     const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, AUDIENCE_CONFIG: config };
     for (const k of Object.keys(env)) if (k.startsWith('AUDIENCE_') && k !== 'AUDIENCE_CONFIG') delete env[k];
+    // The log's lines carry no year: the command resolves it from its clock. Pinned, the committed
+    // reference tables hold whatever day the bench runs on, not only until next November.
+    env.AUDIENCE_NOW = BENCH_NOW;
     delete env.BENCH_DB_URL;
-    wholeCommand(['migrate'], env);
-    const first = wholeCommand(['scrub-bounces', file], env);
-    const unchanged = [1, 2, 3].map(() => wholeCommand(['scrub-bounces', file], env));
-    return { first, unchanged };
+    await wholeCommand(cli, ['migrate'], env, name);
+    const first = await wholeCommand(cli, ['scrub-bounces', file], env, name);
+    const tables = await scrubTables(db.url);
+    const unchanged: Timed[] = [];
+    for (let i = 0; i < 3; i++) unchanged.push(await wholeCommand(cli, ['scrub-bounces', file], env, name));
+    return { first, unchanged, tables };
   } finally {
     await db.drop();
   }
+}
+
+/** A run's whole-command lines: the first scrub against the same run's pflogsumm, then the unchanged re-runs. */
+function reportWhole(whole: { first: Timed; unchanged: Timed[] }, pf: Measure | string, label = ''): void {
+  console.log(
+    `whole command \`audience scrub-bounces\`${label} (pg, migrated database): ${timedText(whole.first)}` +
+      (typeof pf === 'string' ? '' : ` = ${(pf.wallS / whole.first.wallS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`),
+  );
+  console.log(`whole command${label} again on the unchanged log: ${whole.unchanged.map(timedText).join(', ')} (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
 async function main() {
@@ -240,8 +342,38 @@ async function main() {
   /** The whole command's, per run, and the unchanged re-runs' seconds. */
   const wholePairs: number[] = [];
   const unchanged: number[] = [];
+  /** The same for the BENCH_BEFORE build. */
+  const beforePairs: number[] = [];
+  const beforeUnchanged: number[] = [];
+  /** Per run: null when the tables equal the reference (or none is kept), else what differs. */
+  const tableChecks: (string | null)[] = [];
   for (let run = 1; run <= RUNS; run++) {
     console.log(`\nrun ${run}/${RUNS} — machine: ${os.cpus().length} CPU(s) ${os.cpus()[0]?.model ?? ''}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    if (WHOLE_ONLY) {
+      // Only the whole command, right after the pflogsumm it is compared with.
+      const pf = pflogsumm(file);
+      const whole = await wholeCommands(file);
+      const before = BEFORE ? await wholeCommands(file, BEFORE) : null;
+      unchanged.push(...whole.unchanged.map((t) => t.wallS));
+      tableChecks.push(checkTables(whole.tables));
+      if (before) {
+        const differ = differingTables(before.tables, whole.tables);
+        console.log(differ.length ? `tables DIFFER from the BENCH_BEFORE build's: ${differ.join(', ')}` : "tables equal the BENCH_BEFORE build's");
+        if (differ.length) tableChecks.push(`against BENCH_BEFORE: ${differ.join(', ')}`);
+      }
+      if (typeof pf === 'string') console.log(`pflogsumm: ${pf}`);
+      else {
+        console.log(`pflogsumm 1.1.5: ${pf.wallS.toFixed(2)} s (CPU ${pf.cpuS.toFixed(2)} s)`);
+        wholePairs.push(pf.wallS / whole.first.wallS);
+        if (before) beforePairs.push(pf.wallS / before.first.wallS);
+      }
+      reportWhole(whole, pf);
+      if (before) {
+        reportWhole(before, pf, ` before (${BEFORE})`);
+        beforeUnchanged.push(...before.unchanged.map((t) => t.wallS));
+      }
+      continue;
+    }
     let scrubPg: Measure;
     const db = await scratchDatabase(`audience_bench_scrub_${process.pid}`);
     try {
@@ -258,6 +390,7 @@ async function main() {
     if (typeof pf !== 'string') pairs.push(scrubPg.lines / scrubPg.wallS / (pf.lines / pf.wallS));
     const whole = await wholeCommands(file);
     unchanged.push(...whole.unchanged.map((t) => t.wallS));
+    tableChecks.push(checkTables(whole.tables));
 
     console.log(`\n${'run'.padEnd(22)} ${'lines/s'.padStart(11)} ${'lines/cpu-s'.padStart(11)} ${'wall s'.padStart(8)} ${'cpu s'.padStart(8)} ${'RSS MB'.padStart(8)}`);
     console.log(row('scrub-bounces (pg)', scrubPg));
@@ -273,11 +406,7 @@ async function main() {
       console.log(`delivered: pflogsumm ${fmt(Number(pf.extra?.delivered))}, scrub sent ${fmt(Number(parse.extra?.sent))} (+ own/local deliveries of NDRs)`);
       wholePairs.push(pf.wallS / whole.first.wallS);
     }
-    console.log(
-      `whole command \`audience scrub-bounces\` (pg, migrated database): ${timedText(whole.first)}` +
-        (typeof pf === 'string' ? '' : ` = ${(pf.wallS / whole.first.wallS).toFixed(2)}x pflogsumm's ${pf.wallS.toFixed(2)} s by wall (target >= 4x)`),
-    );
-    console.log(`whole command again on the unchanged log: ${whole.unchanged.map(timedText).join(', ')} (target < 0.3 s); load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    reportWhole(whole, pf);
     for (const [name, m] of [['pg', scrubPg], ['pglite', scrubLite]] as const) {
       if (!m) continue;
       const p = m.extra?.profile as Record<string, number>;
@@ -303,6 +432,11 @@ scrub-bounces (pg) vs pflogsumm by wall over ${pairs.length} runs: ${pairs.map((
   const u = median(unchanged);
   console.log(`whole command on the unchanged log over ${unchanged.length} run(s): median ${u.toFixed(3)} s (${Math.min(...unchanged).toFixed(3)}–${Math.max(...unchanged).toFixed(3)}), target < 0.3 s ${u < 0.3 ? 'ok' : 'MISSED'}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   if (u >= 0.3) misses.push('unchanged log >= 0.3 s');
+  if (beforePairs.length) {
+    console.log(`before (${BEFORE}): whole command ${beforePairs.map((r) => r.toFixed(2)).join(', ')}; median ${median(beforePairs).toFixed(2)}x pflogsumm; unchanged log median ${median(beforeUnchanged).toFixed(3)} s (${Math.min(...beforeUnchanged).toFixed(3)}–${Math.max(...beforeUnchanged).toFixed(3)})`);
+  }
+  const differ = tableChecks.filter((c) => c !== null);
+  if (differ.length) misses.push(`the scrub's tables differ from the reference: ${differ.join('; ')}`);
   if (misses.length) {
     console.log(`missed: ${misses.join('; ')}`);
     process.exitCode = 1;

@@ -4,7 +4,7 @@
 // file is newer than it (a developer's edit is never run stale; `npm run build` refreshes it).
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isBuildFresh } from '../scripts/build.mjs';
+import { isBuildFresh } from '../scripts/build-stamp.mjs';
 
 // A reader that goes away (`audience build --help | head -1`, a closed pager) must not crash the
 // process with an unhandled EPIPE: drop the rest of that stream's output and let the command

@@ -19,7 +19,8 @@ export type CensusIngestJobSummary = CensusIngestEnvelope & { normalize: Normali
 
 export function ingestJob(opts: CensusIngestJobOptions): JobStep[] {
   const { normalize, ...load } = opts;
-  return [step(censusIngestStage, load), ...(normalize === false ? [] : [step(normalizeStage, {})])];
+  if (normalize === false) return [step(censusIngestStage, load)];
+  return [step(censusIngestStage, { ...load, normalizeNext: true }), step(normalizeStage, {})];
 }
 
 export function ingestSummary(envelopes: Array<Envelope<object>>): CensusIngestJobSummary {

@@ -17,7 +17,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { isBuildFresh } from './build.mjs';
+import { isBuildFresh } from './build-stamp.mjs';
 import { demoSteps, writeDemoData } from './demo-data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

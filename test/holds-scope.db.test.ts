@@ -66,12 +66,19 @@ async function scrub(b: LogBuilder) {
 const TOO_MANY = 'host mail-in.bond.test[192.0.2.60] refused to talk to me: 550 Too many invalid recipients';
 const GMAIL_BLOCK = said('550-5.7.1 [198.51.100.5 1] Our system has detected an unusual rate of 550-5.7.1 unsolicited mail originating from your IP address. ?p=UnsolicitedIPError', 'end of DATA', 'gmail-smtp-in.l.google.com[192.0.2.27]');
 
-/** What provider_hold excludes among the seeded addresses, with its detail. */
+/**
+ * What provider_hold excludes among the seeded addresses, with its detail. The engine hands the
+ * rule the candidates' few domains (as for explain); the rule's SQL without them (the build over
+ * the whole census) must say the same, hit for hit.
+ */
 async function held(): Promise<Record<string, string>> {
   return store.db.transaction().execute(async (trx) => {
     await createCandidates(trx, sql`select id as email_id, address as email, domain from emails`);
-    await evaluateExclusions(trx, { config: ctx().config, date: '2026-11-28', now }, [providerHold]);
-    const r = await sql<{ email: string; detail: string }>`select c.email, h.detail from pg_temp.exclusion_hits h join pg_temp.candidates c using (email_id) order by 1`.execute(trx);
+    const ruleCtx = { config: ctx().config, date: '2026-11-28', now };
+    await evaluateExclusions(trx, ruleCtx, [providerHold]);
+    const r = await sql<{ email: string; detail: string }>`select c.email, h.detail from pg_temp.exclusion_hits h join pg_temp.candidates c using (email_id) order by 1, 2`.execute(trx);
+    const whole = await sql<{ email: string; detail: string }>`select c.email, h.detail from (${providerHold.hits(ruleCtx)}) h join pg_temp.candidates c using (email_id) order by 1, 2`.execute(trx);
+    expect(r.rows).toEqual(whole.rows);
     return Object.fromEntries(r.rows.map((x) => [x.email, x.detail]));
   });
 }
@@ -132,5 +139,26 @@ describe('holds by scope', () => {
     await scrub(new LogBuilder().flow({ at: day(28, 6), to: 'a@dmnd.test', relay: 'mail-in.bond.test[192.0.2.60]:25', outcomes: [['deferred', '4.0.0', TOO_MANY]] }));
     expect(Object.keys(await held())).toEqual(['a@dmnd.test', 'b@sibling.test']);
     expect(await operatorUnhold(ctx(), 'dmnd.test', { reason: 'again' })).toMatchObject({ scope: 'domain', lifted: [{ domain: 'dmnd.test' }] });
+  });
+
+  it('domain_providers (a union since sql/0019, so it can be probed by domain) gives the rows of the full join it replaced', async () => {
+    // The fallback wins over an MX-derived provider; a domain without a provider has no row; a
+    // fallback domain never checked still has its row.
+    await sql`update mx_domains set provider = case domain when 'dmnd.test' then 'other' when 'small.test' then null when 'gmail.com' then 'other' else provider end`.execute(store.db);
+    await sql`insert into mx_domains (domain, verdict, reason, provider, checked_at, expires_at)
+      values ('hotmail.com', 'deliverable', 'mx', 'microsoft365', ${now}::timestamptz, ${now}::timestamptz)`.execute(store.db);
+    const rows = (q: ReturnType<typeof sql>) => q.execute(store.db).then((r) => r.rows);
+    const union = await rows(sql`select domain, provider from domain_providers order by 1, 2`);
+    const fullJoin = await rows(sql`select coalesce(f.domain, m.domain) as domain, coalesce(f.provider, m.provider) as provider
+      from mx_provider_fallback f full join (select domain, provider from mx_domains where provider is not null) m on m.domain = f.domain order by 1, 2`);
+    expect(union).toEqual(fullJoin);
+    expect(union).toContainEqual({ domain: 'gmail.com', provider: 'google' });
+    expect(union).toContainEqual({ domain: 'hotmail.com', provider: 'outlook_consumer' });
+    expect(union).toContainEqual({ domain: 'dmnd.test', provider: 'other' });
+    expect(union.map((r) => (r as { domain: string }).domain)).not.toContain('small.test');
+    expect(await rows(sql`select domain, provider from domain_providers where domain = any(${['gmail.com', 'dmnd.test', 'small.test']}::text[]) order by 1`)).toEqual([
+      { domain: 'dmnd.test', provider: 'other' },
+      { domain: 'gmail.com', provider: 'google' },
+    ]);
   });
 });

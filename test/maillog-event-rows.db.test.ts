@@ -44,6 +44,26 @@ describe('binary COPY rows', () => {
     expect(got.rows.map((r) => ({ ...r, n: Number(r.n) }))).toEqual(want);
   });
 
+  it('text on either side of the short-value copy: ASCII, non-ASCII, NUL and lone surrogates read back alike', async () => {
+    await sql`create table bin_text (i int, s text)`.execute(store.db);
+    const rows = new BinaryRows();
+    const values: string[] = [];
+    // Lengths around the switch from the JavaScript copy to the encoder (32 units).
+    for (const len of [1, 31, 32, 33, 200]) {
+      const pad = (head: string) => (head + 'x'.repeat(len)).slice(0, Math.max(len, head.length));
+      values.push(pad('ascii '), pad('é✓ '), pad('nul\0 '), pad('\0'), pad('lone \ud800 '), pad('x'.repeat(len - 1) + '\0'));
+    }
+    values.forEach((v, i) => {
+      rows.row(2);
+      rows.int4(i);
+      rows.text(v);
+    });
+    await store.copy({ table: 'bin_text', columns: ['i', 's'], format: 'binary', encoding: 'UTF8' }, rows.chunks());
+    const got = await sql<{ s: string }>`select s from bin_text order by i`.execute(store.db);
+    // What PostgreSQL's text can hold: NUL and a lone surrogate become U+FFFD.
+    expect(got.rows.map((r) => r.s)).toEqual(values.map((v) => v.replaceAll('\0', '\uFFFD').replaceAll('\ud800', '\uFFFD')));
+  });
+
   it("a batch's events read back from delivery_events exactly as the linker made them", async () => {
     const scanned = await scanFiles([{ path: path.join(REPO_ROOT, 'data-samples/maillog/mail.log'), gz: false, live: false }], {
       keepEvents: true,

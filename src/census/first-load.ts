@@ -13,6 +13,10 @@
  * column for them) are stored with line and reason; a duplicate DOT number keeps its last line; too
  * many bad rows roll everything back and keep only the rejects; a kill rolls back to an empty
  * carriers table, and the re-run loads the file again.
+ *
+ * When the ingest job normalizes next, each accepted row's e-mail field is normalized in the same
+ * byte pass (src/email/census-email-pass.ts) and the rows are handed to the normalize stage once
+ * this transaction commits; it then COPies them in instead of reading the carriers back.
  */
 import { closeSync, createReadStream, openSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
@@ -23,6 +27,8 @@ import type { Database } from '../db/database.ts';
 import { dropIndexesUntilRebuilt, setDefaultsUntilRestored, truncateForFreeze } from '../db/bulk-load.ts';
 import type { CopyEncoding, Store } from '../db/store.ts';
 import type { InputError } from '../errors.ts';
+import { CensusEmailPass } from '../email/census-email-pass.ts';
+import { removeOrphanTempFiles } from '../email/row-spool.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { supersededLines, supersededReason, type Superseded } from './duplicates.ts';
 import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, recordLoad } from './freshness.ts';
@@ -44,6 +50,11 @@ export interface FirstLoadOptions {
   snapshot: boolean;
   forceSnapshot: boolean;
   allowOlder: boolean;
+  /**
+   * The normalize stage runs next (the ingest job without --no-normalize): make its rows in the
+   * byte pass (src/email/census-email-pass.ts) and hand them over once the load commits.
+   */
+  prepareEmails?: boolean;
 }
 
 /**
@@ -51,7 +62,7 @@ export interface FirstLoadOptions {
  * The bookkeeping columns equal on every row (format, file, run, time) come from defaults set for
  * the load: written out they were a third of what COPY had to parse.
  */
-const COLUMNS = ['source_line', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'deactivated_at'];
+const COLUMNS = ['source_line', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'row_hash', 'deactivated_at'];
 
 /** Thrown inside the transaction to roll it back; carries the user's error out. */
 class TooManyRejects extends Error {
@@ -68,10 +79,13 @@ class TooManyRejects extends Error {
 /** Loads the file when carriers is empty and returns the summary; null when carriers is not empty. */
 export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadOptions): Promise<CensusIngestSummary | null> {
   const store = ctx.store;
-  const rejectsPath = path.join(os.tmpdir(), `audience-census-rejects-${process.pid}-${run.id}.csv`);
+  removeOrphanTempFiles(REJECTS_PREFIX);
+  const rejectsPath = path.join(os.tmpdir(), `${REJECTS_PREFIX}${process.pid}-${run.id}.csv`);
   let fd = -1;
+  let emails: CensusEmailPass | null = null;
+  let duplicates = 0;
   try {
-    return await store.transactionWithCopy(async (trx, copy) => {
+    const summary = await store.transactionWithCopy(async (trx, copy) => {
       await sql`set local synchronous_commit = off`.execute(trx);
       // The ingest lock makes this the only writer of carriers: empty now means empty until commit.
       const some = await sql<{ some: boolean }>`select exists (select 1 from carriers) as some`.execute(trx);
@@ -101,7 +115,12 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const onReject = (line: number, reason: Buffer, raw: Buffer) => {
         writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
       };
-      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), onReject);
+      if (o.prepareEmails) emails = new CensusEmailPass(detected, ctx.config.email.sharedAddressThreshold, run.id, opened.size);
+      const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), {
+        onReject,
+        ...(emails ? { onAccepted: emails.onAccepted } : {}),
+      });
+      duplicates = st.duplicateDots.size;
       closeSync(fd);
       fd = -1;
       await restoreDefaults();
@@ -155,6 +174,9 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       ctx.out.info(`loaded into the empty carriers table in ${summary.seconds} s since the ingest started`);
       return summary;
     });
+    // Committed: the e-mail rows made on the way are the normalize stage's now.
+    if (summary && emails && (emails as CensusEmailPass).offer(store, duplicates)) emails = null;
+    return summary;
   } catch (e) {
     if (!(e instanceof TooManyRejects)) throw e;
     // Kept for diagnosis even though nothing is merged.
@@ -162,6 +184,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
     if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile, o.force);
     throw e.error;
   } finally {
+    (emails as CensusEmailPass | null)?.dispose();
     if (fd >= 0) closeSync(fd);
     rmSync(rejectsPath, { force: true });
   }
@@ -201,5 +224,7 @@ async function* wholeLines(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer
   if (carry?.length) yield carry;
 }
 
+/** The rejects wait in `${REJECTS_PREFIX}${pid}-${run}.csv` until the load is decided. */
+const REJECTS_PREFIX = 'audience-census-rejects-';
 const COMMA = Buffer.from(',');
 const LF = Buffer.from('\n');

@@ -55,6 +55,13 @@ export async function fileDates(db: Executor, table: string, notAfter: string, a
   return datesOf(row?.mcs150 ?? null, row?.added ?? null);
 }
 
+/** A file's dates from its typed table, and from the rows left out of it as unchanged (staging.ts). */
+export function withLeftOut(typed: FileDates, leftOut: { newestMcs150: string | null; newestAddDate: string | null } | null): FileDates {
+  if (!leftOut) return typed;
+  const later = (a: string | null, b: string | null) => (a && b ? (a > b ? a : b) : (a ?? b));
+  return datesOf(later(typed.newestMcs150, leftOut.newestMcs150), later(typed.newestAddDate, leftOut.newestAddDate));
+}
+
 export function datesOf(newestMcs150: string | null, newestAddDate: string | null): FileDates {
   const dataDate = newestMcs150 && newestAddDate ? (newestMcs150 > newestAddDate ? newestMcs150 : newestAddDate) : (newestMcs150 ?? newestAddDate);
   return { newestMcs150, newestAddDate, dataDate };

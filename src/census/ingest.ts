@@ -19,17 +19,12 @@ import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
-import type { CensusFormatId } from './formats.ts';
-import { openCensus, scanIntoCopy } from './load-file.ts';
-import { supersededLines, supersedeInTyped } from './duplicates.ts';
 import { firstLoad } from './first-load.ts';
-import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, olderSnapshotError, recordLoad, type FileDates } from './freshness.ts';
+import { fileDates, freshness, latestPlausibleDay, loadedData, olderFileError, olderSnapshotError, recordLoad, withLeftOut, type FileDates } from './freshness.ts';
 import { deactivateAbsent, mergeCarriers, storeRejects } from './merge.ts';
 import { snapshotImpact, snapshotRefusal } from './snapshot-guard.ts';
 import { writeRejectsCsv } from './rejects-file.ts';
-import { RowTyper } from './row-typer.ts';
-import { TYPED_COLUMNS } from './typed-columns.ts';
-import { createTyped, dropOrphanScratch, dropScratch, typedTable } from './staging.ts';
+import { dropOrphanScratch, dropScratch, stageFile, type StagedFile } from './staging.ts';
 import { ingestSummary, tooManyRejects, type CensusIngestSummary } from './summary.ts';
 
 export interface CensusIngestOptions {
@@ -44,21 +39,11 @@ export interface CensusIngestOptions {
   allowOlder?: boolean;
   /** --force-snapshot: deactivate what the snapshot does not list even past the snapshot guard's limits. */
   forceSnapshot?: boolean;
+  /** The ingest job normalizes next: a first load makes the e-mail rows in its byte pass (first-load.ts). */
+  normalizeNext?: boolean;
 }
 
 export type { CensusIngestSummary } from './summary.ts';
-
-interface StagedFile {
-  file: string;
-  /** What carriers.source_file and census_rejects.file record: the base name, which carries FMCSA's date. */
-  name: string;
-  format: CensusFormatId;
-  /** The typed scratch table. */
-  typed: string;
-  read: number;
-  rejected: number;
-  content: { sha256: string; bytes: number };
-}
 
 export function validateIngestOptions(o: CensusIngestOptions): void {
   if (!o.files.length) throw new UsageError('give at least one census file: audience ingest census FILE...');
@@ -95,6 +80,7 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
           snapshot: o.snapshot,
           forceSnapshot: Boolean(o.forceSnapshot),
           allowOlder: Boolean(o.allowOlder),
+          prepareEmails: Boolean(o.normalizeNext),
         })
       : null) ??
     (await stageAndMerge(ctx, run, o, { maxRate, now, years, started }));
@@ -113,7 +99,10 @@ async function stageAndMerge(
   const { maxRate, now, started } = p;
   const staged: StagedFile[] = [];
   try {
-    for (const [index, file] of o.files.entries()) staged.push(await stageFile(ctx, run.id, index, file, p.years));
+    // Rows equal to the stored ones are left out only when one file is merged: a second file is
+    // compared with what the first one leaves, not with what is stored now.
+    const leaveOutUnchanged = o.files.length === 1;
+    for (const [index, file] of o.files.entries()) staged.push(await stageFile(ctx, { runId: run.id, index, file, years: p.years, now, leaveOutUnchanged }));
 
     const tooBad = tooManyRejects(staged, maxRate, run.id, o.rejectsFile);
     if (tooBad) {
@@ -138,7 +127,7 @@ async function stageAndMerge(
         const t0 = Date.now();
         const { dates, older, allowedOlder } = fresh[i]!;
         await storeRejects(trx, run.id, s.name, s.typed);
-        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now, older });
+        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now, older, leftOut: s.leftOut?.rows ?? null });
         totals.inserted += m.inserted;
         totals.updated += m.updated;
         totals.keptNewer += m.keptNewer;
@@ -158,7 +147,7 @@ async function stageAndMerge(
         const kept = m.keptNewer ? `, ${m.keptNewer} kept (stored MCS-150 date as new or newer)` : '';
         ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted${kept} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
-      if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, now });
+      if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, gone: staged[0]!.leftOut?.gone ?? null, now });
       const s = summary();
       ctx.out.info(`merged in ${s.seconds} s since the ingest started`);
       await finishRun(trx, run, 'ok', s, null);
@@ -166,32 +155,6 @@ async function stageAndMerge(
     });
   } finally {
     for (const s of staged) await dropScratch(db, s.typed).catch(() => {});
-  }
-}
-
-async function stageFile(ctx: StageContext, runId: number, index: number, file: string, years: { pivot: number; year: number }): Promise<StagedFile> {
-  const opened = await openCensus(ctx, file);
-  const { name, detected } = opened;
-  const typed = typedTable(runId, index);
-  const db = ctx.store.db;
-  try {
-    const writer = new RowTyper({ detected, config: ctx.config.census, ...years });
-    // Created and loaded in one transaction, so COPY may write the rows frozen (see CopyTarget.freeze).
-    const st = await ctx.store.transactionWithCopy(async (trx, copy) => {
-      await createTyped(trx, typed);
-      return scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: typed, columns: [...TYPED_COLUMNS], encoding: detected.format.encoding, freeze: true }, chunks));
-    });
-    const superseded = await supersededLines(db, { table: typed, file, dups: st.duplicateDots });
-    await supersedeInTyped(db, typed, superseded);
-    if (superseded.length) ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
-    // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves none.
-    await sql`create index on ${sql.table(typed)} (dot_number)`.execute(db);
-    await sql`analyze ${sql.table(typed)}`.execute(db);
-    return { file, name, format: detected.format.id, typed, read: st.read, rejected: st.rejected + superseded.length, content: opened.content() };
-  } catch (e) {
-    opened.stream.destroy();
-    await dropScratch(db, typed).catch(() => {});
-    throw e;
   }
 }
 
@@ -206,7 +169,7 @@ async function judgeFreshness(ctx: StageContext, run: RunHandle, staged: StagedF
   const out: { dates: FileDates; older: boolean; allowedOlder: boolean }[] = [];
   const tolerance = ctx.config.census.olderToleranceDays;
   for (const s of staged) {
-    const dates = await fileDates(ctx.store.db, s.typed, notAfter);
+    const dates = withLeftOut(await fileDates(ctx.store.db, s.typed, notAfter), s.leftOut);
     const { older, tooOld } = freshness(dates, loaded, tolerance);
     if (tooOld && !allowOlder) throw olderFileError(s.name, dates, loaded!, tolerance);
     if (older) ctx.out.warn(`${s.name} is older than the data loaded (${dates.dataDate} < ${loaded!.dataDate}): merging only the carriers it adds or whose MCS-150 filing it has newer`);
@@ -218,7 +181,7 @@ async function judgeFreshness(ctx: StageContext, run: RunHandle, staged: StagedF
 
 /** Refuses a snapshot past the guard's limits (nothing written yet); returns whether --force-snapshot overrode it. */
 async function guardSnapshot(ctx: StageContext, s: StagedFile, force: boolean): Promise<boolean> {
-  const impact = await snapshotImpact(ctx.store.db, s.typed);
+  const impact = await snapshotImpact(ctx.store.db, s.typed, s.leftOut);
   const refusal = snapshotRefusal(s.name, s.read, impact, ctx.config.census);
   if (!refusal) return false;
   if (!force) throw refusal;

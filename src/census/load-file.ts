@@ -57,15 +57,19 @@ export async function openCensus(ctx: StageContext, file: string): Promise<Opene
   return opened;
 }
 
+/** What a caller of the scan may hook: where rejects go, and what else is done with each accepted row. */
+export type ScanHooks = Pick<ScanOptions, 'onReject' | 'onAccepted'>;
+
 /** The scanner for a file of this format, its records after the header line. */
-export function scannerFor(detected: DetectedFormat, writer: RecordWriter, onReject?: ScanOptions['onReject']): CensusScanner {
+export function scannerFor(detected: DetectedFormat, writer: RecordWriter, hooks: ScanHooks = {}): CensusScanner {
   return new CensusScanner({
     fieldCount: detected.header.length,
     dotIndex: detected.positions.dot_number!,
     encoding: detected.format.encoding,
     firstLine: 2,
     writer,
-    ...(onReject ? { onReject } : {}),
+    ...(hooks.onReject ? { onReject: hooks.onReject } : {}),
+    ...(hooks.onAccepted ? { onAccepted: hooks.onAccepted } : {}),
   });
 }
 
@@ -75,10 +79,10 @@ export async function scanIntoCopy(
   opened: OpenedCensus,
   writer: RecordWriter,
   copy: (chunks: AsyncIterable<Buffer>) => Promise<number>,
-  onReject?: ScanOptions['onReject'],
+  hooks: ScanHooks = {},
 ): Promise<ScanStats> {
   const { detected, name } = opened;
-  const scanner = scannerFor(detected, writer, onReject);
+  const scanner = scannerFor(detected, writer, hooks);
   const t0 = Date.now();
   const bar = opened.size ? ctx.out.progress(`loading ${name}`, opened.size) : null;
   const counted = async function* () {

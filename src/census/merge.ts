@@ -55,32 +55,49 @@ export async function mergeCarriers(
      * what carries the e-mail and addresses, so an older row's are older too.
      */
     older?: boolean;
+    /**
+     * Good rows of the file left out of `typed` because they equal their carrier's (staging.ts),
+     * or null when every row is in `typed`.
+     */
+    leftOut?: number | null;
   },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
   const set = CARRIER_VALUE_COLUMNS.map((c) => `${c} = t.${c}`).join(', ');
   const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')})`;
   const newerFiling = sql`t.mcs150_date is not null and (c.mcs150_date is null or t.mcs150_date > c.mcs150_date)`;
-  await sql`set local enable_hashjoin = off`.execute(db);
+  // The merge joins of the comment above are for a typed table of the whole file. Holding only the
+  // rows that differ (a refresh: a few percent of the carriers), it is probed into carriers' key instead,
+  // as the planner chooses.
+  if (o.leftOut == null) await sql`set local enable_hashjoin = off`.execute(db);
   let keptNewer = 0;
   if (o.older) {
     const k = await sql<{ n: number }>`
       select count(*)::bigint as n from ${sql.table(o.typed)} t join carriers c on c.dot_number = t.dot_number
        where t.reject is null and not (${newerFiling})`.execute(db);
-    keptNewer = Number(k.rows[0]?.n ?? 0);
+    // A row left out equals its carrier's: its MCS-150 date is not newer, so the carrier is kept.
+    keptNewer = Number(k.rows[0]?.n ?? 0) + (o.leftOut ?? 0);
   }
   const updated = await sql`
     update carriers c
-       set ${sql.raw(set)}, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
+       set ${sql.raw(set)}, row_hash = t.row_hash, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
            changed_run_id = ${o.runId}, updated_at = ${o.now},
            deactivated_at = case when t.status = 'inactive' then coalesce(c.deactivated_at, ${o.now}::timestamptz) end
       from ${sql.table(o.typed)} t
      where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}
        and ${o.older ? newerFiling : sql`true`}`.execute(db);
+  // A carrier whose values are the file's but whose digest is missing or other (loaded before
+  // row_hash, or a snapshot deactivated it and it is back as it was): only its digest is written,
+  // so the next refresh leaves it out. Not a change of the carrier: no run or time moves.
+  await sql`
+    update carriers c set row_hash = t.row_hash
+      from ${sql.table(o.typed)} t
+     where t.reject is null and c.dot_number = t.dot_number and c.row_hash is distinct from t.row_hash
+       and not ${sql.raw(changed)}`.execute(db);
   const inserted = await sql`
-    insert into carriers (dot_number, ${sql.raw(values)}, source_format, source_file, source_line,
+    insert into carriers (dot_number, ${sql.raw(values)}, row_hash, source_format, source_file, source_line,
                           first_run_id, changed_run_id, created_at, updated_at, deactivated_at)
-    select dot_number, ${sql.raw(values)}, ${o.format}, ${o.file}, line_no,
+    select dot_number, ${sql.raw(values)}, row_hash, ${o.format}, ${o.file}, line_no,
            ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
       from ${sql.table(o.typed)} t
      where t.reject is null and not exists (select 1 from carriers c where c.dot_number = t.dot_number)`.execute(db);
@@ -90,13 +107,19 @@ export async function mergeCarriers(
 /**
  * --snapshot: carriers listed nowhere in the file become inactive. A carrier whose line was
  * rejected for a bad value is still listed, so it is left alone. Its reappearance in a later file
- * differs in status, so the merge updates (reactivates) it.
+ * differs in status, so the merge updates (reactivates) it: its row_hash is cleared here, since
+ * the digest was of its row as active and the same line coming back must not be left out.
+ *
+ * `gone`: the DOT numbers the scan found listed nowhere, when it left unchanged rows out of
+ * `typed` (staging.ts); else the anti-join of carriers with `typed` finds them.
  */
-export async function deactivateAbsent(db: Executor, o: { runId: number; typed: string; now: Date }): Promise<number> {
+export async function deactivateAbsent(db: Executor, o: { runId: number; typed: string; gone: number[] | null; now: Date }): Promise<number> {
+  const absent = o.gone
+    ? sql`c.dot_number = any(${o.gone}::bigint[])`
+    : sql`not exists (select 1 from ${sql.table(o.typed)} t where t.dot_number = c.dot_number)`;
   const r = await sql`
     update carriers c
-       set status = 'inactive', deactivated_at = ${o.now}, updated_at = ${o.now}, changed_run_id = ${o.runId}
-     where c.status <> 'inactive'
-       and not exists (select 1 from ${sql.table(o.typed)} t where t.dot_number = c.dot_number)`.execute(db);
+       set status = 'inactive', row_hash = null, deactivated_at = ${o.now}, updated_at = ${o.now}, changed_run_id = ${o.runId}
+     where c.status <> 'inactive' and ${absent}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }

@@ -17,6 +17,7 @@
  */
 import type { CensusConfig } from './config.ts';
 import { FIELD_MAX_BYTES, FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
+import { rowHash, rowHashSeed } from './row-hash.ts';
 import { bufferEncoding, writeInt } from './scan-bytes.ts';
 import type { RecordWriter } from './scanner.ts';
 import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
@@ -60,6 +61,8 @@ const R_MILEAGE_YEAR = 4;
 const R_MILEAGE = 5;
 const R_POWER_UNITS = 6;
 const R_DRIVERS = 7;
+const R_MCS150_DATE = 8;
+const R_ADD_DATE = 9;
 const ROLES: Partial<Record<CarrierField, number>> = {
   legal_name: R_LEGAL_NAME,
   email_raw: R_EMAIL,
@@ -68,6 +71,8 @@ const ROLES: Partial<Record<CarrierField, number>> = {
   mcs150_mileage: R_MILEAGE,
   power_units: R_POWER_UNITS,
   drivers: R_DRIVERS,
+  mcs150_date: R_MCS150_DATE,
+  add_date: R_ADD_DATE,
 };
 
 interface Slot {
@@ -96,7 +101,8 @@ const DEFAULT_TAIL = Buffer.from(',,');
 const MAX_TYPED_OVERHEAD = 512;
 
 export class RowTyper implements RecordWriter {
-  readonly valueColumns = CARRIER_VALUE_COLUMNS.length;
+  /** The values and their digest (row_hash). */
+  readonly valueColumns = CARRIER_VALUE_COLUMNS.length + 1;
   readonly overhead: number;
   private readonly slots: Slot[];
   private readonly encoding: BufferEncoding;
@@ -105,6 +111,13 @@ export class RowTyper implements RecordWriter {
   private readonly absurdMileage: number;
   private readonly tail: Buffer;
   private readonly inactiveTail: Buffer;
+  private readonly hashSeed: number;
+  /** The last row's carriers.row_hash (row-hash.ts), written after is_test_record. */
+  hash = 0;
+  private inactive = false;
+  /** Where the last row's MCS-150 and ADD dates are in `out` (ISO text), -1 when null: the refresh reads them. */
+  mcs150At = -1;
+  addAt = -1;
   /** Set when write() returns -1. */
   reject: TypingReject | null = null;
   // Content bounds of the field being typed (quotes removed), set by content().
@@ -126,15 +139,26 @@ export class RowTyper implements RecordWriter {
     this.tail = o.tail?.active ?? DEFAULT_TAIL;
     this.inactiveTail = o.tail?.inactive ?? DEFAULT_TAIL;
     this.overhead = MAX_TYPED_OVERHEAD + Math.max(this.tail.length, this.inactiveTail.length);
+    this.hashSeed = rowHashSeed(format.encoding);
   }
 
   /**
    * Writes the typed row of the record whose fields are buf[starts[i], ends[i]) (still quoted as
-   * in the file) into `out` at `pos`: the CARRIER_VALUE_COLUMNS separated by commas, then the tail.
+   * in the file) into `out` at `pos`: the CARRIER_VALUE_COLUMNS separated by commas, their digest
+   * (row_hash), then the tail.
    * Returns the new position, or -1 with `reject` set (then `out` past `pos` is garbage). `out`
    * must have room for the record's length plus `overhead`.
    */
   write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number): number {
+    const end = this.writeValues(buf, starts, ends, out, pos);
+    return end < 0 ? end : this.writeTail(out, end);
+  }
+
+  /**
+   * The values alone (write() without the digest and tail): returns the position after them, or -1
+   * as write(). Sets `hash`, so the refresh can drop the row before writing the rest (writeTail).
+   */
+  writeValues(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number): number {
     let flags = 0;
     let phoneStart = -1;
     let phoneEnd = -1;
@@ -142,6 +166,9 @@ export class RowTyper implements RecordWriter {
     let emailEnd = -1;
     let testName = false;
     let inactive = false;
+    const valuesAt = pos;
+    this.mcs150At = -1;
+    this.addAt = -1;
     const slots = this.slots;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[k]!;
@@ -215,6 +242,8 @@ export class RowTyper implements RecordWriter {
           if (!given(buf, cs, ce)) break;
           const at = isoDate(buf, cs, ce, out, pos, this.firstYear);
           if (at < 0) return this.fail('bad_date', `${slot.column} ${this.literal(buf)}`);
+          if (slot.role === R_MCS150_DATE) this.mcs150At = pos;
+          else if (slot.role === R_ADD_DATE) this.addAt = pos;
           pos = at;
           break;
         }
@@ -264,7 +293,16 @@ export class RowTyper implements RecordWriter {
       (phoneEnd - phoneStart === TEST_PHONE.length && equalsUpper(out, phoneStart, TEST_PHONE)) ||
       (emailStart >= 0 && (uatAddress(out, emailStart, emailEnd) || indexOfLower(out, emailStart, emailEnd, DOT_GOV_TEST) >= 0));
     out[pos++] = test ? 0x74 : 0x66;
-    const tail = inactive ? this.inactiveTail : this.tail;
+    this.hash = rowHash(out, valuesAt, pos, this.hashSeed);
+    this.inactive = inactive;
+    return pos;
+  }
+
+  /** After writeValues: the row's digest and the tail. */
+  writeTail(out: Buffer, pos: number): number {
+    out[pos++] = COMMA;
+    pos = writeInt(out, pos, this.hash);
+    const tail = this.inactive ? this.inactiveTail : this.tail;
     return copy(tail, 0, tail.length, out, pos);
   }
 

@@ -16,11 +16,15 @@ export interface RecordWriter {
   /**
    * Writes the rest of the row (after `LINE,DOT,`, before the line break) for the record whose
    * fields are buf[starts[i], ends[i]) (quoted as in the file) into out at pos; returns the new
-   * position, or -1 with `reject` set when a value cannot be typed.
+   * position, or -1 with `reject` set when a value cannot be typed, or LEFT_OUT for a good record
+   * the COPY need not carry (the refresh's carrier whose row is unchanged: refresh-writer.ts).
    */
   write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number, line: number): number;
   readonly reject: { code: string; detail: string } | null;
 }
+
+/** What RecordWriter.write returns for an accepted record it leaves out of the COPY. */
+export const LEFT_OUT = -2;
 
 export interface ScanOptions {
   /** Fields per record, from the header. */
@@ -35,6 +39,12 @@ export interface ScanOptions {
    * encoding. Without it, rejects are rows of the COPY stream.
    */
   onReject?: (line: number, reason: Buffer, raw: Buffer) => void;
+  /**
+   * Called for each accepted row once its typed row is written, with the record's fields as the
+   * writer saw them (buf[starts[i], ends[i]), quoted as in the file): the first load normalizes the
+   * e-mail field here, in the same byte pass (src/email/census-email-pass.ts).
+   */
+  onAccepted?: (dot: number, buf: Buffer, starts: Int32Array, ends: Int32Array) => void;
   /** Physical line number of the first byte given to the scanner (the header is line 1). */
   firstLine: number;
   /** Target size of an output chunk. */
@@ -104,15 +114,18 @@ export class ScanOutput {
     pos = writeInt(this.out, pos, dot);
     this.out[pos++] = 0x2c;
     pos = writer.write(buf, this.starts, this.ends, this.out, pos, this.line);
-    if (pos < 0) {
+    if (pos === LEFT_OUT) this.outPos = rowStart;
+    else if (pos < 0) {
       this.outPos = rowStart;
       const r = writer.reject!;
       this.emitReject(buf, start, e, { code: r.code, detail: r.detail }, dot);
       return;
+    } else {
+      this.out[pos++] = 0x0a;
+      this.outPos = pos;
     }
-    this.out[pos++] = 0x0a;
-    this.outPos = pos;
     this.stats.accepted++;
+    this.opts.onAccepted?.(dot, buf, this.starts, this.ends);
 
     if (dot < 1 << 26) {
       const byte = dot >>> 3;

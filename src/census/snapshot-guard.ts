@@ -22,8 +22,12 @@ export interface SnapshotImpact {
   wouldDeactivate: number;
 }
 
-/** What deactivateAbsent (merge.ts) would do with `typed` as the full census, counted without writing. */
-export async function snapshotImpact(db: Executor, typed: string): Promise<SnapshotImpact> {
+/**
+ * What deactivateAbsent (merge.ts) would do with `typed` as the full census, counted without
+ * writing; already counted by the scan when it left unchanged rows out of `typed` (staging.ts).
+ */
+export async function snapshotImpact(db: Executor, typed: string, leftOut?: { active: number; gone: number[] } | null): Promise<SnapshotImpact> {
+  if (leftOut) return { active: leftOut.active, wouldDeactivate: leftOut.gone.length };
   const r = await sql<{ active: number; lost: number }>`
     select count(*)::bigint as active,
            count(*) filter (where not exists (select 1 from ${sql.table(typed)} t where t.dot_number = c.dot_number))::bigint as lost

@@ -17,6 +17,7 @@ const censusOptions = z.object({
   maxRejectRate: z.number().optional(),
   allowOlder: z.boolean().optional(),
   forceSnapshot: z.boolean().optional(),
+  normalizeNext: z.boolean().optional(),
 });
 
 /** `run` was this summary's name for the run id before the envelope's runId; kept for one release. */

@@ -32,6 +32,8 @@ export interface CarriersTable {
   drivers: number | null;
   data_flags: ColumnType<string[], string[] | undefined, string[]>;
   is_test_record: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Digest of the loaded columns (sql/0021, src/census/row-hash.ts); null when unknown. */
+  row_hash: ColumnType<number | null, number | null | undefined, number | null>;
   source_format: string;
   source_file: string;
   source_line: number;

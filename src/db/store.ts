@@ -48,8 +48,10 @@ export interface Store {
    * The rows of `query` in COPY's binary format (header, rows, trailer), as they arrive. On
    * PostgreSQL it reads on a connection of its own, outside any transaction, so a transaction may
    * COPY into its tables meanwhile; on PGlite, on its one session (inside the open transaction).
+   * `settings` (PostgreSQL only) are set on that connection for this query and reset after it,
+   * e.g. `{ jit: 'off' }` for a scan of a whole table whose JIT compilation costs more than it saves.
    */
-  copyTo(query: string): AsyncIterable<Uint8Array>;
+  copyTo(query: string, settings?: Record<string, string>): AsyncIterable<Uint8Array>;
   /**
    * Runs `fn` in one transaction with a `copy` (as Store.copy) that loads on the transaction's own
    * connection, so the rows it copies commit or roll back with everything else `fn` does.
@@ -145,13 +147,16 @@ async function openPg(url: string, poolSize: number, limits: Pick<OpenStoreOptio
         client.release();
       }
     },
-    async *copyTo(query) {
+    async *copyTo(query, settings) {
       const client = await pool.connect();
       let done = false;
+      const names = Object.keys(settings ?? {});
       try {
+        for (const name of names) await client.query('select set_config($1, $2, false)', [name, settings![name]]);
         // The reader is the slower side (it does something with each row): a deep buffer would only hold memory.
         const stream = client.query(copyToStdout(`COPY (${query}) TO STDOUT WITH (FORMAT binary)`, { highWaterMark: 1 << 20 }));
         for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+        for (const name of names) await client.query(`reset ${name}`);
         done = true;
       } finally {
         // Left early (the consumer stopped or failed), the COPY may still be running: don't reuse the connection.

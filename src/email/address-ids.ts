@@ -15,13 +15,23 @@ export class AddressIds {
   /** Where the next address goes in the last block. */
   private used = 0;
   /** starts[id]: block << 22 | offset of address `id` (ids from 1); lens[id]: its length in bytes. */
-  private starts = new Int32Array(1 << 16);
+  private starts: Int32Array<ArrayBuffer>;
   // An address is at most a 1,024-byte field after NFKC (at most 18 characters a character): < 64 KB.
-  private lens = new Uint16Array(1 << 16);
+  private lens: Uint16Array<ArrayBuffer>;
   /** Open addressing, linear probing: 0 is empty, else an id. */
   private slots = new Int32Array(1 << 17);
   private scratch = Buffer.allocUnsafe(4096);
   private n = 0;
+
+  /**
+   * `capacity`: ids to make room for at once (more are still taken). Typed arrays are zero pages
+   * until written, so a generous guess costs address space, not memory, and spares the copies
+   * (and the garbage awaiting a collection) of growing arrays.
+   */
+  constructor(capacity = 1 << 16) {
+    this.starts = new Int32Array(capacity + 1);
+    this.lens = new Uint16Array(capacity + 1);
+  }
 
   /** Distinct addresses so far (the last id given). */
   get size(): number {
@@ -96,7 +106,8 @@ export class AddressIds {
   }
 }
 
-function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+/** Half longer, copied: when the capacity guessed at the start was too small. */
+export function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const next = new Int32Array(Math.ceil(a.length * 1.5));
   next.set(a);
   return next;

@@ -141,7 +141,9 @@ async function carriersToDo(store: Store, full: boolean): Promise<{ todo: number
       from carriers c full join email_sources s on s.dot_number = c.dot_number
      where ${full} or c.dot_number is null or s.dot_number is null or s.email_raw is distinct from c.email_raw or s.normalizer_version <> ${NORMALIZER_VERSION}
      order by 1`;
-  for await (const chunk of store.copyTo(query)) reader.push(chunk, (dot, mark) => (mark === null ? todo : gone).push(dot));
+  // Two whole tables hashed: in memory rather than in 32 batches spilled to disk, and without JIT
+  // compilation, which cost more than it saved (7.4 s -> 5.8 s on 2.1M carriers, on a loaded machine).
+  for await (const chunk of store.copyTo(query, { jit: 'off', work_mem: '256MB' })) reader.push(chunk, (dot, mark) => (mark === null ? todo : gone).push(dot));
   return { todo, gone };
 }
 

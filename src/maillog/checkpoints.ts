@@ -54,9 +54,11 @@ export async function loadLinkerState(db: Executor): Promise<LinkerState | null>
 
 /** `json` is JSON.stringify(linker.serialize()), taken when the batch was cut (the linker moves on while this writes). */
 export async function saveLinkerState(trx: Transaction<Database>, json: string, at: Date): Promise<void> {
+  // The state (megabytes on a bulk night, saved with every batch) is sent once: the update takes
+  // the row proposed for insertion rather than a second copy of the same parameter.
   await trx
     .insertInto('maillog_linker_state')
     .values({ id: 1, state: json, updated_at: at })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ state: json, updated_at: at }))
+    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ state: eb.ref('excluded.state'), updated_at: eb.ref('excluded.updated_at') })))
     .execute();
 }

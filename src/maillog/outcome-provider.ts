@@ -20,6 +20,9 @@ export const YAHOO_CODE = PROVIDERS.indexOf('yahoo') + 1;
 /** Codes 0..CODES-1: none, then one per provider. */
 export const CODES = PROVIDERS.length + 1;
 
+/** Slots of RelayCodes' byte-path cache (a power of two). */
+const HOST_SLOTS = 1 << 16;
+
 if (CODES > 16) throw new Error('outcome-provider: provider codes no longer fit in 4 bits of a record');
 
 /** The provider name of a code; code 0 (no known provider) is `other`. */
@@ -35,12 +38,15 @@ export function providerOfCode(code: number): Provider {
 export class RelayCodes {
   private readonly byHost = new Map<string, number>();
   /**
-   * The byte path's cache: FNV-1a hash of the lower-cased host bytes -> the host and its code. Most
-   * lines of a bulk night are successes, and a string per line for the relay (then one for its
-   * host) cost more than the rest of reading the line; the bytes are compared with the cached
-   * host, so a hash collision only costs a lookup.
+   * The byte path's cache: a direct-mapped table by FNV-1a hash of the lower-cased host bytes,
+   * holding the host and its code. Most lines of a bulk night are successes, and a string per
+   * line for the relay (then one for its host) cost more than the rest of reading the line; the
+   * bytes are compared with the cached host, so a hash collision only costs a lookup. A table
+   * slot rather than a Map entry: no hashing of the hash, and no heap number for a key beyond
+   * the small-integer range.
    */
-  private readonly byHash = new Map<number, { host: string; code: number }>();
+  private readonly hostOf: (string | undefined)[] = new Array(HOST_SLOTS);
+  private readonly codeOf = new Uint8Array(HOST_SLOTS);
 
   /**
    * The code of a relay value read on its bytes buf[s, to) (from just after `, relay=` to the end
@@ -58,13 +64,14 @@ export class RelayCodes {
       if (c >= 65 && c <= 90) c += 32;
       h = Math.imul(h ^ c, 0x01000193);
     }
-    const hit = this.byHash.get(h);
-    if (hit && sameLower(hit.host, buf, s, e)) return hit.code;
+    const slot = h & (HOST_SLOTS - 1);
+    const hit = this.hostOf[slot];
+    if (hit !== undefined && sameLower(hit, buf, s, e)) return this.codeOf[slot]!;
     const host = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1').toLowerCase();
     const p = providerOfRelayHost(host);
     const code = p ? PROVIDERS.indexOf(p) + 1 : 0;
-    if (this.byHash.size >= 1 << 16) this.byHash.clear();
-    this.byHash.set(h, { host, code });
+    this.hostOf[slot] = host;
+    this.codeOf[slot] = code;
     return code;
   }
 

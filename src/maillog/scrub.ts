@@ -15,7 +15,9 @@
  * stores nothing of it (its batches wait until a syslog line shows the file is a log). A damaged
  * .gz rotation is read up to the damage with a warning.
  */
+import { sql, type Transaction } from 'kysely';
 import type { StageContext } from '../context.ts';
+import type { Database } from '../db/database.ts';
 import type { OutputFile } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { advanceFile, fileCheckpoint, loadLinkerState, saveLinkerState } from './checkpoints.ts';
@@ -64,6 +66,18 @@ export interface ScrubProfile {
   policyMs: number;
   batches: number;
   stringPathLines: number;
+}
+
+/**
+ * The batch and policy transactions commit without waiting for their WAL to reach the disk: the
+ * run's last transaction (the run row closed ok) waits for its own flush, and the log is written
+ * in order, so everything before it is on disk when a run is reported done. What an operating
+ * system crash can take is the last batches of a run that never finished, each with the
+ * checkpoint that covers it: the next run reads those lines again, never twice. A killed process
+ * loses nothing more than before (the server has committed).
+ */
+async function noFlushWait(trx: Transaction<Database>): Promise<void> {
+  await sql`set local synchronous_commit = off`.execute(trx);
 }
 
 export function emptyProfile(): ScrubProfile {
@@ -192,6 +206,7 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
             const w0 = performance.now();
             // COPY on the transaction's own connection: events and sent domains commit with the checkpoint.
             await ctx.store.transactionWithCopy(async (trx, copy) => {
+              await noFlushWait(trx);
               await insertEvents(copy, batch.events);
               await addSent(trx, batch.sent);
               await addSentProviders(trx, batch.sentProviders);
@@ -280,8 +295,14 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
     // both to the same verdicts; the run is closed only once both have committed.
     const now = ctx.now();
     const [supp, dkimVerdict] = await Promise.all([
-      standing ? { addresses: 0, domains: 0, updated: 0 } : db.transaction().execute((trx) => applySuppressionPolicies(trx, cfg, run.id, now)),
+      standing
+        ? { addresses: 0, domains: 0, updated: 0 }
+        : db.transaction().execute(async (trx) => {
+            await noFlushWait(trx);
+            return applySuppressionPolicies(trx, cfg, run.id, now);
+          }),
       db.transaction().execute(async (trx) => {
+        await noFlushWait(trx);
         await applyProviderHolds(trx, cfg, run.id, now);
         await recomputeStaleHealth(trx, now);
         return applyDkimHold(trx, cfg, run.id, now);

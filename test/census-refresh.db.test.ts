@@ -1,0 +1,117 @@
+/**
+ * The monthly refresh (issue #15): carriers whose typed row equals the stored one are left out of
+ * the staging COPY (src/census/refresh-writer.ts). Held, over generated months with changed, new,
+ * gone and returning carriers, bad rows and a repeated DOT number, to the same final rows in every
+ * table as the merge of every row (the path before: each refresh with carriers.row_hash cleared, so
+ * nothing can be left out), and to the first load of each file for the values it lists.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCensus1 } from '../bench/census-generator.ts';
+import { runCensusIngest } from '../pipelines/ingest.ts';
+import type { Store } from '../src/db/store.ts';
+import { CARRIER_VALUE_COLUMNS } from '../src/census/typed-columns.ts';
+import { censusContext, tmpDir } from './census/context.ts';
+import { createTestStore, type TestStore } from './helpers/store.ts';
+
+const ROWS = 2000;
+const OPEN = { snapshotMinRows: 1, snapshotMaxDeactivateShare: 0.2 };
+
+/** A generated month; every date after the test clock's day is ignored, one line is dated on it, so each month is as recent. */
+async function month(dir: string, name: string, refresh?: { seed: number; changed: number; added: number; gone: number }, extra: (lines: string[]) => string[] = (l) => l): Promise<string> {
+  const file = path.join(dir, name);
+  await generateCensus1(file, { rows: ROWS, badPer100k: 300, ...(refresh ? { refresh } : {}) });
+  const lines = readFileSync(file, 'latin1').split('\r\n').filter(Boolean);
+  lines[lines.length - 1] = lines[lines.length - 1]!.replace(/"\d\d-[A-Z]{3}-\d\d"/, '"29-NOV-26"');
+  writeFileSync(file, Buffer.from(extra(lines).join('\r\n') + '\r\n', 'latin1'));
+  return file;
+}
+
+/** Every table the ingest job writes, by natural keys (email ids are drawn from a sequence). */
+async function tables(store: Store) {
+  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
+  return {
+    carriers: await q(sql`select * from carriers order by dot_number`),
+    rejects: await q(sql`select run_id, file, line_no, reason, raw from census_rejects order by run_id, line_no`),
+    loads: await q(sql`select run_id, file, format, sha256, bytes, rows_read, rows_accepted, newest_mcs150::text, newest_add_date::text, data_date::text, snapshot, allowed_older, forced_snapshot from census_loads order by id`),
+    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version from emails order by address`),
+    links: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 2`),
+    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
+    sources: await q(sql`select * from email_sources order by dot_number`),
+  };
+}
+
+describe('ingest census --snapshot: a refresh leaves unchanged carriers out', () => {
+  let files: string[];
+  let fast: TestStore;
+  let whole: TestStore;
+  let first: TestStore;
+  beforeAll(async () => {
+    const dir = tmpDir();
+    const m0 = await month(dir, 'census_m0.txt');
+    const m1 = await month(dir, 'census_m1.txt', { seed: 7, changed: 0.05, added: 0.02, gone: 0.03 });
+    const inM1 = new Set(readFileSync(m1, 'latin1').split('\r\n'));
+    // Relative to the first month: carriers gone in m1 come back as they were; one DOT number is
+    // listed twice, its first line as in m1 (so left out), its last one changed.
+    const m2 = await month(dir, 'census_m2.txt', { seed: 8, changed: 0.05, added: 0.01, gone: 0.02 }, (lines) => {
+      const twice = lines.slice(1).find((l) => inM1.has(l))!;
+      return [...lines.slice(0, -1), twice.replace(/^(\d+),"[^"]*"/, '$1,"RENAMED MOTOR LINES LLC"'), lines[lines.length - 1]!];
+    });
+    files = [m0, m1, m2];
+    [fast, whole, first] = await Promise.all([createTestStore(), createTestStore(), createTestStore()]);
+  });
+  afterAll(async () => {
+    await Promise.all([fast?.close(), whole?.close(), first?.close()]);
+  });
+
+  it('ends every month in the same rows as merging the whole file, and lists the values a first load of the file gives', async () => {
+    const job = (store: Store, file: string, snapshot: boolean) => runCensusIngest(censusContext(store, { census: OPEN }), { files: [file], snapshot, maxRejectRate: 0.05 });
+    await job(fast, files[0]!, false);
+    await job(whole, files[0]!, false);
+    for (const file of files.slice(1)) {
+      const f = await job(fast, file, true);
+      await sql`update carriers set row_hash = null`.execute(whole.db);
+      const w = await job(whole, file, true);
+      const counts = (s: typeof f) => ({ ...s, seconds: 0, normalize: { ...s.normalize!, seconds: 0 } });
+      expect(counts(f), file).toEqual(counts(w));
+      expect(f.updated + f.inserted + f.deactivated, file).toBeGreaterThan(100);
+      expect(await tables(fast), file).toEqual(await tables(whole));
+
+      // The contract with a first load of the same file: each carrier it lists has the values (and
+      // digest) the first load gives it; the others are inactive.
+      await sql`truncate carriers, census_rejects, census_loads`.execute(first.db);
+      await runCensusIngest(censusContext(first), { files: [file], snapshot: false, maxRejectRate: 0.05, normalize: false });
+      const cols = sql.raw([...CARRIER_VALUE_COLUMNS, 'row_hash'].join(', '));
+      const listed = (await sql<Record<string, unknown>>`select dot_number, ${cols} from carriers order by dot_number`.execute(first.db)).rows;
+      const ours = (await sql<Record<string, unknown>>`select dot_number, ${cols} from carriers where dot_number = any(${listed.map((r) => r.dot_number)}::bigint[]) order by dot_number`.execute(fast.db)).rows;
+      expect(ours, file).toEqual(listed);
+      const rest = await sql<{ status: string; n: number }>`
+        select status, count(*)::int as n from carriers where not dot_number = any(${listed.map((r) => r.dot_number)}::bigint[]) group by status`.execute(fast.db);
+      expect(rest.rows.map((r) => r.status), file).toEqual(['inactive']);
+    }
+  }, 240_000);
+
+  it('a re-run of the same snapshot changes nothing in any table', async () => {
+    const before = await tables(fast);
+    const again = await runCensusIngest(censusContext(fast, { census: OPEN }), { files: [files[2]!], snapshot: true, maxRejectRate: 0.05 });
+    expect(again).toMatchObject({ inserted: 0, updated: 0, deactivated: 0 });
+    expect(again.normalize!.changes).toBe(0);
+    const after = await tables(fast);
+    // The re-run adds its own rejects and census_loads row, as every run does; nothing else moves.
+    expect({ ...after, rejects: [], loads: [] }).toEqual({ ...before, rejects: [], loads: [] });
+    expect(after.rejects.filter((r) => r.run_id === again.runId).map(({ run_id: _r, ...x }) => x)).toEqual(
+      before.rejects.filter((r) => r.file === 'census_m2.txt').map(({ run_id: _r, ...x }) => x),
+    );
+  });
+
+  it('keeps a bad row with its line number and reason, and a repeated DOT number as superseded', async () => {
+    const rejects = await sql<{ line_no: number; reason: string }>`
+      select line_no, reason from census_rejects where file = 'census_m2.txt' and run_id = (select min(run_id) from census_rejects where file = 'census_m2.txt') order by line_no`.execute(fast.db);
+    expect(rejects.rows.length).toBeGreaterThan(5);
+    expect(rejects.rows.some((r) => /^duplicate_dot_number: superseded by line \d+$/.test(r.reason))).toBe(true);
+    expect(rejects.rows.some((r) => r.reason.startsWith('bad_date: MCS150_DATE') || r.reason.startsWith('bad_date: ADD_DATE'))).toBe(true);
+    expect(rejects.rows.every((r) => r.line_no > 1)).toBe(true);
+  });
+});

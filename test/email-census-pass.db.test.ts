@@ -18,18 +18,13 @@ import { createOutput } from '../src/cli/output.ts';
 import type { StageContext } from '../src/context.ts';
 import { normalizeEmails } from '../src/email/stage.ts';
 import { censusContext, dataSample, ingest, tmpDir } from './census/context.ts';
+import { normalizedRows as normalizedRowsOf } from './email-helpers.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
-/** Every row of the tables normalize writes, with ids replaced by what they stand for. */
+/** normalize's rows (its runs differ between the two paths) and how far the ids went. */
 async function normalizedRows(store: TestStore) {
-  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
-  return {
-    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version, rank() over (order by id)::int as id_order from emails order by address`),
-    carrierEmails: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 3`),
-    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
-    sources: await q(sql`select dot_number, email_raw, normalizer_version, normalized_at from email_sources order by 1`),
-    nextId: await q(sql`select max(id)::int as max, count(*)::int as n from emails`),
-  };
+  const nextId = (await sql<Record<string, unknown>>`select max(id)::int as max, count(*)::int as n from emails`.execute(store.db)).rows;
+  return { ...(await normalizedRowsOf(store, { runIds: false })), nextId };
 }
 
 async function reset(store: TestStore): Promise<void> {

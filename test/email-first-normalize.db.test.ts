@@ -13,19 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCensus1, generateCompanyCensus } from '../bench/census-generator.ts';
 import { normalizeEmails } from '../src/email/stage.ts';
 import { dataSample, ingest } from './census/context.ts';
-import { testContext, upsertCarriers } from './email-helpers.ts';
+import { normalizedRows, testContext, upsertCarriers } from './email-helpers.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
-
-/** Every row of the tables normalize writes, with ids replaced by what they stand for. */
-async function normalizedRows(store: TestStore) {
-  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
-  return {
-    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version, rank() over (order by id)::int as id_order from emails order by address`),
-    carrierEmails: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 3`),
-    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
-    sources: await q(sql`select dot_number, email_raw, normalizer_version, run_id, normalized_at from email_sources order by 1`),
-  };
-}
 
 /** Indexes and constraints of the four tables, as the migrations made them. */
 async function keys(store: TestStore) {

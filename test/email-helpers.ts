@@ -61,3 +61,22 @@ export const STATIC_RULES: readonly ExclusionRule[] = [
   sharedAddressRule,
   roleAccountRule,
 ];
+
+/**
+ * Every row of the tables normalize writes, with ids replaced by what they stand for: what two ways
+ * of normalizing the same carriers must agree on. `runIds: false` leaves out each source row's run
+ * id, for two paths whose rows come from different runs.
+ */
+export async function normalizedRows(store: Pick<Store, 'db'>, { runIds = true } = {}) {
+  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
+  return {
+    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version, rank() over (order by id)::int as id_order from emails order by address`),
+    carrierEmails: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 3`),
+    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
+    sources: await q(
+      runIds
+        ? sql`select dot_number, email_raw, normalizer_version, run_id, normalized_at from email_sources order by 1`
+        : sql`select dot_number, email_raw, normalizer_version, normalized_at from email_sources order by 1`,
+    ),
+  };
+}

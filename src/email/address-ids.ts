@@ -6,6 +6,8 @@
  * carriers. Exact: a slot is confirmed by comparing the bytes. `release()` gives it all back once
  * the ids are handed out.
  */
+import { fnv1a } from '../text/fnv1a.ts';
+
 /** Arena blocks of 4 MB: the arena grows by a block, never copying or doubling what it holds. */
 const BLOCK_BITS = 22;
 const BLOCK = 1 << BLOCK_BITS;
@@ -43,7 +45,7 @@ export class AddressIds {
     if (address.length * 3 > this.scratch.length) this.scratch = Buffer.allocUnsafe(address.length * 3);
     const scratch = this.scratch;
     const len = scratch.write(address, 0, 'utf8');
-    const h = hash(scratch, 0, len);
+    const h = fnv1a(scratch, 0, len);
     const slots = this.slots;
     const mask = slots.length - 1;
     for (let s = h & mask; ; s = (s + 1) & mask) {
@@ -101,7 +103,7 @@ export class AddressIds {
     for (let id = 1; id <= this.n; id++) {
       const at = this.starts[id]!;
       const off = at & (BLOCK - 1);
-      this.place(id, hash(this.blocks[at >>> BLOCK_BITS]!, off, off + this.lens[id]!));
+      this.place(id, fnv1a(this.blocks[at >>> BLOCK_BITS]!, off, off + this.lens[id]!));
     }
   }
 }
@@ -113,9 +115,3 @@ export function grow(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   return next;
 }
 
-/** FNV-1a over bytes [s, e). */
-function hash(buf: Buffer, s: number, e: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return h;
-}

@@ -132,8 +132,8 @@ function summaryOf(
  * count, a walk probing email_sources for every carrier and an anti-join: 8.4 s for a run with
  * nothing to do on 2.1M carriers, most of a monthly refresh's normalize.
  */
-async function carriersToDo(store: Store, full: boolean): Promise<{ todo: number[]; gone: number[] }> {
-  const todo: number[] = [];
+async function carriersToNormalize(store: Store, full: boolean): Promise<{ changed: number[]; gone: number[] }> {
+  const changed: number[] = [];
   const gone: number[] = [];
   const reader = new DotFieldReader();
   const query = `
@@ -143,8 +143,8 @@ async function carriersToDo(store: Store, full: boolean): Promise<{ todo: number
      order by 1`;
   // Two whole tables hashed: in memory rather than in 32 batches spilled to disk, and without JIT
   // compilation, which cost more than it saved (7.4 s -> 5.8 s on 2.1M carriers, on a loaded machine).
-  for await (const chunk of store.copyTo(query, { jit: 'off', work_mem: '256MB' })) reader.push(chunk, (dot, mark) => (mark === null ? todo : gone).push(dot));
-  return { todo, gone };
+  for await (const chunk of store.copyTo(query, { jit: 'off', work_mem: '256MB' })) reader.push(chunk, (dot, mark) => (mark === null ? changed : gone).push(dot));
+  return { changed, gone };
 }
 
 /** Normalizes the carriers whose field (or the normalizer) changed, page by page (see the top). */
@@ -155,14 +155,14 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   const write = (batch: ReturnType<typeof emptyBatch>) => db.transaction().execute((trx) => writeBatch(trx, batch, { runId: run.id, now: ctx.now() }));
   let counts = zeroCounts();
 
-  const { todo, gone } = await carriersToDo(ctx.store, full);
-  if (todo.length) ctx.out.info(`normalize: ${todo.length} carrier(s) to normalize`);
-  const progress = ctx.out.progress('normalize', todo.length);
+  const { changed, gone } = await carriersToNormalize(ctx.store, full);
+  if (changed.length) ctx.out.info(`normalize: ${changed.length} carrier(s) to normalize`);
+  const progress = ctx.out.progress('normalize', changed.length);
   let carriersNormalized = 0;
-  for (let i = 0; i < todo.length; i += size) {
+  for (let i = 0; i < changed.length; i += size) {
     // Probed by key: `= any(array)` is an index scan of the primary key whatever the statistics say.
     const page = await sql<CarrierField>`
-      select dot_number, email_raw from carriers where dot_number = any(${todo.slice(i, i + size)}::bigint[]) order by dot_number`.execute(db);
+      select dot_number, email_raw from carriers where dot_number = any(${changed.slice(i, i + size)}::bigint[]) order by dot_number`.execute(db);
     if (page.rows.length) counts = addCounts(counts, await write(batchFromCarriers(page.rows)));
     carriersNormalized += page.rows.length;
     progress.update(carriersNormalized);

@@ -10,6 +10,7 @@
  * lines) carry their parsed fields in `failures`. Each chunk carries the hosts and tags its records
  * name (a handful), by ids of its own.
  */
+import { fnv1a } from '../text/fnv1a.ts';
 import type { BounceClass } from './classify.ts';
 import type { LineCounts } from './outcomes.ts';
 import type { SkippedLine, SkipReason } from './skipped-lines.ts';
@@ -86,8 +87,7 @@ export class RecordText {
 
   private intern(start: number, end: number, cache: (string | undefined)[]): string {
     const buf = this.buf;
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 16777619);
+    const h = fnv1a(buf, start, end);
     const slot = h & (cache.length - 1);
     const c = cache[slot];
     if (c !== undefined && c.length === end - start) {

@@ -133,6 +133,84 @@ ${T(3)} app1 postfix/smtp[31]: 5C3D4E5F62: to=<ops@b.example>, relay=mx.b.exampl
     expect(total + l.openMessages).toBe(20_000);
   });
 
+  it('open messages keep their insertion order through opens, closes, reused queue ids, evictions and restarts (a reference model)', () => {
+    // The model: a Map's insertion order (a reused key goes to the end once deleted), as the Set
+    // the linker kept before its list; the host index as a Map from qid to the latest key.
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const maxOpen = 40;
+    let l = linker({ maxOpen });
+    const order = new Map<string, { signed: boolean; sender: string | null }>();
+    const hostIdx = new Map<string, string>();
+    let created = 0;
+    let sweeps = 0;
+    let lineNo = 0;
+    const keyOf = (inst: string, qid: string) => `app1\t${inst}\t${qid}`;
+    const close = (key: string) => {
+      order.delete(key);
+      const qid = key.slice(key.lastIndexOf('\t') + 1);
+      if (hostIdx.get(qid) === key) hostIdx.delete(qid);
+    };
+    const create = (key: string) => {
+      order.set(key, { signed: false, sender: null });
+      hostIdx.set(key.slice(key.lastIndexOf('\t') + 1), key);
+      if (++created >= 5000) {
+        created = 0;
+        sweeps++;
+        for (const k of [...order.keys()]) {
+          if (order.size <= maxOpen) break;
+          close(k);
+        }
+      }
+    };
+    for (let i = 0; i < 100_000; i++) {
+      const inst = rnd(4) === 0 ? 'postfix-out' : 'postfix';
+      const qid = (0xa00000 + rnd(120)).toString(16).toUpperCase();
+      const key = keyOf(inst, qid);
+      const ts = T(i % 60);
+      switch (rnd(5)) {
+        case 0:
+          l.feed(`${ts} app1 ${inst}/smtpd[10]: ${qid}: client=unknown[192.0.2.${rnd(9)}]`, ++lineNo);
+          if (order.has(key)) close(key);
+          create(key);
+          break;
+        case 1: {
+          const sender = `s${rnd(3)}@firm.example`;
+          l.feed(`${ts} app1 ${inst}/qmgr[13]: ${qid}: from=<${sender}>, size=1, nrcpt=1 (queue active)`, ++lineNo);
+          if (!order.has(key)) create(key);
+          const m = order.get(key)!;
+          m.sender ??= sender;
+          break;
+        }
+        case 2: {
+          l.feed(`${ts} app1 opendkim[12]: ${qid}: DKIM-Signature field added (s=mail, d=firm.example)`, ++lineNo);
+          const k = hostIdx.get(qid);
+          if (k) order.get(k)!.signed = true;
+          break;
+        }
+        default:
+          l.feed(`${ts} app1 ${inst}/qmgr[13]: ${qid}: removed`, ++lineNo);
+          if (order.has(key)) close(key);
+      }
+      if (i % 29_989 === 0) {
+        // A restart: the saved state, read back, must go on in the same order.
+        l.takeBatch();
+        l = linker({ maxOpen }, JSON.parse(JSON.stringify(l.serialize())));
+        // A new linker counts toward its next sweep from zero.
+        created = 0;
+      }
+      if (i % 101 === 0 || i === 99_999) {
+        const saved = l.serialize().messages;
+        expect(saved.map((m) => m[0])).toEqual([...order.keys()]);
+        expect(saved.map((m) => [(m[6] & 2) !== 0, m[7], (m[6] & 4) !== 0])).toEqual(
+          [...order].map(([k, m]) => [m.signed, m.sender, hostIdx.get(k.slice(k.lastIndexOf('\t') + 1)) === k]),
+        );
+        expect(l.openMessages).toBe(order.size);
+      }
+    }
+    expect(sweeps).toBeGreaterThan(2);
+  });
+
   it('a state saved in the first format (v1, before the packed one) restores to the same linker', () => {
     const lines = CAMPAIGN.trim().split('\n');
     for (let cut = 1; cut < lines.length; cut++) {

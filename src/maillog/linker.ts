@@ -165,8 +165,9 @@ export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<
   private injected(qid: string, ip: string | null, ts: number): void {
     this.counts.received++;
     // A reused short qid starts a new message.
-    this.close(this.scope().msgs.get(qid));
-    const m = this.touch(qid, ts);
+    const sc = this.scope();
+    this.close(sc.msgs.get(qid));
+    const m = this.open(sc, qid, ts);
     m.clientIp = ip;
     const stream = ip ? this.opts.campaignClients.get(ip) : undefined;
     if (stream) {

@@ -57,10 +57,25 @@ export interface Scope {
   /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
   prefix: string;
   msgs: Map<string, Open>;
+  /** The host's entry of byHostQid, found once per scope rather than once per message. */
+  hostIdx: Map<string, Open>;
 }
-/** An open message and the scope that holds it (never saved: the key says it). */
+/**
+ * An open message, the scope that holds it and its neighbours in the insertion order (never saved:
+ * the key says the scope, the saved list's order the neighbours).
+ */
 export interface Open extends OpenMessage {
   scope: Scope;
+  prev: Open | null;
+  next: Open | null;
+}
+
+/** An open message, every one built with the same fields in the same order (one object shape). */
+function openMessage(m: OpenMessage, scope: Scope): Open {
+  return {
+    host: m.host, qid: m.qid, firstTs: m.firstTs, clientIp: m.clientIp, stream: m.stream, campaign: m.campaign, signed: m.signed, sender: m.sender, pending: m.pending,
+    scope, prev: null, next: null,
+  };
 }
 
 export class OpenMessages {
@@ -71,8 +86,14 @@ export class OpenMessages {
    * (`host\tinstance\tqid`) had to be built and hashed whole.
    */
   protected readonly scopes = new Map<string, Map<string, Scope>>();
-  /** Every open message in insertion order: the eviction order, and the saved state's order. */
-  protected readonly order = new Set<Open>();
+  /**
+   * Every open message in insertion order (the eviction order, and the saved state's order): a
+   * list through the messages' own prev/next, where a Set cost a hash entry to add and one to
+   * delete per message, and their garbage.
+   */
+  private first: Open | null = null;
+  private last: Open | null = null;
+  private size = 0;
   /** host -> qid -> the latest open message: opendkim does not log the Postfix instance. */
   protected readonly byHostQid = new Map<string, Map<string, Open>>();
   /** The scope of the line being handled, kept while host and instance stay the same. */
@@ -111,12 +132,32 @@ export class OpenMessages {
   protected restore(key: string, msg: OpenMessage): Open {
     const instance = key.slice(msg.host.length + 1, key.length - msg.qid.length - 1);
     const sc = this.scopeOf(msg.host, instance);
-    const m: Open = Object.assign(msg, { scope: sc });
+    const m = openMessage(msg, sc);
     const old = sc.msgs.get(m.qid);
-    if (old) this.order.delete(old);
+    if (old) this.unlink(old);
     sc.msgs.set(m.qid, m);
-    this.order.add(m);
+    this.append(m);
     return m;
+  }
+
+  private append(m: Open): void {
+    m.prev = this.last;
+    m.next = null;
+    if (this.last) this.last.next = m;
+    else this.first = m;
+    this.last = m;
+    this.size++;
+  }
+
+  /** Takes a message out of the order; one not in it (already taken out) is left as it is. */
+  private unlink(m: Open): void {
+    if (m.prev === null && this.first !== m) return;
+    if (m.prev) m.prev.next = m.next;
+    else this.first = m.next;
+    if (m.next) m.next.prev = m.prev;
+    else this.last = m.prev;
+    m.prev = m.next = null;
+    this.size--;
   }
 
   protected indexHost(host: string, qid: string, m: Open): void {
@@ -129,7 +170,11 @@ export class OpenMessages {
     let byInstance = this.scopes.get(host);
     if (!byInstance) this.scopes.set(host, (byInstance = new Map()));
     let sc = byInstance.get(instance);
-    if (!sc) byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map() }));
+    if (!sc) {
+      let hostIdx = this.byHostQid.get(host);
+      if (!hostIdx) this.byHostQid.set(host, (hostIdx = new Map()));
+      byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map(), hostIdx }));
+    }
     return sc;
   }
 
@@ -144,12 +189,12 @@ export class OpenMessages {
   }
 
   get openMessages(): number {
-    return this.order.size;
+    return this.size;
   }
 
   serialize(): LinkerStateV2 {
     const messages: PackedMessage[] = [];
-    for (const m of this.order) {
+    for (let m = this.first; m !== null; m = m.next) {
       const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
       messages.push([m.scope.prefix + m.qid, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
     }
@@ -158,24 +203,29 @@ export class OpenMessages {
 
   protected touch(qid: string, ts: number): Open {
     const sc = this.scope();
-    let m = sc.msgs.get(qid);
-    if (!m) {
-      m = { host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null, scope: sc };
-      sc.msgs.set(qid, m);
-      this.order.add(m);
-      this.indexHost(this.host, qid, m);
-      if (++this.sinceSweep >= 5000) this.sweep(ts);
-    }
+    return sc.msgs.get(qid) ?? this.open(sc, qid, ts);
+  }
+
+  /** A new open message of the current line's host in scope `sc`, where `qid` is not open. */
+  protected open(sc: Scope, qid: string, ts: number): Open {
+    const m: Open = {
+      host: this.host, qid, firstTs: ts, clientIp: null, stream: null, campaign: false, signed: false, sender: null, pending: null,
+      scope: sc, prev: null, next: null,
+    };
+    sc.msgs.set(qid, m);
+    this.append(m);
+    sc.hostIdx.set(qid, m);
+    if (++this.sinceSweep >= 5000) this.sweep(ts);
     return m;
   }
 
   /** Ends a message's life: campaign messages are counted for DKIM coverage on their injection day. */
   protected close(m: Open | undefined): void {
     if (!m) return;
-    this.order.delete(m);
+    this.unlink(m);
     m.scope.msgs.delete(m.qid);
-    const idx = this.byHostQid.get(m.host);
-    if (idx?.get(m.qid) === m) idx.delete(m.qid);
+    const idx = m.scope.hostIdx;
+    if (idx.get(m.qid) === m) idx.delete(m.qid);
     if (m.campaign) {
       const day = this.opts.zone.day(m.firstTs);
       let c = this.daily.get(day);
@@ -195,9 +245,11 @@ export class OpenMessages {
   protected sweep(now: number): void {
     this.sinceSweep = 0;
     const cutoff = now - this.opts.maxOpenAgeMs;
-    for (const m of this.order) {
-      if (m.firstTs >= cutoff && this.order.size <= this.opts.maxOpen) break;
+    for (let m = this.first; m !== null; ) {
+      if (m.firstTs >= cutoff && this.size <= this.opts.maxOpen) break;
+      const next = m.next;
       this.close(m);
+      m = next;
     }
   }
 }

@@ -413,7 +413,7 @@ async function main() {
       console.log(
         `\nbreakdown ${name} (ms, main thread): waiting for parsed chunks ${p.readMs}, linking ${p.linkMs}, batch cut ${p.cutMs}, ` +
           `batch writes ${p.writeMs} over ${p.batches} batches (reader waited ${p.writeWaitMs} of it), policies+health ${p.policyMs}; ` +
-          `string-path lines ${p.stringPathLines}`,
+          `string-path lines ${p.stringPathLines}; chunks parsed by the main thread until the worker was ready ${p.chunksMain}, by the worker ${p.chunksWorker}`,
       );
       console.log(`  ${m.note}${m.serverCpuS != null ? `: process ${m.processCpuS!.toFixed(2)} s + server ${m.serverCpuS.toFixed(2)} s` : ''}`);
       console.log(`  ${JSON.stringify({ deliveries: m.extra?.deliveries, suppressed: m.extra?.suppressed, holds: m.extra?.holds, openMessages: m.extra?.openMessages })}`);

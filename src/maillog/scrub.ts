@@ -66,6 +66,9 @@ export interface ScrubProfile {
   policyMs: number;
   batches: number;
   stringPathLines: number;
+  /** Chunks parsed by the main thread (until the worker was ready) and by the worker. */
+  chunksMain: number;
+  chunksWorker: number;
 }
 
 /**
@@ -81,7 +84,7 @@ async function noFlushWait(trx: Transaction<Database>): Promise<void> {
 }
 
 export function emptyProfile(): ScrubProfile {
-  return { readMs: 0, linkMs: 0, cutMs: 0, writeMs: 0, writeWaitMs: 0, policyMs: 0, batches: 0, stringPathLines: 0 };
+  return { readMs: 0, linkMs: 0, cutMs: 0, writeMs: 0, writeWaitMs: 0, policyMs: 0, batches: 0, stringPathLines: 0, chunksMain: 0, chunksWorker: 0 };
 }
 
 function addCounts<C extends LineCounts | ParseCounts>(into: C, c: C): void {
@@ -282,6 +285,10 @@ export async function scrubBounces(ctx: StageContext, run: RunHandle, files: rea
         reports.push(report);
       }
     } finally {
+      if (parser) {
+        prof.chunksMain += parser.parsedBy.main;
+        prof.chunksWorker += parser.parsedBy.worker;
+      }
       await parser?.close();
     }
 

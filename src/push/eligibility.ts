@@ -70,6 +70,7 @@ export async function judgeDates(
                   join carrier_emails ce on ce.dot_number = s.dot_number
                   group by ce.email_id) m
             join emails e on e.id = m.email_id`,
+        { index: false },
       ),
     );
     await evaluateExclusionsOnDays(trx, { config, now }, rules, dates);

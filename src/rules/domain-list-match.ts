@@ -29,7 +29,9 @@ export function domainListHits(
   // Each distinct domain's suffixes are looked up in the list as an array, which PostgreSQL hashes
   // once per statement; joining the list as a table sorted its 61k entries (the disposable lists)
   // on every evaluation (~0.3 s even for a few thousand candidates). The note is fetched for the
-  // matched domains only.
+  // matched domains only. The arrays go in as they are, not copied: `plan` compares each day's
+  // statement with the first's (engine.ts, sameCompiledQuery), and the same array is equal at
+  // once where two copies of the 61k-entry disposable list were compared entry by entry.
   return sql<DomainHit>`
     with m as (
       select distinct on (d.domain) d.domain, s.suffix as listed
@@ -38,11 +40,11 @@ export function domainListHits(
         select array_to_string(p.parts[i:], '.') as suffix, i
         from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
       ) s
-      where s.suffix = any(${[...domains]}::text[])
+      where s.suffix = any(${domains}::text[])
       order by d.domain, s.i),
     n as (
       select distinct on (m.domain) m.domain, m.listed, l.note
-      from m join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = m.listed
+      from m join unnest(${domains}::text[], ${notes}::text[]) as l(domain, note) on l.domain = m.listed
       order by m.domain)
     select n.domain, ${describe(listed, domain, note)} as detail, null::timestamptz as since
     from n`;

@@ -29,9 +29,7 @@ export function domainListHits(
   // Each distinct domain's suffixes are looked up in the list as an array, which PostgreSQL hashes
   // once per statement; joining the list as a table sorted its 61k entries (the disposable lists)
   // on every evaluation (~0.3 s even for a few thousand candidates). The note is fetched for the
-  // matched domains only. The arrays go in as they are, not copied: `plan` compares each day's
-  // statement with the first's (engine.ts, sameCompiledQuery), and the same array is equal at
-  // once where two copies of the 61k-entry disposable list were compared entry by entry.
+  // matched domains only.
   return sql<DomainHit>`
     with m as (
       select distinct on (d.domain) d.domain, s.suffix as listed
@@ -40,14 +38,32 @@ export function domainListHits(
         select array_to_string(p.parts[i:], '.') as suffix, i
         from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
       ) s
-      where s.suffix = any(${domains}::text[])
+      where s.suffix = any(${arrayText(domains)}::text[])
       order by d.domain, s.i),
     n as (
       select distinct on (m.domain) m.domain, m.listed, l.note
-      from m join unnest(${domains}::text[], ${notes}::text[]) as l(domain, note) on l.domain = m.listed
+      from m join unnest(${arrayText(domains)}::text[], ${arrayText(notes)}::text[]) as l(domain, note) on l.domain = m.listed
       order by m.domain)
     select n.domain, ${describe(listed, domain, note)} as detail, null::timestamptz as since
     from n`;
+}
+
+const arrayTexts = new WeakMap<readonly string[], string>();
+
+/**
+ * `list` as the text of a PostgreSQL array (`{"a","b"}`), made once per array and kept while the
+ * array lives: the disposable list's 61k entries are one shared array (disposableDomainTable), and
+ * the driver escaped them anew for each of their occurrences in each statement (~80 ms of a plan),
+ * while `plan`, comparing each day's statement with the first's (engine.ts, sameCompiledQuery),
+ * compared two copies entry by entry. The same string is equal at once.
+ */
+export function arrayText(list: readonly string[]): string {
+  let text = arrayTexts.get(list);
+  if (text === undefined) {
+    text = `{${list.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+    arrayTexts.set(list, text);
+  }
+  return text;
 }
 
 /**

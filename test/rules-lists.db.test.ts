@@ -10,6 +10,7 @@ import type { ConfigOverrides } from '../src/config.ts';
 import { createCandidates, evaluateExclusions } from '../src/rules/engine.ts';
 import { blockedDomainRule } from '../src/rules/blocked-domain.ts';
 import { disposableRule } from '../src/rules/disposable.ts';
+import { arrayText } from '../src/rules/domain-list-match.ts';
 import { fmcsaTestRecordRule } from '../src/rules/fmcsa-test-record.ts';
 import { roleAccountRule } from '../src/rules/role-account.ts';
 import type { ExclusionRule } from '../src/rules/rule.ts';
@@ -117,5 +118,15 @@ describe('list rules through the engine', () => {
         expect(await run({ ...ruleCtx, candidateDomains }), rule.code).toEqual(whole);
       }
     });
+  });
+
+  it('a list sent as array text reads back as the list sent as an array parameter (quotes, backslashes, braces, commas, NULL, empty)', async () => {
+    const odd = ['a.example', 'b"c', 'd\\e', '{f}', 'g,h', ' i ', 'NULL', '', 'ünï.example', "j'k", '\\"'];
+    const list = [...odd, ...Array.from({ length: 1000 }, (_, i) => `d${i}.example`)];
+    const r = await sql<{ same: boolean; n: number }>`
+      select ${arrayText(list)}::text[] = ${list}::text[] as same, cardinality(${arrayText(list)}::text[]) as n`.execute(store.db);
+    expect(r.rows[0]).toEqual({ same: true, n: list.length });
+    // Made once per array: the same string each time.
+    expect(arrayText(list)).toBe(arrayText(list));
   });
 });

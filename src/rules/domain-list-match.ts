@@ -38,14 +38,32 @@ export function domainListHits(
         select array_to_string(p.parts[i:], '.') as suffix, i
         from (select string_to_array(d.domain, '.') as parts) p, generate_series(1, cardinality(p.parts)) as i
       ) s
-      where s.suffix = any(${[...domains]}::text[])
+      where s.suffix = any(${arrayText(domains)}::text[])
       order by d.domain, s.i),
     n as (
       select distinct on (m.domain) m.domain, m.listed, l.note
-      from m join unnest(${[...domains]}::text[], ${[...notes]}::text[]) as l(domain, note) on l.domain = m.listed
+      from m join unnest(${arrayText(domains)}::text[], ${arrayText(notes)}::text[]) as l(domain, note) on l.domain = m.listed
       order by m.domain)
     select n.domain, ${describe(listed, domain, note)} as detail, null::timestamptz as since
     from n`;
+}
+
+const arrayTexts = new WeakMap<readonly string[], string>();
+
+/**
+ * `list` as the text of a PostgreSQL array (`{"a","b"}`), made once per array and kept while the
+ * array lives: the disposable list's 61k entries are one shared array (disposableDomainTable), and
+ * the driver escaped them anew for each of their occurrences in each statement (~80 ms of a plan),
+ * while `plan`, comparing each day's statement with the first's (engine.ts, sameCompiledQuery),
+ * compared two copies entry by entry. The same string is equal at once.
+ */
+export function arrayText(list: readonly string[]): string {
+  let text = arrayTexts.get(list);
+  if (text === undefined) {
+    text = `{${list.map((v) => `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
+    arrayTexts.set(list, text);
+  }
+  return text;
 }
 
 /**

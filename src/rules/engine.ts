@@ -10,25 +10,30 @@ import type { ExclusionRule, RuleContext } from './rule.ts';
 
 /**
  * Creates `candidates (email_id, email, domain)` from `select` (which must yield those three
- * columns), and `candidate_domains (domain)` of their distinct domains, and returns how many
+ * columns), and `candidate_domains (domain, n)` of their distinct domains, and returns how many
  * candidates there are. Must run inside a transaction (temp tables are
- * per session, and dropped at commit).
+ * per session, and dropped at commit). With `index` false the candidates get no index on
+ * email_id: a caller judging a census-scale audience, whose rules hash-join the candidates, need
+ * not build one for 800k rows (~0.2 s); a few candidates are probed by it.
  */
 export async function createCandidates(
   trx: Transaction<Database>,
   select: RawBuilder<{ email_id: number; email: string; domain: string }>,
+  opts: { index?: boolean } = {},
 ): Promise<number> {
   await sql`drop table if exists pg_temp.candidates`.execute(trx);
-  await sql`create temp table candidates on commit drop as ${select}`.execute(trx);
-  await sql`create unique index on pg_temp.candidates (email_id)`.execute(trx);
+  // Created empty, then filled: the insert counts its rows, where a second scan of the table did.
+  await sql`create temp table candidates on commit drop as ${select} with no data`.execute(trx);
+  const filled = await sql`insert into pg_temp.candidates ${select}`.execute(trx);
+  if (opts.index ?? true) await sql`create unique index on pg_temp.candidates (email_id)`.execute(trx);
   await sql`analyze pg_temp.candidates`.execute(trx);
   // The candidates' distinct domains, once: the domain rules match each domain (addresses share
   // them heavily) and join back; deduplicating 770k candidates per rule cost ~0.4 s each.
   await sql`drop table if exists pg_temp.candidate_domains`.execute(trx);
-  await sql`create temp table candidate_domains on commit drop as select distinct domain from pg_temp.candidates where domain is not null`.execute(trx);
+  // With how many candidates each has: a count per domain rule is a sum over its domains.
+  await sql`create temp table candidate_domains on commit drop as select domain, count(*)::int as n from pg_temp.candidates where domain is not null group by domain`.execute(trx);
   await sql`analyze pg_temp.candidate_domains`.execute(trx);
-  const r = await sql<{ n: number }>`select count(*)::int as n from pg_temp.candidates`.execute(trx);
-  return r.rows[0]?.n ?? 0;
+  return Number(filled.numAffectedRows ?? 0);
 }
 
 /**
@@ -65,14 +70,20 @@ function skipAllowlisted(rule: ExclusionRule, allowlist: string[]): RawBuilder<u
 export const MAX_JUDGED_DAYS = 62;
 
 /**
- * Every rule over `candidates` for several consecutive send dates at once, into the temp table
- * `exclusion_day_hits (email_id, code, days)`: bit i of `days` set when the rule excludes the address
- * on days[i]. What evaluateExclusions would say date by date, without judging the candidates once
- * per date: a rule whose SQL is the same for every date (all but the cooldown: suppressions, holds
- * and verdicts are judged at the run's clock, not the send date's) runs once for all of them; a
- * date-dependent rule through its hitDays() in one statement, or, without one, date by date. A
- * domain rule (domainHits) is judged on `candidate_domains` and joined back with the others in
- * one pass. No evidence text is built: the callers count.
+ * Every rule over `candidates` for several consecutive send dates at once: bit i of a hit's `days`
+ * set when the rule excludes the address on days[i]. What evaluateExclusions would say date by
+ * date, without judging the candidates once per date: a rule whose SQL is the same for every date
+ * (all but the cooldown: suppressions, holds and verdicts are judged at the run's clock, not the
+ * send date's) runs once for all of them; a date-dependent rule through its hitDays() in one
+ * statement, or, without one, date by date. No evidence text is built: the callers count.
+ *
+ * The hits stay in two temp tables, read through candidateExclusionDays() and
+ * candidateExclusionHits(): `exclusion_day_hits (email_id, code, days)` of the address rules, and
+ * `domain_day_hits (domain, code, soft, days)` of the domain rules (domainHits), judged once per
+ * distinct candidate domain and not joined back to the candidates here: on the census-scale
+ * audience, 77k domains against 770k addresses, writing a row per excluded address (175k) and
+ * grouping them again by address cost ~0.5 s, where the readers look each candidate's domain up
+ * in the few domain verdicts as they pass over the candidates anyway.
  */
 export async function evaluateExclusionsOnDays(
   trx: Transaction<Database>,
@@ -85,25 +96,16 @@ export async function evaluateExclusionsOnDays(
   await sql`create temp table exclusion_day_hits (email_id bigint not null, code text not null, days bigint not null) on commit drop`.execute(trx);
   const allowlist = allowlistedAddresses({ ...ctx, date: days[0]! });
   const every = (1n << BigInt(days.length)) - 1n;
-  // The domain rules are judged on the candidates' distinct domains into domain_day_hits, then
-  // joined back to the candidates in one pass below: on the census-scale audience, 77k domains
-  // against 770k addresses, where joining every candidate once per rule cost ~1.5 s.
   await sql`drop table if exists pg_temp.domain_day_hits`.execute(trx);
-  await sql`create temp table domain_day_hits (domain text not null, code text not null, days bigint not null) on commit drop`.execute(trx);
-  const domainRules = rules.filter((r) => r.domainHits);
-  for (const rule of domainRules) {
+  // `soft`: an email.allowlist entry is spared the code (candidateExclusionDays/Hits apply it per address).
+  await sql`create temp table domain_day_hits (domain text not null, code text not null, soft boolean not null, days bigint not null) on commit drop`.execute(trx);
+  for (const rule of rules.filter((r) => r.domainHits)) {
+    const soft = !ALLOWLIST_NEVER_OVERRIDES.has(rule.code);
     for (const { q, days: mask } of byDays(trx, days, every, (date) => rule.domainHits!({ ...ctx, date })))
-      await sql`insert into pg_temp.domain_day_hits (domain, code, days)
-        select distinct v.domain, ${rule.code}, ${String(mask)}::bigint from (${q}) as v`.execute(trx);
+      await sql`insert into pg_temp.domain_day_hits (domain, code, soft, days)
+        select distinct v.domain, ${rule.code}, ${soft}::boolean, ${String(mask)}::bigint from (${q}) as v`.execute(trx);
   }
-  if (domainRules.length) {
-    await sql`analyze pg_temp.domain_day_hits`.execute(trx);
-    // An email.allowlist entry is spared the codes it may override (skipAllowlisted, per address).
-    const soft = [...new Set(domainRules.map((r) => r.code))].filter((c) => !ALLOWLIST_NEVER_OVERRIDES.has(c));
-    const spare = allowlist.length && soft.length ? sql`where not (v.code = any(${soft}::text[]) and c.email = any(${allowlist}::text[]))` : sql``;
-    await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
-      select c.email_id, v.code, v.days from pg_temp.candidates c join pg_temp.domain_day_hits v on v.domain = c.domain ${spare}`.execute(trx);
-  }
+  await sql`analyze pg_temp.domain_day_hits`.execute(trx);
   for (const rule of rules.filter((r) => !r.domainHits)) {
     const skip = skipAllowlisted(rule, allowlist);
     const statements = byDays(trx, days, every, (date) => rule.hits({ ...ctx, date }));
@@ -119,6 +121,70 @@ export async function evaluateExclusionsOnDays(
   // Counted against the candidates next: unanalyzed, the planner took its 230k hits for 18k and
   // probed the candidates' index once per hit (1.8 s of CPU at census scale, against 0.2 s hashed).
   await sql`analyze pg_temp.exclusion_day_hits`.execute(trx);
+}
+
+/** SQL: whether candidate `c` is an email.allowlist entry, spared the soft domain codes. */
+function allowlisted(ctx: Omit<RuleContext, 'date'>): RawBuilder<boolean> {
+  const allowlist = allowlistedAddresses({ ...ctx, date: '' });
+  return allowlist.length ? sql<boolean>`c.email = any(${allowlist}::text[])` : sql<boolean>`false`;
+}
+
+/**
+ * SQL over the hits of evaluateExclusionsOnDays (same `ctx`): every candidate's columns and
+ * `excluded_days`, the days some rule excludes it on (0 when it is eligible on every day), in one
+ * pass over the candidates.
+ */
+export function candidateExclusionDays<C>(ctx: Omit<RuleContext, 'date'>): RawBuilder<C & { excluded_days: string }> {
+  return sql<C & { excluded_days: string }>`
+    select c.*, coalesce(d.hard, 0) | case when ${allowlisted(ctx)} then 0 else coalesce(d.soft, 0) end | coalesce(a.days, 0) as excluded_days
+    from pg_temp.candidates c
+    left join (select domain, bit_or(days) filter (where not soft) as hard, bit_or(days) filter (where soft) as soft
+               from pg_temp.domain_day_hits group by domain) d on d.domain = c.domain
+    left join (select email_id, bit_or(days) as days from pg_temp.exclusion_day_hits group by email_id) a on a.email_id = c.email_id`;
+}
+
+/**
+ * SQL over the hits of evaluateExclusionsOnDays (same `ctx`) for a single date: `code, n`, how
+ * many candidates each code excludes. A domain rule's count is the sum over its domains of their
+ * candidates (candidate_domains.n), less the allowlisted candidates it spares, so the candidates
+ * are not joined to the domain verdicts once more; an address rule's is its distinct addresses.
+ * Null when a code is reported by both kinds of rule (an address would count under both): then
+ * count candidateExclusionHits().
+ */
+export function singleDateCodeCounts(ctx: Omit<RuleContext, 'date'>, rules: readonly ExclusionRule[]): RawBuilder<{ code: ReasonCode; n: number }> | null {
+  const domainCodes = new Set(rules.filter((r) => r.domainHits).map((r) => r.code));
+  if (rules.some((r) => !r.domainHits && domainCodes.has(r.code))) return null;
+  const spared = allowlistedAddresses({ ...ctx, date: '' }).length
+    ? sql`union all
+          select v.code, -count(*) from pg_temp.candidates c
+          join (select distinct domain, code from pg_temp.domain_day_hits where soft) v on v.domain = c.domain
+          where ${allowlisted(ctx)}
+          group by v.code`
+    : sql``;
+  return sql<{ code: ReasonCode; n: number }>`
+    select code, sum(n)::int as n from (
+      select h.code, count(distinct h.email_id) as n from pg_temp.exclusion_day_hits h group by h.code
+      union all
+      select v.code, sum(d.n) from (select distinct domain, code from pg_temp.domain_day_hits) v
+      join pg_temp.candidate_domains d on d.domain = v.domain
+      group by v.code
+      ${spared}
+    ) x
+    group by code
+    having sum(n) > 0`;
+}
+
+/**
+ * SQL over the hits of evaluateExclusionsOnDays (same `ctx`): `email_id, code, days` of every hit
+ * on a candidate, the domain rules' joined to the candidates of their domains (an address may have
+ * several rows for one code).
+ */
+export function candidateExclusionHits(ctx: Omit<RuleContext, 'date'>): RawBuilder<{ email_id: number; code: ReasonCode; days: string }> {
+  return sql<{ email_id: number; code: ReasonCode; days: string }>`
+    select h.email_id, h.code, h.days from pg_temp.exclusion_day_hits h
+    union all
+    select c.email_id, v.code, v.days from pg_temp.candidates c join pg_temp.domain_day_hits v on v.domain = c.domain
+    where not (v.soft and ${allowlisted(ctx)})`;
 }
 
 /**

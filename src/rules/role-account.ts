@@ -23,6 +23,18 @@ export function alwaysExcluded(key: RawBuilder<string>): RawBuilder<boolean> {
 }
 
 /**
+ * The first two characters of every local-part key the rule can match (`keys`, and the pattern's
+ * prefixes). A key of two characters or more is a prefix of its address (the local part up to a
+ * '+', or '+' and what follows up to the next), so the address starts with the same two; a
+ * shorter key leaves an '@' or a '+' among the address's first two characters. The SQL computes
+ * the key only for addresses that start so, where computing it for every candidate cost ~0.3 s
+ * of CPU on the census-scale audience.
+ */
+export function keyStarts(keys: readonly string[]): string[] {
+  return [...new Set([...keys, ...PATTERN_PREFIXES].filter((k) => k.length >= 2).map((k) => k.slice(0, 2)))];
+}
+
+/**
  * role_account: postmaster@, abuse@, no-reply@... always (mailing them is a complaint or a bounce
  * by design); info@, office@, dispatch@... only with email.excludeRoleAccounts (small firms often
  * have no other address). Both tiers report the same code; the detail says which.
@@ -32,6 +44,7 @@ export const roleAccountRule: ExclusionRule = {
   description: 'a role mailbox: postmaster/abuse/no-reply always; info@, office@... when email.excludeRoleAccounts is on',
   hits: (ctx) => {
     const configured = ctx.config.email.excludeRoleAccounts ? [...ROLE_LOCAL_PARTS] : [];
+    const starts = keyStarts([...ALWAYS_EXCLUDED_LOCAL_PARTS, ...configured]);
     return sql<RuleHit>`
       select email_id,
              case when always then key || '@ is a machine or complaint mailbox (postmaster, abuse, no-reply...): always excluded'
@@ -49,6 +62,7 @@ export const roleAccountRule: ExclusionRule = {
                      ${localKey(sql`c.email`)} as key
               from pg_temp.candidates c
               where c.email like '%@%'
+                and (left(c.email, 2) = any(${starts}::text[]) or strpos(left(c.email, 2), '@') > 0 or strpos(left(c.email, 2), '+') > 0)
               offset 0) k
       ) r
       where always or configured`;

@@ -17,6 +17,7 @@
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { carriersWithFieldChanged, offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { firstLoad } from './first-load.ts';
@@ -120,7 +121,8 @@ async function stageAndMerge(
     const totals = { inserted: 0, updated: 0, deactivated: 0, keptNewer: 0, dataDate: newest(fresh.map((f) => f.dates.dataDate)) };
     const summary = () => ingestSummary({ files: o.files, rejectsFile: o.rejectsFile, runId: run.id, started }, staged, totals);
     ctx.out.info('merging into carriers');
-    return await db.transaction().execute(async (trx) => {
+    let changed: ChangedCarriers | null = null;
+    const merged = await db.transaction().execute(async (trx) => {
       // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
       await sql`set local synchronous_commit = off`.execute(trx);
       for (const [i, s] of staged.entries()) {
@@ -148,11 +150,15 @@ async function stageAndMerge(
         ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted${kept} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
       if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, gone: staged[0]!.leftOut?.gone ?? null, now });
+      // A refresh's typed table holds every carrier it changed: the normalize next takes them from here.
+      if (o.normalizeNext && staged.length === 1 && staged[0]!.leftOut) changed = { censusRunId: run.id, dots: await carriersWithFieldChanged(trx, staged[0]!.typed) };
       const s = summary();
       ctx.out.info(`merged in ${s.seconds} s since the ingest started`);
       await finishRun(trx, run, 'ok', s, null);
       return s;
     });
+    if (changed) offerChangedCarriers(ctx.store, changed);
+    return merged;
   } finally {
     for (const s of staged) await dropScratch(db, s.typed).catch(() => {});
   }

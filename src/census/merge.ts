@@ -67,9 +67,11 @@ export async function mergeCarriers(
   const changed = `(${CARRIER_VALUE_COLUMNS.map((c) => `c.${c}`).join(', ')}) is distinct from (${CARRIER_VALUE_COLUMNS.map((c) => `t.${c}`).join(', ')})`;
   const newerFiling = sql`t.mcs150_date is not null and (c.mcs150_date is null or t.mcs150_date > c.mcs150_date)`;
   // The merge joins of the comment above are for a typed table of the whole file. Holding only the
-  // rows that differ (a refresh: a few percent of the carriers), it is probed into carriers' key instead,
-  // as the planner chooses.
-  if (o.leftOut == null) await sql`set local enable_hashjoin = off`.execute(db);
+  // rows that differ (a refresh: a few percent of the carriers), it is probed into carriers' key
+  // instead: left to itself the planner still merge-joined, walking all of carriers' key and heap
+  // once per statement (1.1-1.3 s each on 2.1M carriers, for 84k rows probed in 0.1-0.3 s).
+  await sql`set local enable_hashjoin = off`.execute(db);
+  if (o.leftOut != null) await sql`set local enable_mergejoin = off`.execute(db);
   let keptNewer = 0;
   if (o.older) {
     const k = await sql<{ n: number }>`

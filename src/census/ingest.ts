@@ -17,7 +17,7 @@
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { carriersWithFieldChanged, offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
+import { offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { firstLoad } from './first-load.ts';
@@ -133,6 +133,8 @@ async function stageAndMerge(
         totals.inserted += m.inserted;
         totals.updated += m.updated;
         totals.keptNewer += m.keptNewer;
+        // A refresh names the carriers whose e-mail field it changed, for the normalize next.
+        if (o.normalizeNext && staged.length === 1 && m.fieldChanged) changed = { censusRunId: run.id, dots: m.fieldChanged };
         await recordLoad(trx, {
           runId: run.id,
           file: s.name,
@@ -150,8 +152,6 @@ async function stageAndMerge(
         ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted${kept} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
       if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, gone: staged[0]!.leftOut?.gone ?? null, now });
-      // A refresh's typed table holds every carrier it changed: the normalize next takes them from here.
-      if (o.normalizeNext && staged.length === 1 && staged[0]!.leftOut) changed = { censusRunId: run.id, dots: await carriersWithFieldChanged(trx, staged[0]!.typed) };
       const s = summary();
       ctx.out.info(`merged in ${s.seconds} s since the ingest started`);
       await finishRun(trx, run, 'ok', s, null);

@@ -1,8 +1,8 @@
 /**
  * The monthly refresh's hand-off to the normalize that follows it in the ingest job (issue #15):
- * the census merge names the carriers whose e-mail field now differs from the one normalized
- * (email_sources), so the normalize need not find them again by a full join of carriers and
- * email_sources (3-5 s on 2.1M carriers, for 80k changed).
+ * the census merge names the carriers it updated or inserted whose e-mail field now differs from
+ * the one normalized (email_sources), so the normalize need not find them again by a full join of
+ * carriers and email_sources (3-5 s on 2.1M carriers, for 80k changed).
  *
  * The list is complete only if nothing else was left to normalize before the merge. The ledger
  * says so (certified below): the last normalize before the merge finished whole, by this
@@ -14,35 +14,27 @@
  * the clock went back), the normalize finds its carriers by the full join as before. Either way
  * the carriers normalized, and so every row written, are the same (test/census-refresh.db.test.ts).
  */
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db/database.ts';
+import { sql } from 'kysely';
 import type { Store } from '../db/store.ts';
 import { NORMALIZER_VERSION } from './version.ts';
 
 export interface ChangedCarriers {
   /** The ingest-census run whose merge found them. */
   censusRunId: number;
-  /** DOT numbers, ascending, distinct. */
+  /** DOT numbers, ascending. */
   dots: number[];
 }
 
 const offers = new WeakMap<Store, ChangedCarriers>();
 
 /**
- * The carriers of a census scratch table (staging.ts) whose e-mail field, as merged, differs from
- * the one they were normalized from, or that were never normalized. Call it in the merge's
- * transaction, after the merge: the typed table holds the few carriers a refresh changed, each
- * probed by key.
+ * True for the carrier row `c` (as just written) when its e-mail field is not the one it was
+ * normalized from, or was normalized by another version, or never: the census merge's RETURNING
+ * asks it of each carrier it updates or inserts, probing email_sources by key.
  */
-export async function carriersWithFieldChanged(trx: Transaction<Database>, typed: string): Promise<number[]> {
-  const r = await sql<{ dot_number: string | number }>`
-    select distinct t.dot_number from ${sql.table(typed)} t
-      join carriers c on c.dot_number = t.dot_number
-      left join email_sources s on s.dot_number = t.dot_number
-     where t.reject is null
-       and (s.dot_number is null or s.email_raw is distinct from c.email_raw or s.normalizer_version <> ${NORMALIZER_VERSION}::int)
-     order by 1`.execute(trx);
-  return r.rows.map((x) => Number(x.dot_number));
+export function fieldToNormalize(c: string) {
+  return sql`not exists (select 1 from email_sources s where s.dot_number = ${sql.ref(`${c}.dot_number`)}
+    and s.email_raw is not distinct from ${sql.ref(`${c}.email_raw`)} and s.normalizer_version = ${NORMALIZER_VERSION}::int)`;
 }
 
 /** Hands the list to the next normalize on this store (the ingest job's next stage). */

@@ -40,7 +40,7 @@ describe('takeChangedCarriers: the ledger decides whether the merge named every 
   }
   async function taken(runs: Run[], offeredRun?: number): Promise<boolean> {
     const last = await ledger(runs);
-    offerChangedCarriers(store, { censusRunId: offeredRun ?? last, dots: [7, 9] });
+    offerChangedCarriers(store, { censusRunId: offeredRun ?? last, carriers: [{ dot_number: 7, email_raw: 'a@example.com' }] });
     return (await takeChangedCarriers(store)) !== null;
   }
   const census = (start: number, end: number | null, status = 'ok'): Run => ({ stage: 'ingest-census', status, start, end });

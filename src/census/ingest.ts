@@ -134,7 +134,7 @@ async function stageAndMerge(
         totals.updated += m.updated;
         totals.keptNewer += m.keptNewer;
         // A refresh names the carriers whose e-mail field it changed, for the normalize next.
-        if (o.normalizeNext && staged.length === 1 && m.fieldChanged) changed = { censusRunId: run.id, dots: m.fieldChanged };
+        if (o.normalizeNext && staged.length === 1 && m.fieldChanged) changed = { censusRunId: run.id, carriers: m.fieldChanged };
         await recordLoad(trx, {
           runId: run.id,
           file: s.name,

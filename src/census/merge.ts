@@ -6,12 +6,13 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { CarrierField } from '../email/batch.ts';
 import { fieldToNormalize } from '../email/changed-carriers.ts';
 import type { CensusFormatId } from './formats.ts';
 import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
 
 type Executor = Kysely<Database> | Transaction<Database>;
-type Returned = { dot_number: string | number; to_normalize: boolean };
+type Returned = { dot_number: string | number; email_raw: string | null; to_normalize: boolean };
 
 export interface MergeCounts {
   inserted: number;
@@ -20,9 +21,9 @@ export interface MergeCounts {
   keptNewer: number;
   /**
    * A refresh's (leftOut given): the carriers updated or inserted whose e-mail field is not the one
-   * normalized, for the normalize next (src/email/changed-carriers.ts); else null.
+   * normalized, with that field, for the normalize next (src/email/changed-carriers.ts); else null.
    */
-  fieldChanged: number[] | null;
+  fieldChanged: CarrierField[] | null;
 }
 
 export async function storeRejects(db: Executor, runId: number, file: string, typed: string): Promise<number> {
@@ -96,7 +97,7 @@ export async function mergeCarriers(
       from ${sql.table(o.typed)} t
      where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}
        and ${o.older ? newerFiling : sql`true`}
-    ${refresh ? sql`returning c.dot_number, ${fieldToNormalize('c')} as to_normalize` : sql``}`.execute(db);
+    ${refresh ? sql`returning c.dot_number, c.email_raw, ${fieldToNormalize('c')} as to_normalize` : sql``}`.execute(db);
   // A carrier whose values are the file's but whose digest is missing or other (loaded before
   // row_hash, or a snapshot deactivated it and it is back as it was): only its digest is written,
   // so the next refresh leaves it out. Not a change of the carrier: no run or time moves.
@@ -112,11 +113,14 @@ export async function mergeCarriers(
            ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
       from ${sql.table(o.typed)} t
      where t.reject is null and not exists (select 1 from carriers c where c.dot_number = t.dot_number)
-    ${refresh ? sql`returning carriers.dot_number, ${fieldToNormalize('carriers')} as to_normalize` : sql``}`.execute(db);
-  let fieldChanged: number[] | null = null;
+    ${refresh ? sql`returning carriers.dot_number, carriers.email_raw, ${fieldToNormalize('carriers')} as to_normalize` : sql``}`.execute(db);
+  let fieldChanged: CarrierField[] | null = null;
   if (refresh) {
     const rows = [...(updated.rows as Returned[]), ...(inserted.rows as Returned[])];
-    fieldChanged = rows.filter((r) => r.to_normalize).map((r) => Number(r.dot_number)).sort((a, b) => a - b);
+    fieldChanged = rows
+      .filter((r) => r.to_normalize)
+      .map((r) => ({ dot_number: Number(r.dot_number), email_raw: r.email_raw }))
+      .sort((a, b) => a.dot_number - b.dot_number);
   }
   const count = (r: typeof updated) => (refresh ? r.rows.length : Number(r.numAffectedRows ?? 0));
   return { inserted: count(inserted), updated: count(updated), keptNewer, fieldChanged };

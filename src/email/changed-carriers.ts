@@ -16,13 +16,17 @@
  */
 import { sql } from 'kysely';
 import type { Store } from '../db/store.ts';
+import type { CarrierField } from './batch.ts';
 import { NORMALIZER_VERSION } from './version.ts';
 
 export interface ChangedCarriers {
   /** The ingest-census run whose merge found them. */
   censusRunId: number;
-  /** DOT numbers, ascending. */
-  dots: number[];
+  /**
+   * Their fields as the merge wrote them, in DOT order: the normalize need not read them back
+   * (on a refresh that read was ~50k carrier pages, each dirtied again by its hint bits).
+   */
+  carriers: CarrierField[];
 }
 
 const offers = new WeakMap<Store, ChangedCarriers>();

@@ -149,6 +149,14 @@ async function carriersToNormalize(store: Store, full: boolean): Promise<{ chang
   return { changed, gone };
 }
 
+/** The e-mail fields of these carriers, in DOT order. */
+async function fieldsOf(db: Store['db'], dots: number[]): Promise<CarrierField[]> {
+  // Probed by key: `= any(array)` is an index scan of the primary key whatever the statistics say.
+  const r = await sql<CarrierField>`
+    select dot_number, email_raw from carriers where dot_number = any(${dots}::bigint[]) order by dot_number`.execute(db);
+  return r.rows;
+}
+
 /** Normalizes the carriers whose field (or the normalizer) changed, page by page (see the top). */
 async function runIncremental(ctx: StageContext, run: RunHandle, opts: NormalizeOptions): Promise<NormalizeSummary> {
   const db = ctx.store.db;
@@ -164,17 +172,17 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   };
   // After a refresh the census merge has named the carriers whose field changed (changed-carriers.ts).
   const handed = full ? null : await takeChangedCarriers(ctx.store);
-  const { changed, gone } = handed ? { changed: handed.dots, gone: [] } : await carriersToNormalize(ctx.store, full);
-  lap(handed ? `took the ${changed.length} carrier(s) the census run ${handed.censusRunId} changed` : 'found the carriers to normalize');
-  if (changed.length) ctx.out.info(`normalize: ${changed.length} carrier(s) to normalize`);
-  const progress = ctx.out.progress('normalize', changed.length);
+  const found = handed ? null : await carriersToNormalize(ctx.store, full);
+  const total = handed ? handed.carriers.length : found!.changed.length;
+  const gone = found?.gone ?? [];
+  lap(handed ? `took the ${total} carrier(s) the census run ${handed.censusRunId} changed` : 'found the carriers to normalize');
+  if (total) ctx.out.info(`normalize: ${total} carrier(s) to normalize`);
+  const progress = ctx.out.progress('normalize', total);
   let carriersNormalized = 0;
-  for (let i = 0; i < changed.length; i += size) {
-    // Probed by key: `= any(array)` is an index scan of the primary key whatever the statistics say.
-    const page = await sql<CarrierField>`
-      select dot_number, email_raw from carriers where dot_number = any(${changed.slice(i, i + size)}::bigint[]) order by dot_number`.execute(db);
-    if (page.rows.length) counts = addCounts(counts, await write(batchFromCarriers(page.rows)));
-    carriersNormalized += page.rows.length;
+  for (let i = 0; i < total; i += size) {
+    const page = handed ? handed.carriers.slice(i, i + size) : await fieldsOf(db, found!.changed.slice(i, i + size));
+    if (page.length) counts = addCounts(counts, await write(batchFromCarriers(page)));
+    carriersNormalized += page.length;
     progress.update(carriersNormalized);
   }
   progress.stop();

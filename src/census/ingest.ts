@@ -17,6 +17,7 @@
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { firstLoad } from './first-load.ts';
@@ -120,7 +121,8 @@ async function stageAndMerge(
     const totals = { inserted: 0, updated: 0, deactivated: 0, keptNewer: 0, dataDate: newest(fresh.map((f) => f.dates.dataDate)) };
     const summary = () => ingestSummary({ files: o.files, rejectsFile: o.rejectsFile, runId: run.id, started }, staged, totals);
     ctx.out.info('merging into carriers');
-    return await db.transaction().execute(async (trx) => {
+    let changed: ChangedCarriers | null = null;
+    const merged = await db.transaction().execute(async (trx) => {
       // Losing this commit in a server crash is harmless (the run is redone); waiting for its flush is not needed.
       await sql`set local synchronous_commit = off`.execute(trx);
       for (const [i, s] of staged.entries()) {
@@ -131,6 +133,8 @@ async function stageAndMerge(
         totals.inserted += m.inserted;
         totals.updated += m.updated;
         totals.keptNewer += m.keptNewer;
+        // A refresh names the carriers whose e-mail field it changed, for the normalize next.
+        if (o.normalizeNext && staged.length === 1 && m.fieldChanged) changed = { censusRunId: run.id, carriers: m.fieldChanged };
         await recordLoad(trx, {
           runId: run.id,
           file: s.name,
@@ -153,6 +157,8 @@ async function stageAndMerge(
       await finishRun(trx, run, 'ok', s, null);
       return s;
     });
+    if (changed) offerChangedCarriers(ctx.store, changed);
+    return merged;
   } finally {
     for (const s of staged) await dropScratch(db, s.typed).catch(() => {});
   }

@@ -3,7 +3,8 @@
  *
  * Input: carriers whose email_raw differs from the one recorded in email_sources, or that were
  * normalized by an older NORMALIZER_VERSION; carriers that disappeared (both found by one full
- * join at the start); stored addresses judged by an older version. Idempotency key: (dot_number,
+ * join at the start, or, after a monthly refresh, named by its merge: changed-carriers.ts); stored
+ * addresses judged by an older version. Idempotency key: (dot_number,
  * email_raw, normalizer version). Into empty e-mail tables everything goes at once with COPY
  * (first-normalize.ts). Otherwise the carriers found are read in pages (dot_number order),
  * normalized in JS, and each page is written
@@ -18,6 +19,7 @@ import { camelKey, camelRenames, runStage, type Envelope, type Stage } from '../
 import { finishRun, type RunHandle } from '../runs.ts';
 import { batchFromCarriers, emptyBatch, type CarrierField } from './batch.ts';
 import type { Store } from '../db/store.ts';
+import { takeChangedCarriers } from './changed-carriers.ts';
 import { DotFieldReader, normalizeIntoEmptyTables } from './first-normalize.ts';
 import { normalizeAddress } from './normalize.ts';
 import { NORMALIZER_VERSION } from './version.ts';
@@ -147,6 +149,14 @@ async function carriersToNormalize(store: Store, full: boolean): Promise<{ chang
   return { changed, gone };
 }
 
+/** The e-mail fields of these carriers, in DOT order. */
+async function fieldsOf(db: Store['db'], dots: number[]): Promise<CarrierField[]> {
+  // Probed by key: `= any(array)` is an index scan of the primary key whatever the statistics say.
+  const r = await sql<CarrierField>`
+    select dot_number, email_raw from carriers where dot_number = any(${dots}::bigint[]) order by dot_number`.execute(db);
+  return r.rows;
+}
+
 /** Normalizes the carriers whose field (or the normalizer) changed, page by page (see the top). */
 async function runIncremental(ctx: StageContext, run: RunHandle, opts: NormalizeOptions): Promise<NormalizeSummary> {
   const db = ctx.store.db;
@@ -155,19 +165,28 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   const write = (batch: ReturnType<typeof emptyBatch>) => db.transaction().execute((trx) => writeBatch(trx, batch, { runId: run.id, now: ctx.now() }));
   let counts = zeroCounts();
 
-  const { changed, gone } = await carriersToNormalize(ctx.store, full);
-  if (changed.length) ctx.out.info(`normalize: ${changed.length} carrier(s) to normalize`);
-  const progress = ctx.out.progress('normalize', changed.length);
+  let t0 = Date.now();
+  const lap = (what: string) => {
+    ctx.out.debug(`normalize: ${what} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    t0 = Date.now();
+  };
+  // After a refresh the census merge has named the carriers whose field changed (changed-carriers.ts).
+  const handed = full ? null : await takeChangedCarriers(ctx.store);
+  const found = handed ? null : await carriersToNormalize(ctx.store, full);
+  const total = handed ? handed.carriers.length : found!.changed.length;
+  const gone = found?.gone ?? [];
+  lap(handed ? `took the ${total} carrier(s) the census run ${handed.censusRunId} changed` : 'found the carriers to normalize');
+  if (total) ctx.out.info(`normalize: ${total} carrier(s) to normalize`);
+  const progress = ctx.out.progress('normalize', total);
   let carriersNormalized = 0;
-  for (let i = 0; i < changed.length; i += size) {
-    // Probed by key: `= any(array)` is an index scan of the primary key whatever the statistics say.
-    const page = await sql<CarrierField>`
-      select dot_number, email_raw from carriers where dot_number = any(${changed.slice(i, i + size)}::bigint[]) order by dot_number`.execute(db);
-    if (page.rows.length) counts = addCounts(counts, await write(batchFromCarriers(page.rows)));
-    carriersNormalized += page.rows.length;
+  for (let i = 0; i < total; i += size) {
+    const page = handed ? handed.carriers.slice(i, i + size) : await fieldsOf(db, found!.changed.slice(i, i + size));
+    if (page.length) counts = addCounts(counts, await write(batchFromCarriers(page)));
+    carriersNormalized += page.length;
     progress.update(carriersNormalized);
   }
   progress.stop();
+  lap(`normalized ${carriersNormalized} carrier(s)`);
 
   // Carriers gone from the table (never expected, ingest only deactivates): unlink them.
   for (let i = 0; i < gone.length; i += size) counts = addCounts(counts, await write({ ...emptyBatch(), removed: gone.slice(i, i + size) }));
@@ -175,8 +194,9 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
 
   // Addresses no carrier re-normalized this run but judged by an older normalizer (e.g. no longer
   // listed by anyone): re-judge them under their stored address, so explain never shows a stale verdict.
+  // Not after a handed list: it is certified only when the last normalize was whole, by this version.
   let rejudged = 0;
-  for (let afterId = 0; ; ) {
+  for (let afterId = 0; !handed; ) {
     const old = await sql<{ id: number; address: string }>`
       select id, address from emails where normalizer_version <> ${NORMALIZER_VERSION}::int and id > ${afterId}::bigint
       order by id limit ${size}::int`.execute(db);
@@ -187,11 +207,13 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
     afterId = old.rows[old.rows.length - 1]!.id;
   }
 
+  lap('re-judged the addresses of older normalizers');
   const threshold = ctx.config.email.sharedAddressThreshold;
   const t = await sql<NormalizeSummary['totals']>`
     select count(*)::int as addresses, count(*) filter (where valid)::int as valid, count(*) filter (where not valid)::int as invalid,
            count(*) filter (where carrier_count > 0)::int as linked, count(*) filter (where carrier_count >= ${threshold}::int)::int as shared,
            (select count(distinct dot_number)::int from carrier_emails) as "carriersWithAddress"
     from emails`.execute(db);
+  lap('counted the totals');
   return summaryOf(counts, { carriersNormalized, carriersRemoved, rejudged }, t.rows[0]!);
 }

@@ -2,7 +2,8 @@
 // Builds the CLI once (npm ci runs it as `prepare`), so a command starts from plain JavaScript
 // instead of compiling TypeScript through tsx at every start. Output in dist/:
 //   audience.cjs (the CLI, one file) and audience.mjs (loads it through V8's code cache, kept in
-//   v8-cache/: scripts/code-cache.mjs), parse-worker.cjs (the scrub's thread),
+//   v8-cache/: scripts/code-cache.mjs), parse-worker.cjs (the scrub's thread), census-email-worker.cjs
+//   (the census first load's e-mail thread),
 //   pglite-template.mjs (makes the embedded database's template, run right after the build),
 //   build-stamp.json (what the build was made from: bin/audience.mjs runs the sources instead when
 //   a source file is newer, so a developer's edit is never run stale).
@@ -88,6 +89,7 @@ export const withStoreSession = cli.withStoreSession;
 `,
   );
   await build({ ...common, entryPoints: [path.join(root, 'src/maillog/parse-worker-main.ts')], format: 'cjs', outfile: path.join(tmp, 'parse-worker.cjs') });
+  await build({ ...common, entryPoints: [path.join(root, 'src/email/census-email-worker.ts')], format: 'cjs', outfile: path.join(tmp, 'census-email-worker.cjs') });
   await build({ ...common, entryPoints: [path.join(root, 'src/db/pglite-template-main.ts')], format: 'esm', banner: esmRequire, outfile: path.join(tmp, 'pglite-template.mjs') });
   writeFileSync(path.join(tmp, 'build-stamp.json'), JSON.stringify({ sourcesAt, builtAt: Date.now() }) + '\n');
   const old = `${dist}.old-${process.pid}`;

@@ -24,3 +24,6 @@ export const PACKAGE_ROOT: string = (() => {
 
 /** The prebuilt parse worker of dist/, when running from it. */
 export const DIST_PARSE_WORKER: string | null = FROM_DIST ? path.join(PACKAGE_ROOT, 'dist', 'parse-worker.cjs') : null;
+
+/** The prebuilt thread of the census first load's e-mail pass (src/email/census-email-worker.ts). */
+export const DIST_CENSUS_EMAIL_WORKER: string | null = FROM_DIST ? path.join(PACKAGE_ROOT, 'dist', 'census-email-worker.cjs') : null;

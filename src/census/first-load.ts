@@ -115,12 +115,16 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       const onReject = (line: number, reason: Buffer, raw: Buffer) => {
         writeSync(rejectsFd, Buffer.concat([Buffer.from(`${line},`), reason, COMMA, raw, LF]));
       };
-      if (o.prepareEmails) emails = new CensusEmailPass(detected, ctx.config.email.sharedAddressThreshold, run.id, opened.size);
+      if (o.prepareEmails) emails = await CensusEmailPass.start(detected, ctx.config.email.sharedAddressThreshold, run.id, opened.size);
       const st = await scanIntoCopy(ctx, opened, writer, (chunks) => copy({ table: 'carriers', columns: COLUMNS, encoding, freeze }, chunks), {
         onReject,
         ...(emails ? { onAccepted: emails.onAccepted } : {}),
       });
       duplicates = st.duplicateDots.size;
+      // The e-mail thread finishes its rows while the server does the rest of the load.
+      (emails as CensusEmailPass | null)?.end();
+      const m = process.memoryUsage();
+      ctx.out.debug(`${name}: scanned (heap ${(m.heapUsed / 1e6).toFixed(0)} of ${(m.heapTotal / 1e6).toFixed(0)} MB, buffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB)`);
       closeSync(fd);
       fd = -1;
       await restoreDefaults();
@@ -175,7 +179,15 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
       return summary;
     });
     // Committed: the e-mail rows made on the way are the normalize stage's now.
-    if (summary && emails && (emails as CensusEmailPass).offer(store, duplicates)) emails = null;
+    if (summary && emails) {
+      const pass: CensusEmailPass = emails;
+      emails = null;
+      const t0 = Date.now();
+      const offered = await pass.offer(store, duplicates);
+      ctx.out.debug(
+        `e-mail thread: the loading thread waited ${(pass.waitedMs / 1000).toFixed(1)} s for it, the load ${((Date.now() - t0) / 1000).toFixed(1)} s after the commit; ${offered ? 'rows handed to the normalize' : `rows dropped${pass.failure ? ` (${pass.failure})` : ''}`}`,
+      );
+    }
     return summary;
   } catch (e) {
     if (!(e instanceof TooManyRejects)) throw e;
@@ -184,7 +196,7 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
     if (o.rejectsFile) await writeRejectsCsv(store.db, run.id, o.rejectsFile, o.force);
     throw e.error;
   } finally {
-    (emails as CensusEmailPass | null)?.dispose();
+    await (emails as CensusEmailPass | null)?.dispose();
     if (fd >= 0) closeSync(fd);
     rmSync(rejectsPath, { force: true });
   }

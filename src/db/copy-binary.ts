@@ -124,6 +124,18 @@ export class BinaryRows {
     return this.full.splice(0, this.full.length);
   }
 
+  /**
+   * Hands the rows written since the last take to `sink`, which is done with each chunk when it
+   * returns (a synchronous write): the buffer is then written over by the next rows. Drained
+   * before it fills up, a writer allocates nothing more (the spool of a long pass, row-spool.ts,
+   * left a MB of garbage outside the heap per chunk, freed only by a full collection).
+   */
+  drain(sink: (chunk: Uint8Array) => void): void {
+    for (const c of this.full.splice(0, this.full.length)) sink(c);
+    if (this.pos > 0) sink(this.buf.subarray(0, this.pos));
+    this.pos = 0;
+  }
+
   bool(v: boolean): void {
     this.room(5);
     this.int32(1);

@@ -20,8 +20,15 @@ export class AddressIds {
   private starts: Int32Array<ArrayBuffer>;
   // An address is at most a 1,024-byte field after NFKC (at most 18 characters a character): < 64 KB.
   private lens: Uint16Array<ArrayBuffer>;
-  /** Open addressing, linear probing: 0 is empty, else an id. */
-  private slots = new Int32Array(1 << 17);
+  /**
+   * Open addressing, linear probing: 0 is empty, else an id. The table is the first `mask + 1`
+   * entries of `slots`, which has room for the capacity given: growing rehashes into a longer
+   * prefix of the same array (the positions are worked out again from the arena), so no table is
+   * left behind as garbage. Left behind, they were 16 MB outside the heap that a thread with a
+   * quiet heap (census-email-worker.ts) kept until its end.
+   */
+  private slots: Int32Array<ArrayBuffer>;
+  private mask = (1 << 17) - 1;
   private scratch = Buffer.allocUnsafe(4096);
   private n = 0;
 
@@ -33,6 +40,7 @@ export class AddressIds {
   constructor(capacity = 1 << 16) {
     this.starts = new Int32Array(capacity + 1);
     this.lens = new Uint16Array(capacity + 1);
+    this.slots = new Int32Array(Math.max(this.mask + 1, tableSize(capacity)));
   }
 
   /** Distinct addresses so far (the last id given). */
@@ -47,7 +55,7 @@ export class AddressIds {
     const len = scratch.write(address, 0, 'utf8');
     const h = fnv1a(scratch, 0, len);
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.mask;
     for (let s = h & mask; ; s = (s + 1) & mask) {
       const id = slots[s]!;
       if (id === 0) break;
@@ -77,7 +85,7 @@ export class AddressIds {
     this.lens[id] = len;
     this.used += len;
     // At most 70% full: probes stay short.
-    if (id * 10 > this.slots.length * 7) this.rehash(this.slots.length * 2);
+    if (id * 10 > (this.mask + 1) * 7) this.rehash((this.mask + 1) * 2);
     else this.place(id, h);
     return id;
   }
@@ -92,20 +100,30 @@ export class AddressIds {
 
   private place(id: number, h: number): void {
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = this.mask;
     let s = h & mask;
     while (slots[s] !== 0) s = (s + 1) & mask;
     slots[s] = id;
   }
 
   private rehash(size: number): void {
-    this.slots = new Int32Array(size);
+    // Beyond the capacity given (a compressed file's guess falls short): a longer array after all.
+    if (size > this.slots.length) this.slots = new Int32Array(size);
+    else this.slots.fill(0, 0, size);
+    this.mask = size - 1;
     for (let id = 1; id <= this.n; id++) {
       const at = this.starts[id]!;
       const off = at & (BLOCK - 1);
       this.place(id, fnv1a(this.blocks[at >>> BLOCK_BITS]!, off, off + this.lens[id]!));
     }
   }
+}
+
+/** Slots for `capacity` addresses at most 70% full: a power of two. */
+function tableSize(capacity: number): number {
+  let size = 1;
+  while (size * 7 < capacity * 10) size *= 2;
+  return size;
 }
 
 /** Half longer, copied: when the capacity guessed at the start was too small. */

@@ -35,7 +35,7 @@ import { dropForeignKeysUntilRestored, dropIndexesUntilRebuilt, setDefaultsUntil
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
 import type { RunHandle } from '../runs.ts';
-import { EMAIL_ID_AT, LINK_ID_AT, NormalizePass, REASON_ID_AT, remapIds } from './normalize-pass.ts';
+import { EMAIL_ID_AT, FinishedPass, LINK_ID_AT, NormalizePass, REASON_ID_AT, remapIds } from './normalize-pass.ts';
 import { Spool } from './row-spool.ts';
 
 export { DotFieldReader } from './dot-field-reader.ts';
@@ -59,18 +59,18 @@ type Finish = (trx: Transaction<Database>, r: FirstNormalizeResult) => Promise<v
 export interface PreparedRows {
   /** The ingest-census run whose first load made them. */
   censusRunId: number;
-  pass: NormalizePass;
+  rows: FinishedPass;
   /** Holds links, emails, reasons and sources, closed. */
   spool: Spool;
   /** Removes the spool files (also done at exit if nobody takes them). */
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
 const prepared = new WeakMap<Store, PreparedRows>();
 
 /** Hands the rows to the next first normalize on this store (the ingest job's next stage). */
 export function offerPreparedRows(store: Store, rows: PreparedRows): void {
-  prepared.get(store)?.dispose();
+  void prepared.get(store)?.dispose();
   prepared.set(store, rows);
 }
 
@@ -86,7 +86,7 @@ export async function takePreparedRows(store: Store): Promise<PreparedRows | nul
   const r = await sql<{ later: boolean }>`
     select exists (select 1 from runs where stage = 'ingest-census' and id > ${rows.censusRunId}) as later`.execute(store.db);
   if (!r.rows[0]?.later) return rows;
-  rows.dispose();
+  await rows.dispose();
   return null;
 }
 
@@ -135,33 +135,33 @@ export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle
         t = Date.now();
       };
       const linkTarget = { table: 'carrier_emails', columns: ['dot_number', 'email_id', 'position'], format: 'binary', encoding: 'UTF8', freeze: true } as const;
-      let pass: NormalizePass;
+      let pass: FinishedPass;
       let links: number;
       let ids: Int32Array | null = null;
       if (ready) {
-        pass = ready.pass;
+        pass = ready.rows;
         // Ids were given in the file's order: in DOT order unless the file is not sorted by DOT number.
         ids = await pass.idsInDotOrder(spool);
         if (ids) step('put the ids in DOT order');
         links = await copy(linkTarget, remapIds(spool.read('links'), ids, LINK_ID_AT));
         step(`copied ${links} links`);
       } else {
-        pass = new NormalizePass(spool, ctx.config.email.sharedAddressThreshold);
+        const reading = new NormalizePass(spool, ctx.config.email.sharedAddressThreshold);
         const progress = ctx.out.progress('normalize', await carrierCount(trx));
-        links = await copy(linkTarget, pass.readCarriers(store, PAGE, (n) => progress.update(n)));
+        links = await copy(linkTarget, reading.readCarriers(store, PAGE, (n) => progress.update(n)));
         progress.stop();
         spool.close();
-        pass.ids.release();
-        step(`read and normalized ${pass.carriers} carriers, copied ${links} links`);
+        pass = new FinishedPass(reading.finish());
+        step(`read and normalized ${pass.tally.carriers} carriers, copied ${links} links`);
       }
       await copy({ table: 'emails', columns: ['carrier_count', 'id', 'address', 'local_part', 'domain', 'valid'], format: 'binary', encoding: 'UTF8', freeze: true }, remapIds(pass.emailRows(spool), ids, EMAIL_ID_AT));
-      step(`copied ${pass.ids.size} addresses`);
+      step(`copied ${pass.tally.addresses} addresses`);
       await copy({ table: 'email_reasons', columns: ['email_id', 'code', 'detail'], format: 'binary', encoding: 'UTF8', freeze: true }, remapIds(spool.read('reasons'), ids, REASON_ID_AT));
       await copy({ table: 'email_sources', columns: ['dot_number', 'email_raw'], format: 'binary', encoding: 'UTF8', freeze: true }, spool.read('sources'));
       step('copied the reasons and state rows');
       for (const restore of restoreDefaults) await restore();
       // The ids were given here: the identity continues after them.
-      if (pass.ids.size) await sql`select setval(pg_get_serial_sequence('emails', 'id'), ${pass.ids.size}::bigint)`.execute(trx);
+      if (pass.tally.addresses) await sql`select setval(pg_get_serial_sequence('emails', 'id'), ${pass.tally.addresses}::bigint)`.execute(trx);
       const loaded = Date.now();
       if (store.kind === 'pg') await sql`set local maintenance_work_mem = '256MB'`.execute(trx);
       for (const [i, r] of rebuild.entries()) {
@@ -173,14 +173,14 @@ export async function normalizeIntoEmptyTables(ctx: StageContext, run: RunHandle
       for (const r of restoreKeys.reverse()) await r();
       step('checked the foreign keys');
       ctx.out.info(
-        `normalize: ${pass.carriers} carriers, ${pass.ids.size} addresses, ${links} links copied in ${((loaded - t0) / 1000).toFixed(1)} s; keys and indexes built in ${((Date.now() - loaded) / 1000).toFixed(1)} s`,
+        `normalize: ${pass.tally.carriers} carriers, ${pass.tally.addresses} addresses, ${links} links copied in ${((loaded - t0) / 1000).toFixed(1)} s; keys and indexes built in ${((Date.now() - loaded) / 1000).toFixed(1)} s`,
       );
       const result = pass.result(links);
       await finish(trx, result);
       return result;
     });
   } finally {
-    if (ready) ready.dispose();
+    if (ready) await ready.dispose();
     else spool.remove();
   }
 }

@@ -8,8 +8,8 @@
  *
  * Ids are given in the order addresses are met. The incremental path meets them in DOT order
  * (then field order); a census file is not always sorted by DOT number, so when the carriers did
- * not come in ascending order, idsInDotOrder() works out the ids that order gives and remapIds()
- * rewrites them in the rows on their way to COPY.
+ * not come in ascending order, FinishedPass.idsInDotOrder() works out the ids that order gives and
+ * remapIds() rewrites them in the rows on their way to COPY.
  */
 import { BinaryRows } from '../db/copy-binary.ts';
 import type { Store } from '../db/store.ts';
@@ -32,7 +32,7 @@ const POS = 1024;
 export const MAX_ORDERED_DOT = 2 ** 43;
 
 export class NormalizePass {
-  readonly ids: AddressIds;
+  private readonly ids: AddressIds;
   /** carrier_emails rows: spooled when the spool has a links file, else taken by readCarriers. */
   private readonly links: BinaryRows;
   /** Carriers listing each address (by id). */
@@ -137,13 +137,51 @@ export class NormalizePass {
   }
 
   /**
+   * Every carrier is in: what the rows still need (the carrier counts, whether ids are in DOT
+   * order, the totals), with the address table given back. Plain data, so a worker thread that ran
+   * the pass can hand it over (census-email-pass.ts).
+   */
+  finish(): PassTally {
+    this.ids.release();
+    return {
+      carriers: this.carriers,
+      addresses: this.ids.size,
+      carriersWithAddress: this.carriersWithAddress,
+      valid: this.valid,
+      reasons: this.reasons,
+      ascending: this.ascending,
+      linkCounts: this.linkCounts,
+      sharedThreshold: this.sharedThreshold,
+    };
+  }
+}
+
+/** What a finished NormalizePass knows (NormalizePass.finish), as plain data. */
+export interface PassTally {
+  carriers: number;
+  addresses: number;
+  carriersWithAddress: number;
+  valid: number;
+  reasons: number;
+  /** Whether every carrier came after one with a lower DOT number: then ids are in DOT order already. */
+  ascending: boolean;
+  /** Carriers listing each address (by id). */
+  linkCounts: Int32Array<ArrayBuffer>;
+  sharedThreshold: number;
+}
+
+/** The rows of a finished pass, read back from its spool on their way to COPY (first-normalize.ts). */
+export class FinishedPass {
+  constructor(readonly tally: PassTally) {}
+
+  /**
    * New ids by DOT order (new[id as given]), from the spooled links, or null when the carriers
    * came in ascending DOT order (the ids given are those already). An address's place is its
    * first link in DOT order: the carrier with the lowest DOT number listing it, then its position.
    */
   async idsInDotOrder(spool: Spool): Promise<Int32Array | null> {
-    if (this.ascending) return null;
-    const n = this.ids.size;
+    if (this.tally.ascending) return null;
+    const n = this.tally.addresses;
     const first = new Float64Array(n + 1).fill(Infinity);
     for await (const chunk of spool.read('links')) {
       for (let p = 0; p + LINK_ROW <= chunk.length; p += LINK_ROW) {
@@ -163,12 +201,13 @@ export class NormalizePass {
 
   /** The emails rows from their file, each with its carrier count (rows are in the order ids were given). */
   async *emailRows(spool: Spool): AsyncGenerator<Buffer> {
+    const counts = this.tally.linkCounts;
     let id = 0;
     for await (const chunk of spool.read('emails')) {
       for (let p = 0; p < chunk.length; ) {
         id++;
         // int16 field count, int32 length 4, then the count.
-        chunk.writeInt32BE(this.linkCounts[id]!, p + 6);
+        chunk.writeInt32BE(counts[id]!, p + 6);
         p = rowEnd(chunk, p);
       }
       yield chunk;
@@ -176,13 +215,14 @@ export class NormalizePass {
   }
 
   result(links: number): FirstNormalizeResult {
-    const addresses = this.ids.size;
+    const t = this.tally;
+    const addresses = t.addresses;
     let shared = 0;
-    for (let id = 1; id <= addresses; id++) if (this.linkCounts[id]! >= this.sharedThreshold) shared++;
+    for (let id = 1; id <= addresses; id++) if (t.linkCounts[id]! >= t.sharedThreshold) shared++;
     return {
-      counts: { ...zeroCounts(), addresses_new: addresses, reasons_added: this.reasons, links_added: links, sources_recorded: this.carriers },
-      carriersNormalized: this.carriers,
-      totals: { addresses, valid: this.valid, invalid: addresses - this.valid, linked: addresses, shared, carriersWithAddress: this.carriersWithAddress },
+      counts: { ...zeroCounts(), addresses_new: addresses, reasons_added: t.reasons, links_added: links, sources_recorded: t.carriers },
+      carriersNormalized: t.carriers,
+      totals: { addresses, valid: t.valid, invalid: addresses - t.valid, linked: addresses, shared, carriersWithAddress: t.carriersWithAddress },
     };
   }
 }

@@ -3,15 +3,15 @@
  * rows are written as they are made, in flat memory, and read back whole, re-chunked on row
  * boundaries, once the table's turn to be COPied comes (first-normalize.ts).
  */
-import { closeSync, createReadStream, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BinaryRows } from '../db/copy-binary.ts';
 
 export type SpoolName = 'emails' | 'reasons' | 'sources' | 'links';
 
-/** Bytes buffered per file before a write. */
-const WRITE_BYTES = 1 << 20;
+/** Bytes buffered per file before a write: below BinaryRows' chunk size, so its buffer is reused (drain). */
+const WRITE_BYTES = 1 << 19;
 
 export class Spool {
   private readonly rows = new Map<SpoolName, BinaryRows>();
@@ -39,13 +39,17 @@ export class Spool {
     return `${this.base}-${name}.bin`;
   }
 
-  /** Writes out what is buffered once it is big enough to be worth a write. */
+  /**
+   * Writes out what is buffered once it is big enough to be worth a write. A file is made by its
+   * first write (none for a table without rows: read() takes a missing file as empty), so a Spool
+   * that only reads and removes what a worker thread wrote (census-email-pass.ts) never truncates it.
+   */
   flush(force = false): void {
     for (const [name, rows] of this.rows) {
-      if (!force && rows.pending < WRITE_BYTES) continue;
+      if (rows.pending === 0 || (!force && rows.pending < WRITE_BYTES)) continue;
       let fd = this.fds.get(name);
       if (fd === undefined) this.fds.set(name, (fd = openSync(this.file(name), 'w')));
-      for (const c of rows.take()) writeSync(fd, c);
+      rows.drain((c) => writeSync(fd, c));
     }
   }
 
@@ -58,7 +62,8 @@ export class Spool {
 
   /** The rows of `name` in chunks of whole rows. */
   read(name: SpoolName): AsyncIterable<Buffer> {
-    return rowChunks(createReadStream(this.file(name), { highWaterMark: 1 << 20 }));
+    const file = this.file(name);
+    return existsSync(file) ? rowChunks(createReadStream(file, { highWaterMark: 1 << 20 })) : rowChunks((async function* () {})());
   }
 
   remove(): void {

@@ -3,7 +3,6 @@
  * (scripts/build.mjs), else its entry module and what it imports bundled once per process by
  * esbuild, which tsx (the development loader) is built on: loading tsx in the thread instead costs
  * about 0.35 s and a loader thread of its own. Sources do not change under a running process.
- * (The scrub's parse worker, src/maillog/parse-worker.ts, does the same for itself.)
  */
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -5,18 +5,16 @@
  * checkpoint logic is the same as when parsing in-thread; what the worker has parsed ahead and the
  * main thread has not applied is simply lost on a kill and parsed again by the next run.
  *
- * The worker runs one script: parse-worker-main.ts and what it imports, bundled by esbuild (which
- * tsx, the CLI's TypeScript loader, is built on) once per process. Loading tsx in the thread
- * instead took about 0.35 s and a loader thread of its own; the bundle takes about 0.1 s. Until
+ * The worker runs one script: parse-worker-main.ts and what it imports (src/thread-script.ts:
+ * the prebuilt file, or bundled once per process in development). Until
  * the worker is ready, the main thread parses the first chunks itself and hands the rest of the
  * file over at a chunk boundary: chunks are self-contained (parse.ts), so which thread parsed one
  * changes nothing. One worker per run reads the run's files in turn.
  */
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError, InternalError } from '../errors.ts';
 import { DIST_PARSE_WORKER } from '../paths.ts';
+import { threadScript } from '../thread-script.ts';
 import type { LogFile } from './files.ts';
 import { LineParser, parseFile } from './parse.ts';
 import type { ParsedChunk } from './records.ts';
@@ -39,26 +37,8 @@ export type FromWorker =
   | { type: 'damage'; message: string }
   | { type: 'error'; input: boolean; message: string; stack: string };
 
-let bundle: Promise<string> | null = null;
-
-/**
- * The worker's script: dist/parse-worker.cjs when running from the build, else bundled once per
- * process from the sources (they do not change under a running process).
- */
-function workerScript(): Promise<string> {
-  if (DIST_PARSE_WORKER) return (bundle ??= readFile(DIST_PARSE_WORKER, 'utf8'));
-  bundle ??= import('esbuild').then(({ build }) => build({
-    entryPoints: [fileURLToPath(new URL('./parse-worker-main.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  })).then((r) => r.outputFiles[0]!.text);
-  bundle.catch(() => (bundle = null));
-  return bundle;
-}
+/** The worker's script: dist/parse-worker.cjs from the build, else bundled from the sources. */
+const workerScript = () => threadScript(new URL('./parse-worker-main.ts', import.meta.url), DIST_PARSE_WORKER);
 
 export class ParseWorker {
   private worker: Worker | null = null;

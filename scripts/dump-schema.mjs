@@ -40,7 +40,8 @@ export async function schemaText(dir = SQL_DIR) {
     for (const e of enums) out.push(`create type ${e.name} as enum (${e.labels});`, '');
 
     const tables = await q(`
-      select c.oid, c.relname as name, c.relkind as kind, c.relpersistence as persistence
+      select c.oid, c.relname as name, c.relkind as kind, c.relpersistence as persistence,
+             array_to_string(c.reloptions, ', ') as options
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname <> 'audience_migrations'
       order by c.relname`);
@@ -65,7 +66,7 @@ export async function schemaText(dir = SQL_DIR) {
         where conrelid = ${t.oid} and contype <> 'n' order by contype, conname`);
       for (const c of cons) lines.push(`  constraint ${c.name} ${c.def}`);
       const unlogged = t.persistence === 'u' ? 'unlogged ' : '';
-      out.push(`create ${unlogged}table ${t.name} (`, lines.join(',\n'), ');');
+      out.push(`create ${unlogged}table ${t.name} (`, lines.join(',\n'), t.options ? `) with (${t.options});` : ');');
       const idx = await q(`
         select i.relname as name, pg_get_indexdef(x.indexrelid) as def
         from pg_index x join pg_class i on i.oid = x.indexrelid

@@ -152,7 +152,7 @@ create table email_sources (
   run_id bigint not null,
   normalized_at timestamp with time zone not null,
   constraint email_sources_pkey PRIMARY KEY (dot_number)
-);
+) with (fillfactor=90);
 
 create table emails (
   id bigint generated always as identity not null,
@@ -164,7 +164,7 @@ create table emails (
   normalizer_version integer not null,
   created_at timestamp with time zone default now() not null,
   constraint emails_pkey PRIMARY KEY (id)
-);
+) with (fillfactor=90);
 CREATE UNIQUE INDEX emails_address_key ON emails (address text_pattern_ops);
 CREATE INDEX emails_domain_idx ON emails (domain);
 CREATE INDEX emails_rank_hash_idx ON emails ((((('x'::text || "left"(md5(address), 15)))::bit(60))::bigint));

@@ -31,7 +31,7 @@
  * Env: BENCH_LINES (default 1,600,000), BENCH_RUNS (default 1: repeat the measurements),
  * BENCH_WHOLE=only (only pflogsumm and the whole command, each run: the headline figures, quicker),
  * BENCH_SCRUB_REFERENCE=write (keep this run's tables as the reference later runs must equal),
- * BENCH_BEFORE=DIR (with BENCH_WHOLE=only: the same whole commands from the built checkout in DIR, side by side),
+ * BENCH_BEFORE=DIR (with BENCH_WHOLE=only: the same whole commands from the built checkout in DIR, side by side, each going first in every other run),
  * BENCH_BATCH_LINES (the scrub's batchLines; default the config's, 500,000),
  * DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
  */
@@ -352,8 +352,13 @@ async function main() {
     if (WHOLE_ONLY) {
       // Only the whole command, right after the pflogsumm it is compared with.
       const pf = pflogsumm(file);
+      // The command timed second in a pair gained 0.1-0.2 s over the first (measured both ways on a
+      // quiet machine): the two builds take turns going first, so the medians compare like with like.
+      const beforeFirst = BEFORE != null && run % 2 === 0;
+      const earlier = beforeFirst ? await wholeCommands(file, BEFORE) : null;
       const whole = await wholeCommands(file);
-      const before = BEFORE ? await wholeCommands(file, BEFORE) : null;
+      const before = BEFORE ? (earlier ?? (await wholeCommands(file, BEFORE))) : null;
+      if (BEFORE) console.log(`order: ${beforeFirst ? 'before, then this checkout' : 'this checkout, then before'}`);
       unchanged.push(...whole.unchanged.map((t) => t.wallS));
       tableChecks.push(checkTables(whole.tables));
       if (before) {

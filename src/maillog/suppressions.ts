@@ -72,7 +72,7 @@ async function computeVerdicts(trx: Transaction<Database>, p: SuppressionPolicy)
       having count(*) >= ${p.domainFailureRecipients}
          and not exists (select 1 from maillog_sent_domains s, horizon h
                          where s.domain = f.domain and s.last_ts > h.since)
-         -- Successes of this run (and of one killed before its fold) are still in the log: one
+         -- Successes of this run (and of runs since the last fold) are still in the log: one
          -- hashed scan of it, not a scan per domain (it has no index).
          and (f.domain is null or f.domain not in (select l.domain from maillog_sent_domain_log l, horizon h where l.last_ts > h.since))
     ),

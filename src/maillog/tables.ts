@@ -70,7 +70,7 @@ export interface MaillogSentDomainsTable {
   last_ts: Timestamp;
 }
 
-/** Batches' last successes per domain, read with maillog_sent_domains and moved into it by the next run's fold (0009). */
+/** Batches' last successes per domain, read with maillog_sent_domains and moved into it by the fold of the next run that reads new lines (0009). */
 export interface MaillogSentDomainLogTable {
   domain: string;
   last_ts: Timestamp;

@@ -136,8 +136,8 @@ export async function addSentDomains(copy: Copy, domains: SentDomains): Promise<
 
 /**
  * Moves the logged successes into maillog_sent_domains, keeping the later time (a maximum, so rows
- * a killed run left behind fold the same way). The scrub runs it at its start, beside the parsing,
- * on what earlier runs logged: a move by DELETE ... RETURNING takes exactly the committed rows it
+ * a killed run left behind fold the same way). The scrub runs it at its first file with new lines,
+ * beside the parsing, on what earlier runs logged: a move by DELETE ... RETURNING takes exactly the committed rows it
  * deletes, so a batch COPYing into the log meanwhile keeps its rows for the next fold (a TRUNCATE
  * would have dropped them). Readers look at both tables, so nothing waits for a fold.
  */

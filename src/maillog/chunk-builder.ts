@@ -4,6 +4,7 @@
  * bytes of records.ts, the host and tag ids of the chunk, and the fields of the line being parsed
  * that either path (bytes or string) fills before it writes a record.
  */
+import { fnv1a } from '../text/fnv1a.ts';
 import { TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { RelayCodes } from './outcome-provider.ts';
 import { LOCAL_AGENTS } from './prefilter.ts';
@@ -117,10 +118,13 @@ export class ChunkBuilder {
     this.nums[j] = ts;
     this.nums[j + 1] = lineNo;
     this.n++;
-    // The queue id, every record's first string.
+    // The queue id, every record's first string, and the hash the linker interns it by (taken
+    // here, in the parse worker's thread, from the bytes just written).
+    const q = this.outLen;
     if (this.qBuf) this.copy(this.qBuf, this.qStart, this.qEnd, false);
     else this.write(this.qStr);
     this.ints[k + 3] = this.ints[k + 4] = this.outLen;
+    this.ints[k + 5] = fnv1a(this.out, q, this.outLen);
   }
 
   protected room(bytes: number): void {

@@ -116,7 +116,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<
         else if (ts > this.lastTs) this.lastTs = ts;
       }
       const lineNo = nums[i * NUM_STRIDE + 1]!;
-      const qid = text.nextInterned(ints[k + 3]!, this.interned);
+      const qid = text.nextInternedHashed(ints[k + 3]!, ints[k + 5]!, this.interned);
       const fieldEnd = ints[k + 4]!;
       const utf8 = (kind & F_UTF8) !== 0;
       // Senders and client IPs repeat all night: interned.

@@ -2,7 +2,8 @@
  * The records of a parsed chunk of mail.log lines: what the parser (parse.ts, in either thread)
  * writes and the linker (linker.ts) reads. Plain arrays and bytes, so a worker can transfer them.
  *
- * A record is (kind | flags, host id, tag id, end of its queue id, end of its field) in `ints` and
+ * A record is (kind | flags, host id, tag id, end of its queue id, end of its field, FNV-1a hash of
+ * its queue id's bytes: the linker's intern slot, taken by the parser, often on the other thread) in `ints` and
  * (time, line number) in `nums`; its queue id and its one field (when the kind has one) are bytes
  * in `bytes`, one after the other, each record's starting where the one before ended. Strings are
  * made only by the thread that keeps them: a worker copies bytes (no string to create, and a
@@ -35,7 +36,7 @@ export const F_EXPIRED = 1 << 10;
 export const F_UTF8 = 1 << 11;
 // R_SENT: bits 12-15 hold the provider code of the relay that accepted it (outcome-provider.ts).
 
-export const INT_STRIDE = 5;
+export const INT_STRIDE = 6;
 export const NUM_STRIDE = 2;
 
 /** Buffer's own latin1 decoder (what toString('latin1') calls after checking its arguments). */
@@ -75,6 +76,13 @@ export class RecordText {
     return this.intern(at + 1, buf[end - 1] === 46 ? end - 1 : end, cache);
   }
 
+  /** nextInterned, with the hash of the string's bytes (fnv1a) already taken by the parser. */
+  nextInternedHashed(end: number, hash: number, cache: (string | undefined)[]): string {
+    const start = this.pos;
+    this.pos = end;
+    return this.internAt(start, end, hash, cache);
+  }
+
   /** Where the next string starts. */
   get at(): number {
     return this.pos;
@@ -86,8 +94,11 @@ export class RecordText {
   }
 
   private intern(start: number, end: number, cache: (string | undefined)[]): string {
+    return this.internAt(start, end, fnv1a(this.buf, start, end), cache);
+  }
+
+  private internAt(start: number, end: number, h: number, cache: (string | undefined)[]): string {
     const buf = this.buf;
-    const h = fnv1a(buf, start, end);
     const slot = h & (cache.length - 1);
     const c = cache[slot];
     if (c !== undefined && c.length === end - start) {

@@ -25,7 +25,10 @@
  *
  * One transaction with the run's ledger row: a crash rolls back to empty e-mail tables and the
  * next run does it again (reading back); a run that finds any of the four tables non-empty returns
- * null and the incremental path does the work.
+ * null and the incremental path does the work. On PostgreSQL, rows made during the census load are
+ * mostly loaded before this stage starts, on a second connection (early-email-load.ts): the stage
+ * then only adds the rows that name its run, in that same transaction, and commits it. Both do the
+ * steps below (emptyForLoad, loadAddresses, loadStateRows) in the same order.
  */
 import os from 'node:os';
 import path from 'node:path';

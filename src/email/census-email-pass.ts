@@ -165,7 +165,13 @@ export class CensusEmailPass {
    */
   loadEarly(ctx: StageContext, duplicates: number): void {
     if (this.early || this.disposed || duplicates > 0 || !this.usable || !canLoadEarly(ctx.store)) return;
-    this.early = EarlyEmailLoad.start(ctx, this.finished(), this.spool);
+    // The thread done, its heap (the address table) goes before the load reads the spool beside it:
+    // the two at once took the command's peak RSS from 229 to 274 MB on FMCSA_CENSUS1.
+    const finished = this.finished().then(async (f) => {
+      if (f) await this.stopThread();
+      return f;
+    });
+    this.early = EarlyEmailLoad.start(ctx, finished, this.spool);
   }
 
   /** Ends the pass and waits for the thread: the rows made, or null when they cannot be used. */

@@ -242,9 +242,7 @@ export async function loadAddresses(trx: Transaction<Database>, copy: Copy, kind
     await tables.rebuild.get(t)!();
     step(`built the indexes of ${t}`);
   }
-  // Checking a foreign key is one hash join of the two tables: in memory, not in batches on disk.
-  if (kind === 'pg') await sql`set local work_mem = '256MB'`.execute(trx);
-  await tables.restoreKeys.get('carrier_emails')!();
+  await checkedByMerge(trx, tables.restoreKeys.get('carrier_emails')!);
   step('checked the key of carrier_emails');
   return loaded;
 }
@@ -279,13 +277,25 @@ export async function loadStateRows(
     await tables.rebuild.get(t)!();
     step(`built the indexes of ${t}`);
   }
-  if (ctx.store.kind === 'pg') await sql`set local work_mem = '256MB'`.execute(trx);
-  await tables.restoreKeys.get('email_reasons')!();
+  await checkedByMerge(trx, tables.restoreKeys.get('email_reasons')!);
   // email_sources and emails hold no key to another table; restored all the same, should one be added.
   await tables.restoreKeys.get('email_sources')!();
   await tables.restoreKeys.get('emails')!();
   step('checked the keys of email_reasons');
   return pass.result(rows.links);
+}
+
+/**
+ * Adds a key back with its check (one anti-join of the two tables) planned as a merge of the two
+ * indexes just built (the referencing column leads an index of each table here), not as the hash
+ * join the planner picks without statistics: 0.5 s instead of 2.1-3.4 s for carrier_emails on
+ * FMCSA_CENSUS1, measured in the same transaction shape. Only the plan differs, not what is checked.
+ */
+async function checkedByMerge(trx: Transaction<Database>, restore: () => Promise<void>): Promise<void> {
+  const was = await sql<{ v: string }>`select current_setting('enable_hashjoin') as v`.execute(trx);
+  await sql`select set_config('enable_hashjoin', 'off', true)`.execute(trx);
+  await restore();
+  await sql`select set_config('enable_hashjoin', ${was.rows[0]?.v ?? 'on'}, true)`.execute(trx);
 }
 
 /** Logs (-v) what each step took, with the memory in use. */

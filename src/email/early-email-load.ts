@@ -27,7 +27,7 @@ import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import type { Store } from '../db/store.ts';
 import type { RunHandle } from '../runs.ts';
-import { copyPreparedLinks, emptyForLoad, loadAddresses, loadStateRows, stepTimer, type EarlyLoad, type Finish, type FirstNormalizeResult } from './first-normalize.ts';
+import { copyPreparedLinks, emailTablesEmpty, emptyForLoad, loadAddresses, loadStateRows, stepTimer, type EarlyLoad, type Finish, type FirstNormalizeResult } from './first-normalize.ts';
 import type { FinishedPass } from './normalize-pass.ts';
 import type { Spool } from './row-spool.ts';
 
@@ -67,10 +67,7 @@ export class EarlyEmailLoad implements EarlyLoad {
         if (!pass) throw new GivenUp('the e-mail thread failed');
         const t0 = Date.now();
         await sql`set local synchronous_commit = off`.execute(trx);
-        const empty = await sql<{ empty: boolean }>`
-          select not exists (select 1 from emails) and not exists (select 1 from carrier_emails)
-             and not exists (select 1 from email_reasons) and not exists (select 1 from email_sources) as empty`.execute(trx);
-        if (!empty.rows[0]?.empty) return null;
+        if (!(await emailTablesEmpty(trx))) return null;
         const tables = await emptyForLoad(trx);
         const step = stepTimer(ctx);
         const rows = await copyPreparedLinks(copy, pass, spool, step);

@@ -119,7 +119,7 @@ export async function takePreparedRows(store: Store): Promise<PreparedRows | nul
 }
 
 /** True when none of the tables normalize writes holds a row. */
-async function emailTablesEmpty(trx: Transaction<Database>): Promise<boolean> {
+export async function emailTablesEmpty(trx: Transaction<Database>): Promise<boolean> {
   const r = await sql<{ empty: boolean }>`
     select not exists (select 1 from emails) and not exists (select 1 from carrier_emails)
        and not exists (select 1 from email_reasons) and not exists (select 1 from email_sources) as empty`.execute(trx);

@@ -67,6 +67,9 @@ export class EarlyEmailLoad implements EarlyLoad {
         if (!pass) throw new GivenUp('the e-mail thread failed');
         const t0 = Date.now();
         await sql`set local synchronous_commit = off`.execute(trx);
+        // It may wait, idle, for the census load to commit and the normalize run to come: a
+        // server's idle_in_transaction_session_timeout must not end it then (UNCLAIMED_MS bounds the wait).
+        await sql`set local idle_in_transaction_session_timeout = 0`.execute(trx);
         if (!(await emailTablesEmpty(trx))) return null;
         const tables = await emptyForLoad(trx);
         const step = stepTimer(ctx);

@@ -84,13 +84,15 @@ export async function copyFloor(header: string[], encoding: 'WIN1252' | 'UTF8', 
   }
 }
 
-/** The whole `audience --json ingest census FILES...` (normalize included), with its peak RSS. */
+/** The whole `audience --json ingest census FILES...` (normalize included) of the checkout at `root`, with its peak RSS. */
 export async function ingestWhole(
   url: string,
   files: string[],
   extra: string[] = [],
+  root: string = ROOT,
 ): Promise<{ seconds: number; rssMb: number; cpuSeconds: number; summary: Record<string, unknown>; stderr: string }> {
-  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, BIN, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
+  const bin = path.join(root, 'bin/audience.mjs');
+  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, bin, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
   if (r.code !== 0) throw new Error(`ingest failed (${r.code}): ${r.stderr.slice(-4000)}`);
   const rssMb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   // The CLI process's own user+sys time (the PostgreSQL server's work is not in it).

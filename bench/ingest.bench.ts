@@ -13,6 +13,9 @@
  * Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test; scratch databases are
  * created beside it and dropped), BENCH_ROWS (FMCSA_CENSUS1 rows, default 2,100,000; the Company
  * Census File gets 4.4/2.1 times as many), BENCH_REPEAT, BENCH_FILES (`census1,company`).
+ * BENCH_BEFORE=DIR: a built checkout of the code before a change (a worktree of main after `npm
+ * ci`) also ingests the file in each run, into a fresh database of its own, the two taking turns
+ * at going first; each run prints both, and the summary the median of each and of their ratio.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -25,6 +28,7 @@ const DATA = path.join(ROOT, 'bench/.data');
 const ROWS = Number(process.env.BENCH_ROWS ?? 2_100_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const WHICH = (process.env.BENCH_FILES ?? 'census1,company').split(',');
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE) : null;
 const BAD_PER_100K = 5;
 /** Bumped when the generator's output changes, so a cached file is never stale. */
 const GENERATOR = 'g2';
@@ -63,10 +67,13 @@ async function benchDataset(d: Dataset): Promise<boolean> {
   const ingests: number[] = [];
   const rss: number[] = [];
   const cpus: number[] = [];
+  const befores: Before[] = [];
   let summary: Record<string, unknown> = {};
   for (let i = 0; i < REPEAT; i++) {
     // Alternated, so a change of load on the machine weighs on both.
     copies.push(await copyFloor(d.header, d.encoding, clean));
+    // The code before first in every other run: the second of a pair may find the caches warmer.
+    if (BEFORE && i % 2 === 0) befores.push(await ingestBefore(file, BEFORE));
     const db = await migrated(`audience_bench_ingest_${process.pid}`);
     try {
       const r = await ingestWhole(db.url, [file]);
@@ -80,6 +87,7 @@ async function benchDataset(d: Dataset): Promise<boolean> {
     } finally {
       await db.drop();
     }
+    if (BEFORE && i % 2 === 1) befores.push(await ingestBefore(file, BEFORE));
   }
   const copy = median(copies);
   const ingest = median(ingests);
@@ -95,9 +103,33 @@ async function benchDataset(d: Dataset): Promise<boolean> {
       `  ratio to \\copy:              ${ratio.toFixed(2)}x  (target <= 2x)  ${ratio <= 2 ? 'OK' : 'OVER'}`,
       `  peak RSS of the ingest:      ${peak.toFixed(0)} MB  (target < 300 MB)  ${peak < 300 ? 'OK' : 'OVER'}`,
       `  load after:                  ${load()}`,
+      ...(befores.length
+        ? [
+            `  the code before (${BEFORE}), the same runs: ${median(befores.map((b) => b.seconds)).toFixed(2)} s (CLI user+sys ${median(befores.map((b) => b.cpuSeconds)).toFixed(2)} s, peak RSS ${Math.max(...befores.map((b) => b.rssMb)).toFixed(0)} MB)`,
+            `  this code / the code before, run by run: ${ingests.map((x, i) => (x / befores[i]!.seconds).toFixed(3)).join(', ')} (median ${median(ingests.map((x, i) => x / befores[i]!.seconds)).toFixed(3)})`,
+          ]
+        : []),
     ].join('\n'),
   );
   return ok;
+}
+
+interface Before {
+  seconds: number;
+  cpuSeconds: number;
+  rssMb: number;
+}
+
+/** The whole ingest of `file` by the checkout at `root`, into a fresh database of its own. */
+async function ingestBefore(file: string, root: string): Promise<Before> {
+  const db = await migrated(`audience_bench_ingest_before_${process.pid}`);
+  try {
+    const r = await ingestWhole(db.url, [file], [], root);
+    console.log(`  the code before: ingest census ${r.seconds.toFixed(2)} s (CLI CPU ${r.cpuSeconds.toFixed(2)} s), peak RSS ${r.rssMb.toFixed(0)} MB, load ${load()}`);
+    return { seconds: r.seconds, cpuSeconds: r.cpuSeconds, rssMb: r.rssMb };
+  } finally {
+    await db.drop();
+  }
 }
 
 benchMain(import.meta.url, async () => {

@@ -2,7 +2,9 @@
  * Kill-and-resume: the real CLI is SIGKILLed in the middle of ingests (the first load into an empty
  * carriers table: during its COPY, then while it builds the indexes; a second file's staged merge:
  * inside the merge transaction), re-run, and the final carriers table must equal that of clean
- * runs on a fresh database.
+ * runs on a fresh database. Then the e-mail tables: killed while they load beside the census load
+ * (PostgreSQL: on a second connection, src/email/early-email-load.ts) and while the normalize
+ * finishes them, re-run: the e-mail rows, indexes and keys of a clean run.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -14,6 +16,8 @@ import { openStore, type Store } from '../src/db/store.ts';
 import { runCli } from './helpers/cli.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 import { carriersState } from './census/context.ts';
+import { normalizedRows } from './email-helpers.ts';
+import { sql } from 'kysely';
 
 // PGlite runs several times slower than PostgreSQL; its kill points still fall mid-run.
 const ROWS = testBackend() === 'pg' ? 60_000 : 20_000;
@@ -105,6 +109,51 @@ describe('census ingest survives SIGKILL at any point', () => {
       expect((await indexes(a)).length).toBeGreaterThanOrEqual(2);
       const scratch = await a.db.selectFrom('pg_tables' as never).select('tablename' as never).where('tablename' as never, 'like', 'census\\_%\\_r%' as never).execute();
       expect(scratch).toEqual([]);
+    } finally {
+      await resumed.done(a);
+      await clean.done(b);
+    }
+  });
+
+  it('killed while the e-mail tables load (beside the census load, then in the normalize), then re-run: the e-mail rows of a clean run', { timeout: 600_000 }, async () => {
+    const resumed = await target();
+    // On PostgreSQL the addresses and links are loading on a second connection by now.
+    const duringIndexes = await ingestCli(resumed.env, file, { stderr: 'building the indexes', afterMs: 0 });
+    expect(duringIndexes.signal).toBe('SIGKILL');
+    // The census load committed; the normalize is finishing the e-mail load.
+    const duringEmails = await ingestCli(resumed.env, file, { stderr: 'the e-mail tables are empty', afterMs: 0 });
+    expect(duringEmails.signal).toBe('SIGKILL');
+    const again = await ingestCli(resumed.env, file);
+    expect(again.code, again.stderr).toBe(0);
+
+    const clean = await target();
+    const one = await ingestCli(clean.env, file);
+    expect(one.code, one.stderr).toBe(0);
+    const a = await resumed.open();
+    const b = await clean.open();
+    try {
+      expect(await carriersState(a)).toEqual(await carriersState(b));
+      // Times are the clock's at each run: left out, like the runs.
+      const rows = async (s: Store) => {
+        const r = await normalizedRows(s, { runIds: false });
+        return { ...r, reasons: r.reasons.map(({ since: _s, ...x }) => x), sources: r.sources.map(({ normalized_at: _n, ...x }) => x) };
+      };
+      const [ra, rb] = [await rows(a), await rows(b)];
+      expect(ra.sources.length).toBe(one.json!.inserted);
+      expect(ra.carrierEmails.length).toBeGreaterThan(0);
+      expect(ra).toEqual(rb);
+      const keys = async (s: Store) =>
+        (
+          await sql<{ def: string }>`
+            select pg_get_indexdef(indexrelid) as def from pg_index where indrelid in ('emails'::regclass, 'carrier_emails'::regclass, 'email_reasons'::regclass, 'email_sources'::regclass, 'carriers'::regclass)
+            union all
+            select conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated from pg_constraint where conrelid in ('emails'::regclass, 'carrier_emails'::regclass, 'email_reasons'::regclass, 'email_sources'::regclass, 'carriers'::regclass)
+            order by 1`.execute(s.db)
+        ).rows.map((x) => x.def);
+      expect(await keys(a)).toEqual(await keys(b));
+      // The first normalize killed before its commit: recorded abandoned; the second one did the work.
+      const runs = await a.db.selectFrom('runs').select(['stage', 'status']).orderBy('id').execute();
+      expect(runs.filter((r) => r.stage === 'normalize').map((r) => r.status)).toEqual(['abandoned', 'ok']);
     } finally {
       await resumed.done(a);
       await clean.done(b);

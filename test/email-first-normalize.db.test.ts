@@ -107,6 +107,28 @@ describe('first normalize (COPY into empty tables) = the incremental path', () =
     expect(ids.rows[0]).toMatchObject({ address: 'new.one@example.com', id: before.emails.length + 1 });
   });
 
+  it('the key of carrier_emails is still checked (planned as a merge of the indexes): a link to no address fails the run, and nothing is left', async () => {
+    await reset(viaCopy);
+    await ingest(viaCopy, [dataSample('FMCSA_CENSUS1_2026Nov.txt')]);
+    const schema = await keys(viaCopy);
+    // One link points past every address: only the key's check can see it.
+    await sql`create or replace function dangle_for_test() returns trigger language plpgsql as $$ begin
+      if new.position = 1 and new.dot_number = (select min(dot_number) from carriers where email_raw is not null) then new.email_id := new.email_id + 100000000; end if; return new; end $$`.execute(viaCopy.db);
+    await sql`create trigger dangle before insert on carrier_emails for each row execute function dangle_for_test()`.execute(viaCopy.db);
+    try {
+      await expect(normalizeEmails(testContext(viaCopy))).rejects.toThrow(/carrier_emails_email_id_fkey/);
+    } finally {
+      await sql`drop trigger dangle on carrier_emails`.execute(viaCopy.db);
+      await sql`drop function dangle_for_test()`.execute(viaCopy.db);
+    }
+    const counts = await sql<{ n: number }>`select (select count(*) from emails) + (select count(*) from carrier_emails) as n`.execute(viaCopy.db);
+    expect(Number(counts.rows[0]!.n)).toBe(0);
+    expect(await keys(viaCopy)).toEqual(schema);
+    // The planner's setting was the transaction's only.
+    const setting = await sql<{ v: string }>`select current_setting('enable_hashjoin') as v`.execute(viaCopy.db);
+    expect(setting.rows[0]!.v).toBe('on');
+  });
+
   it('rolls a failure in the middle back to empty tables, and the next run completes the same', async () => {
     await reset(viaCopy);
     await ingest(viaCopy, [dataSample('FMCSA_CENSUS1_2026Nov.txt')]);

@@ -121,8 +121,10 @@ export async function firstLoad(ctx: StageContext, run: RunHandle, o: FirstLoadO
         ...(emails ? { onAccepted: emails.onAccepted } : {}),
       });
       duplicates = st.duplicateDots.size;
-      // The e-mail thread finishes its rows while the server does the rest of the load.
+      // The e-mail thread finishes its rows while the server does the rest of the load; on
+      // PostgreSQL a second connection loads them meanwhile, to commit after this transaction.
       (emails as CensusEmailPass | null)?.end();
+      (emails as CensusEmailPass | null)?.loadEarly(ctx, duplicates);
       const m = process.memoryUsage();
       ctx.out.debug(`${name}: scanned (heap ${(m.heapUsed / 1e6).toFixed(0)} of ${(m.heapTotal / 1e6).toFixed(0)} MB, buffers ${(m.arrayBuffers / 1e6).toFixed(0)} MB, rss ${(m.rss / 1e6).toFixed(0)} MB)`);
       closeSync(fd);

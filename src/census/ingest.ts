@@ -18,6 +18,7 @@ import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
+import { withdrawPreparedRows } from '../email/first-normalize.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
 import { firstLoad } from './first-load.ts';
@@ -61,6 +62,8 @@ export async function ingestCensus(ctx: StageContext, run: RunHandle, o: CensusI
   const started = process.hrtime.bigint();
   const db = ctx.store.db;
   const maxRate = o.maxRejectRate ?? ctx.config.census.maxRejectRate;
+  // E-mail rows an earlier first load offered are stale now (and their early load holds the e-mail tables).
+  await withdrawPreparedRows(ctx.store);
   const dropped = await dropOrphanScratch(db);
   if (dropped.length) ctx.out.info(`dropped ${dropped.length} scratch table(s) left by an interrupted ingest`);
 

@@ -97,7 +97,7 @@ export async function stageFile(
     let leftOut: StagedFile['leftOut'] = null;
     if (writer instanceof RefreshWriter) {
       leftOut = { rows: writer.leftOut, ...writer.leftOutDates(), active: stored!.active, gone: stored!.gone() };
-      ctx.out.info(`${name}: ${writer.leftOut} of ${st.accepted} good rows left out, the same as their carrier's`);
+      ctx.out.info(`${name}: ${writer.leftOut} of ${st.accepted} good rows left out, the same as their carrier's (${writer.leftOutUntyped} untyped, by their line's digest)`);
     }
     // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves none.
     await sql`create index on ${sql.table(typed)} (dot_number)`.execute(db);

@@ -22,6 +22,21 @@ describe('StoredRows: the stored digests the refresh looks up', () => {
       if (dots.includes(d)) expect([rows.hashAt(i), rows.lineAt(i), rows.mcs150At(i), rows.addDateAt(i)], String(d)).toEqual([d * 7, d * 11, d % 997, (d % 13) - 6]);
       else expect(i, String(d)).toBe(-1);
     }
+    // Read as two halves of the heap at once (StoredRows.load on PostgreSQL), then merged: the same rows.
+    const half = order.length >> 1;
+    const [a, b] = [order.slice(0, half), order.slice(half)].map((part) => {
+      const r = new StoredRows();
+      for (const d of part) r.add(d, d * 7, d * 11, d % 10 !== 0, d % 997, (d % 13) - 6);
+      r.sortTail();
+      return r;
+    });
+    const merged = StoredRows.merge(a!, b!);
+    expect([merged.size, merged.active]).toEqual([rows.size, rows.active]);
+    for (const d of lookups) {
+      const i = merged.find(d);
+      if (dots.includes(d)) expect([merged.hashAt(i), merged.lineAt(i), merged.mcs150At(i), merged.addDateAt(i)], String(d)).toEqual([d * 7, d * 11, d % 997, (d % 13) - 6]);
+      else expect(i, String(d)).toBe(-1);
+    }
     const fresh = new StoredRows();
     for (const d of order) fresh.add(d, 0, 0, d % 10 !== 0);
     fresh.sortTail();

@@ -68,6 +68,11 @@ export async function mergeCarriers(
      * or null when every row is in `typed`.
      */
     leftOut?: number | null;
+    /**
+     * With leftOut: how many staged rows may equal their carrier's values (RefreshWriter.mayEqual);
+     * 0 skips the digest-only update, which could match none of them.
+     */
+    mayEqual?: number;
   },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
@@ -101,7 +106,8 @@ export async function mergeCarriers(
   // A carrier whose values are the file's but whose digests are missing or other (loaded before
   // row_hash or line_hash, its line spelled otherwise, typed by other rules): only its digests are
   // written, so the next refresh leaves it out. Not a change of the carrier: no run or time moves.
-  await sql`
+  if (!refresh || o.mayEqual !== 0)
+    await sql`
     update carriers c set row_hash = t.row_hash, line_hash = t.line_hash
       from ${sql.table(o.typed)} t
      where t.reject is null and c.dot_number = t.dot_number and (c.row_hash, c.line_hash) is distinct from (t.row_hash, t.line_hash)

@@ -274,6 +274,12 @@ export class RefreshWriter implements RecordWriter {
   leftOut = 0;
   /** Of which left out by their line digest alone, untyped (skipUnchanged). */
   leftOutUntyped = 0;
+  /**
+   * Good records staged whose values may still equal their carrier's: its row_hash unknown, or
+   * equal to theirs (typed from another line). Any other staged row differs from its carrier (or
+   * has none), so when there are none the merge has no digest-only update to look for.
+   */
+  mayEqual = 0;
   // Newest dates of the rows left out: typed ones as YYYYMMDD, untyped ones (their carrier's) in days.
   private newestMcs150 = 0;
   private newestAdd = 0;
@@ -357,7 +363,10 @@ export class RefreshWriter implements RecordWriter {
     // Left out only when both digests are the stored ones: a row equal in values but typed from
     // another line (or before line_hash existed) is staged, so the merge stores its line's digest
     // (a digest-only update) and next month's same line is left out untyped.
-    if (i < 0 || this.stored.hashAt(i) !== this.typer.hash || this.stored.lineAt(i) !== this.typer.lineHash) return this.typer.writeTail(out, end);
+    if (i < 0 || this.stored.hashAt(i) !== this.typer.hash || this.stored.lineAt(i) !== this.typer.lineHash) {
+      if (i >= 0 && (this.stored.hashAt(i) < 0 || this.stored.hashAt(i) === this.typer.hash)) this.mayEqual++;
+      return this.typer.writeTail(out, end);
+    }
     this.leftOut++;
     this.newestMcs150 = newer(out, this.typer.mcs150At, this.newestMcs150, this.notAfter);
     this.newestAdd = newer(out, this.typer.addAt, this.newestAdd, this.notAfter);

@@ -56,7 +56,7 @@ export interface StagedFile {
    * how many, their newest dates (the typed table's rows hold the rest), and, the file listing the
    * carriers it left out too, what a snapshot of it deactivates.
    */
-  leftOut: { rows: number; newestMcs150: string | null; newestAddDate: string | null; active: number; gone: number[] } | null;
+  leftOut: { rows: number; newestMcs150: string | null; newestAddDate: string | null; active: number; gone: number[]; mayEqual: number } | null;
 }
 
 /**
@@ -96,7 +96,7 @@ export async function stageFile(
     if (superseded.length) ctx.out.info(`${name}: ${superseded.length} line(s) superseded by a later line of the same DOT number`);
     let leftOut: StagedFile['leftOut'] = null;
     if (writer instanceof RefreshWriter) {
-      leftOut = { rows: writer.leftOut, ...writer.leftOutDates(), active: stored!.active, gone: stored!.gone() };
+      leftOut = { rows: writer.leftOut, ...writer.leftOutDates(), active: stored!.active, gone: stored!.gone(), mayEqual: writer.mayEqual };
       ctx.out.info(`${name}: ${writer.leftOut} of ${st.accepted} good rows left out, the same as their carrier's (${writer.leftOutUntyped} untyped, by their line's digest)`);
     }
     // The merge joins it with carriers by DOT number (see mergeCarriers); statistics too, COPY leaves

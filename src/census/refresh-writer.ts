@@ -37,19 +37,24 @@ const ROW_BYTES = 59;
  * a binary search.
  */
 export class StoredRows {
-  private keys: Float64Array;
-  private hashes: Float64Array;
-  private lines: Float64Array;
+  private keys!: Float64Array;
+  private hashes!: Float64Array;
+  private lines!: Float64Array;
   /** MCS-150 and ADD dates in days since 2000-01-01, NO_DATE for null. */
-  private mcs150: Int32Array;
-  private adds: Int32Array;
-  private flags: Uint8Array;
+  private mcs150!: Int32Array;
+  private adds!: Int32Array;
+  private flags!: Uint8Array;
   private cursor = 0;
   size = 0;
   /** Carriers not inactive (active or pending). */
   active = 0;
 
   constructor(capacity = 1 << 16) {
+    this.allocate(capacity);
+  }
+
+  /** Empty arrays with room for `capacity` rows. */
+  private allocate(capacity: number): void {
     this.keys = new Float64Array(capacity);
     this.hashes = new Float64Array(capacity);
     this.lines = new Float64Array(capacity);
@@ -151,13 +156,7 @@ export class StoredRows {
     this.later = null;
     const order = Uint32Array.from({ length: later.size }, (_, i) => i).sort((a, b) => later.keys[a]! - later.keys[b]!);
     const main: StoredRows = Object.assign(Object.create(StoredRows.prototype) as StoredRows, this);
-    const n = main.size + later.size;
-    this.keys = new Float64Array(n);
-    this.hashes = new Float64Array(n);
-    this.lines = new Float64Array(n);
-    this.mcs150 = new Int32Array(n);
-    this.adds = new Int32Array(n);
-    this.flags = new Uint8Array(n);
+    this.allocate(main.size + later.size);
     this.size = 0;
     this.active = 0;
     let i = 0;

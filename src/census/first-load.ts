@@ -62,7 +62,7 @@ export interface FirstLoadOptions {
  * The bookkeeping columns equal on every row (format, file, run, time) come from defaults set for
  * the load: written out they were a third of what COPY had to parse.
  */
-const COLUMNS = ['source_line', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'row_hash', 'deactivated_at'];
+const COLUMNS = ['source_line', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'row_hash', 'line_hash', 'deactivated_at'];
 
 /** Thrown inside the transaction to roll it back; carries the user's error out. */
 class TooManyRejects extends Error {

@@ -132,7 +132,7 @@ async function stageAndMerge(
         const t0 = Date.now();
         const { dates, older, allowedOlder } = fresh[i]!;
         await storeRejects(trx, run.id, s.name, s.typed);
-        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now, older, leftOut: s.leftOut?.rows ?? null });
+        const m = await mergeCarriers(trx, { runId: run.id, file: s.name, format: s.format, typed: s.typed, now, older, leftOut: s.leftOut?.rows ?? null, mayEqual: s.leftOut?.mayEqual });
         totals.inserted += m.inserted;
         totals.updated += m.updated;
         totals.keptNewer += m.keptNewer;

@@ -68,6 +68,11 @@ export async function mergeCarriers(
      * or null when every row is in `typed`.
      */
     leftOut?: number | null;
+    /**
+     * With leftOut: how many staged rows may equal their carrier's values (RefreshWriter.mayEqual);
+     * 0 skips the digest-only update, which could match none of them.
+     */
+    mayEqual?: number;
   },
 ): Promise<MergeCounts> {
   const values = CARRIER_VALUE_COLUMNS.join(', ');
@@ -91,25 +96,26 @@ export async function mergeCarriers(
   }
   const updated = await sql`
     update carriers c
-       set ${sql.raw(set)}, row_hash = t.row_hash, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
+       set ${sql.raw(set)}, row_hash = t.row_hash, line_hash = t.line_hash, source_format = ${o.format}, source_file = ${o.file}, source_line = t.line_no,
            changed_run_id = ${o.runId}, updated_at = ${o.now},
            deactivated_at = case when t.status = 'inactive' then coalesce(c.deactivated_at, ${o.now}::timestamptz) end
       from ${sql.table(o.typed)} t
      where t.reject is null and c.dot_number = t.dot_number and ${sql.raw(changed)}
        and ${o.older ? newerFiling : sql`true`}
     ${refresh ? sql`returning c.dot_number, c.email_raw, ${fieldToNormalize('c')} as to_normalize` : sql``}`.execute(db);
-  // A carrier whose values are the file's but whose digest is missing or other (loaded before
-  // row_hash, or a snapshot deactivated it and it is back as it was): only its digest is written,
-  // so the next refresh leaves it out. Not a change of the carrier: no run or time moves.
-  await sql`
-    update carriers c set row_hash = t.row_hash
+  // A carrier whose values are the file's but whose digests are missing or other (loaded before
+  // row_hash or line_hash, its line spelled otherwise, typed by other rules): only its digests are
+  // written, so the next refresh leaves it out. Not a change of the carrier: no run or time moves.
+  if (!refresh || o.mayEqual !== 0)
+    await sql`
+    update carriers c set row_hash = t.row_hash, line_hash = t.line_hash
       from ${sql.table(o.typed)} t
-     where t.reject is null and c.dot_number = t.dot_number and c.row_hash is distinct from t.row_hash
+     where t.reject is null and c.dot_number = t.dot_number and (c.row_hash, c.line_hash) is distinct from (t.row_hash, t.line_hash)
        and not ${sql.raw(changed)}`.execute(db);
   const inserted = await sql`
-    insert into carriers (dot_number, ${sql.raw(values)}, row_hash, source_format, source_file, source_line,
+    insert into carriers (dot_number, ${sql.raw(values)}, row_hash, line_hash, source_format, source_file, source_line,
                           first_run_id, changed_run_id, created_at, updated_at, deactivated_at)
-    select dot_number, ${sql.raw(values)}, row_hash, ${o.format}, ${o.file}, line_no,
+    select dot_number, ${sql.raw(values)}, row_hash, line_hash, ${o.format}, ${o.file}, line_no,
            ${o.runId}, ${o.runId}, ${o.now}, ${o.now}, case when status = 'inactive' then ${o.now}::timestamptz end
       from ${sql.table(o.typed)} t
      where t.reject is null and not exists (select 1 from carriers c where c.dot_number = t.dot_number)
@@ -129,8 +135,8 @@ export async function mergeCarriers(
 /**
  * --snapshot: carriers listed nowhere in the file become inactive. A carrier whose line was
  * rejected for a bad value is still listed, so it is left alone. Its reappearance in a later file
- * differs in status, so the merge updates (reactivates) it: its row_hash is cleared here, since
- * the digest was of its row as active and the same line coming back must not be left out.
+ * differs in status, so the merge updates (reactivates) it: its row_hash and line_hash are cleared
+ * here, since they were of its row as active and the same line coming back must not be left out.
  *
  * `gone`: the DOT numbers the scan found listed nowhere, when it left unchanged rows out of
  * `typed` (staging.ts); else the anti-join of carriers with `typed` finds them.
@@ -141,7 +147,7 @@ export async function deactivateAbsent(db: Executor, o: { runId: number; typed: 
     : sql`not exists (select 1 from ${sql.table(o.typed)} t where t.dot_number = c.dot_number)`;
   const r = await sql`
     update carriers c
-       set status = 'inactive', row_hash = null, deactivated_at = ${o.now}, updated_at = ${o.now}, changed_run_id = ${o.runId}
+       set status = 'inactive', row_hash = null, line_hash = null, deactivated_at = ${o.now}, updated_at = ${o.now}, changed_run_id = ${o.runId}
      where c.status <> 'inactive' and ${absent}`.execute(db);
   return Number(r.numAffectedRows ?? 0);
 }

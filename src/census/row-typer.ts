@@ -17,7 +17,7 @@
  */
 import type { CensusConfig } from './config.ts';
 import { FIELD_MAX_BYTES, FIELDS, fieldKind, type CarrierField, type DetectedFormat, type FieldKind } from './formats.ts';
-import { rowHash, rowHashSeed } from './row-hash.ts';
+import { lineContext, lineDigest, rowHash, rowHashSeed, type LineContext } from './row-hash.ts';
 import { bufferEncoding, writeInt } from './scan-bytes.ts';
 import type { RecordWriter } from './scanner.ts';
 import { CARRIER_VALUE_COLUMNS } from './typed-columns.ts';
@@ -101,8 +101,8 @@ const DEFAULT_TAIL = Buffer.from(',,');
 const MAX_TYPED_OVERHEAD = 512;
 
 export class RowTyper implements RecordWriter {
-  /** The values and their digest (row_hash). */
-  readonly valueColumns = CARRIER_VALUE_COLUMNS.length + 1;
+  /** The values and their two digests (row_hash, line_hash). */
+  readonly valueColumns = CARRIER_VALUE_COLUMNS.length + 2;
   readonly overhead: number;
   private readonly slots: Slot[];
   private readonly encoding: BufferEncoding;
@@ -112,8 +112,13 @@ export class RowTyper implements RecordWriter {
   private readonly tail: Buffer;
   private readonly inactiveTail: Buffer;
   private readonly hashSeed: number;
+  /** What typing a line depends on besides its bytes (row-hash.ts): the refresh digests lines in it too. */
+  readonly lineContext: LineContext;
+  private readonly lastField: number;
   /** The last row's carriers.row_hash (row-hash.ts), written after is_test_record. */
   hash = 0;
+  /** The last row's carriers.line_hash: the digest of its record as scanned, in lineContext. */
+  lineHash = 0;
   private inactive = false;
   /** Where the last row's MCS-150 and ADD dates are in `out` (ISO text), -1 when null: the refresh reads them. */
   mcs150At = -1;
@@ -140,12 +145,14 @@ export class RowTyper implements RecordWriter {
     this.inactiveTail = o.tail?.inactive ?? DEFAULT_TAIL;
     this.overhead = MAX_TYPED_OVERHEAD + Math.max(this.tail.length, this.inactiveTail.length);
     this.hashSeed = rowHashSeed(format.encoding);
+    this.lineContext = lineContext({ format: format.id, encoding: format.encoding, header, firstYear: this.firstYear, absurdCount: this.absurdCount, absurdMileage: this.absurdMileage });
+    this.lastField = header.length - 1;
   }
 
   /**
    * Writes the typed row of the record whose fields are buf[starts[i], ends[i]) (still quoted as
    * in the file) into `out` at `pos`: the CARRIER_VALUE_COLUMNS separated by commas, their digest
-   * (row_hash), then the tail.
+   * (row_hash), the record's (line_hash), then the tail.
    * Returns the new position, or -1 with `reject` set (then `out` past `pos` is garbage). `out`
    * must have room for the record's length plus `overhead`.
    */
@@ -155,8 +162,8 @@ export class RowTyper implements RecordWriter {
   }
 
   /**
-   * The values alone (write() without the digest and tail): returns the position after them, or -1
-   * as write(). Sets `hash`, so the refresh can drop the row before writing the rest (writeTail).
+   * The values alone (write() without the digests and tail): returns the position after them, or -1
+   * as write(). Sets `hash` and `lineHash`, so the refresh can drop the row before writing the rest (writeTail).
    */
   writeValues(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number): number {
     let flags = 0;
@@ -294,14 +301,18 @@ export class RowTyper implements RecordWriter {
       (emailStart >= 0 && (uatAddress(out, emailStart, emailEnd) || indexOfLower(out, emailStart, emailEnd, DOT_GOV_TEST) >= 0));
     out[pos++] = test ? 0x74 : 0x66;
     this.hash = rowHash(out, valuesAt, pos, this.hashSeed);
+    // The record as the scanner checked it: from its first field to its last, a CRLF's CR left out.
+    this.lineHash = lineDigest(buf, starts[0]!, ends[this.lastField]!, this.lineContext);
     this.inactive = inactive;
     return pos;
   }
 
-  /** After writeValues: the row's digest and the tail. */
+  /** After writeValues: the row's digests and the tail. */
   writeTail(out: Buffer, pos: number): number {
     out[pos++] = COMMA;
     pos = writeInt(out, pos, this.hash);
+    out[pos++] = COMMA;
+    pos = writeInt(out, pos, this.lineHash);
     const tail = this.inactive ? this.inactiveTail : this.tail;
     return copy(tail, 0, tail.length, out, pos);
   }

@@ -21,6 +21,14 @@ export interface RecordWriter {
    */
   write(buf: Buffer, starts: Int32Array, ends: Int32Array, out: Buffer, pos: number, line: number): number;
   readonly reject: { code: string; detail: string } | null;
+  /**
+   * Asked first for each record that starts a line whose line break is in the buffer, with the
+   * line buf[s, e) (a CRLF's CR left out): a DOT number when the writer leaves the line out as a
+   * good record it need not check or type (the refresh's unchanged line: refresh-writer.ts), else
+   * 0. A writer answers only for a line it knows as the whole of a record accepted before, with the
+   * same checks and typing.
+   */
+  skipUnchanged?(buf: Buffer, s: number, e: number): number;
 }
 
 /** What RecordWriter.write returns for an accepted record it leaves out of the COPY. */
@@ -126,7 +134,11 @@ export class ScanOutput {
     }
     this.stats.accepted++;
     this.opts.onAccepted?.(dot, buf, this.starts, this.ends);
+    this.seenDot(dot);
+  }
 
+  /** A good record's DOT number: one seen on an earlier good record is a duplicate. */
+  protected seenDot(dot: number): void {
     if (dot < 1 << 26) {
       const byte = dot >>> 3;
       const bit = 1 << (dot & 7);

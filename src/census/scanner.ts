@@ -20,7 +20,7 @@
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.ts';
 import { BAD, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE } from './scan-bytes.ts';
-import { ScanOutput, type ScanOptions, type ScanRejectCode } from './scan-output.ts';
+import { ScanOutput, type RecordWriter, type ScanOptions, type ScanRejectCode } from './scan-output.ts';
 
 export { MAX_RAW_BYTES, parseDot, rawText } from './scan-bytes.ts';
 export type { RecordWriter, ScanOptions, ScanRejectCode, ScanStats } from './scan-output.ts';
@@ -47,18 +47,36 @@ export class CensusScanner extends ScanOutput {
   private readonly table: Uint8Array;
   private carry: Buffer | null = null;
   private err: RecordError | null = null;
+  /** The writer, when it may leave whole lines out before they are checked (RecordWriter.skipUnchanged). */
+  private readonly skip: RecordWriter | null;
 
   constructor(opts: ScanOptions) {
     if (opts.dotIndex < 0 || opts.dotIndex >= opts.fieldCount) throw new RangeError('dotIndex outside the header');
     super(opts);
     this.table = classTable(opts.encoding);
+    // onAccepted must see every good record's fields: no line is skipped for it.
+    this.skip = opts.writer.skipUnchanged && !opts.onAccepted ? opts.writer : null;
   }
 
   /** Feeds the next bytes of the file; returns output chunks that are complete. */
   push(data: Buffer): Buffer[] {
-    const buf = this.carry ? Buffer.concat([this.carry, data]) : data;
+    const carry = this.carry;
     this.carry = null;
-    this.consume(buf, false);
+    if (!carry) this.consume(data, false);
+    else {
+      // The record cut at the end of the last chunk, most often ended by this one's first line
+      // break: joined with that line only, rather than copying the whole chunk after it.
+      const lf = data.indexOf(0x0a);
+      if (lf < 0) this.consume(Buffer.concat([carry, data]), false);
+      else {
+        this.consume(Buffer.concat([carry, data.subarray(0, lf + 1)]), false);
+        const rest = data.subarray(lf + 1);
+        const still = this.carry as Buffer | null;
+        this.carry = null;
+        // A record over several lines may still be open: then it goes on with the rest of the chunk.
+        this.consume(still ? Buffer.concat([still, rest]) : rest, false);
+      }
+    }
     return this.take();
   }
 
@@ -93,6 +111,21 @@ export class CensusScanner extends ScanOutput {
           pos += 2;
           this.line++;
           continue;
+        }
+      }
+      if (this.skip !== null) {
+        // A line the writer knows is left out whole: one good record of one physical line.
+        const lf = buf.indexOf(0x0a, pos);
+        if (lf >= 0) {
+          const dot = this.skip.skipUnchanged!(buf, pos, lf > pos && buf[lf - 1] === 0x0d ? lf - 1 : lf);
+          if (dot > 0) {
+            this.stats.read++;
+            this.stats.accepted++;
+            this.seenDot(dot);
+            this.line++;
+            pos = lf + 1;
+            continue;
+          }
         }
       }
       const r = this.scanRecord(buf, pos, len, final);

@@ -2,7 +2,8 @@
  * The typed scratch table the census scan COPies into (staging.ts creates it) and the carriers
  * columns it feeds (merge.ts, first-load.ts): its columns in the order the scanner and the row
  * typer (row-typer.ts) write them, with carriers' own SQL types. After the values, their digest
- * (row_hash, row-hash.ts), which carriers keeps too but which is no value of the census.
+ * (row_hash) and the line's (line_hash, both row-hash.ts), which carriers keeps too but which are
+ * no values of the census.
  */
 import { FIELDS, type CarrierField } from './formats.ts';
 
@@ -10,7 +11,7 @@ import { FIELDS, type CarrierField } from './formats.ts';
 export const CARRIER_VALUE_COLUMNS = [...(Object.keys(FIELDS) as CarrierField[]), 'data_flags', 'is_test_record'] as const;
 
 /** Columns of the typed scratch table (the COPY target), in the order the scanner writes them. */
-export const TYPED_COLUMNS = ['line_no', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'row_hash', 'reject', 'raw'] as const;
+export const TYPED_COLUMNS = ['line_no', 'dot_number', ...CARRIER_VALUE_COLUMNS, 'row_hash', 'line_hash', 'reject', 'raw'] as const;
 
 /** SQL type of each typed column (carriers' own types). */
 export function typedColumnType(column: (typeof TYPED_COLUMNS)[number]): string {
@@ -18,6 +19,7 @@ export function typedColumnType(column: (typeof TYPED_COLUMNS)[number]): string 
     case 'line_no':
     case 'dot_number':
     case 'row_hash':
+    case 'line_hash':
       return 'bigint';
     case 'data_flags':
       return 'text[]';

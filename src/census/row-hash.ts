@@ -11,7 +11,7 @@
  * changed row keeps its old digest is 2^-53 per row (about 1e-11 over a century of monthly
  * refreshes of 2M carriers).
  *
- * carriers.line_hash (sql/0024) is the digest of the line itself, XORed with the digest of what
+ * carriers.line_hash (sql/0023) is the digest of the line itself, XORed with the digest of what
  * typing it depended on (lineContext): equal to the stored one, the line is the very one the
  * stored row was typed from, by the same rules, so the refresh leaves it out without typing it.
  */

@@ -34,7 +34,7 @@ export interface CarriersTable {
   is_test_record: ColumnType<boolean, boolean | undefined, boolean>;
   /** Digest of the loaded columns (sql/0021, src/census/row-hash.ts); null when unknown. */
   row_hash: ColumnType<number | null, number | null | undefined, number | null>;
-  /** Digest of the census line the row was typed from, in its typing context (sql/0024); null when unknown. */
+  /** Digest of the census line the row was typed from, in its typing context (sql/0023); null when unknown. */
   line_hash: ColumnType<number | null, number | null | undefined, number | null>;
   source_format: string;
   source_file: string;

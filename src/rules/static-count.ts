@@ -111,19 +111,20 @@ async function count(
   const codes = reasons ? sql`a.codes | coalesce(d.hard_codes, 0) | case when ${allowed} then 0 else coalesce(d.soft_codes, 0) end | coalesce(h.codes, 0)` : sql`0`;
   const rows = (
     await sql<{ mask: string; days: string; codes: number; n: number }>`
+      -- Every address, those in no segment on any of the days too (mask 0: the reduction skips
+      -- them), so the segment expressions are computed once per row, not again in a filter.
       with a as (
-        select email_id, domain, codes, mask from (
-          select ${sql.ref(LINK)}.email_id, ${sql.ref(LINK)}.domain, ${sql.ref(LINK)}.codes, ${mask} as mask
-          from static_links ${sql.ref(LINK)} where not ${sql.ref(LINK)}.shared) x
-        where mask <> 0
+        select ${sql.ref(LINK)}.email_id, ${sql.ref(LINK)}.domain, ${sql.ref(LINK)}.codes, ${mask} as mask
+        from static_links ${sql.ref(LINK)} where not ${sql.ref(LINK)}.shared
         union all
         -- An address listed by several carriers: the union of its links' days (codes and domain are the address's).
         select email_id, min(domain), min(codes), bit_or(mask) from (
           select ${sql.ref(LINK)}.email_id, ${sql.ref(LINK)}.domain, ${sql.ref(LINK)}.codes, ${mask} as mask
           from static_links ${sql.ref(LINK)} where ${sql.ref(LINK)}.shared) x
-        group by email_id
-        having bit_or(mask) <> 0)
-      select mask::text as mask, days::text as days, codes, count(*)::int as n from (
+        group by email_id)
+      -- Grouped on the numbers, turned to text once per group.
+      select mask::text as mask, days::text as days, codes, n from (
+      select mask, days, codes, count(*)::int as n from (
         select a.mask,
                case when a.codes <> 0 then ${every}::bigint else 0::bigint end
                  | coalesce(d.hard, 0) | case when ${allowed} then 0 else coalesce(d.soft, 0) end | coalesce(h.days, 0) as days,
@@ -135,7 +136,8 @@ async function count(
         left join (select email_id, bit_or(days) as days, bit_or(${codeBit(sql`code`)}) as codes
                    from pg_temp.exclusion_day_hits group by email_id) h on h.email_id = a.email_id
       ) g
-      group by 1, 2, 3`.execute(trx)
+      group by 1, 2, 3) t
+      where mask <> 0`.execute(trx)
   ).rows;
   const groups = new Map<string, { mask: string; days: string; n: number }>();
   const byCode = new Map<string, { code: ReasonCode; mask: string; days: string; n: number }>();

@@ -3,16 +3,20 @@
 -- build's counts judge the date-dependent rules alone at run time instead of every rule over the
 -- whole census-scale audience.
 --
--- The change marker. Every statement that writes a table the static rules (or the kept copy of the
--- carriers' segment columns) read adds one to a counter, in its own transaction: the sum of the
+-- The change marker. A transaction that writes a table the static rules (or the kept copy of the
+-- carriers' segment columns) read adds one to a counter, in that transaction: the sum of the
 -- counters changes exactly when such a write commits, so a kept set is used only while the sum is
 -- the one it was built at. A trigger, not a call in each stage: it sees every writer (a stage, a
 -- test's fixture, an operator's psql) and cannot be forgotten by the next one. Statement-level,
--- so a COPY of millions of rows or a batch insert pays one small upsert, not one per row. One
--- counter per server process (pg_backend_pid): a process runs one transaction at a time, so two
--- transactions never wait on the same counter row (one shared row would make a census load and a
--- check-mx batch wait on each other until commit, and could join a deadlock). The rows stay few
--- (one per server process that ever wrote); their sum only grows.
+-- so a COPY of millions of rows or a batch insert fires it once, not once per row; and it counts
+-- once per transaction (a transaction-local setting remembers it did; a rolled-back savepoint
+-- forgets it with its count): updating one row at every statement of a long transaction grew its
+-- chain of versions, each update walking it (measured: 20,000 one-row inserts in one
+-- transaction, 0.16 s bare, 8.4 s counting each, 0.2 s counting once). One counter per server
+-- process (pg_backend_pid): a process runs one transaction at a time, so two transactions never
+-- wait on the same counter row (one shared row would make a census load and a check-mx batch
+-- wait on each other until commit, and could join a deadlock). The rows stay few (one per server
+-- process that ever wrote); their sum only grows.
 create table static_input_changes (
   backend_pid integer primary key,
   changes bigint not null
@@ -20,6 +24,10 @@ create table static_input_changes (
 
 create function note_static_input_change() returns trigger language plpgsql as $$
 begin
+  if current_setting('audience.static_input_noted', true) = 'on' then
+    return null;
+  end if;
+  perform set_config('audience.static_input_noted', 'on', true);
   insert into static_input_changes as s (backend_pid, changes) values (pg_backend_pid(), 1)
   on conflict (backend_pid) do update set changes = s.changes + 1;
   return null;

@@ -493,6 +493,10 @@ CREATE OR REPLACE FUNCTION public.note_static_input_change()
  LANGUAGE plpgsql
 AS $function$
 begin
+  if current_setting('audience.static_input_noted', true) = 'on' then
+    return null;
+  end if;
+  perform set_config('audience.static_input_noted', 'on', true);
   insert into static_input_changes as s (backend_pid, changes) values (pg_backend_pid(), 1)
   on conflict (backend_pid) do update set changes = s.changes + 1;
   return null;

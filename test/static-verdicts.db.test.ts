@@ -190,6 +190,30 @@ describe('kept static verdicts', () => {
     expect((await same(config)).rebuilt).toBe(true);
   });
 
+  it('the marker counts a committed writing transaction once, however many statements, and a rolled-back one not at all', async () => {
+    const marker = async () => Number((await sql<{ n: string }>`select coalesce(sum(changes), 0)::text as n from static_input_changes`.execute(store.db)).rows[0]!.n);
+    const before = await marker();
+    await store.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < 50; i++) await sql`update mx_domains set checked_at = checked_at where domain = 'mesa-trucking.test'`.execute(trx);
+    });
+    expect(await marker()).toBe(before + 1);
+    await expect(
+      store.db.transaction().execute(async (trx) => {
+        await sql`update carriers set legal_name = legal_name where dot_number = 3000`.execute(trx);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(await marker()).toBe(before + 1);
+    // A write in a savepoint that rolls back takes its count with it; the next write counts again.
+    await store.db.transaction().execute(async (trx) => {
+      await sql`savepoint s`.execute(trx);
+      await sql`update carriers set legal_name = legal_name where dot_number = 3000`.execute(trx);
+      await sql`rollback to savepoint s`.execute(trx);
+      await sql`update emails set valid = valid where address = 'o0@mesa-trucking.test'`.execute(trx);
+    });
+    expect(await marker()).toBe(before + 2);
+  });
+
   it('every table the static rules read has the change trigger', async () => {
     const config = fxConfig({ email: { excludeRoleAccounts: true, allowlist: ['info@mesa-trucking.test'], blockedDomains: ['blocked.test'] } });
     const read = new Set<string>();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigOverrides } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { eligibility } from '../src/push/eligibility.ts';
-import { judgedPlanDays } from '../src/reports/plan.ts';
+import { judgedPlanDays, planDays } from '../src/reports/plan.ts';
 import { RULES } from '../src/rules/index.ts';
 import type { ExclusionRule, RuleHit } from '../src/rules/rule.ts';
 import { SEGMENTS } from '../src/segments/index.ts';
@@ -101,12 +101,15 @@ describe('plan judges its days together as the build judges each date', () => {
       const start = resolveWarmupStart(config.warmup.start, config.timezone);
       const plan = await judgedPlanDays(store.db, config, start, SEGMENTS, rules, DATE, days, NOW);
       expect(plan).toHaveLength(days);
+      // `plan`'s own counts come through the kept static verdicts (rules/static-count.ts).
+      const counted = await planDays(store.db, config, start, SEGMENTS, rules, DATE, days, NOW);
       const seen = new Set<string>();
       for (const [i, day] of plan.entries()) {
         const date = addDays(DATE, i);
         expect(day.date).toBe(date);
         const one = await referenceEligibility(store.db, config, SEGMENTS, rules, date, NOW);
         expect({ date, candidates: day.candidates, eligible: day.eligible, excluded: day.excluded }).toEqual({ date, ...one });
+        expect({ date, eligible: counted[i]!.eligible }).toEqual({ date, eligible: one.eligible });
         expect({ date, ...(await eligibility(store.db, config, SEGMENTS, rules, date, NOW)) }).toEqual({ date, ...one });
         seen.add(JSON.stringify(one));
       }

@@ -84,7 +84,7 @@ describe('segment SQL', () => {
   });
 
   for (const segment of [mcs150, newCarrier] as Segment[]) {
-    it(`${segment.name}: carriersOnDays says what carriers() says date by date`, async () => {
+    it(`${segment.name}: carriersOnDays and carrierDays say what carriers() says date by date`, async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.uniqueArray(carrierArb, { selector: (c) => c.dot_number, minLength: 1, maxLength: 60 }),
@@ -103,6 +103,11 @@ describe('segment SQL', () => {
             const byDays = new Map(got.rows.map((r) => [Number(r.dot_number), BigInt(r.days)]));
             expect(got.rows.length).toBe(byDays.size); // one row per carrier
             expect({ from, n, byDays }).toEqual({ from, n, byDays: expected });
+            // The same days as an expression over each carrier row (the kept static verdicts' scan).
+            const perRow = await sql<{ dot_number: number; days: string }>`
+              select dot_number, days::text as days from (select k.dot_number, ${segment.carrierDays!({ config, date: from }, dates, 'k')} as days from carriers k) t
+              where days <> 0`.execute(store.db);
+            expect({ from, n, byRow: new Map(perRow.rows.map((r) => [Number(r.dot_number), BigInt(r.days)])) }).toEqual({ from, n, byRow: expected });
           },
         ),
         { numRuns: 40 },

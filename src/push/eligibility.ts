@@ -21,6 +21,7 @@ import type { ReasonCode } from '../rules/reason-codes.ts';
 import type { ExclusionRule } from '../rules/rule.ts';
 import type { Segment } from '../segments/segment.ts';
 import { addDays } from '../warmup/calendar.ts';
+import { countFromStaticVerdicts } from '../rules/static-count.ts';
 import { hashJoined, tuneSelection } from './session.ts';
 
 export interface Eligibility {
@@ -54,6 +55,22 @@ export async function judgeDates(
     if (d !== addDays(dates[0]!, i)) throw new RangeError(`judgeDates: the dates must follow each other, got ${dates.join(', ')}`);
   });
   if (dates.length * Math.max(1, segments.length) > MAX_JUDGED_DAYS) throw new RangeError(`judgeDates: at most ${MAX_JUDGED_DAYS} date × segment evaluations, got ${dates.length} × ${segments.length}`);
+  // The static rules' kept verdicts (rules/static-count.ts), when the segments and the question allow.
+  const kept = await countFromStaticVerdicts(db, config, segments, rules, dates, now, reasons);
+  if (kept) return countDays(segments, dates, kept.bits, kept.groups, kept.byCode);
+  return judgeDatesDirectly(db, config, segments, rules, dates, now, reasons);
+}
+
+/** judgeDates() without the kept static verdicts: every rule over the gathered audience (the reference of the kept path). */
+export async function judgeDatesDirectly(
+  db: Kysely<Database>,
+  config: Config,
+  segments: readonly Segment[],
+  rules: readonly ExclusionRule[],
+  dates: readonly string[],
+  now: Date,
+  reasons: boolean,
+): Promise<(Eligibility & { eligibleTotal: number })[]> {
   return db.transaction().execute(async (trx) => {
     await tuneSelection(trx);
     const { evaluations, bits } = segmentEvaluations(trx, config, segments, dates);
@@ -102,25 +119,39 @@ export async function judgeDates(
               from (select email_id, code, bit_or(days) as days from (${candidateExclusionHits({ config, now })}) h group by email_id, code) h
               join pg_temp.candidates c on c.email_id = h.email_id
               group by 1, 2, 3) g`.execute(trx);
-    return dates.map((_date, d) => {
-      const day = bits[d]!;
-      const any = day.reduce((a, b) => a | b, 0n);
-      const on = (days: string) => ((BigInt(days) >> BigInt(d)) & 1n) === 1n;
-      const eligible: Record<string, number> = Object.fromEntries(segments.map((s) => [s.name, 0]));
-      let candidates = 0;
-      for (const g of groups) {
-        const mask = BigInt(g.mask);
-        if ((mask & any) === 0n) continue;
-        candidates += g.n;
-        if (on(g.days)) continue;
-        // An address listed in several segments on a date goes to the first (as the build does).
-        const s = day.findIndex((bit) => (mask & bit) !== 0n);
-        eligible[segments[s]!.name]! += g.n;
-      }
-      const excluded: Partial<Record<ReasonCode, number>> = {};
-      for (const r of byCode.rows) if ((BigInt(r.mask) & any) !== 0n && on(r.days)) excluded[r.code] = (excluded[r.code] ?? 0) + r.n;
-      return { eligible, eligibleTotal: Object.values(eligible).reduce((a, b) => a + b, 0), candidates, excluded: sortedCodes(excluded) };
-    });
+    return countDays(segments, dates, bits, groups, byCode.rows);
+  });
+}
+
+/**
+ * Each date's counts from the candidates grouped by the segment bits that list them (`mask`) and
+ * the days something excludes them on, and from the counts per code (`byCode`, same masks and days).
+ */
+function countDays(
+  segments: readonly Segment[],
+  dates: readonly string[],
+  bits: bigint[][],
+  groups: readonly { mask: string; days: string; n: number }[],
+  byCode: readonly { code: ReasonCode; mask: string; days: string; n: number }[],
+): (Eligibility & { eligibleTotal: number })[] {
+  return dates.map((_date, d) => {
+    const day = bits[d]!;
+    const any = day.reduce((a, b) => a | b, 0n);
+    const on = (days: string) => ((BigInt(days) >> BigInt(d)) & 1n) === 1n;
+    const eligible: Record<string, number> = Object.fromEntries(segments.map((s) => [s.name, 0]));
+    let candidates = 0;
+    for (const g of groups) {
+      const mask = BigInt(g.mask);
+      if ((mask & any) === 0n) continue;
+      candidates += g.n;
+      if (on(g.days)) continue;
+      // An address listed in several segments on a date goes to the first (as the build does).
+      const s = day.findIndex((bit) => (mask & bit) !== 0n);
+      eligible[segments[s]!.name]! += g.n;
+    }
+    const excluded: Partial<Record<ReasonCode, number>> = {};
+    for (const r of byCode) if ((BigInt(r.mask) & any) !== 0n && on(r.days)) excluded[r.code] = (excluded[r.code] ?? 0) + r.n;
+    return { eligible, eligibleTotal: Object.values(eligible).reduce((a, b) => a + b, 0), candidates, excluded: sortedCodes(excluded) };
   });
 }
 

@@ -13,6 +13,7 @@ import type { ExclusionRule } from './rule.ts';
 export const blockedDomainRule: ExclusionRule = domainRule({
   code: 'suppressed_domain',
   description: 'the domain is blocked by the operator (email.blockedDomains in the configuration)',
+  static: true,
   domainHits: (ctx) => {
     const domains = [...new Set(ctx.config.email.blockedDomains.map(normalizeDomain).filter((d): d is string => d !== null))];
     return domainListHits(

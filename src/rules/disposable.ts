@@ -8,6 +8,7 @@ import type { ExclusionRule } from './rule.ts';
 export const disposableRule: ExclusionRule = domainRule({
   code: 'disposable',
   description: 'the domain is a throwaway mailbox service (disposable-email-domains-js, mailchecker)',
+  static: true,
   domainHits: (ctx) => {
     // A few candidates (explain): only their suffixes' rows, without building the whole table.
     const { domains, lists } = ctx.candidateDomains ? disposableDomainTableFor(domainSuffixes(ctx.candidateDomains)) : disposableDomainTable();

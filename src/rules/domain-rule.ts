@@ -8,10 +8,11 @@ import { sql } from 'kysely';
 import type { DomainHit, ExclusionRule, RuleContext, RuleHit } from './rule.ts';
 import type { RawBuilder } from 'kysely';
 
-export function domainRule(r: Pick<ExclusionRule, 'code' | 'description'> & { domainHits(ctx: RuleContext): RawBuilder<DomainHit> }): ExclusionRule {
+export function domainRule(r: Pick<ExclusionRule, 'code' | 'description' | 'static'> & { domainHits(ctx: RuleContext): RawBuilder<DomainHit> }): ExclusionRule {
   return {
     code: r.code,
     description: r.description,
+    ...(r.static ? { static: true } : {}),
     domainHits: r.domainHits,
     hits: (ctx) => sql<RuleHit>`
       select c.email_id, v.detail, v.since

@@ -108,13 +108,14 @@ export async function evaluateExclusionsOnDays(
   await sql`analyze pg_temp.domain_day_hits`.execute(trx);
   for (const rule of rules.filter((r) => !r.domainHits)) {
     const skip = skipAllowlisted(rule, allowlist);
-    const statements = byDays(trx, days, every, (date) => rule.hits({ ...ctx, date }));
-    if (rule.hitDays && statements.length > 1) {
+    // hitDays() for a single date too: it says what hits() says (a test holds them together)
+    // without the evidence text hits() builds for every ledger row in the window.
+    if (rule.hitDays) {
       await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
         select h.email_id, ${rule.code}, h.days::bigint from (${rule.hitDays({ ...ctx, date: days[0]! }, days)}) as h ${skip}`.execute(trx);
       continue;
     }
-    for (const { q, days: mask } of statements)
+    for (const { q, days: mask } of byDays(trx, days, every, (date) => rule.hits({ ...ctx, date })))
       await sql`insert into pg_temp.exclusion_day_hits (email_id, code, days)
         select h.email_id, ${rule.code}, ${String(mask)}::bigint from (${q}) as h ${skip}`.execute(trx);
   }

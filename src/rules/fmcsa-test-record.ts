@@ -15,6 +15,7 @@ if (!FMCSA_TEST_LOCAL_PATTERN.startsWith(`^${LOCAL_PREFIX}`)) throw new Error(`F
 export const fmcsaTestRecordRule: ExclusionRule = {
   code: 'fmcsa_test_record',
   description: "FMCSA's own test data: listed by a carrier flagged as a test record, or a uat...@ / dot.gov address",
+  static: true,
   hits: () => sql<RuleHit>`
     select c.email_id, 'listed by FMCSA test record USDOT ' || min(ce.dot_number) ||
              case when count(*) > 1 then ' and ' || (count(*) - 1) || ' more' else '' end as detail,

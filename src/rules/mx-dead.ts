@@ -11,6 +11,7 @@ import type { DomainHit, ExclusionRule } from './rule.ts';
 export const mxDeadRule: ExclusionRule = domainRule({
   code: 'mx_dead',
   description: 'the domain cannot receive mail (NXDOMAIN, null MX, no MX and no address, MX hosts missing or non-public), or its DNS has failed for days',
+  static: true,
   domainHits: () => sql<DomainHit>`
     select d.domain,
            d.domain || ' ' || m.verdict || ' (' || m.reason || ')'

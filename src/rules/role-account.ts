@@ -42,6 +42,7 @@ export function keyStarts(keys: readonly string[]): string[] {
 export const roleAccountRule: ExclusionRule = {
   code: 'role_account',
   description: 'a role mailbox: postmaster/abuse/no-reply always; info@, office@... when email.excludeRoleAccounts is on',
+  static: true,
   hits: (ctx) => {
     const configured = ctx.config.email.excludeRoleAccounts ? [...ROLE_LOCAL_PARTS] : [];
     const starts = keyStarts([...ALWAYS_EXCLUDED_LOCAL_PARTS, ...configured]);

@@ -42,6 +42,15 @@ export interface ExclusionRule {
   /** One sentence: what the rule means, for `explain` and the README. */
   readonly description: string;
   /**
+   * True when the verdict depends only on the e-mail and carrier data (the tables of
+   * STATIC_INPUT_TABLES, static-verdicts.ts), the configuration and the code: never on the send
+   * date, the clock, the ledger, suppressions, holds or opt-outs. `plan` and the build's counts then
+   * keep its verdicts between runs (static-verdicts.ts) and judge only the other rules at run time.
+   * Its SQL must not change with ctx.date or ctx.now (checked each time the verdicts are keyed), and
+   * may read no table outside STATIC_INPUT_TABLES (a test checks its SQL).
+   */
+  readonly static?: boolean;
+  /**
    * SQL selecting `email_id bigint, detail text, since timestamptz` for every row of the temp table
    * `candidates (email_id bigint, email text, domain text)` that this rule excludes (the temp table
    * `candidate_domains (domain text)` holds their distinct domains).

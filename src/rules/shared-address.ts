@@ -9,6 +9,7 @@ import type { ExclusionRule, RuleHit } from './rule.ts';
 export const sharedAddressRule: ExclusionRule = {
   code: 'shared_address',
   description: 'listed by many carriers (email.sharedAddressThreshold): a filing agent or service, not the carrier',
+  static: true,
   hits: (ctx) => {
     const threshold = ctx.config.email.sharedAddressThreshold;
     return sql<RuleHit>`

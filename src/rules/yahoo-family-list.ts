@@ -11,6 +11,7 @@ const groups = domains.map((d) => YAHOO_FAMILY_DOMAINS.get(d)!);
 export const yahooFamilyListRule: ExclusionRule = domainRule({
   code: 'yahoo_family',
   description: 'the domain is on the Yahoo-family list (Yahoo, AOL brands, verizon.net, AT&T, cox.net, rogers.com): never mailed',
+  static: true,
   domainHits: (ctx) =>
     domainListHits(
       domains,

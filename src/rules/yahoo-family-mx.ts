@@ -12,6 +12,7 @@ import type { DomainHit, ExclusionRule } from './rule.ts';
 export const yahooFamilyMxRule: ExclusionRule = domainRule({
   code: 'yahoo_family',
   description: 'the domain receives its mail at Yahoo (all lowest-preference MX hosts under yahoodns.net): never mailed',
+  static: true,
   domainHits: () => sql<DomainHit>`
     select d.domain,
            d.domain || ' receives its mail at Yahoo: MX ' || array_to_string(m.mx_hosts, ', ') as detail,

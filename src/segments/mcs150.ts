@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { InternalError } from '../errors.ts';
 import { daysBetween } from '../warmup/calendar.ts';
 import { lastDeadline, nextDeadline, windowStart } from './mcs150-rule.ts';
-import { amongCarriers, type Segment } from './segment.ts';
+import { amongCarriers, carrierColumn, type Segment } from './segment.ts';
 
 export interface SlotDates {
   lastDigit: number;
@@ -37,6 +37,23 @@ export function slotDates(date: string, leadDays: number): SlotDates[] {
     }
   }
   return out;
+}
+
+/** The dates' distinct slot tables, each with the bits of the dates (days[i]: bit i) it serves. */
+function slotForms(days: readonly string[], leadDays: number): { slots: SlotDates[]; mask: bigint }[] {
+  const forms: { slots: SlotDates[]; mask: bigint }[] = [];
+  const seen = new Map<string, number>();
+  days.forEach((date, i) => {
+    const slots = slotDates(date, leadDays);
+    const key = JSON.stringify(slots);
+    let f = seen.get(key);
+    if (f === undefined) {
+      f = forms.push({ slots, mask: 0n }) - 1;
+      seen.set(key, f);
+    }
+    forms[f]!.mask |= 1n << BigInt(i);
+  });
+  return forms;
 }
 
 export const mcs150: Segment = {
@@ -66,19 +83,7 @@ export const mcs150: Segment = {
     // The dates' distinct slot tables (they change when a deadline passes or comes within
     // leadDays: a few times a month), each with the bits of the dates it serves; one scan of the
     // carriers judges every table through one 20-row join, with the very conditions of carriers().
-    const leadDays = ctx.config.segments.mcs150.leadDays;
-    const forms: { slots: SlotDates[]; mask: bigint }[] = [];
-    const seen = new Map<string, number>();
-    days.forEach((date, i) => {
-      const slots = slotDates(date, leadDays);
-      const key = JSON.stringify(slots);
-      let f = seen.get(key);
-      if (f === undefined) {
-        f = forms.push({ slots, mask: 0n }) - 1;
-        seen.set(key, f);
-      }
-      forms[f]!.mask |= 1n << BigInt(i);
-    });
+    const forms = slotForms(days, ctx.config.segments.mcs150.leadDays);
     // Every form lists the slots in the same order (slotDates), so one row per slot carries them all.
     const base = forms[0]!.slots;
     const arrays = [sql`${base.map((s) => s.lastDigit)}::int[]`, sql`${base.map((s) => s.parity)}::int[]`];
@@ -107,5 +112,25 @@ export const mcs150: Segment = {
         where c.status = 'active'
       ) t
       where days <> 0`;
+  },
+  carrierDays(ctx, days, alias) {
+    // The conditions of carriersOnDays(), with the row's slot looked up by position in each form's
+    // arrays instead of joined: slotDates() lists the slots parity first, then last digit, so the
+    // slot of USDOT n is element 10 × parity + last digit + 1. A negative number has no slot there
+    // (its remainders are negative): the guard keeps it out, as the join does.
+    const dot = carrierColumn(alias, 'dot_number');
+    const added = carrierColumn(alias, 'add_date');
+    const filed = carrierColumn(alias, 'mcs150_date');
+    const slot = sql`(10 * ((${dot} / 10) % 2) + ${dot} % 10 + 1)::int`;
+    const terms = slotForms(days, ctx.config.segments.mcs150.leadDays).map((f) => {
+      f.slots.forEach((s, j) => {
+        if (s.parity * 10 + s.lastDigit !== j) throw new InternalError('slotDates changed its slot order: mcs150.carrierDays looks slots up by position');
+      });
+      const at = <K extends keyof SlotDates>(k: K, type: string) => sql`(${f.slots.map((s) => s[k])}::${sql.raw(type)}[])[${slot}]`;
+      return sql`case when ((${added} is null or ${added} <= ${at('lastDeadline', 'date')}) and (${filed} is null or ${filed} <= ${at('lastWindowStart', 'date')}))
+                        or (${at('dueSoon', 'boolean')} and (${filed} is null or ${filed} <= ${at('nextWindowStart', 'date')}))
+                      then ${String(f.mask)}::bigint else 0::bigint end`;
+    });
+    return sql<string>`case when ${carrierColumn(alias, 'status')} = 'active' and ${dot} >= 0 then ${sql.join(terms, sql` | `)} else 0::bigint end`;
   },
 };

@@ -3,7 +3,7 @@
  * face the safety audit, drug and alcohol, ELD and UCR obligations in their first months.
  */
 import { sql } from 'kysely';
-import type { Segment } from './segment.ts';
+import { carrierColumn, type Segment } from './segment.ts';
 
 export const newCarrier: Segment = {
   name: 'new-carrier',
@@ -35,5 +35,15 @@ export const newCarrier: Segment = {
       where c.status = 'active'
         and c.add_date > ${first}::date - ${n}::int
         and c.add_date <= ${last}::date`;
+  },
+  carrierDays(ctx, days, alias) {
+    // carriersOnDays() for one row: the same range and the same bits.
+    const n = ctx.config.segments['new-carrier'].days;
+    const first = days[0]!;
+    const last = days[days.length - 1]!;
+    const added = carrierColumn(alias, 'add_date');
+    return sql<string>`case when ${carrierColumn(alias, 'status')} = 'active' and ${added} > ${first}::date - ${n}::int and ${added} <= ${last}::date
+      then (1::bigint << (least(${days.length - 1}::int, (${added} - ${first}::date) + ${n}::int - 1) + 1)) - (1::bigint << greatest(0, ${added} - ${first}::date))
+      else 0::bigint end`;
   },
 };

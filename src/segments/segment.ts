@@ -54,4 +54,21 @@ export interface Segment {
    * ctx.among does not apply. Without it, carriers() runs once per distinct form it takes.
    */
   carriersOnDays?(ctx: SegmentContext, days: readonly string[]): RawBuilder<{ dot_number: number; days: string }>;
+  /**
+   * Optional: carriersOnDays() as an expression over one row of carriers, for a scan that reads
+   * other rows than the carriers table (static_links, static-verdicts.ts, which keeps the columns
+   * of SEGMENT_CARRIER_COLUMNS beside each address): SQL of a bigint whose bit i is set when
+   * carriers() on days[i] lists the carrier of the row `alias` (0 when it is in the segment on none
+   * of them). It may read only the columns of SEGMENT_CARRIER_COLUMNS; a test holds it to
+   * carriersOnDays() and carriers().
+   */
+  carrierDays?(ctx: SegmentContext, days: readonly string[], alias: string): RawBuilder<string>;
+}
+
+/** The columns of carriers a segment's carrierDays() may read (static_links keeps these). */
+export const SEGMENT_CARRIER_COLUMNS = ['dot_number', 'status', 'add_date', 'mcs150_date'] as const;
+
+/** SQL: `alias`.`column`, for a carrierDays() expression. */
+export function carrierColumn(alias: string, column: (typeof SEGMENT_CARRIER_COLUMNS)[number]): RawBuilder<unknown> {
+  return sql.ref(`${alias}.${column}`);
 }

@@ -55,8 +55,6 @@ export class EarlyEmailLoad implements EarlyLoad {
   private readonly outcome: Promise<Outcome>;
   private decided = false;
   private timer: NodeJS.Timeout | null = null;
-  /** Set when the transaction waits for the normalize run: what was loaded up to there. */
-  firstPartMs: number | null = null;
 
   private constructor(ctx: StageContext, finished: Promise<FinishedPass | null>, spool: Spool) {
     const store = ctx.store;
@@ -75,8 +73,7 @@ export class EarlyEmailLoad implements EarlyLoad {
         const step = stepTimer(ctx);
         const rows = await copyPreparedLinks(copy, pass, spool, step);
         await loadAddresses(trx, copy, store.kind, tables, rows, step);
-        this.firstPartMs = Date.now() - t0;
-        ctx.out.debug(`normalize: addresses and links loaded on a second connection in ${(this.firstPartMs / 1000).toFixed(1)} s, waiting for the normalize run`);
+        ctx.out.debug(`normalize: addresses and links loaded on a second connection in ${((Date.now() - t0) / 1000).toFixed(1)} s, waiting for the normalize run`);
         const claim = await this.claim;
         if (!claim) throw new GivenUp('given up');
         inFirstPart = false;

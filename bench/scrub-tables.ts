@@ -15,7 +15,9 @@
  *
  *   node --import tsx bench/scrub-tables.ts DATABASE_URL   prints the digest as JSON
  */
+import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { expandState, type LinkerState } from '../src/maillog/linker.ts';
 
 /** table -> rows and md5 of the sorted row texts. */
 export type TableDigest = Record<string, { rows: number; md5: string }>;
@@ -34,10 +36,28 @@ const QUERIES: Record<string, string> = {
   maillog_stream_daily: `select (day, stream, campaign_messages, dkim_signed)::text as r from maillog_stream_daily`,
   // Paths by their last component: the log is the same wherever the checkout is.
   maillog_files: `select (first_line_hash, regexp_replace(path, '^.*/', ''), gz, byte_offset, lines)::text as r from maillog_files`,
-  maillog_linker_state: `select state::text as r from maillog_linker_state`,
   first_run_summary: `select (counts - 'runId' - 'files', (select jsonb_agg(f - 'path') from jsonb_array_elements(counts->'files') f))::text as r
       from runs where stage = 'scrub-bounces' and id = (select min(id) from runs where stage = 'scrub-bounces')`,
 };
+
+/**
+ * The linker's saved state by its content: the text of its v2 form (expandState), whichever form
+ * the code wrote (v3 since it became the compact one), so the reference taken when v2 was written
+ * holds. Its md5 is the one `md5(string_agg(...))` gives the single row (empty for none).
+ */
+async function linkerStateDigest(c: pg.Client): Promise<{ rows: number; md5: string }> {
+  const r = await c.query<{ state: string }>('select state from maillog_linker_state');
+  const texts = r.rows.map(({ state }) => {
+    let s: LinkerState | null = null;
+    try {
+      s = JSON.parse(state) as LinkerState;
+    } catch {
+      // Not JSON: digested as the text it is (it differs from any state a scrub writes).
+    }
+    return s?.version === 3 ? JSON.stringify(expandState(s)) : state;
+  });
+  return { rows: texts.length, md5: texts.length ? createHash('md5').update(texts.sort().join('\n')).digest('hex') : '' };
+}
 
 export async function scrubTables(url: string): Promise<TableDigest> {
   const c = new pg.Client({ connectionString: url });
@@ -48,6 +68,7 @@ export async function scrubTables(url: string): Promise<TableDigest> {
       const r = await c.query<{ rows: string; md5: string | null }>(`select count(*)::text as rows, md5(string_agg(r, E'\\n' order by r collate "C")) as md5 from (${q}) x`);
       out[table] = { rows: Number(r.rows[0]!.rows), md5: r.rows[0]!.md5 ?? '' };
     }
+    out.maillog_linker_state = await linkerStateDigest(c);
     return out;
   } finally {
     await c.end();

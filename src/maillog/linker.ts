@@ -25,7 +25,8 @@ import type { TraditionalClock } from './timestamp.ts';
 
 export { emptyCounts };
 export type { DailyCounters, DeliveryEvent, EventSink, LineCounts, OpenMessage, OutcomeStatus, PendingRecipient, ProviderSentCount, SentCount, SentDomains } from './outcomes.ts';
-export type { LinkerOptions, LinkerState, LinkerStateV1, LinkerStateV2, PackedMessage } from './open-messages.ts';
+export type { LinkerOptions, LinkerState, LinkerStateV1, LinkerStateV2, LinkerStateV3, PackedMessage } from './open-messages.ts';
+export { expandState } from './open-messages.ts';
 
 /**
  * `S` is where a batch's events go: an array by default, or the sink `newEvents` makes for each

@@ -31,9 +31,9 @@ export interface LinkerStateV1 {
 /**
  * One tuple per open message, in insertion order (the eviction order):
  * [key, host, qid, firstTs, clientIp, stream, flags, sender, pending], flags = campaign | signed << 1
- * | (byHostQid points here) << 2. Saved with every batch, so its size is server and client CPU:
- * about half the text of v1, and the host+qid index is rebuilt exactly from the flag (each entry
- * points at an open message, at most one per host+qid).
+ * | (byHostQid points here) << 2. The host+qid index is rebuilt exactly from the flag (each entry
+ * points at an open message, at most one per host+qid). Still read (a state saved before v3), and
+ * the readable form of any state (expandState).
  */
 export type PackedMessage = [string, string, string, number, string | null, string | null, number, string | null, OpenMessage['pending']];
 export interface LinkerStateV2 {
@@ -41,7 +41,63 @@ export interface LinkerStateV2 {
   lastTs: number;
   messages: PackedMessage[];
 }
-export type LinkerState = LinkerStateV1 | LinkerStateV2;
+
+/**
+ * The saved form written now: v2's content (the same messages in the same order, the same flags)
+ * with every string the messages share — host, instance, client IP, stream, sender, and a pending
+ * recipient's class, DSN, reason, relay, original recipient and transport — once in `strings`
+ * (null at 0), and the messages one after another in one flat array:
+ *   host, instance, qid, firstTs, clientIp, stream, sender, flags, pending count (-1: none), then
+ *   per pending recipient: address, cls, dsn, reason, relay, origTo, transport
+ * (the shared fields as indexes into `strings`). It is saved with every batch, so its size is
+ * client and server CPU on the run's critical path: a bulk night's state was 1.8 MB as v2, mostly
+ * the field names and repeated reasons of the pending recipients, and is about a third of that.
+ */
+export interface LinkerStateV3 {
+  version: 3;
+  lastTs: number;
+  strings: (string | null)[];
+  messages: (string | number)[];
+}
+export type LinkerState = LinkerStateV1 | LinkerStateV2 | LinkerStateV3;
+
+/** Fields of a message in v3's flat array before its pending recipients, and of each pending recipient. */
+const V3_MESSAGE = 9;
+const V3_PENDING = 7;
+
+/** Any saved state in the v2 form (messages as tuples): the one form the linker restores, and what the bench's table digest compares. */
+export function expandState(state: LinkerStateV2 | LinkerStateV3): LinkerStateV2 {
+  if (state.version === 2) return state;
+  const { strings: t, messages: a } = state;
+  const str = (i: number) => t[i] as string;
+  const messages: PackedMessage[] = [];
+  for (let i = 0; i < a.length; ) {
+    const host = str(a[i] as number);
+    const qid = a[i + 2] as string;
+    const n = a[i + 8] as number;
+    let pending: Record<string, PendingRecipient> | null = null;
+    let j = i + V3_MESSAGE;
+    if (n >= 0) {
+      pending = Object.create(null) as Record<string, PendingRecipient>;
+      for (let k = 0; k < n; k++, j += V3_PENDING) {
+        pending[a[j] as string] = {
+          cls: str(a[j + 1] as number) as PendingRecipient['cls'],
+          dsn: str(a[j + 2] as number),
+          reason: str(a[j + 3] as number),
+          relay: str(a[j + 4] as number),
+          origTo: t[a[j + 5] as number] ?? null,
+          transport: str(a[j + 6] as number),
+        };
+      }
+    }
+    messages.push([
+      host + '\t' + str(a[i + 1] as number) + '\t' + qid, host, qid, a[i + 3] as number,
+      t[a[i + 4] as number] ?? null, t[a[i + 5] as number] ?? null, a[i + 7] as number, t[a[i + 6] as number] ?? null, pending,
+    ]);
+    i = j;
+  }
+  return { version: 2, lastTs: state.lastTs, messages };
+}
 
 /**
  * Pending recipients keyed by address, in a prototype-less object: a dictionary from the start (in
@@ -54,8 +110,8 @@ export function dictionary(from: Record<string, PendingRecipient> | null): Recor
 
 /** The open messages of one host and Postfix instance, by queue id (a queue id is unique only there). */
 export interface Scope {
-  /** `host\tinstance\t`: the saved state's key of a message is this plus its queue id. */
-  prefix: string;
+  /** The Postfix instance (syslog name) of the scope's messages, saved with each. */
+  instance: string;
   msgs: Map<string, Open>;
   /** The host's entry of byHostQid, found once per scope rather than once per message. */
   hostIdx: Map<string, Open>;
@@ -119,8 +175,8 @@ export class OpenMessages {
         if (m) this.indexHost(m.host, hq.slice(hq.indexOf('\t') + 1), m);
       }
       this.lastTs = state.lastTs;
-    } else if (state?.version === 2) {
-      for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of state.messages) {
+    } else if (state) {
+      for (const [key, host, qid, firstTs, clientIp, stream, flags, sender, pending] of expandState(state).messages) {
         const m = this.restore(key, { host, qid, firstTs, clientIp, stream, campaign: (flags & 1) !== 0, signed: (flags & 2) !== 0, sender, pending: dictionary(pending) });
         if (flags & 4) this.indexHost(host, qid, m);
       }
@@ -173,7 +229,7 @@ export class OpenMessages {
     if (!sc) {
       let hostIdx = this.byHostQid.get(host);
       if (!hostIdx) this.byHostQid.set(host, (hostIdx = new Map()));
-      byInstance.set(instance, (sc = { prefix: host + '\t' + instance + '\t', msgs: new Map(), hostIdx }));
+      byInstance.set(instance, (sc = { instance, msgs: new Map(), hostIdx }));
     }
     return sc;
   }
@@ -192,13 +248,34 @@ export class OpenMessages {
     return this.size;
   }
 
-  serialize(): LinkerStateV2 {
-    const messages: PackedMessage[] = [];
+  serialize(): LinkerStateV3 {
+    const strings: (string | null)[] = [null];
+    const index = new Map<string, number>();
+    const ix = (v: string | null): number => {
+      if (v === null) return 0;
+      let i = index.get(v);
+      if (i === undefined) {
+        index.set(v, (i = strings.length));
+        strings.push(v);
+      }
+      return i;
+    };
+    const a: (string | number)[] = [];
     for (let m = this.first; m !== null; m = m.next) {
       const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
-      messages.push([m.scope.prefix + m.qid, m.host, m.qid, m.firstTs, m.clientIp, m.stream, (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), m.sender, m.pending]);
+      a.push(ix(m.host), ix(m.scope.instance), m.qid, m.firstTs, ix(m.clientIp), ix(m.stream), ix(m.sender), (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), -1);
+      const pending = m.pending;
+      if (pending === null) continue;
+      const count = a.length - 1;
+      let n = 0;
+      for (const rcpt in pending) {
+        const p = pending[rcpt]!;
+        a.push(rcpt, ix(p.cls), ix(p.dsn), ix(p.reason), ix(p.relay), ix(p.origTo), ix(p.transport));
+        n++;
+      }
+      a[count] = n;
     }
-    return { version: 2, lastTs: this.lastTs, messages };
+    return { version: 3, lastTs: this.lastTs, strings, messages: a };
   }
 
   protected touch(qid: string, ts: number): Open {

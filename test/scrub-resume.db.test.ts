@@ -17,6 +17,7 @@ import type { StageContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import { runBounceScrub } from '../src/maillog/stage.ts';
 import type { ScrubOptions } from '../src/maillog/scrub.ts';
+import { expandState, type LinkerStateV3 } from '../src/maillog/linker.ts';
 import { describeWithSamples, REPO_ROOT, samplePath } from './helpers/samples.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
@@ -59,10 +60,11 @@ async function tables(db: Kysely<Database>) {
 }
 
 /**
- * Kills a run after its checkpoint `k`, for every k of the clean run, and compares what the
- * re-run leaves with the clean run's tables.
+ * Kills a run after its checkpoint `k`, for every k of the clean run (or those of `o.only`), and
+ * compares what the re-run leaves with the clean run's tables; `o.beforeRerun` may change the
+ * killed run's database first (an upgrade between the two runs).
  */
-async function killAtEveryCheckpoint(text: string, batchLines: number): Promise<number> {
+async function killAtEveryCheckpoint(text: string, batchLines: number, o: { only?: number[]; beforeRerun?: (db: Kysely<Database>) => Promise<void> } = {}): Promise<number> {
   const file = path.join(dir, 'mail.log');
   writeFileSync(file, text);
   const clean = await createTestStore();
@@ -78,11 +80,13 @@ async function killAtEveryCheckpoint(text: string, batchLines: number): Promise<
   expect(expected.events.length).toBeGreaterThan(0);
   const kill = new Error('killed');
   for (let k = 1; k <= batches; k++) {
+    if (o.only && !o.only.includes(k)) continue;
     const s = await createTestStore();
     try {
       await expect(scrub(s, file, batchLines, { afterBatch: (n) => { if (n === k) throw kill; } })).rejects.toBe(kill);
       const at = await s.db.selectFrom('maillog_files').select('lines').executeTakeFirstOrThrow();
       expect(at.lines).toBeGreaterThan(0);
+      await o.beforeRerun?.(s.db);
       await scrub(s, file, batchLines);
       expect(await tables(s.db), `killed after checkpoint ${k} of ${batches}`).toEqual(expected);
     } finally {
@@ -96,6 +100,24 @@ describe('a kill after any checkpoint, then a re-run', () => {
   it('on the demo log (one small batch per chunk) ends in the state of one clean run', async () => {
     const text = readFileSync(path.join(REPO_ROOT, 'data-samples/maillog/mail.log'), 'utf8');
     expect(await killAtEveryCheckpoint(text, 10)).toBeGreaterThan(3);
+  }, 120_000);
+
+  it('with the state the version before saved (v2: the same messages, uncompacted) ends in the state of one clean run', async () => {
+    const text = readFileSync(path.join(REPO_ROOT, 'data-samples/maillog/mail.log'), 'utf8');
+    let rewritten = 0;
+    await killAtEveryCheckpoint(text, 10, {
+      only: [2, 3],
+      beforeRerun: async (db) => {
+        const row = await db.selectFrom('maillog_linker_state').select('state').executeTakeFirstOrThrow();
+        const saved = JSON.parse(row.state) as LinkerStateV3;
+        expect(saved.version).toBe(3);
+        const v2 = expandState(saved);
+        expect(v2.messages.length).toBeGreaterThan(0);
+        await db.updateTable('maillog_linker_state').set({ state: JSON.stringify(v2) }).execute();
+        rewritten++;
+      },
+    });
+    expect(rewritten).toBe(2);
   }, 120_000);
 });
 

@@ -168,7 +168,7 @@ export class CensusScanner extends ScanOutput {
    * the buffer), which scanRecord then scans from the start: every reason and every NEED_MORE is
    * its alone, so this path only has to agree with it on good records (test/census/scan-paths.test.ts).
    */
-  private scanLine(buf: Buffer, start: number, len: number): number {
+  protected scanLine(buf: Buffer, start: number, len: number): number {
     const table = this.table;
     const quoted = this.quotedTable;
     const fieldCount = this.opts.fieldCount;

@@ -22,6 +22,10 @@ export function copy(src: Buffer, s: number, e: number, out: Buffer, pos: number
   return pos;
 }
 
+/** The bytes a bare CSV field cannot hold: quote, comma, LF, CR. */
+const NEEDS_QUOTES = new Uint8Array(256);
+for (const c of [QUOTE, COMMA, 0x0a, 0x0d]) NEEDS_QUOTES[c] = 1;
+
 /**
  * A non-empty text value as a CSV field: bare when it holds no quote, comma or line break (most
  * names and streets), else quoted as in the file (its quotes are still doubled). Bare values are
@@ -30,9 +34,10 @@ export function copy(src: Buffer, s: number, e: number, out: Buffer, pos: number
  */
 export function copyField(src: Buffer, s: number, e: number, out: Buffer, pos: number): number {
   const at = pos;
+  const quoteIf = NEEDS_QUOTES;
   for (let i = s; i < e; i++) {
     const c = src[i]!;
-    if (c === QUOTE || c === COMMA || c === 0x0a || c === 0x0d) {
+    if (quoteIf[c] === 1) {
       out[at] = QUOTE;
       pos = copy(src, s, e, out, at + 1);
       out[pos++] = QUOTE;

@@ -24,16 +24,24 @@ export function rowHashSeed(encoding: CopyEncoding): number {
   return encoding === 'WIN1252' ? 0x5bd1e995 : 0x27d4eb2f;
 }
 
-// The DataView of the last buffer hashed: a row's words are read four bytes at a time (a third
-// faster than assembling them), and a scan hashes many rows of one buffer in a row.
+// The DataViews of the last two buffers hashed: a row's words are read four bytes at a time (a
+// third faster than assembling them), and a scan hashes many rows of one output buffer, each row
+// followed by its line in one input buffer: with one view cached, each of the two made a new one.
 let viewOf: Uint8Array | null = null;
 let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+let otherOf: Uint8Array | null = null;
+let other: DataView<ArrayBufferLike> = view;
 
 /** The digest of buf[s, e) as a whole number below 2^53. */
 export function rowHash(buf: Uint8Array, s: number, e: number, seed: number): number {
   if (buf !== viewOf) {
-    view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const of = viewOf;
+    const v = view;
+    if (buf === otherOf) view = other;
+    else view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     viewOf = buf;
+    otherOf = of;
+    other = v;
   }
   const dv = view;
   let h1 = seed | 0;

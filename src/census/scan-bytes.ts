@@ -57,13 +57,31 @@ export function parseDot(buf: Uint8Array, s: number, e: number): number {
   return v;
 }
 
-/** Writes a positive integer's digits without allocating a string (once per record). */
+/**
+ * Writes a non-negative integer's digits without allocating a string (several times a record: line,
+ * DOT number, counts, and two 53-bit digests). Below 2^31 the digits come from int32 division, which
+ * V8 turns into multiplications; a larger number is written as its two halves of eight digits.
+ */
 export function writeInt(out: Buffer, pos: number, n: number): number {
+  if (n <= 0x7fffffff) return writeInt32(out, pos, n | 0);
+  const hi = Math.floor(n / 1e8);
+  pos = writeInt(out, pos, hi);
+  let lo = (n - hi * 1e8) | 0;
+  for (let i = pos + 7; i >= pos; i--) {
+    const q = (lo / 10) | 0;
+    out[i] = 0x30 + lo - q * 10;
+    lo = q;
+  }
+  return pos + 8;
+}
+
+function writeInt32(out: Buffer, pos: number, n: number): number {
   let digits = 1;
-  for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
   for (let i = pos + digits - 1; i >= pos; i--) {
-    out[i] = 0x30 + (n % 10);
-    n = Math.floor(n / 10);
+    const q = (n / 10) | 0;
+    out[i] = 0x30 + n - q * 10;
+    n = q;
   }
   return pos + digits;
 }

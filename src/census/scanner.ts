@@ -19,7 +19,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { InputError } from '../errors.ts';
-import { BAD, classTable, COMMA, CR, LF, ORD, parseDot, QUOTE } from './scan-bytes.ts';
+import { BAD, classTable, COMMA, CR, HIGH, LF, ORD, parseDot, QUOTE } from './scan-bytes.ts';
 import { ScanOutput, type RecordWriter, type ScanOptions, type ScanRejectCode } from './scan-output.ts';
 
 export { MAX_RAW_BYTES, parseDot, rawText } from './scan-bytes.ts';
@@ -36,6 +36,8 @@ const S_QUOTED = 2;
 const S_QUOTE_IN_QUOTED = 3;
 
 const NEED_MORE = -1;
+/** scanLine's answer when the record is not one well-formed line in the buffer: scanRecord decides. */
+const SLOW = -1;
 
 /** Why the last scanned record failed (valid when scanRecord returned an error). */
 interface RecordError {
@@ -45,6 +47,8 @@ interface RecordError {
 
 export class CensusScanner extends ScanOutput {
   private readonly table: Uint8Array;
+  /** The byte classes inside quotes, where a comma or CR is text: ORD. */
+  private readonly quotedTable: Uint8Array;
   private carry: Buffer | null = null;
   private err: RecordError | null = null;
   /** The writer, when it may leave whole lines out before they are checked (RecordWriter.skipUnchanged). */
@@ -54,6 +58,9 @@ export class CensusScanner extends ScanOutput {
     if (opts.dotIndex < 0 || opts.dotIndex >= opts.fieldCount) throw new RangeError('dotIndex outside the header');
     super(opts);
     this.table = classTable(opts.encoding);
+    this.quotedTable = this.table.slice();
+    this.quotedTable[0x2c] = ORD;
+    this.quotedTable[0x0d] = ORD;
     // onAccepted must see every good record's fields: no line is skipped for it.
     this.skip = opts.writer.skipUnchanged && !opts.onAccepted ? opts.writer : null;
   }
@@ -128,7 +135,7 @@ export class CensusScanner extends ScanOutput {
           }
         }
       }
-      const r = this.scanRecord(buf, pos, len, final);
+      const r = this.scanLine(buf, pos, len) === SLOW ? this.scanRecord(buf, pos, len, final) : 0;
       if (r === NEED_MORE) {
         if (len - pos > MAX_LINE_BYTES)
           throw new InputError(`line ${this.line} is longer than ${MAX_LINE_BYTES >> 20} MB without a line break: this is not a census file. Check the file you passed.`);
@@ -152,6 +159,86 @@ export class CensusScanner extends ScanOutput {
       this.line += this.recLines;
       pos = this.recEnd < len ? this.recEnd + 1 : len;
     }
+  }
+
+  /**
+   * The common case of scanRecord, field by field instead of byte by byte: a good record of one
+   * line, its line break in `buf`. Returns 0 with what scanRecord sets for a good record (err
+   * stays null), or SLOW for anything else (a reject, a quoted line break, a stray CR, the end of
+   * the buffer), which scanRecord then scans from the start: every reason and every NEED_MORE is
+   * its alone, so this path only has to agree with it on good records (test/census/scan-paths.test.ts).
+   */
+  protected scanLine(buf: Buffer, start: number, len: number): number {
+    const table = this.table;
+    const quoted = this.quotedTable;
+    const fieldCount = this.opts.fieldCount;
+    const starts = this.starts;
+    const ends = this.ends;
+    let field = 0;
+    let high = false;
+    let i = start;
+    starts[0] = start;
+    let end: number;
+    for (;;) {
+      if (i >= len) return SLOW;
+      if (buf[i] === 0x22) {
+        // A quoted field: up to its closing quote; a doubled quote is text.
+        i++;
+        for (;;) {
+          if (i >= len) return SLOW;
+          const k = quoted[buf[i]!]!;
+          if (k === ORD) i++;
+          else if (k === QUOTE) {
+            if (i + 1 < len && buf[i + 1] === 0x22) i += 2;
+            else {
+              i++;
+              break;
+            }
+          } else if (k === HIGH) {
+            high = true;
+            i++;
+          } else return SLOW;
+        }
+      } else {
+        for (;;) {
+          if (i >= len) return SLOW;
+          const k = table[buf[i]!]!;
+          if (k === ORD) i++;
+          else if (k === HIGH) {
+            high = true;
+            i++;
+          } else break;
+        }
+      }
+      if (i >= len) return SLOW;
+      const c = buf[i]!;
+      if (c === 0x2c) {
+        ends[field] = i;
+        if (++field >= fieldCount) return SLOW;
+        starts[field] = ++i;
+        continue;
+      }
+      if (c === 0x0a) {
+        end = i;
+        break;
+      }
+      if (c === 0x0d && i + 1 < len && buf[i + 1] === 0x0a) {
+        end = i + 1;
+        break;
+      }
+      return SLOW;
+    }
+    if (field + 1 !== fieldCount) return SLOW;
+    if (high && !isUtf8(buf.subarray(start, end))) return SLOW;
+    ends[field] = buf[end - 1] === 0x0d ? end - 1 : end;
+    const dotIndex = this.opts.dotIndex;
+    const dot = parseDot(buf, starts[dotIndex]!, ends[dotIndex]!);
+    if (dot <= 0) return SLOW;
+    this.recEnd = end;
+    this.recLines = 1;
+    this.recHasCr = false;
+    this.recDot = dot;
+    return 0;
   }
 
   /**

@@ -22,24 +22,29 @@ export function copy(src: Buffer, s: number, e: number, out: Buffer, pos: number
   return pos;
 }
 
+/** The bytes a bare CSV field cannot hold: quote, comma, LF, CR. */
+const NEEDS_QUOTES = new Uint8Array(256);
+for (const c of [QUOTE, COMMA, 0x0a, 0x0d]) NEEDS_QUOTES[c] = 1;
+
 /**
  * A non-empty text value as a CSV field: bare when it holds no quote, comma or line break (most
  * names and streets), else quoted as in the file (its quotes are still doubled). Bare values are
- * fewer bytes for COPY to parse, and COPY keeps their spaces as data.
+ * fewer bytes for COPY to parse, and COPY keeps their spaces as data. Copied while it is checked:
+ * one pass over the bytes, a second only for a value that needs its quotes.
  */
 export function copyField(src: Buffer, s: number, e: number, out: Buffer, pos: number): number {
-  let plain = true;
+  const at = pos;
+  const quoteIf = NEEDS_QUOTES;
   for (let i = s; i < e; i++) {
     const c = src[i]!;
-    if (c === QUOTE || c === COMMA || c === 0x0a || c === 0x0d) {
-      plain = false;
-      break;
+    if (quoteIf[c] === 1) {
+      out[at] = QUOTE;
+      pos = copy(src, s, e, out, at + 1);
+      out[pos++] = QUOTE;
+      return pos;
     }
+    out[pos++] = c;
   }
-  if (plain) return copy(src, s, e, out, pos);
-  out[pos++] = QUOTE;
-  pos = copy(src, s, e, out, pos);
-  out[pos++] = QUOTE;
   return pos;
 }
 

@@ -104,22 +104,30 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   // from the page and probes the big tables by index.
   await sql`analyze pg_temp.nb_addr, pg_temp.nb_link`.execute(trx);
 
-  // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.
-  const upserted = await sql<{ id: number; inserted: boolean }>`
+  // Addresses: new ones inserted; existing ones re-judged only when the verdict differs. Not one
+  // INSERT ... ON CONFLICT DO UPDATE ... WHERE: that locks every existing row it meets even when its
+  // WHERE leaves the row alone, and a lock is a write (the row's xmax set, its page dirtied and
+  // logged, a full-page image after a checkpoint). DO NOTHING takes no lock; the join that gives
+  // every address its id says which existing ones to re-judge (none, unless the normalizer changed).
+  const inserted = await sql<{ id: number }>`
     insert into emails (address, local_part, domain, valid, normalizer_version, carrier_count)
     select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int, links from pg_temp.nb_addr
-    on conflict (address) do update
-      set local_part = excluded.local_part, domain = excluded.domain, valid = excluded.valid, normalizer_version = excluded.normalizer_version
-      where (emails.local_part, emails.domain, emails.valid, emails.normalizer_version)
-            is distinct from (excluded.local_part, excluded.domain, excluded.valid, excluded.normalizer_version)
-    returning id, (xmax = 0) as inserted`.execute(trx);
-  const insertedIds = new Set(upserted.rows.filter((r) => r.inserted).map((r) => Number(r.id)));
+    on conflict (address) do nothing
+    returning id`.execute(trx);
+  const insertedIds = new Set(inserted.rows.map((r) => Number(r.id)));
   c.addresses_new = insertedIds.size;
-  c.addresses_rejudged = upserted.rows.length - insertedIds.size;
 
   // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
   await sql`create temp table nb_addr_id on commit drop as
-    select a.*, e.id as email_id from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
+    select a.*, e.id as email_id,
+           (e.local_part, e.domain, e.valid, e.normalizer_version) is distinct from (a.local_part, a.domain, a.valid, ${NORMALIZER_VERSION}::int) as rejudge
+      from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
+  const rejudged = await sql`
+    update emails e
+       set local_part = a.local_part, domain = a.domain, valid = a.valid, normalizer_version = ${NORMALIZER_VERSION}::int
+      from pg_temp.nb_addr_id a
+     where a.rejudge and e.id = a.email_id`.execute(trx);
+  c.addresses_rejudged = Number(rejudged.numAffectedRows ?? 0);
   await sql`create index on pg_temp.nb_addr_id (email_id)`.execute(trx);
   await sql`analyze pg_temp.nb_addr_id`.execute(trx);
   await sql`create temp table nb_link_id on commit drop as

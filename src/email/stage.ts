@@ -173,9 +173,10 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   const write = (batch: ReturnType<typeof emptyBatch>) =>
     db.transaction().execute(async (trx) => {
       await sql`set local synchronous_commit = off`.execute(trx);
-      return writeBatch(trx, batch, { runId: run.id, now: ctx.now() });
+      return writeBatch(trx, batch, { runId: run.id, now: ctx.now(), withAddress });
     });
   let counts = zeroCounts();
+  const withAddress = { delta: 0 };
 
   let t0 = Date.now();
   const lap = (what: string) => {
@@ -222,10 +223,13 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
 
   lap('re-judged the addresses of older normalizers');
   const threshold = ctx.config.email.sharedAddressThreshold;
+  // After a handed list, the carriers listing an address are the whole normalize's count before
+  // it moved by this run's link changes: counting the link table again read and sorted all of it.
+  const withAddressBefore = handed?.carriersWithAddress ?? null;
   const t = await sql<NormalizeSummary['totals']>`
     select count(*)::int as addresses, count(*) filter (where valid)::int as valid, count(*) filter (where not valid)::int as invalid,
            count(*) filter (where carrier_count > 0)::int as linked, count(*) filter (where carrier_count >= ${threshold}::int)::int as shared,
-           (select count(distinct dot_number)::int from carrier_emails) as "carriersWithAddress"
+           ${withAddressBefore === null ? sql`(select count(distinct dot_number)::int from carrier_emails)` : sql`${withAddressBefore + withAddress.delta}::int`} as "carriersWithAddress"
     from emails`.execute(db);
   lap('counted the totals');
   return summaryOf(counts, { carriersNormalized, carriersRemoved, rejudged }, t.rows[0]!);

@@ -18,6 +18,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCensus1 } from '../bench/census-generator.ts';
 import { runCensusIngest } from '../pipelines/ingest.ts';
+import { loadCensus } from '../src/census/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
 import type { Store } from '../src/db/store.ts';
 import type { CensusConfig } from '../src/census/config.ts';
@@ -210,6 +211,60 @@ describe('ingest census --snapshot: a refresh leaves unchanged carriers out', ()
       expect(await tables(skipped)).toEqual(await tables(ref));
     } finally {
       await Promise.all([skipped.close(), ref.close()]);
+    }
+  }, 240_000);
+});
+
+/**
+ * The normalize after a refresh writes the carriers the census merge handed over in one page (up to
+ * 100,000), and counts the carriers that list an address as the whole normalize before it counted
+ * them plus this run's link changes (src/email/stage.ts, write-batch.ts): the same rows in every
+ * table and the same summary (totals included) as the handed list written in pages of 7, and as a
+ * normalize that finds its carriers by the full join and counts everything again.
+ */
+describe('the normalize after a refresh: one page, the carriers with an address counted from the change', () => {
+  let files: string[];
+  let paged: TestStore;
+  let onePage: TestStore;
+  let recount: TestStore;
+  beforeAll(async () => {
+    const dir = tmpDir();
+    files = [
+      await month(dir, 'census_m0.txt'),
+      await month(dir, 'census_m1.txt', { seed: 3, changed: 0.06, added: 0.02, gone: 0.04 }),
+      // Drawn from m0 again: m1's gone carriers come back, some changed ones change back.
+      await month(dir, 'census_m2.txt', { seed: 4, changed: 0.05, added: 0.01, gone: 0.02 }),
+    ];
+    [paged, onePage, recount] = await Promise.all([createTestStore(), createTestStore(), createTestStore()]);
+    for (const store of [paged, onePage, recount]) await runCensusIngest(censusContext(store, { census: OPEN }), { files: [files[0]!], snapshot: false, maxRejectRate: 0.05 });
+  }, 240_000);
+  afterAll(async () => {
+    await Promise.all([paged?.close(), onePage?.close(), recount?.close()]);
+  });
+
+  it('ends every month in the same rows and summary whatever the pages, and as counting everything again', async () => {
+    const zero = <T extends { seconds: number }>(s: T) => ({ ...s, seconds: 0 });
+    for (const file of files.slice(1)) {
+      const linesPaged: string[] = [];
+      const linesOne: string[] = [];
+      // The handed list in pages of 7: every page but the last a transaction of its own.
+      await loadCensus(censusContext(paged, { census: OPEN }), { files: [file], snapshot: true, maxRejectRate: 0.05, normalizeNext: true });
+      const p = await normalizeEmails(verboseContext(paged, linesPaged), { batchSize: 7 });
+      // The ingest job as it runs: one page.
+      const o = (await runCensusIngest(verboseContext(onePage, linesOne), { files: [file], snapshot: true, maxRejectRate: 0.05 })).normalize!;
+      // No list handed over: the full join finds the carriers, the totals are counted.
+      await runCensusIngest(censusContext(recount, { census: OPEN }), { files: [file], snapshot: true, maxRejectRate: 0.05, normalize: false });
+      const r = await normalizeEmails(censusContext(recount, { census: OPEN }));
+      expect(handedOff(linesPaged) && handedOff(linesOne)).toBe(true);
+      expect(o.carriersNormalized).toBeGreaterThan(50);
+      expect(o.linksRemoved).toBeGreaterThan(0);
+      expect(zero(o)).toEqual(zero(r));
+      expect(zero(p)).toEqual(zero(r));
+      const want = await tables(recount);
+      expect(await tables(onePage)).toEqual(want);
+      expect(await tables(paged)).toEqual(want);
+      const counted = await sql<{ n: number }>`select count(distinct dot_number)::int as n from carrier_emails`.execute(onePage.db);
+      expect(o.totals.carriersWithAddress).toBe(counted.rows[0]!.n);
     }
   }, 240_000);
 });

@@ -46,12 +46,17 @@ export function offerChangedCarriers(store: Store, changed: ChangedCarriers): vo
   offers.set(store, changed);
 }
 
-/** The offered list, once, when the ledger certifies it complete (see the top); else null. */
-export async function takeChangedCarriers(store: Store): Promise<ChangedCarriers | null> {
+/**
+ * The offered list, once, when the ledger certifies it complete (see the top); else null. With it,
+ * the carriers listing an address as that whole normalize counted them (its summary's totals, null
+ * when it has none): only normalize writes carrier_emails, so the count holds until this one.
+ */
+export async function takeChangedCarriers(store: Store): Promise<(ChangedCarriers & { carriersWithAddress: number | null }) | null> {
   const offer = offers.get(store) ?? null;
   offers.delete(store);
   if (!offer) return null;
-  return (await certified(store, offer.censusRunId)) ? offer : null;
+  const c = await certified(store, offer.censusRunId);
+  return c.ok ? { ...offer, carriersWithAddress: c.carriersWithAddress } : null;
 }
 
 /**
@@ -61,8 +66,8 @@ export async function takeChangedCarriers(store: Store): Promise<ChangedCarriers
  * before it started. Run ids give the order whatever the clock says; the times, that runs of the
  * two stages (which take different locks) did not overlap.
  */
-async function certified(store: Store, censusRunId: number): Promise<boolean> {
-  const r = await sql<{ ok: boolean }>`
+async function certified(store: Store, censusRunId: number): Promise<{ ok: boolean; carriersWithAddress: number | null }> {
+  const r = await sql<{ ok: boolean; with_address: number | null }>`
     with census as (select id, status, started_at from runs where id = ${censusRunId}::bigint and stage = 'ingest-census'),
     norm as (select id, status, started_at, finished_at, counts from runs
               where stage = 'normalize' and id < ${censusRunId}::bigint order by id desc limit 1),
@@ -74,6 +79,8 @@ async function certified(store: Store, censusRunId: number): Promise<boolean> {
          and n.status = 'ok' and (n.counts ->> 'normalizerVersion')::int = ${NORMALIZER_VERSION}::int
          and n.finished_at <= c.started_at
          and (p.id is null or (p.id < n.id and p.finished_at <= n.started_at))
-        from census c cross join norm n left join prev p on true), false) as ok`.execute(store.db);
-  return Boolean(r.rows[0]?.ok);
+        from census c cross join norm n left join prev p on true), false) as ok,
+      (select (counts -> 'totals' ->> 'carriersWithAddress')::int from norm) as with_address`.execute(store.db);
+  const w = r.rows[0]?.with_address;
+  return { ok: Boolean(r.rows[0]?.ok), carriersWithAddress: w === null || w === undefined ? null : Number(w) };
 }

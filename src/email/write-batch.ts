@@ -56,7 +56,19 @@ async function count(trx: Trx, query: ReturnType<typeof sql>): Promise<{ a: numb
   return { a: Number(r.rows[0]?.a ?? 0), b: Number(r.rows[0]?.b ?? 0) };
 }
 
-export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }): Promise<BatchCounts> {
+/** What a batch's options may ask for besides its counts. */
+export interface BatchOptions {
+  runId: number;
+  now: Date;
+  /**
+   * Added to: how many more carriers list an address after the batch than before (a carrier's
+   * links replaced, or removed), from the rows the link statements return, so a normalize that
+   * knows the count before it need not count the link table again (stage.ts).
+   */
+  withAddress?: { delta: number };
+}
+
+export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: BatchOptions): Promise<BatchCounts> {
   const c = zeroCounts();
   // Every statement below joins one page (at most a few thousand rows) to the big tables by key.
   // During a first load the tables' statistics lag far behind (autovacuum cannot keep up with
@@ -76,7 +88,7 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: { runId:
   }
 }
 
-async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { runId: number; now: Date }, c: BatchCounts): Promise<BatchCounts> {
+async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: BatchOptions, c: BatchCounts): Promise<BatchCounts> {
   const A = batch.addresses;
   // The page's carriers as an array parameter: `dot_number = any($1)` is an index scan of the
   // primary key whatever the statistics say (a join with a temp table let the planner scan the
@@ -104,22 +116,30 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   // from the page and probes the big tables by index.
   await sql`analyze pg_temp.nb_addr, pg_temp.nb_link`.execute(trx);
 
-  // Addresses: new ones inserted; existing ones re-judged only when the verdict differs.
-  const upserted = await sql<{ id: number; inserted: boolean }>`
+  // Addresses: new ones inserted; existing ones re-judged only when the verdict differs. Not one
+  // INSERT ... ON CONFLICT DO UPDATE ... WHERE: that locks every existing row it meets even when its
+  // WHERE leaves the row alone, and a lock is a write (the row's xmax set, its page dirtied and
+  // logged, a full-page image after a checkpoint). DO NOTHING takes no lock; the join that gives
+  // every address its id says which existing ones to re-judge (none, unless the normalizer changed).
+  const inserted = await sql<{ id: number }>`
     insert into emails (address, local_part, domain, valid, normalizer_version, carrier_count)
     select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int, links from pg_temp.nb_addr
-    on conflict (address) do update
-      set local_part = excluded.local_part, domain = excluded.domain, valid = excluded.valid, normalizer_version = excluded.normalizer_version
-      where (emails.local_part, emails.domain, emails.valid, emails.normalizer_version)
-            is distinct from (excluded.local_part, excluded.domain, excluded.valid, excluded.normalizer_version)
-    returning id, (xmax = 0) as inserted`.execute(trx);
-  const insertedIds = new Set(upserted.rows.filter((r) => r.inserted).map((r) => Number(r.id)));
+    on conflict (address) do nothing
+    returning id`.execute(trx);
+  const insertedIds = new Set(inserted.rows.map((r) => Number(r.id)));
   c.addresses_new = insertedIds.size;
-  c.addresses_rejudged = upserted.rows.length - insertedIds.size;
 
   // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
   await sql`create temp table nb_addr_id on commit drop as
-    select a.*, e.id as email_id from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
+    select a.*, e.id as email_id,
+           (e.local_part, e.domain, e.valid, e.normalizer_version) is distinct from (a.local_part, a.domain, a.valid, ${NORMALIZER_VERSION}::int) as rejudge
+      from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
+  const rejudged = await sql`
+    update emails e
+       set local_part = a.local_part, domain = a.domain, valid = a.valid, normalizer_version = ${NORMALIZER_VERSION}::int
+      from pg_temp.nb_addr_id a
+     where a.rejudge and e.id = a.email_id`.execute(trx);
+  c.addresses_rejudged = Number(rejudged.numAffectedRows ?? 0);
   await sql`create index on pg_temp.nb_addr_id (email_id)`.execute(trx);
   await sql`analyze pg_temp.nb_addr_id`.execute(trx);
   await sql`create temp table nb_link_id on commit drop as
@@ -167,18 +187,18 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   // which the planner then chose: every page read all 1.6M links (0.3-0.45 s a page on a monthly
   // refresh of 80k carriers). The key's index finds the page's links in a few milliseconds.
   await sql`set local enable_seqscan = off`.execute(trx);
-  const removedLinks = await sql<{ email_id: number }>`
+  const removedLinks = await sql<{ dot_number: number; email_id: number }>`
     delete from carrier_emails ce
     where ce.dot_number = any(${dots}::bigint[])
       and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
-    returning ce.email_id`.execute(trx);
+    returning ce.dot_number, ce.email_id`.execute(trx);
   await sql`set local enable_seqscan = default`.execute(trx);
   c.links_removed = removedLinks.rows.length;
-  const upsertedLinks = await sql<{ email_id: number; inserted: boolean }>`
+  const upsertedLinks = await sql<{ dot_number: number; email_id: number; inserted: boolean }>`
     insert into carrier_emails (dot_number, email_id, position)
     select dot_number, email_id, position from pg_temp.nb_link_id
     on conflict (dot_number, email_id) do update set position = excluded.position where carrier_emails.position <> excluded.position
-    returning email_id, (xmax = 0) as inserted`.execute(trx);
+    returning dot_number, email_id, (xmax = 0) as inserted`.execute(trx);
   const delta = new Map<number, number>();
   for (const r of removedLinks.rows) delta.set(Number(r.email_id), (delta.get(Number(r.email_id)) ?? 0) - 1);
   let added = 0;
@@ -189,6 +209,7 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   }
   c.links_added = added;
   c.links_changed = upsertedLinks.rows.length - added;
+  if (opts.withAddress) opts.withAddress.delta += withAddressDelta(batch, removedLinks.rows, upsertedLinks.rows);
   // Addresses inserted by this batch were written with their count (their links are all new).
   const moved = [...delta].filter(([id, n]) => n !== 0 && !insertedIds.has(id));
   const counts = await count(
@@ -219,4 +240,23 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: { run
   c.sources_recorded = sources.a;
   c.sources_removed = sources.b;
   return c;
+}
+
+/**
+ * Carriers of the batch that list an address after it, less those that did before. After: the
+ * batch's links are exactly each carrier's (none for one removed). Before: a carrier had a link
+ * the batch deleted, or one of its links in the batch was there already (not inserted).
+ */
+function withAddressDelta(batch: NormalizeBatch, removed: { dot_number: number }[], upserted: { dot_number: number; inserted: boolean }[]): number {
+  const linksAfter = new Map<number, number>();
+  for (const l of batch.links) linksAfter.set(l.dot_number, (linksAfter.get(l.dot_number) ?? 0) + 1);
+  const hadLink = new Set<number>();
+  for (const r of removed) hadLink.add(Number(r.dot_number));
+  const inserted = new Map<number, number>();
+  for (const r of upserted) if (r.inserted) inserted.set(Number(r.dot_number), (inserted.get(Number(r.dot_number)) ?? 0) + 1);
+  for (const [dot, n] of linksAfter) if (n > (inserted.get(dot) ?? 0)) hadLink.add(dot);
+  let delta = 0;
+  for (const c of batch.carriers) delta += (linksAfter.has(c.dot_number) ? 1 : 0) - (hadLink.has(c.dot_number) ? 1 : 0);
+  for (const dot of batch.removed) delta -= hadLink.has(dot) ? 1 : 0;
+  return delta;
 }

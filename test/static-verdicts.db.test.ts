@@ -1,9 +1,9 @@
 /**
  * The kept static verdicts (src/rules/static-verdicts.ts, static-count.ts) against the path that
  * judges every rule over the gathered audience (judgeDatesDirectly): after each change to what the
- * static rules read — an MX verdict turning dead, a re-normalize's writes, a census refresh, the
- * allowlist and the role-account setting, a rule's SQL — and to what the run-time rules read (a
- * suppression), the counts of `plan`'s days and of one build date are the reference's at once, and
+ * static rules read — a re-normalize's writes, a census refresh, the allowlist and the
+ * role-account setting, a rule's SQL — and to what the run-time rules read (a suppression, an MX
+ * verdict turning dead, a domain found hosted at Yahoo), the counts of `plan`'s days and of one build date are the reference's at once, and
  * the kept set was rebuilt exactly when its inputs changed. A stale kept set would show here as a
  * count that differs.
  */
@@ -92,14 +92,26 @@ describe('kept static verdicts', () => {
     expect(suppressed.day.eligible.mcs150).toBe(first.day.eligible.mcs150! - 1);
   });
 
-  it('an MX verdict turning dead is seen at once', async () => {
+  it('an MX verdict turning dead, or a domain found hosted at Yahoo, is seen at once without a rebuild (check-mx writes every night)', async () => {
     const config = fxConfig();
     const before = await same(config);
     await sql`update mx_domains set verdict = 'dead', reason = 'nxdomain' where domain = 'dying-freight.test'`.execute(store.db);
     const after = await same(config);
-    expect(after.rebuilt).toBe(true);
+    expect(after.rebuilt).toBe(false);
     expect(after.day.excluded.mx_dead).toBe((before.day.excluded.mx_dead ?? 0) + 1);
     expect(after.day.eligible.mcs150).toBe(before.day.eligible.mcs150! - 1);
+
+    // A custom domain found hosted at Yahoo is never mailed from this run on, and a later check
+    // that finds it elsewhere gives it back, both without a rebuild.
+    const was = (await sql<{ provider: string | null; mx_hosts: string[]; mx_preferences: number[] }>`select provider, mx_hosts, mx_preferences from mx_domains where domain = 'dying-freight.test'`.execute(store.db)).rows[0]!;
+    await sql`update mx_domains set provider = 'yahoo', mx_hosts = '{mta5.am0.yahoodns.net}', mx_preferences = '{1}' where domain = 'dying-freight.test'`.execute(store.db);
+    const yahoo = await same(config);
+    expect(yahoo.rebuilt).toBe(false);
+    expect(yahoo.day.excluded.yahoo_family).toBe(after.day.excluded.yahoo_family! + 1);
+    await sql`update mx_domains set provider = ${was.provider}, mx_hosts = ${was.mx_hosts}, mx_preferences = ${was.mx_preferences} where domain = 'dying-freight.test'`.execute(store.db);
+    const back = await same(config);
+    expect(back.rebuilt).toBe(false);
+    expect(back).toEqual(after);
   });
 
   it("a re-normalize's writes (a typo verdict, a new address, a carrier count over the threshold) are seen at once", async () => {
@@ -185,6 +197,8 @@ describe('kept static verdicts', () => {
     const config = fxConfig();
     await same(config);
     await sql`insert into runs (stage, args, status, pid, host, started_at, finished_at) values ('check-mx', '{}', 'ok', 1, 'test', ${NOW}::timestamptz, ${NOW}::timestamptz)`.execute(store.db);
+    expect((await same(config)).rebuilt).toBe(false);
+    await sql`insert into runs (stage, args, status, pid, host, started_at, finished_at) values ('normalize', '{}', 'ok', 1, 'test', ${NOW}::timestamptz, ${NOW}::timestamptz)`.execute(store.db);
     expect((await same(config)).rebuilt).toBe(true);
     await sql`truncate static_verdicts_state`.execute(store.db);
     expect((await same(config)).rebuilt).toBe(true);
@@ -194,8 +208,11 @@ describe('kept static verdicts', () => {
     const marker = async () => Number((await sql<{ n: string }>`select coalesce(sum(changes), 0)::text as n from static_input_changes`.execute(store.db)).rows[0]!.n);
     const before = await marker();
     await store.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < 50; i++) await sql`update mx_domains set checked_at = checked_at where domain = 'mesa-trucking.test'`.execute(trx);
+      for (let i = 0; i < 50; i++) await sql`update carriers set legal_name = legal_name where dot_number = 3000`.execute(trx);
     });
+    expect(await marker()).toBe(before + 1);
+    // check-mx's writes are no input of the kept set (the MX rules are judged at run time).
+    await sql`update mx_domains set checked_at = checked_at where domain = 'mesa-trucking.test'`.execute(store.db);
     expect(await marker()).toBe(before + 1);
     await expect(
       store.db.transaction().execute(async (trx) => {

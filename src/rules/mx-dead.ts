@@ -3,6 +3,8 @@
  * NXDOMAIN, null MX, no MX and no address, every MX host missing or non-public; or `unresolvable`
  * (unknown on mx.unresolvableAfterDays distinct days). A dead verdict applies even after its
  * expiry: it stands until a re-check says otherwise. `since` is when it was first observed dead.
+ * Judged at run time, not kept (not `static`): check-mx rewrites mx_domains every night
+ * (src/rules/static-verdicts.ts).
  */
 import { sql } from 'kysely';
 import { domainRule } from './domain-rule.ts';
@@ -11,7 +13,6 @@ import type { DomainHit, ExclusionRule } from './rule.ts';
 export const mxDeadRule: ExclusionRule = domainRule({
   code: 'mx_dead',
   description: 'the domain cannot receive mail (NXDOMAIN, null MX, no MX and no address, MX hosts missing or non-public), or its DNS has failed for days',
-  static: true,
   domainHits: () => sql<DomainHit>`
     select d.domain,
            d.domain || ' ' || m.verdict || ' (' || m.reason || ')'

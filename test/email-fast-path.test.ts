@@ -57,8 +57,9 @@ describe('AddressIds', () => {
   });
 
   // Room for 400k at the start: the table grows within its array (rehashed in place); room for
-  // the default 64k: it grows by new, longer arrays.
-  for (const capacity of [undefined, 400_000]) {
+  // the default 64k: it grows by new, longer arrays; room for 8M: the table starts with room for
+  // an eighth of that, more than these addresses, and never grows.
+  for (const capacity of [undefined, 400_000, 8_000_000]) {
     it(`holds 300k addresses, long and non-ASCII ones too (capacity ${capacity ?? 'default'})`, () => {
       const ids = new AddressIds(capacity);
       let wrong = 0;

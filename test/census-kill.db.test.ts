@@ -12,9 +12,9 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCensus1 } from '../bench/census-generator.ts';
-import { openStore, type Store } from '../src/db/store.ts';
-import { runCli } from './helpers/cli.ts';
-import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
+import type { Store } from '../src/db/store.ts';
+import { cliTarget, runCli } from './helpers/cli.ts';
+import { testBackend, type TestStore } from './helpers/store.ts';
 import { carriersState } from './census/context.ts';
 import { normalizedRows } from './email-helpers.ts';
 import { sql } from 'kysely';
@@ -39,16 +39,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Where a CLI run writes: the pg test database, or a PGlite data dir of its own. */
-async function target(): Promise<{ env: Record<string, string>; open: () => Promise<Store>; done: (s: Store) => Promise<void> }> {
-  if (testBackend() === 'pg') {
-    const store = await createTestStore();
-    stores.push(store);
-    return { env: { DATABASE_URL: store.url! }, open: async () => store, done: async () => {} };
-  }
-  const dataDir = mkdtempSync(path.join(dir, 'pglite-'));
-  return { env: { AUDIENCE_DATA_DIR: dataDir }, open: () => openStore({ dataDir }), done: (s) => s.close() };
-}
+const target = () => cliTarget(dir, stores);
 
 function ingestCli(env: Record<string, string>, census: string, killWhen?: { stderr: string; afterMs: number }) {
   let killed = false;

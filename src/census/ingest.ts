@@ -17,7 +17,7 @@
 import { sql } from 'kysely';
 import type { StageContext } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { offerChangedCarriers, type ChangedCarriers } from '../email/changed-carriers.ts';
+import { offerChangedCarriers, whileServerWorks, type ChangedCarriers } from '../email/changed-carriers.ts';
 import { withdrawPreparedRows } from '../email/first-normalize.ts';
 import { checkOutputTarget } from '../files/safe-output.ts';
 import { finishRun, type RunHandle } from '../runs.ts';
@@ -154,7 +154,7 @@ async function stageAndMerge(
         const kept = m.keptNewer ? `, ${m.keptNewer} kept (stored MCS-150 date as new or newer)` : '';
         ctx.out.info(`${s.name}: ${m.updated} carrier(s) updated, ${m.inserted} inserted${kept} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       }
-      if (o.snapshot) totals.deactivated = await deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, gone: staged[0]!.leftOut?.gone ?? null, now });
+      if (o.snapshot) totals.deactivated = await whileServerWorks(deactivateAbsent(trx, { runId: run.id, typed: staged[0]!.typed, gone: staged[0]!.leftOut?.gone ?? null, now }), changed);
       const s = summary();
       ctx.out.info(`merged in ${s.seconds} s since the ingest started`);
       await finishRun(trx, run, 'ok', s, null);

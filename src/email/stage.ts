@@ -171,9 +171,9 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   // A page's commit lost in a server crash is harmless: its state rows go with its links, and the
   // run's ledger row, committed after every page and waiting for its flush, flushes the pages' too.
   const write = (batch: ReturnType<typeof emptyBatch>) =>
-    db.transaction().execute(async (trx) => {
+    ctx.store.transactionWithCopy(async (trx, copy) => {
       await sql`set local synchronous_commit = off`.execute(trx);
-      return writeBatch(trx, batch, { runId: run.id, now: ctx.now(), withAddress });
+      return writeBatch(trx, batch, { runId: run.id, now: ctx.now(), withAddress, copy });
     });
   let counts = zeroCounts();
   const withAddress = { delta: 0 };
@@ -195,7 +195,9 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   let carriersNormalized = 0;
   for (let i = 0; i < total; i += size) {
     const page = handed ? handed.carriers.slice(i, i + size) : await fieldsOf(db, found!.changed.slice(i, i + size));
-    if (page.length) counts = addCounts(counts, await write(batchFromCarriers(page)));
+    // The ingest may have made the batch of the whole list already (whileServerWorks).
+    const batch = handed?.batch && page.length === total ? handed.batch : batchFromCarriers(page);
+    if (page.length) counts = addCounts(counts, await write(batch));
     carriersNormalized += page.length;
     progress.update(carriersNormalized);
   }

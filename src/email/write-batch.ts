@@ -6,7 +6,9 @@
  * that differ, so writing the same batch twice reports zero changes.
  */
 import { sql, type Transaction } from 'kysely';
+import { BinaryRows } from '../db/copy-binary.ts';
 import type { Database } from '../db/database.ts';
+import type { Store } from '../db/store.ts';
 import type { NormalizeBatch } from './batch.ts';
 import { NORMALIZER_VERSION } from './version.ts';
 
@@ -66,6 +68,13 @@ export interface BatchOptions {
    * knows the count before it need not count the link table again (stage.ts).
    */
   withAddress?: { delta: number };
+  /**
+   * The transaction's COPY (store.transactionWithCopy): the batch's rows then go to its scratch
+   * tables as binary COPY rows rather than as array parameters, whose text pg builds element by
+   * element and the server parses again (about 0.5 s of the client's time on a monthly refresh's
+   * 80k carriers, while the server waited).
+   */
+  copy?: Store['copy'];
 }
 
 export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: BatchOptions): Promise<BatchCounts> {
@@ -89,29 +98,12 @@ export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: BatchOpt
 }
 
 async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: BatchOptions, c: BatchCounts): Promise<BatchCounts> {
-  const A = batch.addresses;
-  // The page's carriers as an array parameter: `dot_number = any($1)` is an index scan of the
-  // primary key whatever the statistics say (a join with a temp table let the planner scan the
-  // whole link table from the outside).
-  const dots = [...batch.carriers.map((x) => x.dot_number), ...batch.removed];
   // Links per address in this batch: a new address's carrier count is exactly that, so it is
   // written with the row and needs no update afterwards (most rows of a first run).
   const linksPer = new Map<string, number>();
   for (const l of batch.links) linksPer.set(l.address, (linksPer.get(l.address) ?? 0) + 1);
   await sql`drop table if exists pg_temp.nb_addr, pg_temp.nb_addr_id, pg_temp.nb_link, pg_temp.nb_link_id, pg_temp.nb_carrier, pg_temp.nb_reason`.execute(trx);
-  await sql`create temp table nb_addr on commit drop as
-    select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
-                         ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
-                         ${A.map((a) => linksPer.get(a.address) ?? 0)}::int[])
-      as t(address, local_part, domain, valid, problem, typo, links)`.execute(trx);
-  await sql`create temp table nb_link on commit drop as
-    select * from unnest(${batch.links.map((l) => l.dot_number)}::bigint[], ${batch.links.map((l) => l.address)}::text[],
-                         ${batch.links.map((l) => l.position)}::int[]) as t(dot_number, address, position)`.execute(trx);
-  await sql`create temp table nb_carrier on commit drop as
-    select dot_number, email_raw, false as removed
-      from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
-    union all
-    select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
+  await loadBatchTables(trx, batch, linksPer, opts.copy);
   // Temp tables have no statistics until analyzed: with row counts the planner drives each join
   // from the page and probes the big tables by index.
   await sql`analyze pg_temp.nb_addr, pg_temp.nb_link`.execute(trx);
@@ -183,13 +175,17 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: Batch
   // Links of these carriers replaced. Each address's count moves by the links this batch added and
   // removed, in the same transaction: the count stays exact without recounting an address's links
   // (an address listed by thousands of carriers was counted again on every page that touched it).
-  // A page of 10,000 DOT numbers in `any(...)` is costed above a sequential scan of the link table,
-  // which the planner then chose: every page read all 1.6M links (0.3-0.45 s a page on a monthly
-  // refresh of 80k carriers). The key's index finds the page's links in a few milliseconds.
+  // The page's carriers (nb_carrier, removed ones included) drive the delete, each probing the
+  // key's index. A sequential scan of the link table is switched off: a page of 10,000 DOT numbers
+  // in `any(...)` was costed above one, and every page read all 1.6M links (0.3-0.45 s a page on a
+  // monthly refresh of 80k carriers). With `any(...)` of a refresh's one page of 80k the planner
+  // then walked the whole email_id index instead, filtering each link by the array (0.6-1.1 s,
+  // every link page read). Joined, the one relation left to scan is nb_carrier: the only plan is
+  // a loop over the page's carriers (0.45-0.6 s for those 80k).
   await sql`set local enable_seqscan = off`.execute(trx);
   const removedLinks = await sql<{ dot_number: number; email_id: number }>`
-    delete from carrier_emails ce
-    where ce.dot_number = any(${dots}::bigint[])
+    delete from carrier_emails ce using pg_temp.nb_carrier c
+    where ce.dot_number = c.dot_number
       and not exists (select 1 from pg_temp.nb_link_id l where l.dot_number = ce.dot_number and l.email_id = ce.email_id)
     returning ce.dot_number, ce.email_id`.execute(trx);
   await sql`set local enable_seqscan = default`.execute(trx);
@@ -259,4 +255,67 @@ function withAddressDelta(batch: NormalizeBatch, removed: { dot_number: number }
   for (const c of batch.carriers) delta += (linksAfter.has(c.dot_number) ? 1 : 0) - (hadLink.has(c.dot_number) ? 1 : 0);
   for (const dot of batch.removed) delta -= hadLink.has(dot) ? 1 : 0;
   return delta;
+}
+
+/** The scratch tables a batch's statements read, as the batch gives them (see BatchOptions.copy). */
+const SCRATCH = {
+  nb_addr: ['address text', 'local_part text', 'domain text', 'valid boolean', 'problem text', 'typo text', 'links int'],
+  nb_link: ['dot_number bigint', 'address text', 'position int'],
+  nb_carrier: ['dot_number bigint', 'email_raw text', 'removed boolean'],
+} as const;
+
+/** The batch into nb_addr (each address with its links in the batch), nb_link and nb_carrier. */
+async function loadBatchTables(trx: Trx, batch: NormalizeBatch, linksPer: Map<string, number>, copy: Store['copy'] | undefined): Promise<void> {
+  for (const [table, columns] of Object.entries(SCRATCH)) await sql.raw(`create temp table ${table} (${columns.join(', ')}) on commit drop`).execute(trx);
+  const A = batch.addresses;
+  if (!copy) {
+    await sql`insert into pg_temp.nb_addr
+      select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
+                           ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
+                           ${A.map((a) => linksPer.get(a.address) ?? 0)}::int[])`.execute(trx);
+    await sql`insert into pg_temp.nb_link
+      select * from unnest(${batch.links.map((l) => l.dot_number)}::bigint[], ${batch.links.map((l) => l.address)}::text[],
+                           ${batch.links.map((l) => l.position)}::int[])`.execute(trx);
+    await sql`insert into pg_temp.nb_carrier
+      select dot_number, email_raw, false from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
+      union all
+      select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
+    return;
+  }
+  const addr = new BinaryRows();
+  for (const a of A) {
+    addr.row(7);
+    addr.text(a.address);
+    addr.text(a.local_part);
+    addr.text(a.domain);
+    addr.bool(a.valid);
+    addr.text(a.problem);
+    addr.text(a.typo);
+    addr.int4(linksPer.get(a.address) ?? 0);
+  }
+  const links = new BinaryRows();
+  for (const l of batch.links) {
+    links.row(3);
+    links.int8(l.dot_number);
+    links.text(l.address);
+    links.int4(l.position);
+  }
+  const carriers = new BinaryRows();
+  for (const c of batch.carriers) {
+    carriers.row(3);
+    carriers.int8(c.dot_number);
+    carriers.text(c.email_raw);
+    carriers.bool(false);
+  }
+  for (const dot of batch.removed) {
+    carriers.row(3);
+    carriers.int8(dot);
+    carriers.null();
+    carriers.bool(true);
+  }
+  for (const [table, rows] of [['nb_addr', addr], ['nb_link', links], ['nb_carrier', carriers]] as const) {
+    if (!rows.count) continue;
+    const columns = SCRATCH[table].map((c) => c.split(' ')[0]!);
+    await copy({ table: `pg_temp.${table}`, columns, format: 'binary', encoding: 'UTF8' }, rows.chunks());
+  }
 }

@@ -3,8 +3,11 @@
  * flags, exit codes and the --json contract.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
+import { openStore, type Store } from '../../src/db/store.ts';
 import { REPO_ROOT } from './samples.ts';
+import { createTestStore, testBackend, type TestStore } from './store.ts';
 
 export interface CliResult {
   code: number;
@@ -42,4 +45,18 @@ export async function runCli(args: string[], opts: { env?: Record<string, string
       resolve({ code: code ?? -1, signal, stdout, stderr, json });
     });
   });
+}
+
+/**
+ * Where a CLI run writes: a fresh pg test database (kept in `stores`, for the caller to close), or a
+ * PGlite data dir of its own under `dir`; `open` gives a store on it, `done` closes that store.
+ */
+export async function cliTarget(dir: string, stores: TestStore[]): Promise<{ env: Record<string, string>; open: () => Promise<Store>; done: (s: Store) => Promise<void> }> {
+  if (testBackend() === 'pg') {
+    const store = await createTestStore();
+    stores.push(store);
+    return { env: { DATABASE_URL: store.url! }, open: async () => store, done: async () => {} };
+  }
+  const dataDir = mkdtempSync(path.join(dir, 'pglite-'));
+  return { env: { AUDIENCE_DATA_DIR: dataDir }, open: () => openStore({ dataDir }), done: (s) => s.close() };
 }

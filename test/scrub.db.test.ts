@@ -121,6 +121,22 @@ describe('scrub-bounces on the demo mail.log', () => {
     expect(health[0]!.top_bounces.length).toBeGreaterThan(0);
   });
 
+  it('a re-run that reads nothing recomputes a day left stale, and rewrites no health when none is', async () => {
+    await scrub([SAMPLE]);
+    const health = () => store.db.selectFrom('maillog_daily_health').selectAll().orderBy('day').execute();
+    const clean = await health();
+    expect(clean[0]).toMatchObject({ day: '2026-11-25', stale: false, sent: 16 });
+    // Nothing stale: the health rows are not touched (not even their updated_at).
+    await scrub([SAMPLE]);
+    expect(await health()).toEqual(clean);
+    // A day marked stale by a batch whose run died before its policies: the next run recomputes
+    // it even though it reads nothing new itself.
+    await sql`update maillog_daily_health set stale = true, sent = 0, by_class = '{}', top_bounces = '[]' where day = '2026-11-25'`.execute(store.db);
+    await scrub([SAMPLE]);
+    const redone = await health();
+    expect(redone.map(({ updated_at: _u, ...h }) => h)).toEqual(clean.map(({ updated_at: _u, ...h }) => h));
+  });
+
   it('a re-run over unchanged files reads nothing and changes nothing', async () => {
     await scrub([SAMPLE]);
     const before = await state();

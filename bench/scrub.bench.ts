@@ -263,8 +263,8 @@ async function serverCpuProbe(dbName: string): Promise<{ poll: () => void; total
   } finally {
     await admin.end();
   }
-  /** pid -> whether it serves dbName (a title is read once per process). */
-  const ours = new Map<number, boolean>();
+  /** The backends found serving dbName. A title that does not name it is read again at the next poll: a backend just forked still shows the postmaster's command line. */
+  const ours = new Set<number>();
   /** Each backend's highest reading: one that ends between two polls loses at most one interval. */
   const seen = new Map<number, number>();
   const title = (pid: number) => {
@@ -285,14 +285,12 @@ async function serverCpuProbe(dbName: string): Promise<{ poll: () => void; total
       for (const c of children.split(' ')) {
         const pid = Number(c);
         if (!pid) continue;
-        let mine = ours.get(pid);
-        if (mine === undefined) {
+        if (!ours.has(pid)) {
           const t = title(pid);
           const leader = /parallel worker for PID (\d+)/.exec(t)?.[1];
-          mine = t.includes(` ${dbName} `) || (leader !== undefined && ours.get(Number(leader)) === true);
-          ours.set(pid, mine);
+          if (!t.includes(` ${dbName} `) && !(leader !== undefined && ours.has(Number(leader)))) continue;
+          ours.add(pid);
         }
-        if (!mine) continue;
         const cpu = procCpuS(pid);
         if (cpu !== null) seen.set(pid, Math.max(seen.get(pid) ?? 0, cpu));
       }

@@ -63,6 +63,8 @@ const BENCH_NOW = '2026-12-07T12:00:00Z';
  */
 const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE, 'bin/audience.mjs') : null;
 const CAMPAIGN_CLIENTS = { '172.18.0.5': 'trucking' };
+/** How often the server's CPU is read while a whole command runs (serverCpuProbe: reads of /proc only). */
+const SERVER_POLL_MS = 25;
 
 interface Measure {
   lines: number;
@@ -94,6 +96,17 @@ async function childParse(file: string): Promise<Measure> {
   };
 }
 
+/** utime + stime of a process in seconds (fields 14 and 15 of proc(5) stat, in clock ticks: 100 per second on Linux); null once it is gone. */
+function procCpuS(pid: number): number | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU seconds used so far by the server backends of this database, by pid. Read from /proc: the
  * bench's server is local; when it is not (or /proc is not readable), null and the note says so.
@@ -103,14 +116,9 @@ async function backendCpu(db: import('kysely').Kysely<never>): Promise<Map<numbe
   const r = await sql<{ pid: number }>`select pid from pg_stat_activity where datname = current_database()`.execute(db);
   const out = new Map<number, number>();
   for (const { pid } of r.rows) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-      out.set(pid, (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      return null;
-    }
+    const cpu = procCpuS(pid);
+    if (cpu === null) return null;
+    out.set(pid, cpu);
   }
   return out;
 }
@@ -229,56 +237,98 @@ interface Timed {
   serverCpuS: number | null;
 }
 
+
 /**
- * `node CLI ARGS` as a user runs it, process start to exit; throws on a non-zero exit. While it
- * runs, the CPU of the server backends of database `dbName` is polled from /proc (each backend's
- * highest reading: a backend that ends between two polls loses at most one interval).
+ * The CPU of the server backends of database `dbName` while a command runs, read from /proc
+ * alone: the backends are the postmaster's children whose process title names the database (and
+ * the parallel workers of those). The postmaster is found once, before the command starts, as the
+ * parent of a backend of our own; null when the server is not local or /proc does not tell.
+ *
+ * It polled pg_stat_activity at first: a query every 25 ms while the command ran, so the bench
+ * woke, a server backend parsed and ran it and the answer came back, all on the two cores the
+ * command itself needs. A poll here is a few small reads of /proc by this process, nothing else.
+ */
+async function serverCpuProbe(dbName: string): Promise<{ poll: () => void; totalS: () => number } | null> {
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: BENCH_BASE_URL });
+  await admin.connect();
+  let postmaster: number;
+  try {
+    const own = (await admin.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
+    const f = readFileSync(`/proc/${own}/stat`, 'utf8');
+    postmaster = Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]);
+    readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8');
+  } catch {
+    return null;
+  } finally {
+    await admin.end();
+  }
+  /** The backends found serving dbName. A title that does not name it is read again at the next poll: a backend just forked still shows the postmaster's command line. */
+  const ours = new Set<number>();
+  /** Each backend's highest reading: one that ends between two polls loses at most one interval. */
+  const seen = new Map<number, number>();
+  const title = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      return '';
+    }
+  };
+  return {
+    poll() {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8');
+      } catch {
+        return;
+      }
+      for (const c of children.split(' ')) {
+        const pid = Number(c);
+        if (!pid) continue;
+        if (!ours.has(pid)) {
+          const t = title(pid);
+          const leader = /parallel worker for PID (\d+)/.exec(t)?.[1];
+          if (!t.includes(` ${dbName} `) && !(leader !== undefined && ours.has(Number(leader)))) continue;
+          ours.add(pid);
+        }
+        const cpu = procCpuS(pid);
+        if (cpu !== null) seen.set(pid, Math.max(seen.get(pid) ?? 0, cpu));
+      }
+    },
+    totalS: () => [...seen.values()].reduce((a, b) => a + b, 0),
+  };
+}
+
+/**
+ * `node CLI ARGS` as a user runs it, process start to exit; throws on a non-zero exit. The wall
+ * time ends when the child is reaped (taken in its close handler, not after the poll loop's next
+ * turn: that added up to one poll interval). While it runs, its server backends' CPU is polled.
  */
 async function wholeCommand(cli: string, args: string[], env: NodeJS.ProcessEnv, dbName: string): Promise<Timed> {
   const node = [process.execPath, cli, ...args];
   const [cmd, argv] = existsSync('/usr/bin/time') ? ['/usr/bin/time', ['-f', 'BENCH-CPU %U %S', ...node]] : [node[0]!, node.slice(1)];
-  const pg = (await import('pg')).default;
-  const admin = new pg.Client({ connectionString: BENCH_BASE_URL });
-  await admin.connect();
-  const seen = new Map<number, number>();
-  let local = true;
-  const poll = async () => {
-    const r = await admin.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [dbName]);
-    for (const { pid } of r.rows) {
-      try {
-        const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-        seen.set(pid, Math.max(seen.get(pid) ?? 0, (Number(fields[11]) + Number(fields[12])) / 100));
-      } catch {
-        local = false;
-      }
-    }
-  };
-  try {
-    const t = process.hrtime.bigint();
-    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    let done = false;
-    const exited = new Promise<number | null>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code) => {
-        done = true;
-        resolve(code);
-      });
+  const server = await serverCpuProbe(dbName);
+  const t = process.hrtime.bigint();
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  let end: bigint | null = null;
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      end = process.hrtime.bigint();
+      resolve(code);
     });
-    while (!done) {
-      await poll().catch(() => {});
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const code = await exited;
-    const wallS = Number(process.hrtime.bigint() - t) / 1e9;
-    if (code !== 0) throw new Error(`${cli} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`);
-    const m = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(stderr);
-    return { wallS, cpuS: m ? Number(m[1]) + Number(m[2]) : null, serverCpuS: local ? [...seen.values()].reduce((a, b) => a + b, 0) : null };
-  } finally {
-    await admin.end();
+  });
+  while (end === null) {
+    server?.poll();
+    await Promise.race([exited, new Promise((r) => setTimeout(r, SERVER_POLL_MS))]);
   }
+  const code = await exited;
+  const wallS = Number(end - t) / 1e9;
+  if (code !== 0) throw new Error(`${cli} ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`);
+  const m = /BENCH-CPU ([\d.]+) ([\d.]+)/.exec(stderr);
+  return { wallS, cpuS: m ? Number(m[1]) + Number(m[2]) : null, serverCpuS: server ? server.totalS() : null };
 }
 const timedText = (t: Timed) =>
   `${t.wallS.toFixed(3)} s${t.cpuS === null ? '' : ` (CPU ${t.cpuS.toFixed(2)} s${t.serverCpuS === null ? '' : ` + server ${t.serverCpuS.toFixed(2)} s`})`}`;

@@ -121,6 +121,32 @@ describe('scrub-bounces on the demo mail.log', () => {
     expect(health[0]!.top_bounces.length).toBeGreaterThan(0);
   });
 
+  it('a run with no sender-side signal inside the hold window raises no hold, and still lifts a provider hold on other left by an earlier version', async () => {
+    await sql`insert into holds (scope, provider, reason, detail, evidence, starts_at, until)
+      values ('provider', 'other', 'reputation_block', 'from before holds by scope', '{}'::jsonb, ${new Date('2026-11-27T00:00:00Z')}::timestamptz, ${new Date('2026-12-01T00:00:00Z')}::timestamptz)`.execute(store.db);
+    // The sample's reputation block (2026-11-25) is outside a one-day window at NOW (2026-11-28).
+    const s = await scrub([SAMPLE], { maillog: { holdDays: 1 } });
+    expect(s.holds).toEqual([]);
+    const rows = await store.db.selectFrom('holds').select(['scope', 'provider', 'lifted_by', 'lift_reason']).execute();
+    expect(rows).toEqual([{ scope: 'provider', provider: 'other', lifted_by: 'scrub-bounces', lift_reason: expect.stringMatching(/holds its receiving domain only/) }]);
+  });
+
+  it('a re-run that reads nothing recomputes a day left stale, and rewrites no health when none is', async () => {
+    await scrub([SAMPLE]);
+    const health = () => store.db.selectFrom('maillog_daily_health').selectAll().orderBy('day').execute();
+    const clean = await health();
+    expect(clean[0]).toMatchObject({ day: '2026-11-25', stale: false, sent: 16 });
+    // Nothing stale: the health rows are not touched (not even their updated_at).
+    await scrub([SAMPLE]);
+    expect(await health()).toEqual(clean);
+    // A day marked stale by a batch whose run died before its policies: the next run recomputes
+    // it even though it reads nothing new itself.
+    await sql`update maillog_daily_health set stale = true, sent = 0, by_class = '{}', top_bounces = '[]' where day = '2026-11-25'`.execute(store.db);
+    await scrub([SAMPLE]);
+    const redone = await health();
+    expect(redone.map(({ updated_at: _u, ...h }) => h)).toEqual(clean.map(({ updated_at: _u, ...h }) => h));
+  });
+
   it('a re-run over unchanged files reads nothing and changes nothing', async () => {
     await scrub([SAMPLE]);
     const before = await state();

@@ -7,10 +7,13 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 
-
 const TOP = 5;
 
 export async function recomputeStaleHealth(trx: Transaction<Database>, now: Date): Promise<number> {
+  // With no stale day the statement below changes nothing, but planning it still took about 20 ms
+  // of the server (a tenth of a scrub over an unchanged log, on its critical path): asked first.
+  const stale = await sql<{ any: boolean }>`select exists (select 1 from maillog_daily_health where stale) as any`.execute(trx);
+  if (!stale.rows[0]?.any) return 0;
   const r = await sql`
     with stale as (select day from maillog_daily_health where stale),
     -- The stale days' events counted by outcome (a few thousand groups for tens of thousands of

@@ -69,12 +69,12 @@ export interface BatchOptions {
    */
   withAddress?: { delta: number };
   /**
-   * The transaction's COPY (store.transactionWithCopy): the batch's rows then go to its scratch
-   * tables as binary COPY rows rather than as array parameters, whose text pg builds element by
-   * element and the server parses again (about 0.5 s of the client's time on a monthly refresh's
-   * 80k carriers, while the server waited).
+   * The transaction's COPY (store.transactionWithCopy): the batch's rows go to its scratch tables
+   * as binary COPY rows, not as array parameters, whose text pg builds element by element and the
+   * server parses again (about 0.5 s of the client's time on a monthly refresh's 80k carriers,
+   * while the server waited).
    */
-  copy?: Store['copy'];
+  copy: Store['copy'];
 }
 
 export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: BatchOptions): Promise<BatchCounts> {
@@ -265,25 +265,10 @@ const SCRATCH = {
 } as const;
 
 /** The batch into nb_addr (each address with its links in the batch), nb_link and nb_carrier. */
-async function loadBatchTables(trx: Trx, batch: NormalizeBatch, linksPer: Map<string, number>, copy: Store['copy'] | undefined): Promise<void> {
+async function loadBatchTables(trx: Trx, batch: NormalizeBatch, linksPer: Map<string, number>, copy: Store['copy']): Promise<void> {
   for (const [table, columns] of Object.entries(SCRATCH)) await sql.raw(`create temp table ${table} (${columns.join(', ')}) on commit drop`).execute(trx);
-  const A = batch.addresses;
-  if (!copy) {
-    await sql`insert into pg_temp.nb_addr
-      select * from unnest(${A.map((a) => a.address)}::text[], ${A.map((a) => a.local_part)}::text[], ${A.map((a) => a.domain)}::text[],
-                           ${A.map((a) => a.valid)}::boolean[], ${A.map((a) => a.problem)}::text[], ${A.map((a) => a.typo)}::text[],
-                           ${A.map((a) => linksPer.get(a.address) ?? 0)}::int[])`.execute(trx);
-    await sql`insert into pg_temp.nb_link
-      select * from unnest(${batch.links.map((l) => l.dot_number)}::bigint[], ${batch.links.map((l) => l.address)}::text[],
-                           ${batch.links.map((l) => l.position)}::int[])`.execute(trx);
-    await sql`insert into pg_temp.nb_carrier
-      select dot_number, email_raw, false from unnest(${batch.carriers.map((x) => x.dot_number)}::bigint[], ${batch.carriers.map((x) => x.email_raw)}::text[]) as t(dot_number, email_raw)
-      union all
-      select dot_number, null, true from unnest(${batch.removed}::bigint[]) as t(dot_number)`.execute(trx);
-    return;
-  }
   const addr = new BinaryRows();
-  for (const a of A) {
+  for (const a of batch.addresses) {
     addr.row(7);
     addr.text(a.address);
     addr.text(a.local_part);

@@ -66,9 +66,9 @@ export async function explain(ctx: StageContext, subjectText: string, opts: Expl
   const ruleCtx: RuleContext = { config: ctx.config, now, date: opts.date ?? todayIn(ctx.config.timezone, now) };
   const rules = opts.rules ?? RULES;
   try {
-    await ctx.store.db.transaction().execute(async (trx) => {
+    await ctx.store.transactionWithCopy(async (trx, copy) => {
       const notes: string[] = [];
-      const stage = (batch: NormalizeBatch) => writeBatch(trx, batch, { runId: 0, now });
+      const stage = (batch: NormalizeBatch) => writeBatch(trx, batch, { runId: 0, now, copy });
       let ids: number[];
       if (subject.kind === 'email') {
         ids = await idsOf(trx, [subject.address.address]);

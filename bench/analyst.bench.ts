@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { BENCH_DATE, GENERATE, HISTORY } from './carrier-universe.ts';
 import { BENCH_BASE_URL, withDatabase } from './scratch-db.ts';
+import { serverCpuProbe } from './server-cpu.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openStore } from '../src/db/store.ts';
 
@@ -138,47 +139,12 @@ interface Timing {
   serverMs: number | null;
 }
 
-const TICK_MS = 1000 / 100; // USER_HZ: /proc/PID/stat counts CPU in clock ticks of 10 ms
-
-/** Records in `seen` the CPU so far (ms) of the server processes serving database `db` (its backends and their parallel workers); false without /proc. */
-function serverProcesses(db: string, seen: Map<number, number>): boolean {
-  let pids: string[];
-  try {
-    pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  } catch {
-    return false;
-  }
-  const backends = new Set<string>();
-  const workers: [number, string, string][] = [];
-  for (const pid of pids) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (!cmd.startsWith('postgres: ')) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      const cpu = (Number(stat[11]) + Number(stat[12])) * TICK_MS;
-      if (cmd.includes(` ${db} `)) {
-        backends.add(pid);
-        seen.set(Number(pid), cpu);
-      } else {
-        const leader = /parallel worker for PID (\d+)/.exec(cmd)?.[1];
-        if (leader) workers.push([Number(pid), leader, String(cpu)]);
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  for (const [pid, leader, cpu] of workers) if (backends.has(leader)) seen.set(pid, Number(cpu));
-  return true;
-}
-
 /**
  * Runs the CLI at `root` once, process start to exit, sampling the server's processes for the
  * database every 20 ms (a process's last few ms after the final sample are missed).
  */
 async function time(cliRoot: string, args: string[], env: NodeJS.ProcessEnv, db: string): Promise<Timing> {
-  const seen = new Map<number, number>();
-  const before = new Map<number, number>();
-  const local = serverProcesses(db, before);
+  const server = await serverCpuProbe(db);
   const usageFile = path.join(os.tmpdir(), `audience-bench-${process.pid}.usage`);
   const viaTime = existsSync('/usr/bin/time');
   const cmd = viaTime ? '/usr/bin/time' : process.execPath;
@@ -187,7 +153,7 @@ async function time(cliRoot: string, args: string[], env: NodeJS.ProcessEnv, db:
   const child = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
-  const sampler = setInterval(() => serverProcesses(db, seen), 20);
+  const sampler = setInterval(() => server?.poll(), 20);
   const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const ms = performance.now() - t;
   clearInterval(sampler);
@@ -198,7 +164,7 @@ async function time(cliRoot: string, args: string[], env: NodeJS.ProcessEnv, db:
     clientMs = (u! + sys!) * 1000;
     rmSync(usageFile, { force: true });
   }
-  const serverMs = local ? [...seen].reduce((sum, [pid, cpu]) => sum + cpu - (before.get(pid) ?? 0), 0) : null;
+  const serverMs = server ? server.totalS() * 1000 : null;
   return { ms, clientMs, serverMs };
 }
 

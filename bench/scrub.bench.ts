@@ -40,11 +40,12 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_BASE_URL, scratchDatabase } from './scratch-db.ts';
+import { scratchDatabase } from './scratch-db.ts';
 // @ts-expect-error: a plain .mjs script without types
 import { buildDist, isBuildFresh } from '../scripts/build.mjs';
 import { generateMaillog } from './maillog-generator.ts';
 import { differingTables, scrubTables, type TableDigest } from './scrub-tables.ts';
+import { procCpuS, serverCpuProbe } from './server-cpu.ts';
 import { startingAt } from '../src/clock.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,17 +95,6 @@ async function childParse(file: string): Promise<Measure> {
     ...usage(t0, cpu0),
     extra: { sent: r.counts.sent, deferred: r.counts.deferred, bounced: r.counts.bounced, expired: r.counts.expired, openMessagesAtEnd: r.openMessages, classify: { ...classifyStats } },
   };
-}
-
-/** utime + stime of a process in seconds (fields 14 and 15 of proc(5) stat, in clock ticks: 100 per second on Linux); null once it is gone. */
-function procCpuS(pid: number): number | null {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -235,68 +225,6 @@ interface Timed {
   cpuS: number | null;
   /** Its server backends' CPU (polled from /proc while it runs; null when the server is not local). */
   serverCpuS: number | null;
-}
-
-
-/**
- * The CPU of the server backends of database `dbName` while a command runs, read from /proc
- * alone: the backends are the postmaster's children whose process title names the database (and
- * the parallel workers of those). The postmaster is found once, before the command starts, as the
- * parent of a backend of our own; null when the server is not local or /proc does not tell.
- *
- * It polled pg_stat_activity at first: a query every 25 ms while the command ran, so the bench
- * woke, a server backend parsed and ran it and the answer came back, all on the two cores the
- * command itself needs. A poll here is a few small reads of /proc by this process, nothing else.
- */
-async function serverCpuProbe(dbName: string): Promise<{ poll: () => void; totalS: () => number } | null> {
-  const pg = (await import('pg')).default;
-  const admin = new pg.Client({ connectionString: BENCH_BASE_URL });
-  await admin.connect();
-  let postmaster: number;
-  try {
-    const own = (await admin.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
-    const f = readFileSync(`/proc/${own}/stat`, 'utf8');
-    postmaster = Number(f.slice(f.lastIndexOf(')') + 2).split(' ')[1]);
-    readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8');
-  } catch {
-    return null;
-  } finally {
-    await admin.end();
-  }
-  /** The backends found serving dbName. A title that does not name it is read again at the next poll: a backend just forked still shows the postmaster's command line. */
-  const ours = new Set<number>();
-  /** Each backend's highest reading: one that ends between two polls loses at most one interval. */
-  const seen = new Map<number, number>();
-  const title = (pid: number) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-    } catch {
-      return '';
-    }
-  };
-  return {
-    poll() {
-      let children: string;
-      try {
-        children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8');
-      } catch {
-        return;
-      }
-      for (const c of children.split(' ')) {
-        const pid = Number(c);
-        if (!pid) continue;
-        if (!ours.has(pid)) {
-          const t = title(pid);
-          const leader = /parallel worker for PID (\d+)/.exec(t)?.[1];
-          if (!t.includes(` ${dbName} `) && !(leader !== undefined && ours.has(Number(leader)))) continue;
-          ours.add(pid);
-        }
-        const cpu = procCpuS(pid);
-        if (cpu !== null) seen.set(pid, Math.max(seen.get(pid) ?? 0, cpu));
-      }
-    },
-    totalS: () => [...seen.values()].reduce((a, b) => a + b, 0),
-  };
 }
 
 /**

@@ -11,12 +11,10 @@
  * loaded without normalizing, to the same rows as normalizing each; months typed by other rules
  * (the two-digit-year pivot changed and changed back) to the same rows, nothing left out untyped.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCensus1 } from '../bench/census-generator.ts';
 import { runCensusIngest } from '../pipelines/ingest.ts';
 import { loadCensus } from '../src/census/stage.ts';
 import { createOutput } from '../src/cli/output.ts';
@@ -24,35 +22,10 @@ import type { Store } from '../src/db/store.ts';
 import type { CensusConfig } from '../src/census/config.ts';
 import { CARRIER_VALUE_COLUMNS } from '../src/census/typed-columns.ts';
 import { normalizeEmails } from '../src/email/stage.ts';
-import { censusContext, tmpDir } from './census/context.ts';
+import { censusContext, generatedMonth as month, ingestTables as tables, MONTH_ROWS as ROWS, tmpDir } from './census/context.ts';
 import { createTestStore, type TestStore } from './helpers/store.ts';
 
-const ROWS = 2000;
 const OPEN = { snapshotMinRows: 1, snapshotMaxDeactivateShare: 0.2 };
-
-/** A generated month; every date after the test clock's day is ignored, one line is dated on it, so each month is as recent. */
-async function month(dir: string, name: string, refresh?: { seed: number; changed: number; added: number; gone: number }, extra: (lines: string[]) => string[] = (l) => l): Promise<string> {
-  const file = path.join(dir, name);
-  await generateCensus1(file, { rows: ROWS, badPer100k: 300, ...(refresh ? { refresh } : {}) });
-  const lines = readFileSync(file, 'latin1').split('\r\n').filter(Boolean);
-  lines[lines.length - 1] = lines[lines.length - 1]!.replace(/"\d\d-[A-Z]{3}-\d\d"/, '"29-NOV-26"');
-  writeFileSync(file, Buffer.from(extra(lines).join('\r\n') + '\r\n', 'latin1'));
-  return file;
-}
-
-/** Every table the ingest job writes, by natural keys (email ids are drawn from a sequence). */
-async function tables(store: Store) {
-  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
-  return {
-    carriers: await q(sql`select * from carriers order by dot_number`),
-    rejects: await q(sql`select run_id, file, line_no, reason, raw from census_rejects order by run_id, line_no`),
-    loads: await q(sql`select run_id, file, format, sha256, bytes, rows_read, rows_accepted, newest_mcs150::text, newest_add_date::text, data_date::text, snapshot, allowed_older, forced_snapshot from census_loads order by id`),
-    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version from emails order by address`),
-    links: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 2`),
-    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
-    sources: await q(sql`select * from email_sources order by dot_number`),
-  };
-}
 
 /** The test's census context, its info and debug lines kept in `lines`. */
 function verboseContext(store: Store, lines: string[], census: Partial<CensusConfig> = {}) {

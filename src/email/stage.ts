@@ -23,7 +23,7 @@ import { takeChangedCarriers } from './changed-carriers.ts';
 import { DotFieldReader, normalizeIntoEmptyTables } from './first-normalize.ts';
 import { normalizeAddress } from './normalize.ts';
 import { NORMALIZER_VERSION } from './version.ts';
-import { addCounts, writeBatch, zeroCounts, type BatchCounts } from './write-batch.ts';
+import { addCounts, writePage, zeroCounts, type BatchCounts } from './write-batch.ts';
 
 export interface NormalizeOptions {
   /** Carriers per page (one transaction each). */
@@ -168,15 +168,9 @@ async function fieldsOf(db: Store['db'], dots: number[]): Promise<CarrierField[]
 async function runIncremental(ctx: StageContext, run: RunHandle, opts: NormalizeOptions): Promise<NormalizeSummary> {
   const db = ctx.store.db;
   const full = Boolean(opts.full);
-  // A page's commit lost in a server crash is harmless: its state rows go with its links, and the
-  // run's ledger row, committed after every page and waiting for its flush, flushes the pages' too.
-  const write = (batch: ReturnType<typeof emptyBatch>) =>
-    ctx.store.transactionWithCopy(async (trx, copy) => {
-      await sql`set local synchronous_commit = off`.execute(trx);
-      return writeBatch(trx, batch, { runId: run.id, now: ctx.now(), withAddress, copy });
-    });
-  let counts = zeroCounts();
   const withAddress = { delta: 0 };
+  const write = (batch: ReturnType<typeof emptyBatch>) => writePage(ctx.store, batch, { runId: run.id, now: ctx.now(), withAddress });
+  let counts = zeroCounts();
 
   let t0 = Date.now();
   const lap = (what: string) => {

@@ -13,6 +13,7 @@ import { createOutput } from '../../src/cli/output.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { StageContext } from '../../src/context.ts';
 import type { Store } from '../../src/db/store.ts';
+import { generateCensus1 } from '../../bench/census-generator.ts';
 import { REPO_ROOT } from '../helpers/samples.ts';
 
 /** The day the data-samples were cut for. */
@@ -67,4 +68,36 @@ export async function countCarriers(store: Store, where = sql`true`): Promise<nu
 export async function carriersState(store: Store) {
   const rows = await store.db.selectFrom('carriers').selectAll().orderBy('dot_number').execute();
   return rows.map(({ first_run_id: _f, changed_run_id: _c, created_at: _a, updated_at: _u, deactivated_at, ...rest }) => ({ ...rest, deactivated: deactivated_at !== null }));
+}
+
+/** Carriers in a generated month (generatedMonth). */
+export const MONTH_ROWS = 2000;
+
+/** A generated month; every date after the test clock's day is ignored, one line is dated on it, so each month is as recent. */
+export async function generatedMonth(
+  dir: string,
+  name: string,
+  refresh?: { seed: number; changed: number; added: number; gone: number },
+  extra: (lines: string[]) => string[] = (l) => l,
+): Promise<string> {
+  const file = path.join(dir, name);
+  await generateCensus1(file, { rows: MONTH_ROWS, badPer100k: 300, ...(refresh ? { refresh } : {}) });
+  const lines = readFileSync(file, 'latin1').split('\r\n').filter(Boolean);
+  lines[lines.length - 1] = lines[lines.length - 1]!.replace(/"\d\d-[A-Z]{3}-\d\d"/, '"29-NOV-26"');
+  writeFileSync(file, Buffer.from(extra(lines).join('\r\n') + '\r\n', 'latin1'));
+  return file;
+}
+
+/** Every table the ingest job writes, by natural keys (email ids are drawn from a sequence). */
+export async function ingestTables(store: Store) {
+  const q = async (query: ReturnType<typeof sql>) => (await sql<Record<string, unknown>>`${query}`.execute(store.db)).rows;
+  return {
+    carriers: await q(sql`select * from carriers order by dot_number`),
+    rejects: await q(sql`select run_id, file, line_no, reason, raw from census_rejects order by run_id, line_no`),
+    loads: await q(sql`select run_id, file, format, sha256, bytes, rows_read, rows_accepted, newest_mcs150::text, newest_add_date::text, data_date::text, snapshot, allowed_older, forced_snapshot from census_loads order by id`),
+    emails: await q(sql`select address, local_part, domain, valid, carrier_count, normalizer_version from emails order by address`),
+    links: await q(sql`select ce.dot_number, e.address, ce.position from carrier_emails ce join emails e on e.id = ce.email_id order by 1, 2`),
+    reasons: await q(sql`select e.address, r.code, r.detail, r.since from email_reasons r join emails e on e.id = r.email_id order by 1, 2`),
+    sources: await q(sql`select * from email_sources order by dot_number`),
+  };
 }

@@ -1,0 +1,114 @@
+/**
+ * A normalize page on PostgreSQL commits in two transactions (src/email/write-batch.ts, writePage):
+ * the links, addresses and reasons first, then the carriers' state rows (email_sources), recorded
+ * meanwhile on a second connection. Held here: a run that dies between the two commits, or whose
+ * state rows fail, loses nothing and claims nothing: the next normalize ends in the same rows as a
+ * run that never failed. On PGlite the page is one transaction, and the same holds.
+ */
+import { sql } from 'kysely';
+import { isDeepStrictEqual as isEqual } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCensusIngest } from '../pipelines/ingest.ts';
+import { loadCensus } from '../src/census/stage.ts';
+import type { Store } from '../src/db/store.ts';
+import { normalizeEmails } from '../src/email/stage.ts';
+import { censusContext, generatedMonth, ingestTables, tmpDir } from './census/context.ts';
+import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
+
+const OPEN = { snapshotMinRows: 1, snapshotMaxDeactivateShare: 0.2 };
+const ctx = (store: Store) => censusContext(store, { census: OPEN });
+
+/** The ingest job's tables, the state rows without the run that wrote them (a failed run takes an id). */
+async function rows(store: Store) {
+  const t = await ingestTables(store);
+  return { ...t, sources: t.sources.map(({ run_id: _r, ...s }) => s) };
+}
+
+/**
+ * `store`, as if the process were killed at the k-th commit of a transaction holding a page
+ * (pg_temp.nb_carrier) while `armed.on`: that transaction throws instead, and so every one it is
+ * inside rolls back. On PostgreSQL a page commits twice (links, then state rows); on PGlite once.
+ */
+function killedAtCommit(store: Store, k: number, armed: { on: boolean }): Store & { killed: () => boolean } {
+  let commits = 0;
+  return {
+    ...store,
+    killed: () => commits >= k,
+    transactionWithCopy: (fn) =>
+      store.transactionWithCopy(async (trx, copy) => {
+        const r = await fn(trx, copy);
+        const page = await sql<{ t: string | null }>`select to_regclass('pg_temp.nb_carrier')::text as t`.execute(trx);
+        if (armed.on && page.rows[0]!.t && ++commits === k) throw new Error(`killed at commit ${k} (test)`);
+        return r;
+      }),
+  };
+}
+
+describe('normalize pages: the state rows commit after the links, or not at all', () => {
+  let files: string[];
+  let reference: TestStore;
+  let torn: TestStore[];
+  let failing: TestStore;
+  beforeAll(async () => {
+    const dir = tmpDir();
+    files = [await generatedMonth(dir, 'census_m0.txt'), await generatedMonth(dir, 'census_m1.txt', { seed: 11, changed: 0.06, added: 0.02, gone: 0.03 })];
+    [reference, failing, ...torn] = await Promise.all([createTestStore(), createTestStore(), createTestStore(), createTestStore()]);
+    for (const store of [reference, failing, ...torn]) await runCensusIngest(ctx(store), { files: [files[0]!], snapshot: false, maxRejectRate: 0.05 });
+    await runCensusIngest(ctx(reference), { files: [files[1]!], snapshot: true, maxRejectRate: 0.05 });
+  }, 240_000);
+  afterAll(async () => {
+    await Promise.all([reference, failing, ...(torn ?? [])].map((s) => s?.close()));
+  });
+
+  it('killed at either commit of a page: the next normalize finds the carriers again and ends as a run that never died', async () => {
+    const want = await rows(reference);
+    let between = 0;
+    for (const [i, store] of torn.entries()) {
+      const armed = { on: false };
+      const dying = killedAtCommit(store, i + 1, armed);
+      await loadCensus(ctx(dying), { files: [files[1]!], snapshot: true, maxRejectRate: 0.05, normalizeNext: true });
+      const before = await rows(store);
+      armed.on = true;
+      const run = normalizeEmails(ctx(dying));
+      // PGlite commits a page once: there is no second commit to die at.
+      if (!dying.killed() && testBackend() === 'pglite' && i === 1) {
+        await run;
+        expect(await rows(store)).toEqual(want);
+        continue;
+      }
+      await expect(run).rejects.toThrow(`killed at commit ${i + 1}`);
+      armed.on = false;
+      const after = await rows(store);
+      // No state row moved without its links: the links are the old month's, or already the new one's.
+      expect(after.sources).toEqual(before.sources);
+      if (!isEqual(after.links, before.links)) {
+        expect(after.links).toEqual(want.links);
+        between++;
+      }
+      const again = await normalizeEmails(ctx(store));
+      expect(again.carriersNormalized).toBeGreaterThan(50);
+      expect(await rows(store)).toEqual(want);
+      // And a normalize after it has nothing left to do.
+      expect((await normalizeEmails(ctx(store))).changes).toBe(0);
+    }
+    // On PostgreSQL the second kill fell between the two commits.
+    expect(between).toBe(testBackend() === 'pg' ? 1 : 0);
+  }, 240_000);
+
+  it('state rows that fail take the page with them: nothing of it is written, and the re-run ends as a run that never failed', async () => {
+    await loadCensus(ctx(failing), { files: [files[1]!], snapshot: true, maxRejectRate: 0.05, normalizeNext: true });
+    const before = await rows(failing);
+    // One carrier the page records refuses its state row.
+    const r = await sql<{ dot_number: number }>`
+      select c.dot_number from carriers c join email_sources s using (dot_number)
+       where s.email_raw is distinct from c.email_raw order by 1 desc limit 1`.execute(failing.db);
+    const dot = Number(r.rows[0]!.dot_number);
+    await sql.raw(`alter table email_sources add constraint refuses_one check (dot_number <> ${dot}) not valid`).execute(failing.db);
+    await expect(normalizeEmails(ctx(failing))).rejects.toThrow(/refuses_one/);
+    expect(await rows(failing)).toEqual(before);
+
+    await sql`alter table email_sources drop constraint refuses_one`.execute(failing.db);
+    await normalizeEmails(ctx(failing));
+    expect(await rows(failing)).toEqual(await rows(reference));
+  }, 240_000);
+});

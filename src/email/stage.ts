@@ -23,7 +23,7 @@ import { takeChangedCarriers } from './changed-carriers.ts';
 import { DotFieldReader, normalizeIntoEmptyTables } from './first-normalize.ts';
 import { normalizeAddress } from './normalize.ts';
 import { NORMALIZER_VERSION } from './version.ts';
-import { addCounts, writePage, zeroCounts, type BatchCounts } from './write-batch.ts';
+import { addCounts, addTotals, countEmailTotals, noTotals, writePage, zeroCounts, type BatchCounts, type TotalsProbe } from './write-batch.ts';
 
 export interface NormalizeOptions {
   /** Carriers per page (one transaction each). */
@@ -169,7 +169,7 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   const db = ctx.store.db;
   const full = Boolean(opts.full);
   const withAddress = { delta: 0 };
-  const write = (batch: ReturnType<typeof emptyBatch>) => writePage(ctx.store, batch, { runId: run.id, now: ctx.now(), withAddress });
+  const write = (batch: ReturnType<typeof emptyBatch>, totals?: TotalsProbe) => writePage(ctx.store, batch, { runId: run.id, now: ctx.now(), withAddress, totals });
   let counts = zeroCounts();
 
   let t0 = Date.now();
@@ -185,13 +185,17 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   const gone = found?.gone ?? [];
   lap(handed ? `took the ${total} carrier(s) the census run ${handed.censusRunId} changed` : 'found the carriers to normalize');
   if (total) ctx.out.info(`normalize: ${total} carrier(s) to normalize`);
+  const threshold = ctx.config.email.sharedAddressThreshold;
+  let probe: TotalsProbe | undefined;
   const progress = ctx.out.progress('normalize', total);
   let carriersNormalized = 0;
   for (let i = 0; i < total; i += size) {
     const page = handed ? handed.carriers.slice(i, i + size) : await fieldsOf(db, found!.changed.slice(i, i + size));
     // The ingest may have made the batch of the whole list already (whileServerWorks).
     const batch = handed?.batch && page.length === total ? handed.batch : batchFromCarriers(page);
-    if (page.length) counts = addCounts(counts, await write(batch));
+    // After a handed list no step follows the last page: it says what the totals became.
+    const last = handed && i + size >= total ? (probe = { threshold, before: null, delta: noTotals() }) : undefined;
+    if (page.length) counts = addCounts(counts, await write(batch, last));
     carriersNormalized += page.length;
     progress.update(carriersNormalized);
   }
@@ -218,15 +222,15 @@ async function runIncremental(ctx: StageContext, run: RunHandle, opts: Normalize
   }
 
   lap('re-judged the addresses of older normalizers');
-  const threshold = ctx.config.email.sharedAddressThreshold;
   // After a handed list, the carriers listing an address are the whole normalize's count before
   // it moved by this run's link changes: counting the link table again read and sorted all of it.
   const withAddressBefore = handed?.carriersWithAddress ?? null;
-  const t = await sql<NormalizeSummary['totals']>`
-    select count(*)::int as addresses, count(*) filter (where valid)::int as valid, count(*) filter (where not valid)::int as invalid,
-           count(*) filter (where carrier_count > 0)::int as linked, count(*) filter (where carrier_count >= ${threshold}::int)::int as shared,
-           ${withAddressBefore === null ? sql`(select count(distinct dot_number)::int from carrier_emails)` : sql`${withAddressBefore + withAddress.delta}::int`} as "carriersWithAddress"
-    from emails`.execute(db);
+  const emailTotals = probe?.before ? addTotals(probe.before, probe.delta) : await countEmailTotals(db, threshold);
+  const carriersWithAddress =
+    withAddressBefore === null
+      ? (await sql<{ n: number }>`select count(distinct dot_number)::int as n from carrier_emails`.execute(db)).rows[0]!.n
+      : withAddressBefore + withAddress.delta;
+  const t = { ...emailTotals, carriersWithAddress };
   lap('counted the totals');
-  return summaryOf(counts, { carriersNormalized, carriersRemoved, rejudged }, t.rows[0]!);
+  return summaryOf(counts, { carriersNormalized, carriersRemoved, rejudged }, t);
 }

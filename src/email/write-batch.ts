@@ -5,7 +5,7 @@
  * whose links changed, and the carriers' state rows recorded. Every statement writes only rows
  * that differ, so writing the same batch twice reports zero changes.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { BinaryRows } from '../db/copy-binary.ts';
 import type { Database } from '../db/database.ts';
 import type { Store } from '../db/store.ts';
@@ -80,6 +80,46 @@ export interface BatchOptions {
    * records them in another (recordSources) that commits right after this one: writePage.
    */
   sources?: boolean;
+  /** Asked by a normalize of its last page: what the page moves the e-mail totals by, added to its delta. */
+  totals?: TotalsProbe;
+}
+
+/** The e-mail table's totals a normalize reports (stage.ts), but the carriers listing an address. */
+export interface EmailTotals {
+  addresses: number;
+  valid: number;
+  invalid: number;
+  linked: number;
+  shared: number;
+}
+
+/**
+ * Asked of its last page by a normalize (stage.ts): the e-mail totals as the page's state-row
+ * transaction saw them, before the page committed, and what the page moved them by. Their sum is
+ * the totals after it, with no count of the whole table (0.4 s at census scale, the last thing a
+ * monthly refresh did). `before` stays null where a page has no second connection (PGlite): the
+ * caller counts then.
+ */
+export interface TotalsProbe {
+  /** Carriers at which an address counts as shared (config email.sharedAddressThreshold). */
+  threshold: number;
+  before: EmailTotals | null;
+  delta: EmailTotals;
+}
+
+export const noTotals = (): EmailTotals => ({ addresses: 0, valid: 0, invalid: 0, linked: 0, shared: 0 });
+
+export function addTotals(a: EmailTotals, b: EmailTotals): EmailTotals {
+  return { addresses: a.addresses + b.addresses, valid: a.valid + b.valid, invalid: a.invalid + b.invalid, linked: a.linked + b.linked, shared: a.shared + b.shared };
+}
+
+/** The e-mail totals as a statement on `db` sees the table. */
+export async function countEmailTotals(db: Kysely<Database>, threshold: number): Promise<EmailTotals> {
+  const r = await sql<EmailTotals>`
+    select count(*)::int as addresses, count(*) filter (where valid)::int as valid, count(*) filter (where not valid)::int as invalid,
+           count(*) filter (where carrier_count > 0)::int as linked, count(*) filter (where carrier_count >= ${threshold}::int)::int as shared
+    from emails`.execute(db);
+  return r.rows[0]!;
 }
 
 export async function writeBatch(trx: Trx, batch: NormalizeBatch, opts: BatchOptions): Promise<BatchCounts> {
@@ -118,25 +158,39 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: Batch
   // WHERE leaves the row alone, and a lock is a write (the row's xmax set, its page dirtied and
   // logged, a full-page image after a checkpoint). DO NOTHING takes no lock; the join that gives
   // every address its id says which existing ones to re-judge (none, unless the normalizer changed).
-  const inserted = await sql<{ id: number }>`
+  const inserted = await sql<{ id: number; valid: boolean; carrier_count: number }>`
     insert into emails (address, local_part, domain, valid, normalizer_version, carrier_count)
     select address, local_part, domain, valid, ${NORMALIZER_VERSION}::int, links from pg_temp.nb_addr
     on conflict (address) do nothing
-    returning id`.execute(trx);
+    returning id, valid, carrier_count`.execute(trx);
   const insertedIds = new Set(inserted.rows.map((r) => Number(r.id)));
   c.addresses_new = insertedIds.size;
+  const moves = opts.totals?.delta ?? noTotals();
+  for (const r of inserted.rows) {
+    moves.addresses++;
+    moves[r.valid ? 'valid' : 'invalid']++;
+    moves.linked += r.carrier_count > 0 ? 1 : 0;
+    moves.shared += r.carrier_count >= (opts.totals?.threshold ?? Infinity) ? 1 : 0;
+  }
 
   // Static reasons of these addresses: exactly the ones the normalizer found, `since` kept from the first run.
   await sql`create temp table nb_addr_id on commit drop as
-    select a.*, e.id as email_id,
+    select a.*, e.id as email_id, e.valid as was_valid,
            (e.local_part, e.domain, e.valid, e.normalizer_version) is distinct from (a.local_part, a.domain, a.valid, ${NORMALIZER_VERSION}::int) as rejudge
       from pg_temp.nb_addr a join emails e on e.address = a.address`.execute(trx);
-  const rejudged = await sql`
-    update emails e
-       set local_part = a.local_part, domain = a.domain, valid = a.valid, normalizer_version = ${NORMALIZER_VERSION}::int
-      from pg_temp.nb_addr_id a
-     where a.rejudge and e.id = a.email_id`.execute(trx);
-  c.addresses_rejudged = Number(rejudged.numAffectedRows ?? 0);
+  const rejudged = await count(
+    trx,
+    sql`with u as (
+      update emails e
+         set local_part = a.local_part, domain = a.domain, valid = a.valid, normalizer_version = ${NORMALIZER_VERSION}::int
+        from pg_temp.nb_addr_id a
+       where a.rejudge and e.id = a.email_id
+      returning a.valid::int - a.was_valid::int as turned_valid)
+    select count(*) as a, coalesce(sum(turned_valid), 0) as b from u`,
+  );
+  c.addresses_rejudged = rejudged.a;
+  moves.valid += rejudged.b;
+  moves.invalid -= rejudged.b;
   await sql`create index on pg_temp.nb_addr_id (email_id)`.execute(trx);
   await sql`analyze pg_temp.nb_addr_id`.execute(trx);
   await sql`create temp table nb_link_id on commit drop as
@@ -213,16 +267,19 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: Batch
   if (opts.withAddress) opts.withAddress.delta += withAddressDelta(batch, removedLinks.rows, upsertedLinks.rows);
   // Addresses inserted by this batch were written with their count (their links are all new).
   const moved = [...delta].filter(([id, n]) => n !== 0 && !insertedIds.has(id));
-  const counts = await count(
-    trx,
-    sql`with u as (
+  const threshold = opts.totals?.threshold ?? null;
+  const counts = await sql<{ changed: number; linked: number; shared: number }>`
+    with u as (
       update emails e set carrier_count = e.carrier_count + n.n
       from unnest(${moved.map(([id]) => id)}::bigint[], ${moved.map(([, n]) => n)}::int[]) as n(id, n)
       where e.id = n.id
-      returning 1)
-    select count(*) as a, 0 as b from u`,
-  );
-  c.carrier_counts_changed = counts.a;
+      returning e.carrier_count as now, e.carrier_count - n.n as was)
+    select count(*)::int as changed, coalesce(sum((now > 0)::int - (was > 0)::int), 0)::int as linked,
+           coalesce(sum((now >= ${threshold}::int)::int - (was >= ${threshold}::int)::int), 0)::int as shared
+      from u`.execute(trx);
+  c.carrier_counts_changed = counts.rows[0]!.changed;
+  moves.linked += counts.rows[0]!.linked;
+  moves.shared += counts.rows[0]!.shared;
 
   // State: the field each carrier was normalized from, in the same transaction as its links.
   if (opts.sources !== false) Object.assign(c, await upsertSources(trx, batch, opts));
@@ -269,7 +326,11 @@ export async function writePage(store: Store, batch: NormalizeBatch, opts: Omit<
   }
   return store.transactionWithCopy(async (side, sideCopy) => {
     await relaxedCommit(side);
-    const sources = recordSources(side, batch, { ...opts, copy: sideCopy });
+    const probe = opts.totals;
+    const sources = (async () => {
+      if (probe) probe.before = await countEmailTotals(side, probe.threshold);
+      return recordSources(side, batch, { ...opts, copy: sideCopy });
+    })();
     // Awaited inside the batch's transaction, below; meanwhile not an unhandled rejection.
     sources.catch(() => {});
     return store.transactionWithCopy(async (trx, copy) => {

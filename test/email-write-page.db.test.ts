@@ -6,12 +6,16 @@
  * run that never failed. On PGlite the page is one transaction, and the same holds.
  */
 import { sql } from 'kysely';
+import { Writable } from 'node:stream';
 import { isDeepStrictEqual as isEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCensusIngest } from '../pipelines/ingest.ts';
 import { loadCensus } from '../src/census/stage.ts';
+import { createOutput } from '../src/cli/output.ts';
+import { loadConfig } from '../src/config.ts';
 import type { Store } from '../src/db/store.ts';
 import { normalizeEmails } from '../src/email/stage.ts';
+import { countEmailTotals } from '../src/email/write-batch.ts';
 import { censusContext, generatedMonth, ingestTables, tmpDir } from './census/context.ts';
 import { createTestStore, testBackend, type TestStore } from './helpers/store.ts';
 
@@ -112,3 +116,76 @@ describe('normalize pages: the state rows commit after the links, or not at all'
     expect(await rows(failing)).toEqual(await rows(reference));
   }, 240_000);
 });
+
+describe('the totals after a handed list: counted before its last page, moved by what the page wrote', () => {
+  // Carriers (by line) and the fields each month gives them; every other line is the same in both months.
+  const FIELDS: [number, string, string][] = [
+    // line, month 0, month 1
+    [1, 'crowd@shared-fleet.test', 'solo@new-fleet.test'], // crowd: 3 carriers -> 2 (no longer shared)
+    [2, 'crowd@shared-fleet.test', 'crowd@shared-fleet.test'],
+    [3, 'crowd@shared-fleet.test', 'crowd@shared-fleet.test'],
+    [4, 'pair@two-fleet.test', 'pair@two-fleet.test'], // pair: 2 carriers -> 3 (shared)
+    [5, 'pair@two-fleet.test', 'pair@two-fleet.test'],
+    [6, 'dispatch@six-fleet.test', 'pair@two-fleet.test'],
+    [7, 'duo@second-fleet.test', 'duo@second-fleet.test'], // duo: 2 -> 3 (shared)
+    [8, 'duo@second-fleet.test', 'duo@second-fleet.test'],
+    [9, 'lonely@old-fleet.test', 'duo@second-fleet.test'], // lonely: 1 -> 0 carriers (no longer linked)
+    [10, 'office@ten-fleet.test', 'not an address'], // new invalid addresses
+    [11, 'office@eleven-fleet.test', 'office@@eleven-fleet'],
+  ];
+  const withFields = (month: 1 | 2) => (lines: string[]) =>
+    lines.map((line, i) => {
+      const f = FIELDS.find(([n]) => n === i);
+      if (!f) return line;
+      const cells = line.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/);
+      cells[18] = `"${f[month]}"`;
+      return cells.join(',');
+    });
+  let store: TestStore;
+  const context = (s: Store) => ({ ...ctx(s), config: loadConfig({ env: {}, cwd: tmpDir(), overrides: { census: OPEN, email: { sharedAddressThreshold: 3 } } }) });
+  beforeAll(async () => {
+    store = await createTestStore();
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('equal a count of the tables, with addresses turning shared and back, unlinked, and new invalid ones', async () => {
+    const dir = tmpDir();
+    const m0 = await generatedMonth(dir, 'census_m0.txt', undefined, withFields(1));
+    const m1 = await generatedMonth(dir, 'census_m1.txt', undefined, withFields(2));
+    await runCensusIngest(context(store), { files: [m0], snapshot: false, maxRejectRate: 0.05 });
+    // The carriers listing each address the two months name (none for one not stored).
+    const named = [...new Set(FIELDS.flatMap(([, a, b]) => [a, b]))];
+    const counts = async () => {
+      const r = await sql<{ address: string; n: number }>`select address, carrier_count as n from emails where address = any(${named.map((a) => a.toLowerCase())}::text[])`.execute(store.db);
+      return new Map(r.rows.map((x) => [x.address, x.n]));
+    };
+    const before = await countEmailTotals(store.db, 3);
+    const countsBefore = await counts();
+    const lines: string[] = [];
+    const ctxLines = { ...context(store), out: createOutput({ json: true, verbose: true, stderr: sink(lines), stdout: sink([]) }) };
+    const n = (await runCensusIngest(ctxLines, { files: [m1], snapshot: true, maxRejectRate: 0.05 })).normalize!;
+    expect(lines.some((l) => /normalize: took the \d+ carrier\(s\) the census run/.test(l))).toBe(true);
+    expect(n.carriersNormalized).toBe(5);
+    const after = await countEmailTotals(store.db, 3);
+    expect(n.totals).toMatchObject(after);
+    // Each move happened: crowd left the shared addresses, pair and duo joined them, lonely lost its
+    // last carrier, solo came with one, and two invalid fields came.
+    const countsAfter = await counts();
+    expect(['crowd@shared-fleet.test', 'pair@two-fleet.test', 'duo@second-fleet.test', 'lonely@old-fleet.test', 'solo@new-fleet.test'].map((a) => [countsBefore.get(a) ?? null, countsAfter.get(a)])).toEqual([
+      [3, 2],
+      [2, 3],
+      [2, 3],
+      [1, 0],
+      [null, 1],
+    ]);
+    expect(after.shared - before.shared).toBe(1);
+    expect(after.invalid - before.invalid).toBe(2);
+    const linked = (m: Map<string, number>) => [...m.values()].filter((x) => x > 0).length;
+    expect(after.linked - before.linked).toBe(linked(countsAfter) - linked(countsBefore));
+    expect(after.linked - before.linked).not.toBe(0);
+  }, 240_000);
+});
+
+const sink = (lines: string[]) => new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) });

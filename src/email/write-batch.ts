@@ -1,9 +1,10 @@
 /**
- * Stores a NormalizeBatch in one transaction with a fixed number of set-based statements
- * (unnest arrays into temp tables, then merges), whatever the batch size: addresses upserted,
- * static reasons replaced, carrier links replaced, carrier counts recomputed for every address
- * whose links changed, and the carriers' state rows recorded. Every statement writes only rows
- * that differ, so writing the same batch twice reports zero changes.
+ * Stores a NormalizeBatch with a fixed number of set-based statements (the batch COPYed into
+ * scratch tables, then merges), whatever the batch size: addresses upserted, static reasons
+ * replaced, carrier links replaced, carrier counts moved for every address whose links changed,
+ * and the carriers' state rows recorded, in one transaction (writeBatch) or, on PostgreSQL, the
+ * state rows in a second one committed right after it (writePage). Every statement writes only
+ * rows that differ, so writing the same batch twice reports zero changes.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { BinaryRows } from '../db/copy-binary.ts';
@@ -281,7 +282,8 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: Batch
   moves.linked += counts.rows[0]!.linked;
   moves.shared += counts.rows[0]!.shared;
 
-  // State: the field each carrier was normalized from, in the same transaction as its links.
+  // State: the field each carrier was normalized from, in the same transaction as its links, or in
+  // one committed right after it (writePage).
   if (opts.sources !== false) Object.assign(c, await upsertSources(trx, batch, opts));
   return c;
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BENCH_BASE_URL, scratchDatabase } from './scratch-db.ts';
+import { serverCpuProbe } from './server-cpu.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/audience.mjs');
@@ -43,6 +44,9 @@ export const load = (): string =>
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+
+/** How often the server's CPU is read while an ingest runs. */
+const SERVER_POLL_MS = 50;
 
 /** `npm run build`: the CLI then runs the built dist/, as after `npm ci`, not the sources through tsx. */
 export async function build(): Promise<void> {
@@ -90,15 +94,25 @@ export async function ingestWhole(
   files: string[],
   extra: string[] = [],
   root: string = ROOT,
-): Promise<{ seconds: number; rssMb: number; cpuSeconds: number; summary: Record<string, unknown>; stderr: string }> {
+): Promise<{ seconds: number; rssMb: number; cpuSeconds: number; serverCpuSeconds: number; summary: Record<string, unknown>; stderr: string }> {
   const bin = path.join(root, 'bin/audience.mjs');
-  const r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, bin, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
+  // The server's share, from /proc (reads only: no query competes with the command for the cores).
+  const server = await serverCpuProbe(new URL(url).pathname.slice(1));
+  const polling = setInterval(() => server?.poll(), SERVER_POLL_MS);
+  let r: Ran;
+  try {
+    r = await run('/usr/bin/time', ['-f', 'MAXRSS_KB=%M CPU_S=%U+%S', process.execPath, bin, '--json', 'ingest', 'census', ...extra, ...files], cliEnv(url));
+  } finally {
+    clearInterval(polling);
+  }
+  server?.poll();
+  const serverCpuSeconds = server ? server.totalS() : NaN;
   if (r.code !== 0) throw new Error(`ingest failed (${r.code}): ${r.stderr.slice(-4000)}`);
   const rssMb = Number(/MAXRSS_KB=(\d+)/.exec(r.stderr)?.[1] ?? NaN) / 1024;
   // The CLI process's own user+sys time (the PostgreSQL server's work is not in it).
   const cpu = /CPU_S=([\d.]+)\+([\d.]+)/.exec(r.stderr);
   const cpuSeconds = cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN;
-  return { seconds: r.seconds, rssMb, cpuSeconds, summary: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
+  return { seconds: r.seconds, rssMb, cpuSeconds, serverCpuSeconds, summary: JSON.parse(r.stdout) as Record<string, unknown>, stderr: r.stderr };
 }
 
 /**

@@ -30,6 +30,7 @@ async function benchRefresh(d: (typeof DATASETS)[number]): Promise<boolean> {
   const refreshes: number[] = [];
   const rss: number[] = [];
   const cpus: number[] = [];
+  const servers: number[] = [];
   let summary: Record<string, unknown> = {};
   for (let i = 0; i < REPEAT; i++) {
     const db = await migrated(`audience_bench_refresh_${process.pid}`);
@@ -40,9 +41,10 @@ async function benchRefresh(d: (typeof DATASETS)[number]): Promise<boolean> {
       refreshes.push(r.seconds);
       rss.push(r.rssMb);
       cpus.push(r.cpuSeconds);
+      servers.push(r.serverCpuSeconds);
       summary = r.summary;
       console.log(
-        `  run ${i + 1}: first load ${first.seconds.toFixed(2)} s; \\copy of next month ${copies[i]!.toFixed(2)} s, ingest census --snapshot ${r.seconds.toFixed(2)} s (${(r.seconds / copies[i]!).toFixed(2)}x; CPU of the process ${r.cpuSeconds.toFixed(2)} s), peak RSS ${r.rssMb.toFixed(0)} MB, load ${load()}`,
+        `  run ${i + 1}: first load ${first.seconds.toFixed(2)} s; \\copy of next month ${copies[i]!.toFixed(2)} s, ingest census --snapshot ${r.seconds.toFixed(2)} s (${(r.seconds / copies[i]!).toFixed(2)}x; CPU of the process ${r.cpuSeconds.toFixed(2)} s, of the server ${r.serverCpuSeconds.toFixed(2)} s), peak RSS ${r.rssMb.toFixed(0)} MB, load ${load()}`,
       );
     } finally {
       await db.drop();
@@ -57,7 +59,7 @@ async function benchRefresh(d: (typeof DATASETS)[number]): Promise<boolean> {
       `${d.id}: next month's file, ${String(summary.read)} rows: ${String(summary.inserted)} inserted, ${String(summary.updated)} updated, ${String(summary.unchanged)} unchanged, ${String(summary.deactivated)} deactivated; ${norm?.carriersNormalized} carriers normalized in ${norm?.seconds} s`,
       `  psql \\copy (floor):          ${copy.toFixed(2)} s  (median of ${REPEAT})`,
       `  audience ingest census:      ${refresh.toFixed(2)} s  whole command, --snapshot, normalize included`,
-      `  its CPU (user+sys):          ${median(cpus).toFixed(2)} s  of the audience process (PostgreSQL's own work is not in it)`,
+      `  its CPU (user+sys):          ${median(cpus).toFixed(2)} s  of the audience process, ${median(servers).toFixed(2)} s of the server's (from /proc)`,
       `  ratio to \\copy:              ${ratio.toFixed(2)}x  (target <= 1.5x)  ${ratio <= 1.5 ? 'OK' : 'OVER'}`,
       `  peak RSS:                    ${Math.max(...rss).toFixed(0)} MB`,
       `  load after:                  ${load()}`,

@@ -17,6 +17,7 @@ import { RULES } from '../src/rules/index.ts';
 import type { ExclusionRule, RuleHit } from '../src/rules/rule.ts';
 import { countFromStaticVerdicts } from '../src/rules/static-count.ts';
 import { STATIC_INPUT_TABLES, staticFingerprint, staticRules } from '../src/rules/static-verdicts.ts';
+import { NORMALIZER_VERSION } from '../src/email/version.ts';
 import { SEGMENTS } from '../src/segments/index.ts';
 import { addDays } from '../src/warmup/calendar.ts';
 import { addHold, addSuppression, DATE, fxConfig, NOW, seedUniverse } from './build-fixture.ts';
@@ -77,9 +78,17 @@ describe('kept static verdicts', () => {
 
   it('counts as the direct path, and is rebuilt only when the static inputs change', async () => {
     const config = fxConfig();
+    // An address no carrier lists any more (its carrier moved to another): kept in emails, judged by no count.
+    await sql`insert into emails (address, local_part, domain, valid, normalizer_version, carrier_count)
+      values ('former@mesa-trucking.test', 'former', 'mesa-trucking.test', true, ${NORMALIZER_VERSION}::int, 0)`.execute(store.db);
     const first = await same(config);
     expect(first.rebuilt).toBe(true);
     expect(first.day.excluded).toMatchObject({ yahoo_family: 2, disposable: 1, invalid_syntax: 1, fmcsa_test_record: 1, role_account: 1, provider_hold: 1 });
+    // It judged every address a carrier lists and kept every link, as the link table counts them.
+    const built = await sql<{ addresses: number; links: number }>`select addresses, links from static_verdicts_state`.execute(store.db);
+    const direct = await sql<{ addresses: number; links: number }>`
+      select count(distinct ce.email_id)::int as addresses, count(*)::int as links from carrier_emails ce join carriers k using (dot_number)`.execute(store.db);
+    expect(built.rows[0]).toEqual(direct.rows[0]);
     const again = await same(config);
     expect(again.rebuilt).toBe(false);
     expect(again).toEqual({ ...first, rebuilt: false });

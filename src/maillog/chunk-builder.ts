@@ -8,7 +8,7 @@ import { fnv1a } from '../text/fnv1a.ts';
 import { TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { RelayCodes } from './outcome-provider.ts';
 import { LOCAL_AGENTS } from './prefilter.ts';
-import { emptyParseCounts, F_FIELD, F_UTF8, INT_STRIDE, NUM_STRIDE, type FailedDelivery, type ParsedChunk, type TagFields } from './records.ts';
+import { emptyParseCounts, F_FIELD, F_UTF8, INT_STRIDE, NUM_STRIDE, parsedChunk, tagFields, type FailedDelivery, type ParsedChunk, type TagFields } from './records.ts';
 import { rawLine, type SkippedLine, type SkipReason } from './skipped-lines.ts';
 import { parseRfc3339, type TraditionalClock } from './timestamp.ts';
 
@@ -69,8 +69,19 @@ export class ChunkBuilder {
     this.clock = clock;
   }
 
+  constructor() {
+    // Every field a chunk resets is stored twice before the first line, so V8 compiles it as a
+    // mutable field from the start: a field stored once is compiled as a constant, and the first
+    // chunk's end deoptimized the parser's per-line code.
+    this.startChunk();
+    // The record arrays and bytes are replaced when they grow: the same, for the same reason.
+    this.ints = new Int32Array(INITIAL_RECORDS * INT_STRIDE);
+    this.nums = new Float64Array(INITIAL_RECORDS * NUM_STRIDE);
+    this.out = Buffer.allocUnsafeSlow(1 << 16);
+  }
+
   protected take(lines: number, endOffset: number): ParsedChunk {
-    const out: ParsedChunk = {
+    const out = parsedChunk({
       lines,
       endOffset,
       n: this.n,
@@ -78,26 +89,32 @@ export class ChunkBuilder {
       nums: this.nums.slice(0, this.n * NUM_STRIDE),
       // A copy of its own (transferable), the size of what was written.
       bytes: new Uint8Array(this.out.subarray(0, this.outLen)),
-      failures: this.failures,
+      // Copies, so the arrays the parser pushes to are always the same ones (one elements kind):
+      // a fresh [] of each chunk made its first push leave the parser's optimized code.
+      failures: this.failures.slice(),
       counts: this.counts,
-      skipped: this.skipped,
+      skipped: this.skipped.slice(),
       stringPathLines: this.stringPathLines,
-      hosts: this.hosts,
-      tags: this.tags,
-    };
+      hosts: this.hosts.slice(),
+      tags: this.tags.slice(),
+    });
+    this.startChunk();
+    return out;
+  }
+
+  private startChunk(): void {
     this.n = 0;
     this.outLen = 0;
-    this.failures = [];
+    this.failures.length = 0;
     this.counts = emptyParseCounts();
-    this.skipped = [];
+    this.skipped.length = 0;
     this.stringPathLines = 0;
-    this.hosts = [];
-    this.tags = [];
+    this.hosts.length = 0;
+    this.tags.length = 0;
     this.hostIds = new Map();
     this.tagIds = new Map();
     this.gen++;
     this.lastHost = '';
-    return out;
   }
 
   protected record(kind: number, ts: number, lineNo: number): void {
@@ -196,7 +213,7 @@ export class ChunkBuilder {
     if (id === undefined) {
       id = this.tagIds.size;
       this.tagIds.set(tag, id);
-      this.tags.push({ tag, instance, program, local: LOCAL_AGENTS.has(program) });
+      this.tags.push(tagFields(tag, instance, program, LOCAL_AGENTS.has(program)));
     }
     return id;
   }

@@ -83,6 +83,9 @@ export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<
    * Returns how many lines the chunk held.
    */
   apply(p: ParsedChunk): number {
+    // Read before the loop, not after: the first chunk's loop is compiled while it runs (OSR),
+    // and a read the code had never reached left that compiled code at its first return.
+    const lines = p.lines;
     const { hosts, tags } = p;
     const c = this.counts;
     const pc = p.counts;
@@ -160,7 +163,7 @@ export class Linker<S extends EventSink = DeliveryEvent[]> extends OutcomeTally<
         }
       }
     }
-    return p.lines;
+    return lines;
   }
 
   private injected(qid: string, ip: string | null, ts: number): void {

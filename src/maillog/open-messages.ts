@@ -134,6 +134,25 @@ function openMessage(m: OpenMessage, scope: Scope): Open {
   };
 }
 
+/**
+ * The shared strings of a saved state (null at 0). A class, not a closure made by each serialize():
+ * the compiled serialize had inlined the previous call's closure, and left its code at the next.
+ */
+class StringTable {
+  readonly strings: (string | null)[] = [null];
+  private readonly index = new Map<string, number>();
+
+  ix(v: string | null): number {
+    if (v === null) return 0;
+    let i = this.index.get(v);
+    if (i === undefined) {
+      this.index.set(v, (i = this.strings.length));
+      this.strings.push(v);
+    }
+    return i;
+  }
+}
+
 export class OpenMessages {
   /**
    * Open messages are found by host, then instance, then queue id: the host and instance strings
@@ -249,33 +268,23 @@ export class OpenMessages {
   }
 
   serialize(): LinkerStateV3 {
-    const strings: (string | null)[] = [null];
-    const index = new Map<string, number>();
-    const ix = (v: string | null): number => {
-      if (v === null) return 0;
-      let i = index.get(v);
-      if (i === undefined) {
-        index.set(v, (i = strings.length));
-        strings.push(v);
-      }
-      return i;
-    };
+    const t = new StringTable();
     const a: (string | number)[] = [];
     for (let m = this.first; m !== null; m = m.next) {
       const indexed = this.byHostQid.get(m.host)?.get(m.qid) === m;
-      a.push(ix(m.host), ix(m.scope.instance), m.qid, m.firstTs, ix(m.clientIp), ix(m.stream), ix(m.sender), (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), -1);
+      a.push(t.ix(m.host), t.ix(m.scope.instance), m.qid, m.firstTs, t.ix(m.clientIp), t.ix(m.stream), t.ix(m.sender), (m.campaign ? 1 : 0) | (m.signed ? 2 : 0) | (indexed ? 4 : 0), -1);
       const pending = m.pending;
       if (pending === null) continue;
       const count = a.length - 1;
       let n = 0;
       for (const rcpt in pending) {
         const p = pending[rcpt]!;
-        a.push(rcpt, ix(p.cls), ix(p.dsn), ix(p.reason), ix(p.relay), ix(p.origTo), ix(p.transport));
+        a.push(rcpt, t.ix(p.cls), t.ix(p.dsn), t.ix(p.reason), t.ix(p.relay), t.ix(p.origTo), t.ix(p.transport));
         n++;
       }
       a[count] = n;
     }
-    return { version: 3, lastTs: this.lastTs, strings, messages: a };
+    return { version: 3, lastTs: this.lastTs, strings: t.strings, messages: a };
   }
 
   protected touch(qid: string, ts: number): Open {

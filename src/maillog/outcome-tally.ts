@@ -37,6 +37,10 @@ export class OutcomeTally<S extends EventSink> extends OpenMessages {
     super(opts, state);
     this.newEvents = newEvents ?? (() => [] as DeliveryEvent[] as unknown as S);
     this.events = this.newEvents();
+    // Every field a batch resets is stored twice before the first record, so V8 compiles it as a
+    // mutable field from the start: a field stored once is compiled as a constant, and the first
+    // batch cut deoptimized the linking code (apply and all it inlines), which was then recompiled.
+    this.startBatch();
   }
 
   /** Everything produced since the last call; the caller writes it with the checkpoint. */
@@ -53,6 +57,11 @@ export class OutcomeTally<S extends EventSink> extends OpenMessages {
     const sentProviders: ProviderSentCount[] = [];
     for (const [day, counts] of this.sentProviders) counts.forEach((count, code) => count && sentProviders.push({ day, provider: providerOfCode(code), count }));
     const out = { events: this.events, sent, sentDomains: this.sentDomains, sentProviders, daily: this.daily, counts: this.counts };
+    this.startBatch();
+    return out;
+  }
+
+  private startBatch(): void {
     this.events = this.newEvents();
     this.sent = new Map();
     this.sentOwn = new Map();
@@ -63,7 +72,6 @@ export class OutcomeTally<S extends EventSink> extends OpenMessages {
     this.lastProviderCounts = null;
     this.daily = new Map();
     this.counts = emptyCounts();
-    return out;
   }
 
   protected event(

@@ -17,7 +17,7 @@ import { DIST_PARSE_WORKER } from '../paths.ts';
 import { threadScript } from '../thread-script.ts';
 import type { LogFile } from './files.ts';
 import { LineParser, parseFile } from './parse.ts';
-import type { ParsedChunk } from './records.ts';
+import { ownChunk, type ParsedChunk } from './records.ts';
 import { ZoneClock } from './timestamp.ts';
 
 export interface WorkerStart {
@@ -156,7 +156,7 @@ export class ParseWorker {
       }
       if (m.type === 'chunk') {
         this.parsedBy.worker++;
-        yield m.chunk;
+        yield ownChunk(m.chunk);
         worker.postMessage({ type: 'credit' } satisfies ToWorker);
       }
     }

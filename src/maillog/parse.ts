@@ -64,6 +64,15 @@ export class LineParser extends StringPathParser {
 
   /** Parses every line of a chunk of bytes (reader.ts); line numbers start at `firstLineNo`. */
   parseChunk(c: LineChunk, firstLineNo: number): ParsedChunk {
+    return this.take(this.parseLines(c, firstLineNo), c.endOffset);
+  }
+
+  /**
+   * The lines of a chunk, parsed; returns how many. Apart from take(): the first chunk's loop is
+   * compiled while it runs (OSR), and a call it had never reached (take) left that compiled code
+   * at the loop's end, to be compiled again.
+   */
+  private parseLines(c: LineChunk, firstLineNo: number): number {
     const { buf, end } = c;
     let ls = c.start;
     let n = 0;
@@ -77,7 +86,7 @@ export class LineParser extends StringPathParser {
       if (le >= end) break;
       ls = le + 1;
     }
-    return this.take(n, c.endOffset);
+    return n;
   }
 
   /** One line as a string (tests and tools): the very path of the bytes. */

@@ -129,6 +129,10 @@ export interface TagFields {
   local: boolean;
 }
 
+export function tagFields(tag: string, instance: string, program: string, local: boolean): TagFields {
+  return { tag, instance, program, local };
+}
+
 /** A deferral or bounce of one recipient (the parsed delivery line, classified). */
 export interface FailedDelivery {
   to: string;
@@ -140,11 +144,19 @@ export interface FailedDelivery {
   cls: BounceClass;
 }
 
+export function failedDelivery(to: string, origTo: string | null, relay: string, dsn: string, status: FailedDelivery['status'], reason: string, cls: BounceClass): FailedDelivery {
+  return { to, origTo, relay, dsn, status, reason, cls };
+}
+
 /** The line counts decided by parsing alone (the linker counts the outcomes). */
 export type ParseCounts = Pick<LineCounts, 'lines' | SkipReason | 'noTimestamp' | 'probes' | 'rejected'>;
 
 export function emptyParseCounts(): ParseCounts {
-  return { lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, binary: 0, tooLong: 0, noTimestamp: 0, probes: 0, rejected: 0 };
+  return parseCounts({ lines: 0, comment: 0, blank: 0, malformed: 0, foreign: 0, binary: 0, tooLong: 0, noTimestamp: 0, probes: 0, rejected: 0 });
+}
+
+function parseCounts(c: ParseCounts): ParseCounts {
+  return { lines: c.lines, comment: c.comment, blank: c.blank, malformed: c.malformed, foreign: c.foreign, binary: c.binary, tooLong: c.tooLong, noTimestamp: c.noTimestamp, probes: c.probes, rejected: c.rejected };
 }
 
 export interface ParsedChunk {
@@ -165,4 +177,29 @@ export interface ParsedChunk {
   /** The hosts and tags of the records, by their ids in this chunk. */
   hosts: string[];
   tags: TagFields[];
+}
+
+/** A chunk with every field in one order: the one shape the linker's loop sees from either thread. */
+export function parsedChunk(c: ParsedChunk): ParsedChunk {
+  return {
+    lines: c.lines, endOffset: c.endOffset, n: c.n, ints: c.ints, nums: c.nums, bytes: c.bytes, failures: c.failures, counts: c.counts,
+    skipped: c.skipped, stringPathLines: c.stringPathLines, hosts: c.hosts, tags: c.tags,
+  };
+}
+
+/**
+ * A chunk the parse worker sent, rebuilt in the shapes the main thread's own parser makes. A
+ * structured clone gives each object a map of its own and each array holey elements: the linker's
+ * loop, which had seen the main thread's first chunks, was deoptimized at the first chunk from the
+ * worker and recompiled for both shapes. The copies are of a chunk's handful of hosts and tags and
+ * its failed deliveries (a few percent of its lines); the record arrays and bytes are taken as they are.
+ */
+export function ownChunk(c: ParsedChunk): ParsedChunk {
+  const failures: FailedDelivery[] = [];
+  for (const d of c.failures) failures.push(failedDelivery(d.to, d.origTo, d.relay, d.dsn, d.status, d.reason, d.cls));
+  const hosts: string[] = [];
+  for (const h of c.hosts) hosts.push(h);
+  const tags: TagFields[] = [];
+  for (const t of c.tags) tags.push(tagFields(t.tag, t.instance, t.program, t.local));
+  return parsedChunk({ ...c, failures, counts: parseCounts(c.counts), hosts, tags });
 }

@@ -12,7 +12,7 @@ import { TS_RFC3339, TS_TRADITIONAL } from './header.ts';
 import { parseLine, queueIdOf } from './line.ts';
 import { RELAY_CODE_SHIFT, relayValue } from './outcome-provider.ts';
 import { DELIVERY_AGENTS, POSTFIX_PROGRAMS } from './prefilter.ts';
-import { F_EXPIRED, F_RELAY_LOCAL, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT } from './records.ts';
+import { failedDelivery, F_EXPIRED, F_RELAY_LOCAL, R_CAMPAIGN, R_CLIENT, R_DKIM, R_FAILED, R_PICKUP, R_QUEUED, R_REMOVED, R_SENT } from './records.ts';
 
 /** What a kept line is, decided by either path before its fields are read. */
 export const A_DELIVERY = 1;
@@ -170,6 +170,6 @@ export class StringPathParser extends ChunkBuilder {
     const ts = this.timeOf();
     const c = classifyCached(d.status, d.dsn, d.reason);
     this.record(R_FAILED, ts, lineNo);
-    this.failures.push({ to: d.to, origTo: d.origTo, relay: d.relay, dsn: d.dsn, status: d.status, reason: d.reason, cls: c.class });
+    this.failures.push(failedDelivery(d.to, d.origTo, d.relay, d.dsn, d.status, d.reason, c.class));
   }
 }

@@ -1,10 +1,9 @@
 /**
- * Stores a NormalizeBatch with a fixed number of set-based statements (the batch COPYed into
- * scratch tables, then merges), whatever the batch size: addresses upserted, static reasons
- * replaced, carrier links replaced, carrier counts moved for every address whose links changed,
- * and the carriers' state rows recorded, in one transaction (writeBatch) or, on PostgreSQL, the
- * state rows in a second one committed right after it (writePage). Every statement writes only
- * rows that differ, so writing the same batch twice reports zero changes.
+ * Stores a NormalizeBatch in one transaction with a fixed number of set-based statements (the
+ * batch COPYed into scratch tables, then merges), whatever the batch size: addresses upserted,
+ * static reasons replaced, carrier links replaced, carrier counts moved for every address whose
+ * links changed, and the carriers' state rows recorded. Every statement writes only rows that
+ * differ, so writing the same batch twice reports zero changes.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { BinaryRows } from '../db/copy-binary.ts';
@@ -76,11 +75,6 @@ export interface BatchOptions {
    * while the server waited).
    */
   copy: Store['copy'];
-  /**
-   * Record the carriers' state rows (email_sources) in this transaction. False when the caller
-   * records them in another (recordSources) that commits right after this one: writePage.
-   */
-  sources?: boolean;
   /** Asked by a normalize of its last page: what the page moves the e-mail totals by, added to its delta. */
   totals?: TotalsProbe;
 }
@@ -95,11 +89,11 @@ export interface EmailTotals {
 }
 
 /**
- * Asked of its last page by a normalize (stage.ts): the e-mail totals as the page's state-row
- * transaction saw them, before the page committed, and what the page moved them by. Their sum is
- * the totals after it, with no count of the whole table (0.4 s at census scale, the last thing a
- * monthly refresh did). `before` stays null where a page has no second connection (PGlite): the
- * caller counts then.
+ * Asked of its last page by a normalize (stage.ts): the e-mail totals as another connection saw
+ * them while the page was written, and what the page moved them by. Their sum is the totals after
+ * it, with no count of the whole table after it (0.4-0.7 s at census scale, the last thing a monthly
+ * refresh did; counted meanwhile, it costs no wait). `before` stays null where there is no other
+ * connection (PGlite): the caller counts then.
  */
 export interface TotalsProbe {
   /** Carriers at which an address counts as shared (config email.sharedAddressThreshold). */
@@ -282,16 +276,7 @@ async function writeBatchStatements(trx: Trx, batch: NormalizeBatch, opts: Batch
   moves.linked += counts.rows[0]!.linked;
   moves.shared += counts.rows[0]!.shared;
 
-  // State: the field each carrier was normalized from, in the same transaction as its links, or in
-  // one committed right after it (writePage).
-  if (opts.sources !== false) Object.assign(c, await upsertSources(trx, batch, opts));
-  return c;
-}
-
-type SourceCounts = Pick<BatchCounts, 'sources_recorded' | 'sources_removed'>;
-
-/** The carriers' state rows from pg_temp.nb_carrier: recorded where the field changed, deleted for carriers removed. */
-async function upsertSources(trx: Trx, batch: NormalizeBatch, opts: Pick<BatchOptions, 'runId' | 'now'>): Promise<SourceCounts> {
+  // State: the field each carrier was normalized from, in the same transaction as its links.
   const sources = await count(
     trx,
     sql`with up as (
@@ -305,57 +290,34 @@ async function upsertSources(trx: Trx, batch: NormalizeBatch, opts: Pick<BatchOp
     d as (delete from email_sources s where s.dot_number = any(${batch.removed}::bigint[]) returning 1)
     select (select count(*) from up) as a, (select count(*) from d) as b`,
   );
-  return { sources_recorded: sources.a, sources_removed: sources.b };
+  c.sources_recorded = sources.a;
+  c.sources_removed = sources.b;
+  return c;
 }
 
 /**
- * Writes a batch in a transaction of its own and commits it. On PostgreSQL its carriers' state
- * rows are recorded meanwhile by a second connection, in a transaction that commits only after
- * the batch's: the upsert needs nothing the batch writes, and the server ran it last, alone on one
- * core while the other idled (0.8 s of a monthly refresh's 5 s normalize). The order of the two
- * commits keeps a crash safe. Between them, the links are written and the state rows are not:
- * the next normalize finds those carriers again (their field differs from email_sources, and the
- * run never finished, so no census run hands it a list) and rewrites the same rows, changing
- * nothing. The other way round, a state row could claim links that were never written. Either
- * transaction failing rolls both back. PGlite has one session: one transaction does it all.
+ * Writes a batch in a transaction of its own and commits it. Asked for the totals (TotalsProbe), on
+ * PostgreSQL it counts them meanwhile on another connection: awaited before the commit, the count
+ * never sees the page. PGlite has one session, where the count would see the page half-written.
  */
-export async function writePage(store: Store, batch: NormalizeBatch, opts: Omit<BatchOptions, 'copy' | 'sources'>): Promise<BatchCounts> {
-  if (store.kind !== 'pg' || !batch.carriers.length) {
-    return store.transactionWithCopy(async (trx, copy) => {
-      await relaxedCommit(trx);
-      return writeBatch(trx, batch, { ...opts, copy });
-    });
-  }
-  return store.transactionWithCopy(async (side, sideCopy) => {
-    await relaxedCommit(side);
-    const probe = opts.totals;
-    const sources = (async () => {
-      if (probe) probe.before = await countEmailTotals(side, probe.threshold);
-      return recordSources(side, batch, { ...opts, copy: sideCopy });
-    })();
-    // Awaited inside the batch's transaction, below; meanwhile not an unhandled rejection.
-    sources.catch(() => {});
-    return store.transactionWithCopy(async (trx, copy) => {
-      await relaxedCommit(trx);
-      const c = await writeBatch(trx, batch, { ...opts, copy, sources: false });
-      return Object.assign(c, await sources);
-    });
+export async function writePage(store: Store, batch: NormalizeBatch, opts: Omit<BatchOptions, 'copy'>): Promise<BatchCounts> {
+  return store.transactionWithCopy(async (trx, copy) => {
+    await relaxedCommit(trx);
+    const probe = store.kind === 'pg' ? opts.totals : undefined;
+    const before = probe ? countEmailTotals(store.db, probe.threshold) : null;
+    // Awaited before the commit, below; meanwhile not an unhandled rejection.
+    before?.catch(() => {});
+    const c = await writeBatch(trx, batch, { ...opts, copy });
+    if (probe && before) probe.before = await before;
+    return c;
   });
 }
 
 /**
- * A page's commit lost in a server crash is harmless: the run's ledger row, committed after every
- * page and waiting for its flush, flushes the pages' too. The WAL is flushed in order, so a state
- * row's commit is never kept without the commit of its links before it.
+ * A page's commit lost in a server crash is harmless: its state rows go with its links, and the
+ * run's ledger row, committed after every page and waiting for its flush, flushes the pages' too.
  */
 const relaxedCommit = (trx: Trx) => sql`set local synchronous_commit = off`.execute(trx);
-
-/** The batch's carriers into a pg_temp.nb_carrier of this transaction, and their state rows recorded from it. */
-async function recordSources(trx: Trx, batch: NormalizeBatch, opts: Pick<BatchOptions, 'runId' | 'now' | 'copy'>): Promise<SourceCounts> {
-  await sql`drop table if exists pg_temp.nb_carrier`.execute(trx);
-  await loadScratch(trx, 'nb_carrier', carrierRows(batch), opts.copy);
-  return upsertSources(trx, batch, opts);
-}
 
 /**
  * Carriers of the batch that list an address after it, less those that did before. After: the

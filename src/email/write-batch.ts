@@ -347,6 +347,7 @@ const SCRATCH = {
 
 /** The batch into nb_addr (each address with its links in the batch), nb_link and nb_carrier. */
 async function loadBatchTables(trx: Trx, batch: NormalizeBatch, linksPer: Map<string, number>, copy: Store['copy']): Promise<void> {
+  for (const [table, columns] of Object.entries(SCRATCH)) await sql.raw(`create temp table ${table} (${columns.join(', ')}) on commit drop`).execute(trx);
   const addr = new BinaryRows();
   for (const a of batch.addresses) {
     addr.row(7);
@@ -365,13 +366,6 @@ async function loadBatchTables(trx: Trx, batch: NormalizeBatch, linksPer: Map<st
     links.text(l.address);
     links.int4(l.position);
   }
-  await loadScratch(trx, 'nb_addr', addr, copy);
-  await loadScratch(trx, 'nb_link', links, copy);
-  await loadScratch(trx, 'nb_carrier', carrierRows(batch), copy);
-}
-
-/** The batch's carriers as nb_carrier rows: the removed ones with no field. */
-function carrierRows(batch: NormalizeBatch): BinaryRows {
   const carriers = new BinaryRows();
   for (const c of batch.carriers) {
     carriers.row(3);
@@ -385,13 +379,9 @@ function carrierRows(batch: NormalizeBatch): BinaryRows {
     carriers.null();
     carriers.bool(true);
   }
-  return carriers;
-}
-
-/** A scratch table of this transaction, created and filled by binary COPY. */
-async function loadScratch(trx: Trx, table: keyof typeof SCRATCH, rows: BinaryRows, copy: Store['copy']): Promise<void> {
-  await sql.raw(`create temp table ${table} (${SCRATCH[table].join(', ')}) on commit drop`).execute(trx);
-  if (!rows.count) return;
-  const columns = SCRATCH[table].map((c) => c.split(' ')[0]!);
-  await copy({ table: `pg_temp.${table}`, columns, format: 'binary', encoding: 'UTF8' }, rows.chunks());
+  for (const [table, rows] of [['nb_addr', addr], ['nb_link', links], ['nb_carrier', carriers]] as const) {
+    if (!rows.count) continue;
+    const columns = SCRATCH[table].map((c) => c.split(' ')[0]!);
+    await copy({ table: `pg_temp.${table}`, columns, format: 'binary', encoding: 'UTF8' }, rows.chunks());
+  }
 }
